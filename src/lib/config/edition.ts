@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const localized = z.object({ en: z.string().min(1), fr: z.string().min(1) }).strict();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD");
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Schema of `content/edition.yaml`: everything specific to one edition of the forum. */
+export const editionSchema = z
+  .object({
+    name: localized,
+    shortName: localized,
+    acronym: z.string().min(1),
+    hosts: z.array(z.string().min(1)).default([]),
+    startDate: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), isoDate),
+    endDate: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), isoDate),
+    timezone: z.string().refine(isTimeZone, "unknown IANA time zone"),
+    venue: z
+      .object({
+        name: z.string().min(1),
+        address: z.string().min(1),
+        city: z.string().min(1),
+        country: z.string().regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 code"),
+        latitude: z.number().min(-90).max(90).optional(),
+        longitude: z.number().min(-180).max(180).optional(),
+      })
+      .strict(),
+    languages: z.array(z.enum(["en", "fr"])).min(1),
+    contactEmail: z.email().optional(),
+    registration: z
+      .object({
+        capacity: z.number().int().positive(),
+        pendingEmailHours: z.number().positive().default(48),
+        purgeAfterDays: z.number().int().positive().default(180),
+        categories: z
+          .array(
+            z
+              .object({
+                id: z.string().regex(/^[a-z][a-z-]*$/, "expected a lower-case id like law-enforcement"),
+                label: localized,
+                capacity: z.number().int().nonnegative(),
+                vetting: z.boolean().default(false),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict(),
+    officialDomains: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain like interpol.int or *.gouv.fr")).default([]),
+  })
+  .strict()
+  .refine((e) => e.startDate <= e.endDate, { message: "must not be after endDate", path: ["startDate"] });
+
+export type Edition = z.infer<typeof editionSchema>;
+
+/** A configuration file that failed validation; the message names the file and the field. */
+export class ContentError extends Error {
+  override name = "ContentError";
+}
+
+/** Turns zod issues into lines like `content/edition.yaml: venue.city: expected string`. */
+export function describeIssues(file: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${file}: ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("\n");
+}
+
+/** Parses YAML text and validates it with `schema`, throwing a ContentError that names `file` and the field. */
+export function parseContent<T extends z.ZodType>(file: string, text: string, schema: T): z.output<T> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ContentError(`${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ContentError(describeIssues(file, result.error));
+  return result.data;
+}
+
+/** Default folder of the edition's content, relative to the working directory. */
+export function contentDir(): string {
+  return process.env.CONTENT_DIR ?? "content";
+}
+
+/** Reads and validates `edition.yaml` from the content folder. */
+export function loadEdition(dir: string = contentDir()): Edition {
+  const path = join(dir, "edition.yaml");
+  return parseContent(relative(process.cwd(), path) || path, readFileSync(path, "utf8"), editionSchema);
+}
+
+/** The edition's days as local dates YYYY-MM-DD, first to last. */
+export function editionDays(edition: Pick<Edition, "startDate" | "endDate">): string[] {
+  const days: string[] = [];
+  for (let d = new Date(`${edition.startDate}T00:00:00Z`); d <= new Date(`${edition.endDate}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  return days;
+}

@@ -1,0 +1,74 @@
+import type { Audience, Language, SessionState, TlpLabel } from "../../../db/schema/index.ts";
+
+export type { Audience, Language, SessionState, TlpLabel };
+
+export interface Room {
+  id: number;
+  slug: string;
+  name: string;
+  capacity: number;
+  position: number;
+  description: string;
+}
+
+export interface Track {
+  id: number;
+  slug: string;
+  name: { en: string; fr: string };
+  colour: string;
+}
+
+export interface Format {
+  id: number;
+  slug: string;
+  name: { en: string; fr: string };
+  defaultDuration: number;
+}
+
+export interface Speaker {
+  id: number;
+  slug: string;
+  name: string;
+  affiliation: string;
+  country: string;
+  bio: string;
+  links: { label: string; url: string }[];
+  photo: string | null;
+  /** Private. */
+  email: string | null;
+}
+
+/** A session as stored, with its relations resolved. Never handed to a page as is: see `audience.ts`. */
+export interface Session {
+  id: number;
+  slug: string;
+  title: string;
+  abstract: string;
+  description: string;
+  format: Format;
+  track: Track | null;
+  language: Language;
+  audience: Audience;
+  titlePublic: boolean;
+  tlp: TlpLabel;
+  state: SessionState;
+  published: boolean;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  /** Null with a time: spans every room. */
+  room: Room | null;
+  speakerIds: number[];
+  version: number;
+  updatedAt: Date;
+}
+
+/** The whole stored programme, relations resolved. */
+export interface Programme {
+  rooms: Room[];
+  tracks: Track[];
+  formats: Format[];
+  speakers: Speaker[];
+  sessions: Session[];
+  /** Latest change to any programme row: the validator for caches. */
+  lastModified: Date;
+}

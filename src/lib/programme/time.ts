@@ -1,0 +1,41 @@
+/** Offset in minutes of `zone` from UTC at instant `at` (positive east of Greenwich). */
+export function zoneOffsetMinutes(zone: string, at: Date): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(at);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60000);
+}
+
+/** The instant at which the wall clock in `zone` shows `date` (YYYY-MM-DD) `time` (HH:MM). */
+export function zonedToInstant(date: string, time: string, zone: string): Date {
+  const naive = Date.parse(`${date}T${time}:00Z`);
+  if (Number.isNaN(naive)) throw new RangeError(`invalid local date/time ${date} ${time}`);
+  // Two passes settle the offset also next to a DST change.
+  let offset = zoneOffsetMinutes(zone, new Date(naive));
+  offset = zoneOffsetMinutes(zone, new Date(naive - offset * 60000));
+  return new Date(naive - offset * 60000);
+}
+
+/** Wall-clock date (YYYY-MM-DD) and time (HH:MM) of `at` in `zone`. */
+export function instantToZoned(at: Date, zone: string): { date: string; time: string } {
+  const shifted = new Date(at.getTime() + zoneOffsetMinutes(zone, at) * 60000).toISOString();
+  return { date: shifted.slice(0, 10), time: shifted.slice(11, 16) };
+}
+
+/** ISO 8601 with the zone's offset, e.g. 2013-07-02T09:30:00+02:00 (what the frab formats expect). */
+export function toZonedIso(at: Date, zone: string): string {
+  const offset = zoneOffsetMinutes(zone, at);
+  const { date, time } = instantToZoned(at, zone);
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return `${date}T${time}:00${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}

@@ -1,0 +1,34 @@
+import { isDatabaseReachable, openDatabase, type Db } from "../../../db/client.ts";
+import { loadEdition, type Edition } from "../config/edition.ts";
+import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
+import { loadProgramme } from "../programme/queries.ts";
+
+// One database connection and one validated edition per server process.
+let db: Db | undefined;
+let edition: Edition | undefined;
+
+/** The process's database, opened (and migrated) on first use. */
+export function getDb(): Db {
+  db ??= openDatabase();
+  return db;
+}
+
+/** The edition's configuration from `content/edition.yaml`, validated once. */
+export function getEdition(): Edition {
+  edition ??= loadEdition();
+  return edition;
+}
+
+/** The programme as `viewer` may see it. */
+export function programmeFor(viewer: Viewer): ProgrammeView {
+  return viewProgramme(loadProgramme(getDb()), viewer);
+}
+
+/** Health: the database answers. */
+export function healthy(): boolean {
+  try {
+    return isDatabaseReachable(getDb());
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,30 @@
+import { defineMiddleware } from "astro:middleware";
+import { ANONYMOUS } from "./lib/programme/audience.ts";
+import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
+
+/**
+ * Fills `locals.viewer` (anonymous until accounts exist), adds the security headers, and gives
+ * every successful GET a validator so that conditional requests are answered with 304.
+ */
+export const onRequest = defineMiddleware(async (context, next) => {
+  context.locals.viewer = ANONYMOUS;
+  const response = await next();
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (!response.headers.has(name)) response.headers.set(name, value);
+  }
+  const method = context.request.method;
+  if ((method !== "GET" && method !== "HEAD") || response.status !== 200 || response.headers.has("ETag")) return response;
+
+  const body = await response.arrayBuffer();
+  const etag = etagOf(body);
+  const headers = new Headers(response.headers);
+  headers.set("ETag", etag);
+  if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
+  headers.append("Vary", "Cookie");
+  if (matchesIfNoneMatch(context.request.headers.get("If-None-Match"), etag)) {
+    headers.delete("Content-Length");
+    headers.delete("Content-Type");
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(body, { status: 200, headers });
+});
