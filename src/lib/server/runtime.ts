@@ -7,7 +7,7 @@ import { loadProgramme } from "../programme/queries.ts";
 let db: Db | undefined;
 let edition: Edition | undefined;
 
-/** The process's database, opened (and migrated) on first use. */
+/** The process's database, opened (and migrated) on first use; retried on the next call after a failure. */
 export function getDb(): Db {
   db ??= openDatabase();
   return db;
