@@ -1,6 +1,7 @@
 // `npm test`: builds the site once, then runs every Vitest project (unit, integration, browser).
 // Browser tests need Debian's Chromium; without it they are skipped with the command that installs
 // it, unless REQUIRE_BROWSER=1 (CI), where a missing browser fails the run.
+// Arguments go to Vitest: `npm test -- --project unit`, `npm test -- tests/e2e`.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -14,10 +15,16 @@ if (!existsSync(chromium)) {
   console.warn(`\nBrowser tests will be skipped: ${chromium} is missing. Install it with: apt-get install -y chromium\n`);
 }
 
-const run = (cmd, args) => {
-  const result = spawnSync(cmd, args, { stdio: "inherit", env });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-};
+// The build's route-by-route log is noise in a test run; it is shown only when the build fails.
+const started = performance.now();
+const build = spawnSync("astro", ["build"], { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+if (build.status !== 0) {
+  process.stdout.write(build.stdout ?? "");
+  process.stderr.write(build.stderr ?? "");
+  console.error(`\nastro build failed (${build.error?.message ?? `exit ${build.status}`}); no test was run.`);
+  process.exit(build.status || 1);
+}
+console.log(`Built the site in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 
-run("astro", ["build", "--silent"]);
-run("vitest", ["run", ...process.argv.slice(2)]);
+const tests = spawnSync("vitest", ["run", ...process.argv.slice(2)], { stdio: "inherit", env });
+process.exit(tests.status ?? 1);

@@ -9,12 +9,22 @@ const messages: Record<Locale, Messages> = { en, fr };
 
 /** The messages of `locale` (English when unknown). */
 export function t(locale: string | undefined): Messages {
-  return messages[(locale as Locale) in messages ? (locale as Locale) : "en"];
+  return messages[asLocale(locale)];
 }
 
 /** Narrows Astro.currentLocale to a supported locale. */
 export function asLocale(locale: string | undefined): Locale {
   return locale === "fr" ? "fr" : "en";
+}
+
+/** The locale of a request path: French under /fr, English elsewhere. */
+export function localeOfPath(path: string): Locale {
+  return path === "/fr" || path.startsWith("/fr/") ? "fr" : "en";
+}
+
+/** The other language of the site. */
+export function otherLocale(locale: Locale): Locale {
+  return locale === "en" ? "fr" : "en";
 }
 
 /** The path of `path` (an English path like /programme) in `locale`. */

@@ -1,0 +1,213 @@
+// `npm run bench`: how fast the real server answers the programme and a session page, next to a bare
+// node:http server that returns the very same bytes (the floor: what Node alone costs on this
+// machine). It builds nothing: run `npm run build` (or `npm start` / `npm test`) first.
+//
+// Both servers run in their own process on 127.0.0.1; this process is only the load generator
+// (keep-alive connections, a fixed duration per URL). Prints requests/s and p50/p99 latency.
+//
+//   BENCH_CONNECTIONS=64  concurrent connections      BENCH_SECONDS=5  measured seconds per URL
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 1;
+
+if (!existsSync("dist/server/entry.mjs")) {
+  console.error("No build found (dist/server/entry.mjs). Build first: npm run build");
+  process.exit(1);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "forum-bench-"));
+const children = [];
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+
+/** Stops both servers and removes the temporary database; safe to call twice. */
+async function cleanUp() {
+  agent.destroy();
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", resolve);
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+        }),
+    ),
+  );
+  rmSync(dataDir, { recursive: true, force: true });
+}
+for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => cleanUp().then(() => process.exit(130)));
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a Node process and waits until `ready` (a URL) answers 200. */
+async function startProcess(args, env, ready) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(ready).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    if (Date.now() > deadline) throw new Error(`${args.join(" ")} did not answer ${ready} in 30 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One GET over the keep-alive agent; resolves with the status once the body is read. */
+function get(port, path) {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: "127.0.0.1", port, path, agent }, (response) => {
+      response.on("data", () => {});
+      response.on("end", () => resolve(response.statusCode));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+  });
+}
+
+/** Loads `path` with CONNECTIONS concurrent loops for `seconds`; returns latencies (ms) and errors. */
+async function load(port, path, seconds) {
+  const latencies = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const start = performance.now();
+      try {
+        const status = await get(port, path);
+        if (status === 200) latencies.push(performance.now() - start);
+        else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
+}
+
+const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+try {
+  const sitePort = await freePort();
+  const site = `http://127.0.0.1:${sitePort}`;
+  await startProcess(
+    ["scripts/serve.mjs"],
+    {
+      PORT: String(sitePort),
+      HOST: "127.0.0.1",
+      SITE_URL: site,
+      DATABASE_PATH: join(dataDir, "forum.db"),
+      MAILBOX_DIR: join(dataDir, "mailbox"),
+      NODE_ENV: "production",
+      ASTRO_NODE_LOGGING: "disabled",
+      ASTRO_TELEMETRY_DISABLED: "1",
+    },
+    `${site}/health`,
+  );
+
+  // The pages as the real server renders them; the bare server will answer with these bytes.
+  const programme = await fetch(`${site}/programme`);
+  const programmeHtml = await programme.text();
+  const slug = /href="\/sessions\/([a-z0-9-]+)"/.exec(programmeHtml)?.[1];
+  if (programme.status !== 200 || !slug) throw new Error(`GET /programme answered ${programme.status} without a session link`);
+  const paths = ["/programme", `/sessions/${slug}`];
+  const pages = {};
+  for (const path of paths) {
+    const response = await fetch(site + path);
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+    pages[path] = { type: response.headers.get("content-type"), body: body.toString("base64") };
+  }
+  const pagesFile = join(dataDir, "pages.json");
+  writeFileSync(pagesFile, JSON.stringify(pages));
+
+  const barePort = await freePort();
+  const bareServer = `
+    import http from "node:http";
+    import { readFileSync } from "node:fs";
+    const pages = JSON.parse(readFileSync(${JSON.stringify(pagesFile)}, "utf8"));
+    for (const page of Object.values(pages)) page.body = Buffer.from(page.body, "base64");
+    http.createServer((req, res) => {
+      const page = pages[req.url] ?? (req.url === "/health" ? { type: "text/plain", body: Buffer.from("ok") } : null);
+      if (!page) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { "Content-Type": page.type, "Content-Length": page.body.length }).end(page.body);
+    }).listen(${barePort}, "127.0.0.1");`;
+  await startProcess(["--input-type=module", "-e", bareServer], {}, `http://127.0.0.1:${barePort}/health`);
+
+  console.log(
+    `\nLoad: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per URL after ${WARMUP_SECONDS} s warm-up; ` +
+      `loopback, ${cpus().length} CPU(s), Node ${process.versions.node}; client and servers share the machine.\n`,
+  );
+  const rows = [];
+  for (const path of paths) {
+    for (const [server, port] of [
+      ["astro", sitePort],
+      ["bare node:http", barePort],
+    ]) {
+      await load(port, path, WARMUP_SECONDS);
+      const { latencies, errors, elapsed } = await load(port, path, SECONDS);
+      latencies.sort((a, b) => a - b);
+      rows.push({
+        url: path,
+        server,
+        bytes: Buffer.from(pages[path].body, "base64").length,
+        requests: latencies.length,
+        rps: latencies.length / elapsed,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        errors,
+      });
+    }
+  }
+
+  const header = ["URL", "server", "bytes", "requests", "req/s", "p50 ms", "p99 ms", "errors"];
+  const table = rows.map((r) => [
+    r.url,
+    r.server,
+    String(r.bytes),
+    String(r.requests),
+    r.rps.toFixed(0),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of table) console.log(line(row));
+  for (const path of paths) {
+    const [astro, bare] = rows.filter((r) => r.url === path);
+    console.log(`\n${path}: the site serves ${((astro.rps / bare.rps) * 100).toFixed(0)}% of the bare server's throughput.`);
+  }
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

@@ -1,0 +1,163 @@
+import { getVtimezoneComponent } from "@touch4it/ical-timezones";
+import ical, {
+  ICalEventStatus,
+  escape,
+  type ICalEventData,
+  type ICalTemporalInstantStub,
+  type ICalTemporalPlainDateTimeStub,
+  type ICalTemporalZonedDateTimeStub,
+} from "ical-generator";
+import type { Edition } from "../../config/edition.ts";
+import type { ProgrammeView, SessionView } from "../audience.ts";
+import { markdownToPlainText } from "../markdown.ts";
+import { toZonedIso, zoneOffsetMinutes, zonedToInstant } from "../time.ts";
+import { frabAcronym, isBreak } from "./frab.ts";
+
+/**
+ * iCalendar feeds of the programme (whole, one session, one speaker), built from a `ProgrammeView`
+ * so that they hold exactly what that viewer may see. Times carry `TZID=<edition zone>` with its
+ * `VTIMEZONE`; every stamp comes from the data, so the same programme always gives the same bytes.
+ */
+
+/** What a calendar needs besides the programme. */
+export interface CalendarContext {
+  edition: Pick<Edition, "acronym" | "name" | "shortName" | "timezone" | "venue">;
+  /** Origin of the public site, e.g. `https://forum.example.org`: gives the URLs and the UIDs' domain. */
+  siteUrl: string | URL;
+}
+
+const PROD_ID = { company: "forum-safer-world", product: "programme", language: "EN" };
+/** How often subscribed clients should refresh, in seconds. */
+const REFRESH_SECONDS = 60 * 60;
+
+const RESTRICTED_NOTE: Record<SessionView["audience"], string> = {
+  public: "The details of this session are restricted.",
+  registered: "The details of this session are restricted to confirmed attendees.",
+  "law-enforcement": "The details of this session are restricted to confirmed law-enforcement attendees.",
+};
+
+/** The UID of a session's event: the same in every feed, request and release of this edition. */
+export function sessionUid(slug: string, context: CalendarContext): string {
+  return `${frabAcronym(context.edition.acronym)}-session-${slug}@${new URL(context.siteUrl).hostname}`;
+}
+
+/**
+ * `at` on the wall clock of `zone`, shaped as the Temporal.ZonedDateTime that ical-generator
+ * formats: given a native Date and a TZID it would write the server's own local time instead.
+ */
+function zoned(at: Date, zone: string): ICalTemporalZonedDateTimeStub {
+  const wall = new Date(at.getTime() + zoneOffsetMinutes(zone, at) * 60000);
+  const fields = {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+  };
+  const iso = toZonedIso(at, zone);
+  const plain: ICalTemporalPlainDateTimeStub = {
+    ...fields,
+    toPlainDate: () => ({
+      year: fields.year,
+      month: fields.month,
+      day: fields.day,
+      toString: () => iso.slice(0, 10),
+      toJSON: () => iso.slice(0, 10),
+    }),
+    toZonedDateTime: (other) =>
+      zoned(new Date(zonedToInstant(iso.slice(0, 10), iso.slice(11, 16), other).getTime() + fields.second * 1000), other),
+    toString: () => iso.slice(0, 19),
+    toJSON: () => iso.slice(0, 19),
+  };
+  const instant: ICalTemporalInstantStub = {
+    epochMilliseconds: at.getTime(),
+    toZonedDateTimeISO: (other) => zoned(at, other),
+    toString: () => at.toISOString(),
+    toJSON: () => at.toISOString(),
+  };
+  return {
+    ...fields,
+    timeZoneId: zone,
+    toInstant: () => instant,
+    toPlainDateTime: () => plain,
+    withTimeZone: (other) => zoned(at, other),
+    toString: () => `${iso}[${zone}]`,
+    toJSON: () => `${iso}[${zone}]`,
+  };
+}
+
+/** Where a session takes place: its room (if any) at the venue. */
+function location(session: SessionView, context: CalendarContext): string {
+  const { venue } = context.edition;
+  return [session.room?.name, venue.name, venue.address].filter(Boolean).join(", ");
+}
+
+/** Plain-text description: the abstract, the speakers and the link; only a note for a restricted session. */
+function description(session: SessionView, url: string): string {
+  if (session.restricted) return RESTRICTED_NOTE[session.audience];
+  // Paragraph by paragraph, so that the breaks between them survive.
+  const abstract = session.abstract
+    .split(/\n\s*\n/)
+    .map((paragraph) => markdownToPlainText(paragraph, Number.POSITIVE_INFINITY))
+    .filter(Boolean)
+    .join("\n\n");
+  const parts = [abstract];
+  if (session.speakers.length) parts.push(`Speakers: ${session.speakers.map((s) => s.name).join(", ")}`);
+  parts.push(url);
+  return parts.filter(Boolean).join("\n\n");
+}
+
+function event(session: SessionView, context: CalendarContext): ICalEventData {
+  const zone = context.edition.timezone;
+  const url = new URL(`/sessions/${session.slug}`, context.siteUrl).href;
+  return {
+    id: sessionUid(session.slug, context),
+    start: zoned(session.startsAt, zone),
+    end: zoned(session.endsAt, zone),
+    timezone: zone,
+    stamp: session.updatedAt,
+    lastModified: session.updatedAt,
+    summary: session.title,
+    location: location(session, context),
+    description: description(session, url),
+    url,
+    categories: session.track ? [{ name: session.track.name.en }] : [],
+    status: ICalEventStatus.CONFIRMED,
+  };
+}
+
+function calendar(name: string, feedPath: string, sessions: SessionView[], context: CalendarContext): string {
+  const cal = ical({
+    prodId: PROD_ID,
+    // ical-generator writes the name as is; a TEXT value needs its commas and semicolons escaped.
+    name: escape(name, false),
+    url: new URL(feedPath, context.siteUrl).href,
+    // No calendar-wide zone: DTSTAMP and LAST-MODIFIED must stay in UTC. The events' TZID brings the VTIMEZONE.
+    timezone: { name: null, generator: getVtimezoneComponent },
+    ttl: REFRESH_SECONDS,
+    x: [["X-WR-TIMEZONE", context.edition.timezone]],
+  });
+  for (const session of sessions) if (!isBreak(session)) cal.createEvent(event(session, context));
+  // RFC 5545 ends every content line, the last one too, with CRLF.
+  return cal.toString() + "\r\n";
+}
+
+/** The whole programme `view` shows, breaks left out. */
+export function programmeCalendar(view: ProgrammeView, context: CalendarContext): string {
+  return calendar(context.edition.name.en, "/schedule.ics", view.sessions, context);
+}
+
+/** One session of `view`, or null when the viewer may not see it (or it is a break). */
+export function sessionCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
+  const session = view.sessions.find((s) => s.slug === slug);
+  if (!session || isBreak(session)) return null;
+  return calendar(`${session.title} (${context.edition.shortName.en})`, `/sessions/${slug}.ics`, [session], context);
+}
+
+/** The sessions of one speaker of `view`, or null when the viewer may not see that speaker. */
+export function speakerCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
+  const speaker = view.speakers.find((s) => s.slug === slug);
+  if (!speaker) return null;
+  return calendar(`${speaker.name} (${context.edition.shortName.en})`, `/speakers/${slug}.ics`, speaker.sessions, context);
+}
