@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "db/**/*.test.ts", "tests/unit/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "db/**/*.test.ts", "tests/unit/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
         },
       },

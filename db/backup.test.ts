@@ -14,7 +14,10 @@ describe("db:backup", () => {
     const live = openDatabase(source);
     seedIfEmpty(live);
     const sessions = (live.$client.prepare("select count(*) as n from sessions").get() as { n: number }).n;
-    const result = spawnSync(process.execPath, ["db/backup-cli.ts", join(dir, "copy.db")], { env: { ...process.env, DATABASE_PATH: source }, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["db/backup-cli.ts", join(dir, "copy.db")], {
+      env: { ...process.env, DATABASE_PATH: source },
+      encoding: "utf8",
+    });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     const copy = new Database(join(dir, "copy.db"), { readonly: true });

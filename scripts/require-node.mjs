@@ -1,5 +1,5 @@
 // Fails loudly when an npm script runs under a Node.js other than the project's pinned 24.x
-// (the `node` package in devDependencies puts it first on PATH for npm scripts).
+// (the `node` package in dependencies puts it first on PATH for npm scripts).
 const major = Number(process.versions.node.split(".")[0]);
 if (major !== 24) {
   console.error(

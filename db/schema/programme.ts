@@ -63,7 +63,10 @@ export const speakers = sqliteTable("speakers", {
   /** ISO 3166-1 alpha-2. */
   country: text("country").notNull().default(""),
   bio: text("bio").notNull().default(""),
-  links: text("links", { mode: "json" }).$type<{ label: string; url: string }[]>().notNull().default(sql`'[]'`),
+  links: text("links", { mode: "json" })
+    .$type<{ label: string; url: string }[]>()
+    .notNull()
+    .default(sql`'[]'`),
   photo: text("photo"),
   /** Private: never shown on public pages or exports. */
   email: text("email"),

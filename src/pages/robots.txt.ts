@@ -1,8 +1,9 @@
 import type { APIRoute } from "astro";
+import { getSiteUrl } from "../lib/server/runtime.ts";
 
 /** Crawlers may read the public site; the sitemap lists it. */
 export const GET: APIRoute = () => {
-  const sitemap = new URL("/sitemap.xml", process.env.SITE_URL ?? import.meta.env.SITE).href;
+  const sitemap = new URL("/sitemap.xml", getSiteUrl()).href;
   return new Response(`User-agent: *\nDisallow: /admin\n\nSitemap: ${sitemap}\n`, {
     headers: { "Content-Type": "text/plain; charset=utf-8" },
   });

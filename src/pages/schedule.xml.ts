@@ -1,13 +1,13 @@
 import type { APIRoute } from "astro";
 import { scheduleVersion, scheduleXml } from "../lib/programme/exports/frab.ts";
-import { getEdition, programmeFor } from "../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
 
 /** The programme in the frab/pretalx schedule XML, as the viewer may see it. */
 export const GET: APIRoute = ({ locals }) => {
   const view = programmeFor(locals.viewer);
   const body = scheduleXml(view, {
     edition: getEdition(),
-    siteUrl: process.env.SITE_URL ?? import.meta.env.SITE,
+    siteUrl: getSiteUrl(),
     version: scheduleVersion(view),
   });
   return new Response(body, { headers: { "Content-Type": "application/xml; charset=utf-8" } });

@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { LOCALES, localizePath } from "../i18n/index.ts";
 import { ANONYMOUS } from "../lib/programme/audience.ts";
 import { escapeXml, isBreak } from "../lib/programme/exports/frab.ts";
-import { programmeFor } from "../lib/server/runtime.ts";
+import { getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
 
 /** Pages every edition has, by their English path. */
 const PAGES = ["/", "/programme", "/speakers", "/about", "/venue", "/faq", "/code-of-conduct", "/privacy"];
@@ -15,7 +15,7 @@ const w3c = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, "Z");
  * sees, whoever asks: sessions shown in full or by title only, speakers of sessions shown in full.
  */
 export const GET: APIRoute = () => {
-  const site = process.env.SITE_URL ?? import.meta.env.SITE;
+  const site = getSiteUrl();
   const view = programmeFor(ANONYMOUS);
   const sessions = view.sessions.filter((s) => !isBreak(s));
   const programmeChanged = latest(sessions.map((s) => s.updatedAt));

@@ -10,6 +10,10 @@ export interface TestServer {
   port: number;
   dataDir: string;
   databasePath: string;
+  /** What the server printed so far. */
+  output(): string;
+  /** The process's exit code, null while it runs. */
+  exitCode(): number | null;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -28,8 +32,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `scripts/serve.mjs` (the built server, migrations and demo seed) and waits for /health. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts `scripts/serve.mjs` (the built server, migrations and demo seed) and waits until /health
+ * answers 200 (or, with `healthy: false`, answers at all).
+ */
+export async function startServer(env: Record<string, string> = {}, { healthy = true } = {}): Promise<TestServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "forum-test-"));
   const databasePath = env.DATABASE_PATH ?? join(dataDir, "forum.db");
@@ -58,13 +65,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
       const response = await fetch(`${url}/health`);
-      if (response.ok) break;
+      if (response.ok || !healthy) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`server did not become healthy in 30 s:\n${output}`);
+      throw new Error(`server did not ${healthy ? "become healthy" : "answer"} in 30 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -74,8 +81,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     port,
     dataDir,
     databasePath,
+    output: () => output,
+    exitCode: () => child.exitCode,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
         await exited;

@@ -9,7 +9,8 @@ const pages = new Map<string, string>();
 
 const sessions = contentSessions();
 const speakers = contentSpeakers();
-const escapeHtml = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+const escapeHtml = (s: string) =>
+  s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
 /** Fetches `path` and every same-origin link it leads to (bounded), keeping the bodies. */
 async function crawl(start: string[], limit = 400): Promise<void> {
@@ -33,7 +34,19 @@ async function crawl(start: string[], limit = 400): Promise<void> {
 
 beforeAll(async () => {
   server = await startServer();
-  await crawl(["/", "/fr/", "/programme", "/programme?view=list", "/fr/programme?view=list", "/speakers", "/fr/speakers", "/schedule.ics", "/schedule.xml", "/schedule.json", "/sitemap.xml"]);
+  await crawl([
+    "/",
+    "/fr/",
+    "/programme",
+    "/programme?view=list",
+    "/fr/programme?view=list",
+    "/speakers",
+    "/fr/speakers",
+    "/schedule.ics",
+    "/schedule.xml",
+    "/schedule.json",
+    "/sitemap.xml",
+  ]);
   for (const speaker of speakers) await crawl([`/speakers/${speaker.slug}`, `/speakers/${speaker.slug}.ics`]);
   for (const session of sessions) await crawl([`/sessions/${session.slug}`, `/sessions/${session.slug}.ics`]);
 }, 120_000);
@@ -66,23 +79,29 @@ describe("an anonymous visitor", () => {
     }
   });
 
-  it.each(restricted.filter((s) => s.titlePublic === false).map((s) => [s.slug, s] as const))("never learns that hidden %s exists", async (slug, session) => {
-    for (const [path, body] of outputs()) {
-      expect(body.includes(session.title) || body.includes(escapeHtml(session.title)), `${path} shows the title`).toBe(false);
-      expect(body.includes(slug), `${path} names the slug`).toBe(false);
-    }
-    expect((await fetch(`${server.url}/sessions/${slug}`)).status).toBe(404);
-    expect((await fetch(`${server.url}/sessions/${slug}.ics`)).status).toBe(404);
-  });
+  it.each(restricted.filter((s) => s.titlePublic === false).map((s) => [s.slug, s] as const))(
+    "never learns that hidden %s exists",
+    async (slug, session) => {
+      for (const [path, body] of outputs()) {
+        expect(body.includes(session.title) || body.includes(escapeHtml(session.title)), `${path} shows the title`).toBe(false);
+        expect(body.includes(slug), `${path} names the slug`).toBe(false);
+      }
+      expect((await fetch(`${server.url}/sessions/${slug}`)).status).toBe(404);
+      expect((await fetch(`${server.url}/sessions/${slug}.ics`)).status).toBe(404);
+    },
+  );
 
-  it.each(restricted.filter((s) => s.titlePublic !== false).map((s) => [s.slug, s] as const))("sees only the title and time of %s", async (slug, session) => {
-    const response = await fetch(`${server.url}/sessions/${slug}`);
-    expect(response.status).toBe(200);
-    const body = await response.text();
-    expect(body).toContain(escapeHtml(session.title));
-    expect(body).toContain(session.start!);
-    for (const speakerSlug of session.speakers ?? []) expect(body).not.toContain(`/speakers/${speakerSlug}"`);
-  });
+  it.each(restricted.filter((s) => s.titlePublic !== false).map((s) => [s.slug, s] as const))(
+    "sees only the title and time of %s",
+    async (slug, session) => {
+      const response = await fetch(`${server.url}/sessions/${slug}`);
+      expect(response.status).toBe(200);
+      const body = await response.text();
+      expect(body).toContain(escapeHtml(session.title));
+      expect(body).toContain(session.start!);
+      for (const speakerSlug of session.speakers ?? []) expect(body).not.toContain(`/speakers/${speakerSlug}"`);
+    },
+  );
 
   const unlisted = sessions.filter((s) => !isListed(s));
   it("the demo has sessions that are not listed", () => {
@@ -106,7 +125,8 @@ describe("an anonymous visitor", () => {
     const visible = new Set(sessions.filter((s) => isListed(s) && !isRestricted(s)).flatMap((s) => s.speakers ?? []));
     const hiddenOnly = speakers.filter((s) => !visible.has(s.slug));
     for (const speaker of hiddenOnly) {
-      for (const [path, body] of outputs()) expect(body.includes(`/speakers/${speaker.slug}"`), `${path} links ${speaker.slug}`).toBe(false);
+      for (const [path, body] of outputs())
+        expect(body.includes(`/speakers/${speaker.slug}"`), `${path} links ${speaker.slug}`).toBe(false);
     }
   });
 });

@@ -1,6 +1,5 @@
 // The running server as an operator and a browser see it: health, security headers, conditional
 // requests, CSRF origin check, migrations and the demo seed on start.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +7,7 @@ import Database from "better-sqlite3";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentSessions, contentSpeakers } from "../helpers/content.ts";
-import { freePort, startServer, type TestServer } from "../helpers/server.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
 
 const SESSION = "/sessions/opening-keynote-anticipating-crime";
 
@@ -33,7 +32,7 @@ describe("GET /health", () => {
     // A regular file where the database's directory should be: opening fails with ENOTDIR.
     const blocker = join(dir, "not-a-directory");
     writeFileSync(blocker, "");
-    const broken = await startUnchecked({ DATABASE_PATH: join(blocker, "forum.db") });
+    const broken = await startServer({ DATABASE_PATH: join(blocker, "forum.db") }, { healthy: false });
     try {
       const response = await fetch(`${broken.url}/health`);
       expect(response.status).toBe(503);
@@ -248,46 +247,3 @@ describe("start-up on a database", () => {
     expect(snapshot()).toEqual(first);
   });
 });
-
-/** Starts scripts/serve.mjs and waits until it answers /health with any status (the shared helper waits for 200). */
-async function startUnchecked(env: Record<string, string>) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["scripts/serve.mjs"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      SITE_URL: url,
-      ASTRO_NODE_LOGGING: "disabled",
-      NODE_ENV: "production",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await exited;
-    }
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    const answered = await fetch(`${url}/health`).then(
-      () => true,
-      () => false,
-    );
-    if (answered) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server did not answer in 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop, output: () => output, exitCode: () => child.exitCode };
-}

@@ -26,7 +26,9 @@ describe("edition configuration", () => {
     expect(edition.timezone).toBe("Europe/Paris");
     expect(edition.venue.city).toBe("Lyon");
     expect(edition.startDate.startsWith("2013-07")).toBe(true);
-    expect(edition.registration.categories.map((c) => c.id)).toEqual(expect.arrayContaining(["law-enforcement", "industry", "researcher", "policy-maker"]));
+    expect(edition.registration.categories.map((c) => c.id)).toEqual(
+      expect.arrayContaining(["law-enforcement", "industry", "researcher", "policy-maker"]),
+    );
   });
 
   it("accepts a minimal valid file and fills defaults", () => {

@@ -56,7 +56,9 @@ export const editionSchema = z
           .min(1),
       })
       .strict(),
-    officialDomains: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain like interpol.int or *.gouv.fr")).default([]),
+    officialDomains: z
+      .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain like interpol.int or *.gouv.fr"))
+      .default([]),
   })
   .strict()
   .refine((e) => e.startDate <= e.endDate, { message: "must not be after endDate", path: ["startDate"] });
@@ -70,9 +72,7 @@ export class ContentError extends Error {
 
 /** Turns zod issues into lines like `content/edition.yaml: venue.city: expected string`. */
 export function describeIssues(file: string, error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${file}: ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
-    .join("\n");
+  return error.issues.map((issue) => `${file}: ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`).join("\n");
 }
 
 /** Parses YAML text and validates it with `schema`, throwing a ContentError that names `file` and the field. */
@@ -102,7 +102,11 @@ export function loadEdition(dir: string = contentDir()): Edition {
 /** The edition's days as local dates YYYY-MM-DD, first to last. */
 export function editionDays(edition: Pick<Edition, "startDate" | "endDate">): string[] {
   const days: string[] = [];
-  for (let d = new Date(`${edition.startDate}T00:00:00Z`); d <= new Date(`${edition.endDate}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+  for (
+    let d = new Date(`${edition.startDate}T00:00:00Z`);
+    d <= new Date(`${edition.endDate}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + 1)
+  ) {
     days.push(d.toISOString().slice(0, 10));
   }
   return days;

@@ -40,8 +40,24 @@ describe("sessionAccess", () => {
 describe("viewProgramme", () => {
   const secretSpeaker = speaker({ id: 2, slug: "secret-sam", name: "Secret Sam", email: "sam@example.org" });
   const open = session({ id: 1, slug: "open", title: "Open talk", speakerIds: [1] });
-  const titleOnly = session({ id: 2, slug: "briefing", title: "Operational briefing", audience: "law-enforcement", tlp: "AMBER", abstract: "Target: botnet X", description: "Details", speakerIds: [2] });
-  const hidden = session({ id: 3, slug: "hidden-op", title: "Hidden op", audience: "law-enforcement", titlePublic: false, speakerIds: [2] });
+  const titleOnly = session({
+    id: 2,
+    slug: "briefing",
+    title: "Operational briefing",
+    audience: "law-enforcement",
+    tlp: "AMBER",
+    abstract: "Target: botnet X",
+    description: "Details",
+    speakerIds: [2],
+  });
+  const hidden = session({
+    id: 3,
+    slug: "hidden-op",
+    title: "Hidden op",
+    audience: "law-enforcement",
+    titlePublic: false,
+    speakerIds: [2],
+  });
   const data = programme([hidden, titleOnly, open], [speaker(), secretSpeaker]);
 
   it("reduces a restricted session to its title and time for an anonymous viewer", () => {
@@ -49,7 +65,14 @@ describe("viewProgramme", () => {
     // Same time and room: ordered by title.
     expect(view.sessions.map((s) => s.slug)).toEqual(["open", "briefing"]);
     const briefing = view.sessions.find((s) => s.slug === "briefing")!;
-    expect(briefing).toMatchObject({ title: "Operational briefing", restricted: true, abstract: "", description: "", tlp: null, speakers: [] });
+    expect(briefing).toMatchObject({
+      title: "Operational briefing",
+      restricted: true,
+      abstract: "",
+      description: "",
+      tlp: null,
+      speakers: [],
+    });
     expect(JSON.stringify(view)).not.toContain("botnet X");
     expect(JSON.stringify(view)).not.toContain("Hidden op");
   });
@@ -64,7 +87,11 @@ describe("viewProgramme", () => {
   it("shows everything to a confirmed law-enforcement attendee, in time order", () => {
     const view = viewProgramme(data, officer);
     expect(view.sessions.map((s) => s.slug).sort()).toEqual(["briefing", "hidden-op", "open"]);
-    expect(view.sessions.find((s) => s.slug === "briefing")).toMatchObject({ restricted: false, abstract: "Target: botnet X", tlp: "AMBER" });
+    expect(view.sessions.find((s) => s.slug === "briefing")).toMatchObject({
+      restricted: false,
+      abstract: "Target: botnet X",
+      tlp: "AMBER",
+    });
     expect(view.speakers.map((s) => s.slug)).toEqual(["ada-example", "secret-sam"]);
     expect(JSON.stringify(view)).not.toContain("sam@example.org");
   });

@@ -4,10 +4,7 @@ import type { Audience, Programme, Session, Speaker } from "./model.ts";
  * Who is looking. Anonymous visitors see `public` sessions; confirmed attendees also `registered`
  * ones; confirmed law-enforcement attendees also `law-enforcement` ones; staff see everything.
  */
-export type Viewer =
-  | { kind: "anonymous" }
-  | { kind: "attendee"; category: string; confirmed: boolean }
-  | { kind: "staff" };
+export type Viewer = { kind: "anonymous" } | { kind: "attendee"; category: string; confirmed: boolean } | { kind: "staff" };
 
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
 
@@ -90,7 +87,12 @@ export function presentSession(session: Session, access: Access, speakersById: R
     startsAt: session.startsAt,
     endsAt: session.endsAt,
     room: session.room,
-    speakers: full ? session.speakerIds.map((id) => speakersById.get(id)).filter((s): s is Speaker => !!s).map(presentSpeaker) : [],
+    speakers: full
+      ? session.speakerIds
+          .map((id) => speakersById.get(id))
+          .filter((s): s is Speaker => !!s)
+          .map(presentSpeaker)
+      : [],
     updatedAt: session.updatedAt,
   };
 }
@@ -111,7 +113,12 @@ export function viewProgramme(programme: Programme, viewer: Viewer): ProgrammeVi
   const sessions = programme.sessions
     .map((s) => presentSession(s, sessionAccess(s, viewer), speakersById))
     .filter((s): s is SessionView => s !== null)
-    .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || (a.room?.position ?? -1) - (b.room?.position ?? -1) || a.title.localeCompare(b.title));
+    .sort(
+      (a, b) =>
+        a.startsAt.getTime() - b.startsAt.getTime() ||
+        (a.room?.position ?? -1) - (b.room?.position ?? -1) ||
+        a.title.localeCompare(b.title),
+    );
   const bySpeaker = new Map<string, SessionView[]>();
   for (const session of sessions) {
     for (const speaker of session.speakers) bySpeaker.set(speaker.slug, [...(bySpeaker.get(speaker.slug) ?? []), session]);
@@ -120,5 +127,12 @@ export function viewProgramme(programme: Programme, viewer: Viewer): ProgrammeVi
     .filter((s) => bySpeaker.has(s.slug))
     .map((s) => ({ ...presentSpeaker(s), sessions: bySpeaker.get(s.slug)! }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { rooms: programme.rooms, tracks: programme.tracks, formats: programme.formats, sessions, speakers, lastModified: programme.lastModified };
+  return {
+    rooms: programme.rooms,
+    tracks: programme.tracks,
+    formats: programme.formats,
+    sessions,
+    speakers,
+    lastModified: programme.lastModified,
+  };
 }

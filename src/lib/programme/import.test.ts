@@ -63,14 +63,19 @@ describe("importProgramme", () => {
     expect(probe.language).toBe("fr");
     const names = db.select({ slug: speakers.slug, id: speakers.id }).from(speakers).all();
     const slugOf = new Map(names.map((s) => [s.id, s.slug]));
-    expect(probe.speakerIds.map((id) => slugOf.get(id))).toEqual(speakerFiles.slice(0, 2).map((f) => f.slice(0, -3)).reverse());
+    expect(probe.speakerIds.map((id) => slugOf.get(id))).toEqual(
+      speakerFiles
+        .slice(0, 2)
+        .map((f) => f.slice(0, -3))
+        .reverse(),
+    );
   });
 
   it.each([
-    ["an unknown speaker", "speakers: [nobody-at-all]", "speakers: unknown speaker \"nobody-at-all\""],
-    ["an unknown format", "format: lecture", "format: unknown format \"lecture\""],
-    ["a day outside the forum", "day: 2014-01-01\nstart: \"09:00\"\nend: \"10:00\"", "day: 2014-01-01 is not a day of the forum"],
-    ["an end before the start", "day: 2013-07-02\nstart: \"11:00\"\nend: \"10:00\"", "start: must be before end"],
+    ["an unknown speaker", "speakers: [nobody-at-all]", 'speakers: unknown speaker "nobody-at-all"'],
+    ["an unknown format", "format: lecture", 'format: unknown format "lecture"'],
+    ["a day outside the forum", 'day: 2014-01-01\nstart: "09:00"\nend: "10:00"', "day: 2014-01-01 is not a day of the forum"],
+    ["an end before the start", 'day: 2013-07-02\nstart: "11:00"\nend: "10:00"', "start: must be before end"],
     ["a wrong audience", "audience: vip", "audience:"],
   ])("refuses %s, naming the file and field, and writes nothing", (_label, line, message) => {
     const dir = programmeCopy();

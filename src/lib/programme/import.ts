@@ -3,7 +3,18 @@ import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Db } from "../../../db/client.ts";
-import { AUDIENCES, LANGUAGES, SESSION_STATES, TLP_LABELS, formats, rooms, sessionSpeakers, sessions, speakers, tracks } from "../../../db/schema/index.ts";
+import {
+  AUDIENCES,
+  LANGUAGES,
+  SESSION_STATES,
+  TLP_LABELS,
+  formats,
+  rooms,
+  sessionSpeakers,
+  sessions,
+  speakers,
+  tracks,
+} from "../../../db/schema/index.ts";
 import { ContentError, describeIssues, editionDays, parseContent, type Edition } from "../config/edition.ts";
 import { zonedToInstant } from "./time.ts";
 
@@ -14,8 +25,14 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected a time as H
 /** Schema of `content/programme/setup.yaml`. */
 export const setupSchema = z
   .object({
-    rooms: z.array(z.object({ slug, name: z.string().min(1), capacity: z.number().int().positive(), description: z.string().default("") }).strict()).min(1),
-    tracks: z.array(z.object({ slug, name: localized, colour: z.string().regex(/^#[0-9a-f]{6}$/i, "expected a colour like #1f5fa8") }).strict()),
+    rooms: z
+      .array(
+        z.object({ slug, name: z.string().min(1), capacity: z.number().int().positive(), description: z.string().default("") }).strict(),
+      )
+      .min(1),
+    tracks: z.array(
+      z.object({ slug, name: localized, colour: z.string().regex(/^#[0-9a-f]{6}$/i, "expected a colour like #1f5fa8") }).strict(),
+    ),
     formats: z.array(z.object({ slug, name: localized, duration: z.number().int().positive() }).strict()).min(1),
   })
   .strict();
@@ -25,7 +42,11 @@ export const speakerSchema = z
   .object({
     name: z.string().min(1).max(200),
     affiliation: z.string().max(200).default(""),
-    country: z.string().regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 code").or(z.literal("")).default(""),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 code")
+      .or(z.literal(""))
+      .default(""),
     email: z.email().nullish(),
     links: z.array(z.object({ label: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict()).default([]),
     photo: z.string().nullish(),
@@ -44,7 +65,12 @@ export const sessionSchema = z
     tlp: z.enum(TLP_LABELS).default("CLEAR"),
     state: z.enum(SESSION_STATES).default("confirmed"),
     published: z.boolean().default(true),
-    day: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD")).optional(),
+    day: z
+      .preprocess(
+        (v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v),
+        z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD"),
+      )
+      .optional(),
     start: hhmm.optional(),
     end: hhmm.optional(),
     room: slug.nullish(),
@@ -129,18 +155,39 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
   const result: ImportResult = { rooms: 0, tracks: 0, formats: 0, speakers: 0, sessions: 0 };
   db.transaction((tx) => {
     setup.rooms.forEach((r, position) => {
-      result.rooms += tx.insert(rooms).values({ ...r, position }).onConflictDoNothing().run().changes;
+      result.rooms += tx
+        .insert(rooms)
+        .values({ ...r, position })
+        .onConflictDoNothing()
+        .run().changes;
     });
     setup.tracks.forEach((t, position) => {
-      result.tracks += tx.insert(tracks).values({ slug: t.slug, nameEn: t.name.en, nameFr: t.name.fr, colour: t.colour, position }).onConflictDoNothing().run().changes;
+      result.tracks += tx
+        .insert(tracks)
+        .values({ slug: t.slug, nameEn: t.name.en, nameFr: t.name.fr, colour: t.colour, position })
+        .onConflictDoNothing()
+        .run().changes;
     });
     for (const f of setup.formats) {
-      result.formats += tx.insert(formats).values({ slug: f.slug, nameEn: f.name.en, nameFr: f.name.fr, defaultDuration: f.duration }).onConflictDoNothing().run().changes;
+      result.formats += tx
+        .insert(formats)
+        .values({ slug: f.slug, nameEn: f.name.en, nameFr: f.name.fr, defaultDuration: f.duration })
+        .onConflictDoNothing()
+        .run().changes;
     }
     for (const s of speakerFiles) {
       result.speakers += tx
         .insert(speakers)
-        .values({ slug: s.slug, name: s.data.name, affiliation: s.data.affiliation, country: s.data.country, email: s.data.email ?? null, links: s.data.links, photo: s.data.photo ?? null, bio: s.body })
+        .values({
+          slug: s.slug,
+          name: s.data.name,
+          affiliation: s.data.affiliation,
+          country: s.data.country,
+          email: s.data.email ?? null,
+          links: s.data.links,
+          photo: s.data.photo ?? null,
+          bio: s.body,
+        })
         .onConflictDoNothing()
         .run().changes;
     }
@@ -176,7 +223,9 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
       if (inserted.length === 0) continue;
       result.sessions += 1;
       d.speakers.forEach((sp, position) => {
-        tx.insert(sessionSpeakers).values({ sessionId: inserted[0].id, speakerId: speakerIds.get(sp)!, position }).run();
+        tx.insert(sessionSpeakers)
+          .values({ sessionId: inserted[0].id, speakerId: speakerIds.get(sp)!, position })
+          .run();
       });
     }
   });
@@ -185,5 +234,8 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
 
 /** True when no session exists yet: the demo edition is loaded only into an empty programme. */
 export function isProgrammeEmpty(db: Db): boolean {
-  return db.select({ id: sessions.id }).from(sessions).limit(1).all().length === 0 && db.select({ id: rooms.id }).from(rooms).limit(1).all().length === 0;
+  return (
+    db.select({ id: sessions.id }).from(sessions).limit(1).all().length === 0 &&
+    db.select({ id: rooms.id }).from(rooms).limit(1).all().length === 0
+  );
 }

@@ -6,7 +6,15 @@ import type { Format, Programme, Room, Session, Speaker, Track } from "./model.t
 /** Reads the whole stored programme in a handful of queries, relations resolved. */
 export function loadProgramme(db: Db): Programme {
   const roomRows: Room[] = db
-    .select({ id: rooms.id, slug: rooms.slug, name: rooms.name, capacity: rooms.capacity, position: rooms.position, description: rooms.description, updatedAt: rooms.updatedAt })
+    .select({
+      id: rooms.id,
+      slug: rooms.slug,
+      name: rooms.name,
+      capacity: rooms.capacity,
+      position: rooms.position,
+      description: rooms.description,
+      updatedAt: rooms.updatedAt,
+    })
     .from(rooms)
     .orderBy(asc(rooms.position), asc(rooms.id))
     .all();
@@ -25,8 +33,12 @@ export function loadProgramme(db: Db): Programme {
   }
 
   const roomById = new Map(roomRows.map((r) => [r.id, stripTimes(r)]));
-  const trackById = new Map<number, Track>(trackRows.map((t) => [t.id, { id: t.id, slug: t.slug, name: { en: t.nameEn, fr: t.nameFr }, colour: t.colour }]));
-  const formatById = new Map<number, Format>(formatRows.map((f) => [f.id, { id: f.id, slug: f.slug, name: { en: f.nameEn, fr: f.nameFr }, defaultDuration: f.defaultDuration }]));
+  const trackById = new Map<number, Track>(
+    trackRows.map((t) => [t.id, { id: t.id, slug: t.slug, name: { en: t.nameEn, fr: t.nameFr }, colour: t.colour }]),
+  );
+  const formatById = new Map<number, Format>(
+    formatRows.map((f) => [f.id, { id: f.id, slug: f.slug, name: { en: f.nameEn, fr: f.nameFr }, defaultDuration: f.defaultDuration }]),
+  );
   const speakerIdsBySession = new Map<number, number[]>();
   for (const link of links) speakerIdsBySession.set(link.sessionId, [...(speakerIdsBySession.get(link.sessionId) ?? []), link.speakerId]);
 

@@ -22,7 +22,10 @@ export function sessionsLoader(): LiveLoader<SessionData, EntryFilter, Collectio
     name: "forum-sessions",
     async loadCollection({ filter }) {
       const view = programmeFor(filter?.viewer ?? ANONYMOUS);
-      return { entries: view.sessions.map((s) => ({ id: s.slug, data: s as SessionData, cacheHint: { lastModified: s.updatedAt } })), cacheHint: { lastModified: view.lastModified } };
+      return {
+        entries: view.sessions.map((s) => ({ id: s.slug, data: s as SessionData, cacheHint: { lastModified: s.updatedAt } })),
+        cacheHint: { lastModified: view.lastModified },
+      };
     },
     async loadEntry({ filter }) {
       const session = programmeFor(filter.viewer ?? ANONYMOUS).sessions.find((s) => s.slug === filter.slug);
@@ -37,7 +40,10 @@ export function speakersLoader(): LiveLoader<SpeakerData, EntryFilter, Collectio
     name: "forum-speakers",
     async loadCollection({ filter }) {
       const view = programmeFor(filter?.viewer ?? ANONYMOUS);
-      return { entries: view.speakers.map((s) => ({ id: s.slug, data: s as SpeakerData })), cacheHint: { lastModified: view.lastModified } };
+      return {
+        entries: view.speakers.map((s) => ({ id: s.slug, data: s as SpeakerData })),
+        cacheHint: { lastModified: view.lastModified },
+      };
     },
     async loadEntry({ filter }) {
       const speaker = programmeFor(filter.viewer ?? ANONYMOUS).speakers.find((s) => s.slug === filter.slug);

@@ -32,3 +32,8 @@ export function healthy(): boolean {
     return false;
   }
 }
+
+/** The site's public address for absolute links (exports, e-mails): SITE_URL at run time, else the build's `site`. */
+export function getSiteUrl(): string {
+  return process.env.SITE_URL ?? import.meta.env.SITE ?? "http://localhost:4321";
+}

@@ -1,13 +1,13 @@
 import type { APIRoute } from "astro";
 import { frabAcronym } from "../../lib/programme/exports/frab.ts";
 import { speakerCalendar } from "../../lib/programme/exports/ical.ts";
-import { getEdition, programmeFor } from "../../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, programmeFor } from "../../lib/server/runtime.ts";
 
 /** One speaker's sessions as iCalendar; 404 when the viewer sees no session of that speaker. */
 export const GET: APIRoute = ({ locals, params }) => {
   const edition = getEdition();
   const slug = params.slug ?? "";
-  const body = speakerCalendar(programmeFor(locals.viewer), slug, { edition, siteUrl: process.env.SITE_URL ?? import.meta.env.SITE });
+  const body = speakerCalendar(programmeFor(locals.viewer), slug, { edition, siteUrl: getSiteUrl() });
   if (body === null) return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
   return new Response(body, {
     headers: {
