@@ -1,1 +1,2 @@
 export * from "./programme.ts";
+export * from "./meta.ts";

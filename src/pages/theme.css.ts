@@ -1,10 +1,9 @@
 import type { APIRoute } from "astro";
-import { loadProgramme } from "../lib/programme/queries.ts";
-import { getDb } from "../lib/server/runtime.ts";
+import { currentProgramme } from "../lib/server/runtime.ts";
 
 /** Track colours as CSS custom properties, so that pages need no inline style (strict CSP). */
 export const GET: APIRoute = () => {
-  const { tracks } = loadProgramme(getDb());
+  const { tracks } = currentProgramme();
   const css = tracks.map((track) => `.track-${track.slug} { --track-colour: ${track.colour}; }`).join("\n");
   return new Response(css + "\n", { headers: { "Content-Type": "text/css; charset=utf-8" } });
 };

@@ -90,3 +90,18 @@ function stripTimes(r: Room & { updatedAt?: Date }): Room {
   const { id, slug, name, capacity, position, description } = r;
   return { id, slug, name, capacity, position, description };
 }
+
+/**
+ * A reader of the programme that queries the tables again only when the `programme` change counter
+ * (bumped by triggers on every programme table) has moved: one indexed lookup per request otherwise.
+ * The returned programme is shared between requests and must be treated as read-only.
+ */
+export function createProgrammeCache(db: Db): () => Programme {
+  const revision = db.$client.prepare("select value from change_counters where name = 'programme'").pluck();
+  let cached: { revision: unknown; programme: Programme } | undefined;
+  return () => {
+    const current = revision.get();
+    if (!cached || cached.revision !== current) cached = { revision: current, programme: loadProgramme(db) };
+    return cached.programme;
+  };
+}

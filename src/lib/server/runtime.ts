@@ -1,11 +1,13 @@
 import { isDatabaseReachable, openDatabase, type Db } from "../../../db/client.ts";
 import { loadEdition, type Edition } from "../config/edition.ts";
 import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
-import { loadProgramme } from "../programme/queries.ts";
+import type { Programme } from "../programme/model.ts";
+import { createProgrammeCache } from "../programme/queries.ts";
 
 // One database connection and one validated edition per server process.
 let db: Db | undefined;
 let edition: Edition | undefined;
+let programmeCache: (() => Programme) | undefined;
 
 /** The process's database, opened (and migrated) on first use; retried on the next call after a failure. */
 export function getDb(): Db {
@@ -19,9 +21,15 @@ export function getEdition(): Edition {
   return edition;
 }
 
+/** The stored programme (cached until any programme table changes). Read-only. */
+export function currentProgramme(): Programme {
+  programmeCache ??= createProgrammeCache(getDb());
+  return programmeCache();
+}
+
 /** The programme as `viewer` may see it. */
 export function programmeFor(viewer: Viewer): ProgrammeView {
-  return viewProgramme(loadProgramme(getDb()), viewer);
+  return viewProgramme(currentProgramme(), viewer);
 }
 
 /** Health: the database answers. */
