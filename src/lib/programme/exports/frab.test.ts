@@ -1,9 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
-import draft6 from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
+import { SCHEDULE_XSD, validateScheduleJson, validateXml } from "../../../../tests/helpers/schedule.ts";
 import { format, programme, room, session, speaker, track } from "../../../../tests/fixtures/programme.ts";
 import { ANONYMOUS, viewProgramme, type Viewer } from "../audience.ts";
 import type { Programme } from "../model.ts";
@@ -119,23 +115,6 @@ const events = (view = anonymous, ctx = context): FrabEvent[] =>
   buildSchedule(view, ctx).schedule.conference.days.flatMap((d) => Object.values(d.rooms).flat());
 const eventBySlug = (slug: string, view = anonymous) => events(view).find((e) => e.slug === `ftsw2013-${slug}`);
 
-function validateJson(document: unknown): string {
-  const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-  ajv.addMetaSchema(draft6);
-  // Keywords the community schema uses for notes; formats it names beyond ajv-formats.
-  ajv.addVocabulary(["$oneOf", "$todo"]);
-  addFormats(ajv);
-  ajv.addFormat("color", /^#[0-9a-fA-F]{6}$/);
-  const validate = ajv.compile(JSON.parse(readFileSync("tests/schemas/schedule.schema.json", "utf8")));
-  return validate(document) ? "" : ajv.errorsText(validate.errors);
-}
-
-function validateXml(xml: string): { status: number | null; output: string } {
-  const result = spawnSync("xmllint", ["--noout", "--schema", "tests/schemas/schedule.xml.xsd", "-"], { input: xml, encoding: "utf8" });
-  if (result.error) throw new Error(`xmllint is needed (apt-get install -y libxml2-utils): ${result.error.message}`);
-  return { status: result.status, output: result.stderr };
-}
-
 describe("uuidV5", () => {
   it("matches the RFC 4122 name-based UUIDs of other implementations", () => {
     expect(uuidV5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
@@ -151,8 +130,8 @@ describe("frabAcronym", () => {
 
 describe("schedule JSON", () => {
   it("is valid against the community JSON schema, for an anonymous viewer and for staff", () => {
-    expect(validateJson(JSON.parse(scheduleJson(anonymous, context)))).toBe("");
-    expect(validateJson(JSON.parse(scheduleJson(viewProgramme(data, staff), context)))).toBe("");
+    expect(validateScheduleJson(JSON.parse(scheduleJson(anonymous, context)))).toBe("");
+    expect(validateScheduleJson(JSON.parse(scheduleJson(viewProgramme(data, staff), context)))).toBe("");
   });
 
   it("describes the conference from the edition", () => {
@@ -304,12 +283,12 @@ describe("schedule XML", () => {
   const xml = scheduleXml(anonymous, context);
 
   it("is valid against the community XSD, for an anonymous viewer and for staff", () => {
-    expect(validateXml(xml)).toEqual({ status: 0, output: "- validates\n" });
-    expect(validateXml(scheduleXml(viewProgramme(data, staff), context)).status).toBe(0);
+    expect(validateXml(xml, SCHEDULE_XSD)).toEqual({ status: 0, output: "- validates\n" });
+    expect(validateXml(scheduleXml(viewProgramme(data, staff), context), SCHEDULE_XSD).status).toBe(0);
   });
 
   it("fails validation when something required is missing (the check is real)", () => {
-    expect(validateXml(xml.replace(/<duration>[^<]*<\/duration>/, "")).status).not.toBe(0);
+    expect(validateXml(xml.replace(/<duration>[^<]*<\/duration>/, ""), SCHEDULE_XSD).status).not.toBe(0);
   });
 
   it("escapes markup in text and attributes and drops characters XML cannot carry", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { unfoldIcs, vevents } from "../../../../tests/helpers/schedule.ts";
 import { format, programme, room, session, speaker, track } from "../../../../tests/fixtures/programme.ts";
 import { ANONYMOUS, viewProgramme, type Viewer } from "../audience.ts";
 import type { Programme } from "../model.ts";
@@ -97,28 +98,13 @@ const data: Programme = {
 };
 const anonymous = viewProgramme(data, ANONYMOUS);
 
-/** Content lines of an iCalendar text, folded lines joined again. */
-const unfold = (ics: string) => ics.replace(/\r\n[ \t]/g, "").split("\r\n");
-/** The events of an iCalendar text, each as its unfolded content lines. */
-function vevents(ics: string): string[][] {
-  const events: string[][] = [];
-  let current: string[] | null = null;
-  for (const line of unfold(ics)) {
-    if (line === "BEGIN:VEVENT") current = [];
-    else if (line === "END:VEVENT") {
-      events.push(current!);
-      current = null;
-    } else current?.push(line);
-  }
-  return events;
-}
 const eventOf = (ics: string, slug: string) => vevents(ics).find((lines) => lines.includes(`UID:${sessionUid(slug, context)}`));
 
 describe("programmeCalendar", () => {
   const ics = programmeCalendar(anonymous, context);
 
   it("is a calendar with one VTIMEZONE for the edition's zone and the calendar's name", () => {
-    const lines = unfold(ics);
+    const lines = unfoldIcs(ics);
     expect(lines.slice(0, 5)).toEqual([
       "BEGIN:VCALENDAR",
       "VERSION:2.0",
@@ -195,7 +181,7 @@ describe("programmeCalendar", () => {
   it("shows staff everything listed, with speakers and never an e-mail address", () => {
     const full = programmeCalendar(viewProgramme(data, staff), context);
     expect(vevents(full)).toHaveLength(4);
-    expect(unfold(full).join("\n")).toContain("Target: botnet X\\n\\nSpeakers: Secret Sam\\, Ada Example");
+    expect(unfoldIcs(full).join("\n")).toContain("Target: botnet X\\n\\nSpeakers: Secret Sam\\, Ada Example");
     expect(full).not.toContain("@example.org");
     expect(full).not.toContain("@police.example");
   });
@@ -205,9 +191,9 @@ describe("sessionCalendar", () => {
   it("holds the one session with the same UID as the programme feed", () => {
     const ics = sessionCalendar(anonymous, "phishing-kits", context)!;
     expect(vevents(ics)).toHaveLength(1);
-    expect(unfold(ics)).toContain("UID:ftsw2013-session-phishing-kits@forum.example.org");
-    expect(unfold(ics)).toContain('X-WR-CALNAME:Phishing <kits>\\, & "lures"\\; more (Safety Forum)');
-    expect(unfold(ics)).toContain("URL:https://forum.example.org:8443/sessions/phishing-kits.ics");
+    expect(unfoldIcs(ics)).toContain("UID:ftsw2013-session-phishing-kits@forum.example.org");
+    expect(unfoldIcs(ics)).toContain('X-WR-CALNAME:Phishing <kits>\\, & "lures"\\; more (Safety Forum)');
+    expect(unfoldIcs(ics)).toContain("URL:https://forum.example.org:8443/sessions/phishing-kits.ics");
   });
 
   it("gives a title-only session, but nothing for hidden, unconfirmed, break or unknown slugs", () => {
@@ -222,7 +208,7 @@ describe("speakerCalendar", () => {
   it("holds the sessions the viewer sees the speaker in", () => {
     const ics = speakerCalendar(anonymous, "ada-example", context)!;
     expect(vevents(ics).map((lines) => lines[0])).toEqual(["UID:ftsw2013-session-phishing-kits@forum.example.org"]);
-    expect(unfold(ics)).toContain("X-WR-CALNAME:Ada Example (Safety Forum)");
+    expect(unfoldIcs(ics)).toContain("X-WR-CALNAME:Ada Example (Safety Forum)");
     expect(ics).not.toContain("ada@example.org");
   });
 

@@ -1,0 +1,50 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import draft6 from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
+
+/** The frab/pretalx schedule XSD (a copy of shared/schemas). */
+export const SCHEDULE_XSD = "tests/schemas/schedule.xml.xsd";
+
+let compiled: ReturnType<Ajv["compile"]> | undefined;
+let ajv: Ajv | undefined;
+
+/** Validates a document against the community JSON Schema (draft 06); returns "" or the errors. */
+export function validateScheduleJson(document: unknown): string {
+  if (!compiled) {
+    ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    ajv.addMetaSchema(draft6);
+    // Keywords the community schema uses for notes; formats it names beyond ajv-formats.
+    ajv.addVocabulary(["$oneOf", "$todo"]);
+    addFormats(ajv);
+    ajv.addFormat("color", /^#[0-9a-fA-F]{6}$/);
+    compiled = ajv.compile(JSON.parse(readFileSync("tests/schemas/schedule.schema.json", "utf8")));
+  }
+  return compiled(document) ? "" : ajv!.errorsText(compiled.errors);
+}
+
+/** Runs xmllint on `xml` (well-formedness, and the schema when given). */
+export function validateXml(xml: string, schema?: string): { status: number | null; output: string } {
+  const args = schema ? ["--noout", "--schema", schema, "-"] : ["--noout", "-"];
+  const result = spawnSync("xmllint", args, { input: xml, encoding: "utf8" });
+  if (result.error) throw new Error(`xmllint is needed (apt-get install -y libxml2-utils): ${result.error.message}`);
+  return { status: result.status, output: result.stderr };
+}
+
+/** iCalendar content lines, folded lines joined again. */
+export const unfoldIcs = (ics: string) => ics.replace(/\r\n[ \t]/g, "").split("\r\n");
+
+/** The VEVENTs of an iCalendar text, each as its unfolded content lines. */
+export function vevents(ics: string): string[][] {
+  const events: string[][] = [];
+  let current: string[] | null = null;
+  for (const line of unfoldIcs(ics)) {
+    if (line === "BEGIN:VEVENT") current = [];
+    else if (line === "END:VEVENT") {
+      events.push(current!);
+      current = null;
+    } else current?.push(line);
+  }
+  return events;
+}
