@@ -51,11 +51,19 @@ export function describeTimes(zone: string, at: Date, locale: Locale): string {
   return t(locale).timesIn(city, part("long"), part("shortOffset"));
 }
 
+const names = new Map<string, Intl.DisplayNames>();
+function displayNames(locale: Locale, type: "region" | "language"): Intl.DisplayNames {
+  const key = `${locale}|${type}`;
+  let display = names.get(key);
+  if (!display) names.set(key, (display = new Intl.DisplayNames([t(locale).intl], { type, fallback: "code" })));
+  return display;
+}
+
 /** The name of an ISO 3166-1 country code in `locale` ("FR" -> "France"); the code when unknown. */
 export function countryName(code: string, locale: Locale): string {
   if (!code) return "";
   try {
-    return new Intl.DisplayNames([t(locale).intl], { type: "region", fallback: "code" }).of(code) ?? code;
+    return displayNames(locale, "region").of(code) ?? code;
   } catch {
     return code;
   }
@@ -64,7 +72,7 @@ export function countryName(code: string, locale: Locale): string {
 /** The name of a language code in `locale`, capitalised ("fr" -> "French" / "Français"). */
 export function languageName(code: string, locale: Locale): string {
   try {
-    const name = new Intl.DisplayNames([t(locale).intl], { type: "language", fallback: "code" }).of(code) ?? code;
+    const name = displayNames(locale, "language").of(code) ?? code;
     return name.charAt(0).toLocaleUpperCase(t(locale).intl) + name.slice(1);
   } catch {
     return code;

@@ -19,6 +19,14 @@ describe("time zones", () => {
     expect(toZonedIso(new Date("2013-07-02T16:00:00Z"), "America/New_York")).toBe("2013-07-02T12:00:00-04:00");
   });
 
+  it("changes offset exactly at the DST transitions (the offset memo must not blur them)", () => {
+    expect(zoneOffsetMinutes("Europe/Paris", new Date("2013-03-31T00:59:59.999Z"))).toBe(60);
+    expect(zoneOffsetMinutes("Europe/Paris", new Date("2013-03-31T01:00:00Z"))).toBe(120);
+    expect(zoneOffsetMinutes("Europe/Paris", new Date("2013-10-27T00:59:59Z"))).toBe(120);
+    expect(zoneOffsetMinutes("Europe/Paris", new Date("2013-10-27T01:00:00Z"))).toBe(60);
+    expect(zoneOffsetMinutes("Asia/Kathmandu", new Date("2013-07-02T00:00:00Z"))).toBe(345);
+  });
+
   it("rejects a malformed local time", () => {
     expect(() => zonedToInstant("2013-07-02", "25:99", "Europe/Paris")).toThrow(RangeError);
   });

@@ -18,8 +18,24 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+// Offsets only change on quarter-hour boundaries (every real DST rule does), so a page that formats
+// hundreds of times asks Intl once per quarter hour and zone.
+const QUARTER_HOUR = 15 * 60_000;
+const offsets = new Map<string, number>();
+
 /** Offset in minutes of `zone` from UTC at instant `at` (positive east of Greenwich). */
 export function zoneOffsetMinutes(zone: string, at: Date): number {
+  const key = `${zone}|${Math.floor(at.getTime() / QUARTER_HOUR)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    if (offsets.size > 50_000) offsets.clear();
+    offset = computeOffset(zone, new Date(Math.floor(at.getTime() / QUARTER_HOUR) * QUARTER_HOUR));
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function computeOffset(zone: string, at: Date): number {
   const parts = formatterFor(zone).formatToParts(at);
   const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
   const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
