@@ -1,2 +1,4 @@
 export * from "./programme.ts";
 export * from "./meta.ts";
+export * from "./registration.ts";
+export * from "./outbox.ts";
