@@ -1,9 +1,14 @@
 // Starts the built site: opens the database (applying migrations), loads the demo edition into an
-// empty database, then serves the Astro app (PORT, HOST). When the database cannot be opened the
-// server still starts, and /health answers 503 until it can.
+// empty database, starts the e-mail outbox worker (unless MAIL_WORKER=off), then serves the Astro app
+// (PORT, HOST). When the database cannot be opened the server still starts, and /health answers 503
+// until it can.
 import { createServer } from "node:http";
 import { openDatabase } from "../db/client.ts";
 import { seedIfEmpty } from "../db/seed.ts";
+import { loadEdition } from "../src/lib/config/edition.ts";
+import { startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
+import { startHousekeeping } from "../src/lib/registration/housekeeping.ts";
+import { loadAppKey } from "../src/lib/security/secrets.ts";
 import { repairQuery } from "./repair-query.mjs";
 
 try {
@@ -20,6 +25,33 @@ try {
   console.error(`Database unavailable (${process.env.DATABASE_PATH ?? "data/forum.db"}): ${error?.message ?? error}`);
 }
 
+// The outbox worker has its own connection, opened on its first pass and retried while it fails.
+let mailDb;
+let mailWorker;
+if (process.env.MAIL_WORKER !== "off") {
+  try {
+    const siteUrl = process.env.SITE_URL ?? "http://localhost:4321";
+    const options = workerOptionsFromEnv({ edition: loadEdition(), siteUrl, appKey: loadAppKey() });
+    mailWorker = startWorker({ ...options, db: () => (mailDb ??= openDatabase()) });
+    console.log(`Mail worker: delivering through ${options.transport.name}.`);
+  } catch (error) {
+    console.error(`Mail worker not started: ${error?.message ?? error}`);
+  }
+}
+
+// Expiry of unconfirmed registrations and promotion from the waiting list (REGISTRATION_SWEEP_MS).
+let housekeeping;
+try {
+  housekeeping = startHousekeeping({
+    db: () => (mailDb ??= openDatabase()),
+    edition: loadEdition(),
+    appKey: loadAppKey(),
+    intervalMs: Number(process.env.REGISTRATION_SWEEP_MS ?? 600_000),
+  });
+} catch (error) {
+  console.error(`Registration housekeeping not started: ${error?.message ?? error}`);
+}
+
 process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
 // We listen ourselves so that a malformed query string (`?day=%ZZ`) reaches the app repaired
 // instead of being refused by the adapter's own server with a bare 400.
@@ -34,6 +66,14 @@ const server = createServer((req, res) => {
 });
 server.listen(port, host, () => console.log(`Forum site listening on http://${host}:${port}`));
 
-const stop = () => server.close(() => process.exit(0));
+// Stop taking requests and let the mail worker record the message in flight, then leave.
+const stop = () => {
+  housekeeping?.stop();
+  const closed = new Promise((resolve) => server.close(resolve));
+  Promise.all([closed, mailWorker?.stop()]).finally(() => {
+    mailDb?.$client.close();
+    process.exit(0);
+  });
+};
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);

@@ -14,6 +14,8 @@ export const onRequest = defineMiddleware(async (context, next) => {
   }
   const method = context.request.method;
   if ((method !== "GET" && method !== "HEAD") || response.status !== 200 || response.headers.has("ETag")) return response;
+  // Private pages (a registration's own) are never stored anywhere, so they need no validator.
+  if (response.headers.get("Cache-Control")?.includes("no-store")) return response;
 
   const body = await response.arrayBuffer();
   const etag = etagOf(body);

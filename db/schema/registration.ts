@@ -78,8 +78,8 @@ export const registrationEvents = sqliteTable(
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
     /** `attendee`, `system`, or `staff:<account id>`. */
     actor: text("actor").notNull(),
-    fromStatus: text("from_status"),
-    toStatus: text("to_status").notNull(),
+    fromStatus: text("from_status", { enum: REGISTRATION_STATES }),
+    toStatus: text("to_status", { enum: REGISTRATION_STATES }).notNull(),
     note: text("note").notNull().default(""),
   },
   (t) => [index("registration_events_registration").on(t.registrationId, t.at)],

@@ -3,6 +3,9 @@ import { loadEdition, type Edition } from "../config/edition.ts";
 import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
 import type { Programme } from "../programme/model.ts";
 import { createProgrammeCache } from "../programme/queries.ts";
+import type { RegistrationDeps } from "../registration/service.ts";
+import { createRateLimiter, parseLimit, type RateLimiter } from "../security/rate-limit.ts";
+import { loadAppKey } from "../security/secrets.ts";
 
 // One database connection and one validated edition per server process.
 let db: Db | undefined;
@@ -44,4 +47,31 @@ export function healthy(): boolean {
 /** The site's public address for absolute links (exports, e-mails): SITE_URL at run time, else the build's `site`. */
 export function getSiteUrl(): string {
   return process.env.SITE_URL ?? import.meta.env.SITE ?? "http://localhost:4321";
+}
+
+let appKey: Buffer | undefined;
+
+/** The application key that derives private links and ticket secrets (APP_SECRET or the key file). */
+export function getAppKey(): Buffer {
+  appKey ??= loadAppKey();
+  return appKey;
+}
+
+/** What the registration domain needs, for this process. */
+export function registrationDeps(): RegistrationDeps {
+  return { db: getDb(), edition: getEdition(), appKey: getAppKey() };
+}
+
+let limiters: { registerByIp: RateLimiter; registerByEmail: RateLimiter } | undefined;
+
+/**
+ * Rate limits of the registration form, per process: REGISTER_LIMIT_IP (default 10 per 10 minutes)
+ * and REGISTER_LIMIT_EMAIL (3 per hour), as "count/seconds". Only well-formed submissions count.
+ */
+export function rateLimits() {
+  limiters ??= {
+    registerByIp: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
+    registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
+  };
+  return limiters;
 }

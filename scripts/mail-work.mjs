@@ -1,0 +1,48 @@
+// `npm run mail:work`: delivers the e-mail outbox from its own process (the server runs the same
+// worker unless MAIL_WORKER=off). Runs until SIGTERM or SIGINT, finishing the message in flight;
+// with `--once`, delivers what is due now and exits (for cron or tests).
+import { openDatabase } from "../db/client.ts";
+import { loadEdition } from "../src/lib/config/edition.ts";
+import { deliverBatch, startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
+import { loadAppKey } from "../src/lib/security/secrets.ts";
+
+const once = process.argv.includes("--once");
+
+let db;
+let options;
+try {
+  db = openDatabase();
+  const edition = loadEdition();
+  options = workerOptionsFromEnv({ edition, siteUrl: process.env.SITE_URL ?? "http://localhost:4321", appKey: loadAppKey() });
+} catch (error) {
+  console.error(
+    error?.name === "ContentError" ? `The edition's content is invalid:\n${error.message}` : `Mail worker: ${error?.message ?? error}`,
+  );
+  process.exit(1);
+}
+if (options.transport.name === "resend" && !process.env.MAIL_FROM) {
+  console.warn("Mail worker: RESEND_API_KEY is set but MAIL_FROM is not; the provider will refuse the default sender.");
+}
+console.log(`Mail worker: delivering through ${options.transport.name}${once ? " (once)" : ""}.`);
+
+if (once) {
+  const total = { sent: 0, retried: 0, failed: 0 };
+  for (;;) {
+    const report = await deliverBatch(db, options);
+    total.sent += report.sent;
+    total.retried += report.retried;
+    total.failed += report.failed;
+    if (report.claimed === 0 || report.pausedUntil !== undefined) break;
+  }
+  console.log(`Mail worker: ${total.sent} sent, ${total.retried} to retry, ${total.failed} failed.`);
+  db.$client.close();
+} else {
+  const worker = startWorker({ ...options, db });
+  const stop = async () => {
+    await worker.stop();
+    db.$client.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

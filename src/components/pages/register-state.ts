@@ -1,0 +1,89 @@
+import type { AstroGlobal } from "astro";
+import { actions } from "astro:actions";
+import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
+import { ALL_CATEGORY_FIELDS, fieldsOfCategory } from "../../lib/registration/form.ts";
+import { availability } from "../../lib/registration/service.ts";
+import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { getDb, getEdition } from "../../lib/server/runtime.ts";
+
+/** Order of the registration form's fields, for the error summary. */
+export const REGISTER_FIELDS = [
+  "category",
+  "name",
+  "email",
+  "organisation",
+  "country",
+  "language",
+  ...ALL_CATEGORY_FIELDS,
+  "dietary",
+  "accessibility",
+  "privacyConsent",
+  "listConsent",
+  "website",
+] as const;
+
+export interface RegisterProps {
+  locale: Locale;
+  /** The chosen category, when valid; else the category step is shown. */
+  category?: string;
+  values: Record<string, string>;
+  errors: FormErrors;
+  availability: ReturnType<typeof availability>;
+}
+
+/**
+ * The registration page's request handling, shared by /register and /fr/register: after a
+ * successful submission, where to redirect (POST-redirect-GET); otherwise what to render.
+ */
+export async function registerState(Astro: AstroGlobal): Promise<{ redirect: string } | { props: RegisterProps }> {
+  const locale = asLocale(Astro.currentLocale);
+  const m = t(locale);
+  const result = Astro.getActionResult(actions.register);
+  if (result && !result.error) return { redirect: localizePath("/register/sent", locale) };
+  const edition = getEdition();
+  const values = (await submittedForm(Astro.request)) ?? {};
+  const wanted = values.category ?? Astro.url.searchParams.get("category") ?? "";
+  const category = edition.registration.categories.some((c) => c.id === wanted) ? wanted : undefined;
+  const retryAfter = retryAfterOf(result?.error);
+  if (retryAfter) Astro.response.headers.set("Retry-After", String(retryAfter));
+  Astro.response.headers.set("Cache-Control", "no-store");
+  let seats: RegisterProps["availability"] = [];
+  try {
+    seats = availability(getDb(), edition);
+  } catch {
+    // Without the database the form still renders; submitting will say what went wrong.
+  }
+  const errors = formErrors(result?.error, m, REGISTER_FIELDS);
+  // An error on a field the form does not show (another category's, the category itself when
+  // tampered with) is listed without a link, with the field's name.
+  const shown = new Set<string>(
+    category
+      ? [
+          "name",
+          "email",
+          "organisation",
+          "country",
+          "language",
+          "dietary",
+          "accessibility",
+          "privacyConsent",
+          "listConsent",
+          ...fieldsOfCategory(category),
+        ]
+      : [],
+  );
+  errors.summary = errors.summary.map((e) =>
+    e.field === "" || shown.has(e.field)
+      ? e
+      : { field: "", message: `${m.register.fields[e.field as keyof typeof m.register.fields] ?? e.field}: ${e.message}` },
+  );
+  return {
+    props: {
+      locale,
+      category,
+      values: { language: locale, ...values },
+      errors,
+      availability: seats,
+    },
+  };
+}

@@ -1,0 +1,307 @@
+import { describe, expect, it } from "vitest";
+import { unfoldIcs, vevents } from "../../../tests/helpers/schedule.ts";
+import { editionSchema } from "../config/edition.ts";
+import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
+import { deriveSecret, hashSecret } from "../security/secrets.ts";
+import { escapeHtml, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
+
+// A venue name with markup characters, to see configuration values escaped as well.
+const edition = editionSchema.parse({
+  name: {
+    en: "International Forum on Technologies for a Safer World",
+    fr: "Forum international sur les technologies pour un monde plus sûr",
+  },
+  shortName: { en: "Safer World Forum", fr: "Forum Monde plus sûr" },
+  acronym: "FTSW2013",
+  startDate: "2013-07-02",
+  endDate: "2013-07-03",
+  timezone: "Europe/Paris",
+  venue: { name: "Centre <Rive> & Lumière", address: "18 quai Hélène-Vareille, 69007 Lyon, France", city: "Lyon", country: "FR" },
+  languages: ["en", "fr"],
+  contactEmail: "contact@forum.example",
+  registration: {
+    capacity: 10,
+    pendingEmailHours: 48,
+    categories: [
+      { id: "law-enforcement", label: { en: "Law enforcement", fr: "Forces de l’ordre" }, capacity: 5, vetting: true },
+      { id: "industry", label: { en: "Industry", fr: "Industrie" }, capacity: 5 },
+    ],
+  },
+});
+const appKey = Buffer.alloc(32, 9);
+const ctx = { edition, siteUrl: "https://forum.example.org", appKey };
+
+const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
+  "registration.confirm_address": { name: "Ada Example", manageNonce: "m-1" },
+  "registration.already_registered": { name: "Ada Example", manageNonce: "m-2" },
+  "registration.under_review": { name: "Ada Example", manageNonce: "m-3", category: "law-enforcement" },
+  "registration.back_to_review": { name: "Ada Example", manageNonce: "m-4", category: "law-enforcement" },
+  "registration.confirmed": { name: "Ada Example", manageNonce: "m-5", ticketNonce: "t-5", category: "industry" },
+  "registration.promoted": { name: "Ada Example", manageNonce: "m-6", ticketNonce: "t-6", category: "industry" },
+  "registration.waitlisted": { name: "Ada Example", manageNonce: "m-7", category: "industry" },
+  "registration.rejected": { name: "Ada Example", reason: "We could not verify your agency." },
+  "registration.cancelled": { name: "Ada Example" },
+};
+
+const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
+  en: {
+    "registration.confirm_address": "Confirm your e-mail address – Safer World Forum",
+    "registration.already_registered": "Your registration – Safer World Forum",
+    "registration.under_review": "Registration received: under review – Safer World Forum",
+    "registration.back_to_review": "Your changes are being reviewed – Safer World Forum",
+    "registration.confirmed": "Registration confirmed: your ticket – Safer World Forum",
+    "registration.promoted": "A seat is free: your registration is confirmed – Safer World Forum",
+    "registration.waitlisted": "You are on the waiting list – Safer World Forum",
+    "registration.rejected": "Your registration was not accepted – Safer World Forum",
+    "registration.cancelled": "Registration cancelled – Safer World Forum",
+  },
+  fr: {
+    "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
+    "registration.already_registered": "Votre inscription – Forum Monde plus sûr",
+    "registration.under_review": "Inscription reçue\u00a0: en cours d’examen – Forum Monde plus sûr",
+    "registration.back_to_review": "Vos modifications sont en cours d’examen – Forum Monde plus sûr",
+    "registration.confirmed": "Inscription confirmée\u00a0: votre billet – Forum Monde plus sûr",
+    "registration.promoted": "Une place s’est libérée\u00a0: votre inscription est confirmée – Forum Monde plus sûr",
+    "registration.waitlisted": "Vous êtes en liste d’attente – Forum Monde plus sûr",
+    "registration.rejected": "Votre inscription n’a pas été acceptée – Forum Monde plus sûr",
+    "registration.cancelled": "Inscription annulée – Forum Monde plus sûr",
+  },
+};
+
+// ICU puts thin spaces around the dash of an English range ("2 – 3 July 2013"), none in French.
+const DATES = { en: /2\u2009?–\u2009?3 July 2013/, fr: /2–3 juillet 2013/ };
+const WITH_TICKET = new Set<TemplateName>(["registration.confirmed", "registration.promoted"]);
+const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled"]);
+// Tags the layout may produce: anything else in the HTML came from a value that escaped escaping.
+const ALLOWED_TAGS = new Set([
+  "!doctype",
+  "html",
+  "head",
+  "meta",
+  "title",
+  "body",
+  "div",
+  "p",
+  "h1",
+  "a",
+  "br",
+  "hr",
+  "img",
+  "blockquote",
+  "table",
+  "tr",
+  "th",
+  "td",
+]);
+
+function tagsOf(html: string): string[] {
+  return [...html.matchAll(/<\/?([!a-z][a-z0-9]*)/gi)].map((m) => m[1]!.toLowerCase());
+}
+
+/** The manage token found in a text, URL-decoded. */
+function manageToken(text: string, language: "en" | "fr"): string | undefined {
+  const prefix = language === "fr" ? "https://forum.example.org/fr/register/manage/" : "https://forum.example.org/register/manage/";
+  const match = new RegExp(`${prefix.replace(/[./]/g, "\\$&")}([^\\s"<]+)`).exec(text);
+  return match ? decodeURIComponent(match[1]!) : undefined;
+}
+
+describe("e-mail templates", () => {
+  it("cover every transition of the brief", () => {
+    expect([...TEMPLATE_NAMES].sort()).toEqual(Object.keys(PAYLOADS).sort());
+  });
+
+  for (const language of ["en", "fr"] as const) {
+    describe(language, () => {
+      for (const template of TEMPLATE_NAMES) {
+        it(`${template}: subject, forum, dates, venue, footer, links`, async () => {
+          const payload = PAYLOADS[template];
+          const email = await renderEmail({ template, language, payload }, ctx);
+          expect(email.subject).toBe(SUBJECTS[language][template]);
+
+          for (const body of [email.text, email.html]) {
+            expect(body).toMatch(DATES[language]);
+            expect(body).toContain("contact@forum.example");
+            expect(body).toContain("Lyon");
+          }
+          expect(email.text).toContain(edition.name[language]);
+          expect(email.html).toContain(escapeHtml(edition.name[language]));
+          expect(email.text).toContain("Centre <Rive> & Lumière, Lyon");
+          expect(email.html).toContain("Centre &#60;Rive&#62; &#38; Lumière, Lyon");
+          expect(email.text).toContain(language === "fr" ? "Bonjour Ada Example," : "Dear Ada Example,");
+          expect(email.html).toMatch(new RegExp(`^<!DOCTYPE html>\\n<html lang="${language}"`));
+          expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
+
+          if (WITHOUT_MANAGE_LINK.has(template)) {
+            expect(email.text).not.toContain("/register/manage/");
+            expect(email.html).not.toContain("/register/manage/");
+          } else {
+            const expected = deriveSecret(appKey, "manage", payload.manageNonce as string);
+            expect(manageToken(email.text, language)).toBe(expected);
+            expect(manageToken(email.html, language)).toBe(expected);
+          }
+
+          if (WITH_TICKET.has(template)) {
+            expect(email.attachments.map((a) => [a.filename, a.contentType, a.contentId])).toEqual([
+              ["ticket-qr.png", "image/png", TICKET_QR_CID],
+              ["ticket.png", "image/png", undefined],
+              ["forum.ics", "text/calendar; charset=utf-8", undefined],
+            ]);
+            const png = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce as string));
+            expect(email.attachments[0]!.content.equals(png)).toBe(true);
+            expect(email.attachments[1]!.content.equals(png)).toBe(true);
+            expect(email.html).toContain(
+              `<img src="cid:${TICKET_QR_CID}" alt="${language === "fr" ? "Code QR de votre billet" : "QR code of your ticket"}"`,
+            );
+            expect(email.text).toContain("ticket.png");
+            expect(email.text).toContain("forum.ics");
+            const [event] = vevents(email.attachments[2]!.content.toString("utf8"));
+            expect(event).toContain("DTSTART;VALUE=DATE:20130702");
+            expect(event).toContain(`SUMMARY:${edition.name[language]}`);
+          } else {
+            expect(email.attachments).toEqual([]);
+            expect(email.html).not.toContain("cid:");
+          }
+        });
+      }
+
+      it("French is French, English is English", async () => {
+        for (const template of TEMPLATE_NAMES) {
+          const payload = {
+            ...PAYLOADS[template],
+            ...(language === "fr" && template === "registration.rejected" ? { reason: "Agence inconnue." } : {}),
+          };
+          const { text } = await renderEmail({ template, language, payload }, ctx);
+          // The edition's own names aside, no word of the other language.
+          const words = text
+            .replace(edition.name.fr, "")
+            .replace(edition.shortName.fr, "")
+            .replace(edition.name.en, "")
+            .replace(edition.shortName.en, "");
+          if (language === "fr") {
+            expect(words).not.toMatch(/\b(Dear|your|registration|the|please|ticket is|waiting list)\b/i);
+            expect(words).toMatch(/\b(votre|vous)\b/);
+            expect(words).toContain("L’équipe d’organisation");
+            expect(words).toContain("Une question\u00a0? Écrivez à contact@forum.example.");
+          } else {
+            expect(words).not.toMatch(/\b(Bonjour|votre|vous|inscription|billet|équipe)\b/i);
+            expect(words).toContain("The organizing team");
+          }
+        }
+      });
+    });
+  }
+
+  it("escapes a hostile name, reason and category in HTML, and keeps it out of the headers", async () => {
+    const name = "<script>alert(1)</script>\r\nBcc: victim@example.org";
+    for (const template of TEMPLATE_NAMES) {
+      const payload = { ...PAYLOADS[template], name, reason: `"><img src=x onerror=alert(1)>`, category: "<b>bold</b>" };
+      const email = await renderEmail({ template, language: "en", payload }, ctx);
+      expect(email.html).not.toContain("<script");
+      expect(email.html).not.toContain("<img src=x");
+      expect(email.html).not.toContain("<b>");
+      expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
+      expect(email.html).toContain("Dear &#60;script&#62;alert(1)&#60;/script&#62; Bcc: victim@example.org,");
+      expect(email.text).toContain("Dear <script>alert(1)</script> Bcc: victim@example.org,");
+      expect(email.subject).not.toMatch(/[\r\n]/);
+    }
+    const rejected = await renderEmail(
+      { template: "registration.rejected", language: "en", payload: { name, reason: `"><img src=x>` } },
+      ctx,
+    );
+    expect(rejected.html).toContain("&#34;&#62;&#60;img src=x&#62;");
+  });
+
+  it("states the expiry of an unconfirmed registration in hours", async () => {
+    const en = await renderEmail(
+      { template: "registration.confirm_address", language: "en", payload: PAYLOADS["registration.confirm_address"] },
+      ctx,
+    );
+    const fr = await renderEmail(
+      { template: "registration.confirm_address", language: "fr", payload: PAYLOADS["registration.confirm_address"] },
+      ctx,
+    );
+    expect(en.text).toContain("This link expires after 48 hours.");
+    expect(fr.text).toContain("Ce lien expire au bout de 48 heures.");
+  });
+
+  it("quotes the organizers' reason of a rejection, and says nothing of it when there is none", async () => {
+    const withReason = await renderEmail(
+      { template: "registration.rejected", language: "fr", payload: { name: "Ada", reason: "Agence inconnue.\nMerci." } },
+      ctx,
+    );
+    expect(withReason.text).toContain("Motif indiqué par les organisateurs\u00a0:\n\n> Agence inconnue.\n> Merci.");
+    expect(withReason.html).toContain("<blockquote");
+    const without = await renderEmail({ template: "registration.rejected", language: "fr", payload: { name: "Ada", reason: "" } }, ctx);
+    expect(without.text).not.toContain("Motif");
+    expect(without.html).not.toContain("<blockquote");
+  });
+
+  it("links a cancelled attendee to the registration form in their language", async () => {
+    const fr = await renderEmail({ template: "registration.cancelled", language: "fr", payload: { name: "Ada" } }, ctx);
+    expect(fr.text).toContain("https://forum.example.org/fr/register\n");
+  });
+
+  it("renders the same bytes twice (a retry must match the first attempt's idempotency key)", async () => {
+    const message = { template: "registration.promoted", language: "fr", payload: PAYLOADS["registration.promoted"] };
+    expect(await renderEmail(message, ctx)).toEqual(await renderEmail(message, ctx));
+  });
+
+  it("refuses an unknown template, an unknown language and a malformed payload", async () => {
+    await expect(renderEmail({ template: "registration.nope", language: "en", payload: {} }, ctx)).rejects.toThrow(
+      'Unknown e-mail template "registration.nope"',
+    );
+    await expect(renderEmail({ template: "registration.cancelled", language: "de", payload: { name: "Ada" } }, ctx)).rejects.toThrow(
+      'Unsupported e-mail language "de"',
+    );
+    await expect(
+      renderEmail({ template: "registration.confirmed", language: "en", payload: { name: "Ada", manageNonce: "m" } }, ctx),
+    ).rejects.toThrow(/Invalid payload for e-mail template registration\.confirmed: ticketNonce: .*; category: /);
+    await expect(renderEmail({ template: "registration.cancelled", language: "en", payload: { name: " \n " } }, ctx)).rejects.toThrow(
+      /name: must not be empty/,
+    );
+    await expect(renderEmail({ template: "registration.cancelled", language: "en", payload: null }, ctx)).rejects.toThrow(
+      /Invalid payload/,
+    );
+  });
+});
+
+describe("ticket and forum calendar", () => {
+  it("derives the ticket from the nonce and the key, stores only its hash, and encodes exactly it", async () => {
+    const secret = ticketSecret(appKey, "nonce-1");
+    expect(secret).toBe(deriveSecret(appKey, "ticket", "nonce-1"));
+    expect(secret).not.toBe(ticketSecret(Buffer.alloc(32, 1), "nonce-1"));
+    expect(ticketHash(secret)).toBe(hashSecret(secret));
+    const png = await ticketQrPng(secret);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.equals(await ticketQrPng(ticketSecret(appKey, "nonce-2")))).toBe(false);
+    expect(await ticketQrSvg(secret)).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  });
+
+  it("gives one all-day event over the edition's days at the venue, with the zone and a stable UID", async () => {
+    const { forumCalendar } = await import("../registration/calendar.ts");
+    const ics = forumCalendar(edition, "https://forum.example.org", "fr");
+    expect(ics.endsWith("END:VCALENDAR\r\n")).toBe(true);
+    expect(ics.split("\r\n").every((line) => Buffer.byteLength(line) <= 75)).toBe(true);
+    const lines = unfoldIcs(ics);
+    expect(lines).toContain("BEGIN:VTIMEZONE");
+    expect(lines).toContain("TZID:Europe/Paris");
+    expect(lines).toContain("X-WR-TIMEZONE:Europe/Paris");
+    const events = vevents(ics);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toEqual(
+      expect.arrayContaining([
+        "UID:ftsw2013-forum@forum.example.org",
+        "DTSTAMP:20130702T000000Z",
+        "DTSTART;VALUE=DATE:20130702",
+        "DTEND;VALUE=DATE:20130704",
+        "SUMMARY:Forum international sur les technologies pour un monde plus sûr",
+        "LOCATION:Centre <Rive> & Lumière\\, 18 quai Hélène-Vareille\\, 69007 Lyon\\, France",
+        "URL;VALUE=URI:https://forum.example.org/fr/",
+      ]),
+    );
+    expect(forumCalendar(edition, "https://forum.example.org", "en")).toContain(
+      "SUMMARY:International Forum on Technologies for a Safer World",
+    );
+    expect(forumCalendar(edition, "https://forum.example.org", "en")).toContain("UID:ftsw2013-forum@forum.example.org");
+  });
+});

@@ -1,0 +1,268 @@
+import { z } from "zod";
+import type { Edition } from "../config/edition.ts";
+import { localizePath, type Locale } from "../../i18n/index.ts";
+import { formatDateRange } from "../../i18n/format.ts";
+import { forumCalendar } from "../registration/calendar.ts";
+import { manageUrl } from "../registration/links.ts";
+import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
+import { deriveSecret } from "../security/secrets.ts";
+import { WORDING, type Block, type Vars, type Wording } from "./wording.ts";
+
+/**
+ * Every e-mail the site sends, rendered from an outbox row: subject, HTML, plain text and
+ * attachments, in the attendee's language. Payloads hold no secret: the manage link and the ticket
+ * are derived here from the stored nonces and the application key. Rendering is deterministic (same
+ * row, same bytes), so that a retry carries exactly what the provider saw under the same idempotency key.
+ */
+
+const name = z
+  .string()
+  .transform((s) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim())
+  .pipe(z.string().min(1, "must not be empty"));
+const nonce = z.string().min(1);
+const category = z.string().min(1);
+
+/** The payload each template expects (extra keys are ignored). */
+const PAYLOADS = {
+  "registration.confirm_address": z.object({ name, manageNonce: nonce }),
+  "registration.already_registered": z.object({ name, manageNonce: nonce }),
+  "registration.under_review": z.object({ name, manageNonce: nonce, category }),
+  "registration.back_to_review": z.object({ name, manageNonce: nonce, category }),
+  "registration.confirmed": z.object({ name, manageNonce: nonce, ticketNonce: nonce, category }),
+  "registration.promoted": z.object({ name, manageNonce: nonce, ticketNonce: nonce, category }),
+  "registration.waitlisted": z.object({ name, manageNonce: nonce, category }),
+  "registration.rejected": z.object({ name, reason: z.string().default("") }),
+  "registration.cancelled": z.object({ name }),
+} satisfies Record<keyof Wording["templates"], z.ZodType>;
+
+/** Names of the e-mail templates, one per registration transition. */
+export type TemplateName = keyof typeof PAYLOADS;
+
+/** Every template name. */
+export const TEMPLATE_NAMES = Object.keys(PAYLOADS) as TemplateName[];
+
+/** The payload of template `T`, as `enqueue` should be given it. */
+export type TemplatePayload<T extends TemplateName> = z.input<(typeof PAYLOADS)[T]>;
+
+/** True when `value` names a template. */
+export function isTemplateName(value: string): value is TemplateName {
+  return Object.hasOwn(PAYLOADS, value);
+}
+
+/** A file attached to an e-mail; with `contentId` it is shown inline (`cid:` in the HTML). */
+export interface EmailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+  contentId?: string;
+}
+
+/** An e-mail ready for a transport. */
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+  attachments: EmailAttachment[];
+}
+
+/** What rendering needs besides the message. */
+export interface RenderContext {
+  edition: Edition;
+  /** Public origin of the site, for absolute links. */
+  siteUrl: string;
+  /** Application key (loadAppKey()), from which the links and tickets are derived. */
+  appKey: Buffer;
+}
+
+/** Content-ID of the inline QR code. */
+export const TICKET_QR_CID = "ticket-qr";
+
+/** A message to render: the fields of an outbox row that matter. */
+export interface EmailMessage {
+  template: TemplateName | (string & {});
+  language: Locale | (string & {});
+  payload: unknown;
+}
+
+/** Renders one message; throws an Error naming the problem for an unknown template or language, or a malformed payload. */
+export async function renderEmail(message: EmailMessage, ctx: RenderContext): Promise<RenderedEmail> {
+  const { template, language } = message;
+  if (!isTemplateName(template)) throw new Error(`Unknown e-mail template "${template}"`);
+  if (!isLocale(language)) throw new Error(`Unsupported e-mail language "${language}"`);
+  const parsed = PAYLOADS[template].safeParse(message.payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; ");
+    throw new Error(`Invalid payload for e-mail template ${template}: ${issues}`);
+  }
+  const payload = parsed.data as Record<string, string | undefined>;
+  const { edition, siteUrl, appKey } = ctx;
+  const words = WORDING[language];
+  const vars: Vars = {
+    name: payload.name ?? "",
+    shortName: edition.shortName[language],
+    dates: formatDateRange(edition.startDate, edition.endDate, language),
+    venue: edition.venue.name,
+    address: edition.venue.address,
+    category: payload.category ? categoryLabel(edition, payload.category, language) : "",
+    manageUrl: payload.manageNonce ? manageUrl(siteUrl, language, deriveSecret(appKey, "manage", payload.manageNonce)) : "",
+    registerUrl: new URL(localizePath("/register", language), siteUrl).href,
+    hours: words.hours(edition.registration.pendingEmailHours),
+    reason: (payload.reason ?? "").trim(),
+    contactEmail: edition.contactEmail,
+  };
+  const composed = words.templates[template](vars);
+  const subject = oneLine(`${composed.subject} – ${vars.shortName}`);
+  const layout: Layout = {
+    language,
+    subject,
+    forum: edition.name[language],
+    tagline: `${vars.dates} · ${edition.venue.name}, ${edition.venue.city}`,
+    greeting: words.greeting(vars.name),
+    blocks: composed.blocks,
+    words,
+    siteUrl: new URL(localizePath("/", language), siteUrl).href,
+    contactEmail: edition.contactEmail,
+  };
+  const attachments: EmailAttachment[] = [];
+  if (payload.ticketNonce) {
+    const png = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce));
+    attachments.push(
+      { filename: "ticket-qr.png", content: png, contentType: "image/png", contentId: TICKET_QR_CID },
+      { filename: "ticket.png", content: png, contentType: "image/png" },
+      {
+        filename: "forum.ics",
+        content: Buffer.from(forumCalendar(edition, siteUrl, language), "utf8"),
+        contentType: "text/calendar; charset=utf-8",
+      },
+    );
+  }
+  return { subject, text: renderText(layout), html: renderHtml(layout), attachments };
+}
+
+function isLocale(value: string): value is Locale {
+  return value === "en" || value === "fr";
+}
+
+/** The label of a category in `language`; its id if the edition no longer has it. */
+function categoryLabel(edition: Edition, id: string, language: Locale): string {
+  return edition.registration.categories.find((c) => c.id === id)?.label[language] ?? id;
+}
+
+/** A header-safe single line. */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim();
+}
+
+interface Layout {
+  language: Locale;
+  subject: string;
+  forum: string;
+  tagline: string;
+  greeting: string;
+  blocks: Block[];
+  words: Wording;
+  siteUrl: string;
+  contactEmail: string | undefined;
+}
+
+/** Escapes text for HTML content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const MUTED = "color:#4a5360;";
+const P = "margin:0 0 16px;";
+
+function renderHtml(l: Layout): string {
+  const e = escapeHtml;
+  const body = l.blocks.map((block) => htmlBlock(block, l)).join("\n");
+  const footer = [
+    l.contactEmail ? e(l.words.contact(l.contactEmail)) : "",
+    e(l.words.why),
+    `<a href="${e(l.siteUrl)}" style="color:#1f4f8f;">${e(l.siteUrl)}</a>`,
+  ]
+    .filter(Boolean)
+    .map((line) => `<p style="margin:0 0 8px;font-size:13px;${MUTED}">${line}</p>`)
+    .join("\n");
+  return `<!DOCTYPE html>
+<html lang="${l.language}" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>${e(l.subject)}</title>
+</head>
+<body style="margin:0;padding:0;background:#f2f3f5;">
+<div role="article" aria-label="${e(l.subject)}" lang="${l.language}" style="padding:24px 12px;">
+<div style="max-width:600px;margin:0 auto;padding:24px;background:#ffffff;border-radius:6px;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;color:#1b1f24;">
+<p style="margin:0;font-size:14px;${MUTED}">${e(l.tagline)}</p>
+<h1 style="margin:4px 0 24px;font-size:22px;line-height:1.3;">${e(l.forum)}</h1>
+<p style="${P}">${e(l.greeting)}</p>
+${body}
+<p style="${P}">${e(l.words.signOff)}</p>
+<hr style="border:none;border-top:1px solid #d5d9de;margin:24px 0 16px;">
+${footer}
+</div>
+</div>
+</body>
+</html>
+`;
+}
+
+function htmlBlock(block: Block, l: Layout): string {
+  const e = escapeHtml;
+  switch (block.kind) {
+    case "p":
+      return `<p style="${P}">${e(block.text)}</p>`;
+    case "action":
+      return [
+        `<p style="${P}"><a href="${e(block.href)}" style="display:inline-block;padding:12px 20px;background:#1f4f8f;color:#ffffff;border-radius:4px;font-weight:bold;text-decoration:none;">${e(block.label)}</a></p>`,
+        `<p style="${P}font-size:13px;${MUTED}">${e(l.words.copyLink)}<br><a href="${e(block.href)}" style="color:#1f4f8f;word-break:break-all;">${e(block.href)}</a></p>`,
+      ].join("\n");
+    case "quote":
+      return `<blockquote style="margin:0 0 16px;padding:8px 16px;border-left:4px solid #d5d9de;">${e(block.text)
+        .split(/\r?\n/)
+        .join("<br>\n")}</blockquote>`;
+    case "facts":
+      return `<table role="presentation" style="margin:0 0 16px;border-collapse:collapse;">\n${block.rows
+        .map(
+          ([label, value]) =>
+            `<tr><th scope="row" style="padding:2px 16px 2px 0;text-align:left;vertical-align:top;">${e(label)}</th><td style="padding:2px 0;">${e(value)}</td></tr>`,
+        )
+        .join("\n")}\n</table>`;
+    case "ticket":
+      return [
+        `<p style="${P}">${e(l.words.ticket.intro)}</p>`,
+        `<p style="${P}"><img src="cid:${TICKET_QR_CID}" alt="${e(l.words.ticket.alt)}" width="240" height="240" style="display:block;width:240px;height:240px;"></p>`,
+        `<p style="${P}">${e(l.words.ticket.htmlNote)}</p>`,
+      ].join("\n");
+  }
+}
+
+function renderText(l: Layout): string {
+  const parts = [`${l.forum}\n${l.tagline}`, l.greeting];
+  for (const block of l.blocks) parts.push(textBlock(block, l));
+  parts.push(l.words.signOff);
+  const footer = [l.contactEmail ? l.words.contact(l.contactEmail) : "", l.words.why, l.siteUrl].filter(Boolean);
+  // "-- " (with its space) is the signature separator that mail clients recognise.
+  parts.push(`-- \n${footer.join("\n")}`);
+  return parts.join("\n\n") + "\n";
+}
+
+function textBlock(block: Block, l: Layout): string {
+  switch (block.kind) {
+    case "p":
+      return block.text;
+    case "action":
+      return block.href;
+    case "quote":
+      return block.text
+        .split(/\r?\n/)
+        .map((line) => `> ${line}`)
+        .join("\n");
+    case "facts":
+      return block.rows.map(([label, value]) => `${label}${l.language === "fr" ? "\u00a0:" : ":"} ${value}`).join("\n");
+    case "ticket":
+      return l.words.ticket.textNote;
+  }
+}

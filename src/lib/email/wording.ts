@@ -1,0 +1,328 @@
+import type { Locale } from "../../i18n/index.ts";
+
+/**
+ * The words of every e-mail, English and French. Each template is a subject and a list of blocks;
+ * templates.ts lays them out as HTML (escaping every value) and as plain text. Blocks hold plain text
+ * only, never markup, so that escaping them once is enough.
+ */
+
+/** One piece of a message body. */
+export type Block =
+  | { kind: "p"; text: string }
+  /** A link to act on: a button in HTML, the bare URL in plain text. */
+  | { kind: "action"; label: string; href: string }
+  /** Words of someone else (the organizers' reason), set apart. */
+  | { kind: "quote"; text: string }
+  /** Labelled facts, e.g. when and where. */
+  | { kind: "facts"; rows: [label: string, value: string][] }
+  /** The QR code of the ticket (inline image in HTML, a note about the attachment in text). */
+  | { kind: "ticket" };
+
+/** The values a template may use, already formatted for the message's language. */
+export interface Vars {
+  name: string;
+  /** Short name of the edition, e.g. "Safer World Forum". */
+  shortName: string;
+  dates: string;
+  venue: string;
+  address: string;
+  /** Label of the registration's category. */
+  category: string;
+  /** Private manage page of the registration. */
+  manageUrl: string;
+  /** Public registration form. */
+  registerUrl: string;
+  /** Hours an unconfirmed registration lives, formatted ("48 hours"). */
+  hours: string;
+  reason: string;
+  contactEmail: string | undefined;
+}
+
+/** Subject and body of one message. */
+export interface Composed {
+  subject: string;
+  blocks: Block[];
+}
+
+/** What every message of one language shares, and its templates. */
+export interface Wording {
+  greeting: (name: string) => string;
+  signOff: string;
+  copyLink: string;
+  contact: (email: string) => string;
+  why: string;
+  when: string;
+  where: string;
+  hours: (n: number) => string;
+  ticket: { intro: string; alt: string; htmlNote: string; textNote: string };
+  templates: {
+    "registration.confirm_address": (v: Vars) => Composed;
+    "registration.already_registered": (v: Vars) => Composed;
+    "registration.under_review": (v: Vars) => Composed;
+    "registration.back_to_review": (v: Vars) => Composed;
+    "registration.confirmed": (v: Vars) => Composed;
+    "registration.promoted": (v: Vars) => Composed;
+    "registration.waitlisted": (v: Vars) => Composed;
+    "registration.rejected": (v: Vars) => Composed;
+    "registration.cancelled": (v: Vars) => Composed;
+  };
+}
+
+const p = (text: string): Block => ({ kind: "p", text });
+const action = (label: string, href: string): Block => ({ kind: "action", label, href });
+
+// French typography: a no-break space before the two-part punctuation marks and inside « ».
+const NBSP = "\u00a0";
+const q = (text: string) => `«${NBSP}${text}${NBSP}»`;
+
+const en: Wording = {
+  greeting: (name) => `Dear ${name},`,
+  signOff: "The organizing team",
+  copyLink: "If the button does not work, copy this address into your browser:",
+  contact: (email) => `Questions? Write to ${email}.`,
+  why: "You receive this message because this e-mail address was used to register for the forum.",
+  when: "When",
+  where: "Where",
+  hours: (n) => `${new Intl.NumberFormat("en-GB").format(n)} ${n === 1 ? "hour" : "hours"}`,
+  ticket: {
+    intro: "Your ticket: show this QR code at the registration desk, on your phone or printed.",
+    alt: "QR code of your ticket",
+    htmlNote:
+      "The ticket is also attached to this message (ticket.png), with a calendar file (forum.ics) that adds the forum to your calendar.",
+    textNote:
+      "Your ticket is attached to this message (ticket.png): show its QR code at the registration desk, on your phone or printed. It is also on your registration page (link below). The calendar file forum.ics adds the forum to your calendar.",
+  },
+  templates: {
+    "registration.confirm_address": (v) => ({
+      subject: "Confirm your e-mail address",
+      blocks: [
+        p("Thank you for registering for the forum. Please confirm your e-mail address to complete your registration:"),
+        action("Confirm my e-mail address", v.manageUrl),
+        p(`This link expires after ${v.hours}. Without confirmation by then, the registration lapses and you will need to register again.`),
+        p("If you did not register, ignore this message: nothing happens without confirmation."),
+      ],
+    }),
+    "registration.already_registered": (v) => ({
+      subject: "Your registration",
+      blocks: [
+        p(
+          "Someone, perhaps you, tried to register for the forum again with this e-mail address. A registration already exists for it, so nothing was changed.",
+        ),
+        p("Here is your private link to view, change or cancel your registration:"),
+        action("Manage my registration", v.manageUrl),
+        p(
+          "If it was not you, you can ignore this message. The link is personal: anyone who has it can change or cancel your registration, so do not share it.",
+        ),
+      ],
+    }),
+    "registration.under_review": (v) => ({
+      subject: "Registration received: under review",
+      blocks: [
+        p(`Thank you: your e-mail address is confirmed and your registration in the “${v.category}” category has been received.`),
+        p(
+          "Registrations in this category are reviewed by the organizers before they are confirmed. We will write to you as soon as a decision has been made.",
+        ),
+        p("Meanwhile, you can view or change your registration:"),
+        action("Manage my registration", v.manageUrl),
+      ],
+    }),
+    "registration.back_to_review": (v) => ({
+      subject: "Your changes are being reviewed",
+      blocks: [
+        p(
+          `You changed details of your registration (“${v.category}” category) that the organizers check, so your registration goes back to review.`,
+        ),
+        p("Your seat is kept in the meantime. We will write to you once the review is complete."),
+        p("You can view or change your registration:"),
+        action("Manage my registration", v.manageUrl),
+      ],
+    }),
+    "registration.confirmed": (v) => ({
+      subject: "Registration confirmed: your ticket",
+      blocks: [
+        p(`Your registration for the forum is confirmed (“${v.category}” category). We look forward to welcoming you.`),
+        ...enTicket(v),
+      ],
+    }),
+    "registration.promoted": (v) => ({
+      subject: "A seat is free: your registration is confirmed",
+      blocks: [
+        p(
+          `Good news: a seat has become available and your registration, which was on the waiting list, is now confirmed (“${v.category}” category).`,
+        ),
+        ...enTicket(v),
+      ],
+    }),
+    "registration.waitlisted": (v) => ({
+      subject: "You are on the waiting list",
+      blocks: [
+        p(`The “${v.category}” category is full for now, so your registration is on the waiting list.`),
+        p(
+          "When a seat frees up, it goes to the next person on the list, in order of registration, and we write to you at once. You have nothing more to do.",
+        ),
+        p("You can view or cancel your registration at any time:"),
+        action("Manage my registration", v.manageUrl),
+      ],
+    }),
+    "registration.rejected": (v) => ({
+      subject: "Your registration was not accepted",
+      blocks: [
+        p("We are sorry: the organizers were unable to accept your registration for the forum."),
+        ...(v.reason ? [p("Their reason:"), { kind: "quote", text: v.reason } as const] : []),
+        ...(v.contactEmail ? [p(`If you think this is a mistake, please write to ${v.contactEmail}.`)] : []),
+      ],
+    }),
+    "registration.cancelled": (v) => ({
+      subject: "Registration cancelled",
+      blocks: [
+        p("Your registration for the forum has been cancelled. Any ticket issued for it is no longer valid."),
+        p("If you change your mind, you are welcome to register again:"),
+        action("Register", v.registerUrl),
+      ],
+    }),
+  },
+};
+
+function enTicket(v: Vars): Block[] {
+  return [
+    {
+      kind: "facts",
+      rows: [
+        [en.when, v.dates],
+        [en.where, `${v.venue}, ${v.address}`],
+      ],
+    },
+    { kind: "ticket" },
+    p("If you can no longer come, please cancel your registration from your page so that your seat can go to someone on the waiting list:"),
+    action("Manage my registration", v.manageUrl),
+  ];
+}
+
+const fr: Wording = {
+  greeting: (name) => `Bonjour ${name},`,
+  signOff: "L’équipe d’organisation",
+  copyLink: `Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur${NBSP}:`,
+  contact: (email) => `Une question${NBSP}? Écrivez à ${email}.`,
+  why: "Vous recevez ce message parce que cette adresse e-mail a été utilisée pour s’inscrire au forum.",
+  when: "Quand",
+  where: "Où",
+  hours: (n) => `${new Intl.NumberFormat("fr-FR").format(n)} ${n >= 2 ? "heures" : "heure"}`,
+  ticket: {
+    intro: `Votre billet${NBSP}: présentez ce code QR à l’accueil, sur votre téléphone ou imprimé.`,
+    alt: "Code QR de votre billet",
+    htmlNote:
+      "Le billet est aussi joint à ce message (ticket.png), avec un fichier d’agenda (forum.ics) qui ajoute le forum à votre calendrier.",
+    textNote: `Votre billet est joint à ce message (ticket.png)${NBSP}: présentez son code QR à l’accueil, sur votre téléphone ou imprimé. Il figure aussi sur la page de votre inscription (lien ci-dessous). Le fichier d’agenda forum.ics ajoute le forum à votre calendrier.`,
+  },
+  templates: {
+    "registration.confirm_address": (v) => ({
+      subject: "Confirmez votre adresse e-mail",
+      blocks: [
+        p(`Merci pour votre inscription au forum. Pour la finaliser, veuillez confirmer votre adresse e-mail${NBSP}:`),
+        action("Confirmer mon adresse e-mail", v.manageUrl),
+        p(
+          `Ce lien expire au bout de ${v.hours}. Sans confirmation d’ici là, l’inscription est abandonnée et il faudra vous inscrire de nouveau.`,
+        ),
+        p(`Si vous n’êtes pas à l’origine de cette inscription, ignorez ce message${NBSP}: rien ne se fera sans confirmation.`),
+      ],
+    }),
+    "registration.already_registered": (v) => ({
+      subject: "Votre inscription",
+      blocks: [
+        p(
+          `Quelqu’un, peut-être vous-même, a tenté de s’inscrire de nouveau au forum avec cette adresse e-mail. Une inscription existe déjà pour cette adresse${NBSP}: rien n’a été modifié.`,
+        ),
+        p(`Voici votre lien personnel pour consulter, modifier ou annuler votre inscription${NBSP}:`),
+        action("Gérer mon inscription", v.manageUrl),
+        p(
+          `Si ce n’était pas vous, vous pouvez ignorer ce message. Ce lien est personnel${NBSP}: toute personne qui le détient peut modifier ou annuler votre inscription, ne le partagez pas.`,
+        ),
+      ],
+    }),
+    "registration.under_review": (v) => ({
+      subject: `Inscription reçue${NBSP}: en cours d’examen`,
+      blocks: [
+        p(`Merci${NBSP}: votre adresse e-mail est confirmée et votre inscription dans la catégorie ${q(v.category)} a bien été reçue.`),
+        p(
+          "Les inscriptions de cette catégorie sont examinées par les organisateurs avant d’être confirmées. Nous vous écrirons dès qu’une décision aura été prise.",
+        ),
+        p(`En attendant, vous pouvez consulter ou modifier votre inscription${NBSP}:`),
+        action("Gérer mon inscription", v.manageUrl),
+      ],
+    }),
+    "registration.back_to_review": (v) => ({
+      subject: "Vos modifications sont en cours d’examen",
+      blocks: [
+        p(
+          `Vous avez modifié des informations de votre inscription (catégorie ${q(v.category)}) que les organisateurs vérifient${NBSP}: votre inscription est donc de nouveau en cours d’examen.`,
+        ),
+        p("Votre place vous reste réservée en attendant. Nous vous écrirons une fois l’examen terminé."),
+        p(`Vous pouvez consulter ou modifier votre inscription${NBSP}:`),
+        action("Gérer mon inscription", v.manageUrl),
+      ],
+    }),
+    "registration.confirmed": (v) => ({
+      subject: `Inscription confirmée${NBSP}: votre billet`,
+      blocks: [
+        p(`Votre inscription au forum est confirmée (catégorie ${q(v.category)}). Nous serons heureux de vous accueillir.`),
+        ...frTicket(v),
+      ],
+    }),
+    "registration.promoted": (v) => ({
+      subject: `Une place s’est libérée${NBSP}: votre inscription est confirmée`,
+      blocks: [
+        p(
+          `Bonne nouvelle${NBSP}: une place s’est libérée et votre inscription, qui était en liste d’attente, est maintenant confirmée (catégorie ${q(v.category)}).`,
+        ),
+        ...frTicket(v),
+      ],
+    }),
+    "registration.waitlisted": (v) => ({
+      subject: "Vous êtes en liste d’attente",
+      blocks: [
+        p(`La catégorie ${q(v.category)} est complète pour le moment${NBSP}: votre inscription est donc en liste d’attente.`),
+        p(
+          "Dès qu’une place se libère, elle revient à la personne suivante sur la liste, dans l’ordre des inscriptions, et nous vous écrivons aussitôt. Vous n’avez rien d’autre à faire.",
+        ),
+        p(`Vous pouvez consulter ou annuler votre inscription à tout moment${NBSP}:`),
+        action("Gérer mon inscription", v.manageUrl),
+      ],
+    }),
+    "registration.rejected": (v) => ({
+      subject: "Votre inscription n’a pas été acceptée",
+      blocks: [
+        p(`Nous sommes désolés${NBSP}: les organisateurs n’ont pas pu accepter votre inscription au forum.`),
+        ...(v.reason ? [p(`Motif indiqué par les organisateurs${NBSP}:`), { kind: "quote", text: v.reason } as const] : []),
+        ...(v.contactEmail ? [p(`Si vous pensez qu’il s’agit d’une erreur, écrivez-nous à ${v.contactEmail}.`)] : []),
+      ],
+    }),
+    "registration.cancelled": (v) => ({
+      subject: "Inscription annulée",
+      blocks: [
+        p("Votre inscription au forum a été annulée. Tout billet émis pour cette inscription n’est plus valable."),
+        p(`Si vous changez d’avis, vous pouvez vous inscrire de nouveau${NBSP}:`),
+        action("S’inscrire", v.registerUrl),
+      ],
+    }),
+  },
+};
+
+function frTicket(v: Vars): Block[] {
+  return [
+    {
+      kind: "facts",
+      rows: [
+        [fr.when, v.dates],
+        [fr.where, `${v.venue}, ${v.address}`],
+      ],
+    },
+    { kind: "ticket" },
+    p(
+      `Si vous ne pouvez plus venir, merci d’annuler votre inscription depuis votre page afin que votre place revienne à une personne en liste d’attente${NBSP}:`,
+    ),
+    action("Gérer mon inscription", v.manageUrl),
+  ];
+}
+
+/** The wording of `language`. */
+export const WORDING: Record<Locale, Wording> = { en, fr };

@@ -1,0 +1,169 @@
+import { z } from "zod";
+import type { Edition } from "../config/edition.ts";
+import { isCountryCode } from "./countries.ts";
+
+/**
+ * The registration form's one schema. Error messages are keys (`required`, `tooLong:200`, ...)
+ * that the page translates next to each field, in the form's language.
+ */
+
+/** Fields that belong to one category only. Categories configured with other ids have none. */
+export const CATEGORY_FIELDS = {
+  "law-enforcement": ["agency", "position", "officialEmail"],
+  industry: ["company", "role"],
+  researcher: ["institution"],
+  "policy-maker": ["policyBody"],
+} as const satisfies Record<string, readonly string[]>;
+
+export const ALL_CATEGORY_FIELDS = ["agency", "position", "officialEmail", "company", "role", "institution", "policyBody"] as const;
+export type CategoryField = (typeof ALL_CATEGORY_FIELDS)[number];
+
+export function fieldsOfCategory(category: string): readonly CategoryField[] {
+  return (CATEGORY_FIELDS as Record<string, readonly CategoryField[]>)[category] ?? [];
+}
+
+/** Limits, shared with the page's `maxlength` attributes. */
+export const LIMITS = { short: 200, email: 254, long: 1000 } as const;
+
+// C0 and C1 control characters, DEL, and the bidirectional overrides used to disguise text.
+const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** Empty fields arrive as null (or are absent): both become "". */
+const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
+
+function text({ max, multiline = false }: { max: number; multiline?: boolean }) {
+  return z.preprocess(
+    blank,
+    z
+      .string("invalid")
+      .max(max, `tooLong:${max}`)
+      .refine((s) => !(multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE).test(s), "invalidCharacters")
+      .transform((s) => (multiline ? s.replace(/\r\n?/g, "\n") : s)),
+  );
+}
+
+const email = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
+  z
+    .string("invalid")
+    .max(LIMITS.email, `tooLong:${LIMITS.email}`)
+    .refine((s) => s === "" || z.email().safeParse(s).success, "invalidEmail"),
+);
+
+/** An HTML checkbox: present ("on") when ticked. */
+const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true" || v === "yes", z.boolean());
+
+/** Cross-field checks run even when a field already failed, so that every error shows at once. */
+const ALWAYS = { when: () => true };
+
+/** Builds the schema for the configured categories. */
+export function registrationSchema(edition: Pick<Edition, "registration">) {
+  const categories = edition.registration.categories.map((c) => c.id);
+  return z
+    .object({
+      category: z.preprocess(blank, z.string("invalid")),
+      name: text({ max: LIMITS.short }),
+      email,
+      organisation: text({ max: LIMITS.short }),
+      country: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)), z.string("invalid")),
+      language: z.preprocess(blank, z.string("invalid")),
+      dietary: text({ max: LIMITS.long, multiline: true }),
+      accessibility: text({ max: LIMITS.long, multiline: true }),
+      agency: text({ max: LIMITS.short }),
+      position: text({ max: LIMITS.short }),
+      officialEmail: email,
+      company: text({ max: LIMITS.short }),
+      role: text({ max: LIMITS.short }),
+      institution: text({ max: LIMITS.short }),
+      policyBody: text({ max: LIMITS.short }),
+      privacyConsent: checkbox,
+      listConsent: checkbox,
+      /** Honeypot: hidden from people, filled by bots. */
+      website: z.preprocess(blank, z.string("invalid").max(LIMITS.long, `tooLong:${LIMITS.long}`)),
+    })
+    .superRefine((value, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      if (value.category === "") issue("category", "required");
+      else if (!categories.includes(value.category)) issue("category", "unknownCategory");
+      for (const field of ["name", "email", "organisation", "country", "language"] as const) {
+        if (value[field] === "") issue(field, "required");
+      }
+      if (typeof value.country === "string" && value.country !== "" && !isCountryCode(value.country)) issue("country", "unknownCountry");
+      if (value.language !== "" && value.language !== "en" && value.language !== "fr") issue("language", "invalidLanguage");
+      if (!value.privacyConsent) issue("privacyConsent", "consentRequired");
+      const own = new Set<string>(fieldsOfCategory(value.category));
+      for (const field of ALL_CATEGORY_FIELDS) {
+        if (own.has(field)) {
+          if (value[field] === "") issue(field, "required");
+        } else if (typeof value[field] === "string" && value[field] !== "" && categories.includes(value.category)) {
+          issue(field, "notApplicable");
+        }
+      }
+    }, ALWAYS)
+    .transform((v) => ({ ...v, language: v.language as "en" | "fr" }));
+}
+
+export type RegistrationInput = z.output<ReturnType<typeof registrationSchema>>;
+
+/** The fields an attendee may change afterwards (not the category, not the address). */
+export const EDITABLE_FIELDS = [
+  "name",
+  "organisation",
+  "country",
+  "language",
+  "dietary",
+  "accessibility",
+  "listConsent",
+  ...ALL_CATEGORY_FIELDS,
+] as const;
+export type EditableField = (typeof EDITABLE_FIELDS)[number];
+
+/** Fields checked by the organizers when a category is vetted: changing one sends it back to review. */
+export const VETTED_FIELDS = ["name", "organisation", "country", "agency", "position", "officialEmail"] as const;
+
+/**
+ * Schema of the edit form: the registration form without address, consents and honeypot. The
+ * category comes in a hidden field and must match the registration's own (checked by the handler).
+ */
+export function editSchema(edition: Pick<Edition, "registration">) {
+  const categories = edition.registration.categories.map((c) => c.id);
+  return z
+    .object({
+      token: z.preprocess(blank, z.string("invalid").max(100, "invalid")),
+      category: z.preprocess(blank, z.string("invalid")),
+      version: z.preprocess((v) => Number(blank(v) || NaN), z.number("invalid").int("invalid")),
+      name: text({ max: LIMITS.short }),
+      organisation: text({ max: LIMITS.short }),
+      country: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)), z.string("invalid")),
+      language: z.preprocess(blank, z.string("invalid")),
+      dietary: text({ max: LIMITS.long, multiline: true }),
+      accessibility: text({ max: LIMITS.long, multiline: true }),
+      agency: text({ max: LIMITS.short }),
+      position: text({ max: LIMITS.short }),
+      officialEmail: email,
+      company: text({ max: LIMITS.short }),
+      role: text({ max: LIMITS.short }),
+      institution: text({ max: LIMITS.short }),
+      policyBody: text({ max: LIMITS.short }),
+      listConsent: checkbox,
+    })
+    .superRefine((value, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      if (!categories.includes(value.category)) issue("category", "unknownCategory");
+      for (const field of ["name", "organisation", "country", "language"] as const) {
+        if (value[field] === "") issue(field, "required");
+      }
+      if (typeof value.country === "string" && value.country !== "" && !isCountryCode(value.country)) issue("country", "unknownCountry");
+      if (value.language !== "" && value.language !== "en" && value.language !== "fr") issue("language", "invalidLanguage");
+      const own = new Set<string>(fieldsOfCategory(value.category));
+      for (const field of ALL_CATEGORY_FIELDS) {
+        if (own.has(field)) {
+          if (value[field] === "") issue(field, "required");
+        } else if (typeof value[field] === "string" && value[field] !== "") {
+          issue(field, "notApplicable");
+        }
+      }
+    }, ALWAYS)
+    .transform((v) => ({ ...v, language: v.language as "en" | "fr" }));
+}

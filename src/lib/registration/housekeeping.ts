@@ -1,0 +1,39 @@
+import type { Db } from "../../../db/client.ts";
+import type { Edition } from "../config/edition.ts";
+import { nudgeWorker } from "../email/outbox.ts";
+import { expirePending, promoteWaiting } from "./service.ts";
+
+/**
+ * Periodic chores of the registration desk, in the server process: expire unconfirmed
+ * registrations past their deadline, and promote waiting ones where seats are free (after a
+ * capacity was raised in the configuration, say). Runs once at start, then every `intervalMs`.
+ */
+export function startHousekeeping({
+  db,
+  edition,
+  appKey,
+  intervalMs = 10 * 60_000,
+  log = console,
+}: {
+  db: () => Db;
+  edition: Edition;
+  appKey: Buffer;
+  intervalMs?: number;
+  log?: Pick<Console, "log" | "error">;
+}): { stop(): void } {
+  const run = () => {
+    try {
+      const deps = { db: db(), edition, appKey };
+      const expired = expirePending(deps);
+      const promoted = promoteWaiting(deps).length;
+      if (expired || promoted) log.log(`Registrations: ${expired} expired, ${promoted} promoted from the waiting list.`);
+      if (promoted) nudgeWorker();
+    } catch (error) {
+      log.error(`Registration housekeeping failed: ${(error as Error)?.message ?? error}`);
+    }
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,501 @@
+import { and, asc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client.ts";
+import { ACTIVE_STATES, registrationEvents, registrations, registrationTokens, type RegistrationState } from "../../../db/schema/index.ts";
+import type { Edition } from "../config/edition.ts";
+import { enqueue } from "../email/outbox.ts";
+import type { TemplateName } from "../email/templates.ts";
+import { deriveSecret, hashSecret, randomNonce } from "../security/secrets.ts";
+import { VETTED_FIELDS, type EditableField, type RegistrationInput } from "./form.ts";
+
+/**
+ * The registration domain: every state change of the brief, each in one IMMEDIATE transaction
+ * with the event that records it and the e-mail it causes (written to the outbox). Seats are
+ * counted from `seat_held` inside the same transaction, so concurrent confirmations (in this
+ * process or another) can never exceed a capacity.
+ */
+
+export type Registration = typeof registrations.$inferSelect;
+/** Who made a change: the attendee (through their private link), the system (expiry, promotion), or a staff account. */
+export type Actor = "attendee" | "system" | `staff:${string}`;
+
+export interface RegistrationDeps {
+  db: Db;
+  edition: Edition;
+  /** Application key (src/lib/security/secrets.ts) that derives tokens and ticket secrets. */
+  appKey: Buffer;
+  now?: () => number;
+}
+
+export type RegistrationErrorCode = "not_found" | "invalid_state" | "conflict";
+
+/** A refused change; nothing was written. */
+export class RegistrationError extends Error {
+  override name = "RegistrationError";
+  readonly code: RegistrationErrorCode;
+  constructor(code: RegistrationErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+const ACTIVE: readonly RegistrationState[] = ACTIVE_STATES;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** Whether `email` is in one of the configured official domains (`*.gouv.fr` covers any subdomain, `interpol.int` itself). */
+export function isOfficialAddress(email: string, patterns: readonly string[]): boolean {
+  const at = email.lastIndexOf("@");
+  if (at < 0) return false;
+  const domain = email.slice(at + 1).toLowerCase();
+  return patterns.some((pattern) => {
+    const p = pattern.toLowerCase();
+    return p.startsWith("*.") ? domain.endsWith(p.slice(1)) && domain.length > p.length - 1 : domain === p;
+  });
+}
+
+function categoryOf(edition: Edition, id: string) {
+  const category = edition.registration.categories.find((c) => c.id === id);
+  if (!category) throw new RegistrationError("invalid_state", `unknown category ${id}`);
+  return category;
+}
+
+/** The ticket secret of a registration (what its QR code holds). */
+export function ticketSecretOf(appKey: Buffer, registration: Pick<Registration, "ticketNonce">): string {
+  return deriveSecret(appKey, "ticket", registration.ticketNonce);
+}
+
+function issueToken(tx: Tx, appKey: Buffer, registrationId: number, now: number): { nonce: string; token: string } {
+  const nonce = randomNonce();
+  const token = deriveSecret(appKey, "manage", nonce);
+  tx.insert(registrationTokens)
+    .values({ hash: hashSecret(token), registrationId, nonce, createdAt: new Date(now) })
+    .run();
+  return { nonce, token };
+}
+
+function record(tx: Tx, registration: Registration, to: RegistrationState, actor: Actor, now: number, note = ""): void {
+  tx.insert(registrationEvents)
+    .values({ registrationId: registration.id, at: new Date(now), actor, fromStatus: registration.status, toStatus: to, note })
+    .run();
+}
+
+/** Moves `registration` to `to` with `patch`, records the event, and returns the updated row. */
+function transition(
+  tx: Tx,
+  registration: Registration,
+  to: RegistrationState,
+  actor: Actor,
+  now: number,
+  patch: Partial<Registration> = {},
+  note = "",
+): Registration {
+  record(tx, registration, to, actor, now, note);
+  return tx
+    .update(registrations)
+    .set({ ...patch, status: to, version: sql`${registrations.version} + 1`, updatedAt: new Date(now) })
+    .where(eq(registrations.id, registration.id))
+    .returning()
+    .get()!;
+}
+
+function mail(tx: Tx, registration: Registration, template: TemplateName, payload: Record<string, unknown>, now: number): void {
+  enqueue(
+    tx,
+    {
+      template,
+      language: registration.language,
+      recipient: registration.email,
+      payload: { name: registration.name, category: registration.category, ...payload },
+      registrationId: registration.id,
+    },
+    now,
+  );
+}
+
+/** The latest manage-link nonce of a registration, for e-mails that carry the link. */
+function latestNonce(tx: Tx, registrationId: number): string {
+  const row = tx
+    .select({ nonce: registrationTokens.nonce })
+    .from(registrationTokens)
+    .where(eq(registrationTokens.registrationId, registrationId))
+    .orderBy(sql`${registrationTokens.createdAt} desc`)
+    .limit(1)
+    .get();
+  if (!row) throw new RegistrationError("invalid_state", `registration ${registrationId} has no manage link`);
+  return row.nonce;
+}
+
+/** Seats held per category and overall. */
+function seatCounts(tx: Tx): { byCategory: Map<string, number>; total: number } {
+  const rows = tx
+    .select({ category: registrations.category, seats: sql<number>`count(*)` })
+    .from(registrations)
+    .where(eq(registrations.seatHeld, true))
+    .groupBy(registrations.category)
+    .all();
+  const byCategory = new Map(rows.map((r) => [r.category, r.seats]));
+  return { byCategory, total: rows.reduce((sum, r) => sum + r.seats, 0) };
+}
+
+function hasRoom(edition: Edition, counts: { byCategory: Map<string, number>; total: number }, category: string): boolean {
+  const capacity = edition.registration.categories.find((c) => c.id === category)?.capacity ?? 0;
+  return (counts.byCategory.get(category) ?? 0) < capacity && counts.total < edition.registration.capacity;
+}
+
+function giveSeat(
+  tx: Tx,
+  registration: Registration,
+  actor: Actor,
+  now: number,
+  template: "registration.confirmed" | "registration.promoted",
+): Registration {
+  const confirmed = transition(tx, registration, "confirmed", actor, now, { seatHeld: true, waitlistedAt: null });
+  mail(tx, confirmed, template, { manageNonce: latestNonce(tx, confirmed.id), ticketNonce: confirmed.ticketNonce }, now);
+  return confirmed;
+}
+
+/**
+ * Promotes waiting registrations, longest-waiting first, while their category and the forum have
+ * room. Called after every change that frees a seat (and on start, after a capacity change).
+ */
+function fillSeats(tx: Tx, edition: Edition, now: number): Registration[] {
+  const waiting = tx
+    .select()
+    .from(registrations)
+    .where(eq(registrations.status, "waitlisted"))
+    .orderBy(asc(registrations.waitlistedAt), asc(registrations.id))
+    .all();
+  if (waiting.length === 0) return [];
+  const counts = seatCounts(tx);
+  const promoted: Registration[] = [];
+  for (const registration of waiting) {
+    if (counts.total >= edition.registration.capacity) break;
+    if (!hasRoom(edition, counts, registration.category)) continue;
+    promoted.push(giveSeat(tx, registration, "system", now, "registration.promoted"));
+    counts.byCategory.set(registration.category, (counts.byCategory.get(registration.category) ?? 0) + 1);
+    counts.total += 1;
+  }
+  return promoted;
+}
+
+/** Gives a seat if one is free (after those already waiting), else a place on the waiting list. */
+function allocate(tx: Tx, edition: Edition, registration: Registration, actor: Actor, now: number): Registration {
+  fillSeats(tx, edition, now);
+  if (hasRoom(edition, seatCounts(tx), registration.category)) return giveSeat(tx, registration, actor, now, "registration.confirmed");
+  const waitlisted = transition(tx, registration, "waitlisted", actor, now, {
+    seatHeld: false,
+    waitlistedAt: registration.waitlistedAt ?? new Date(now),
+  });
+  mail(tx, waitlisted, "registration.waitlisted", { manageNonce: latestNonce(tx, waitlisted.id) }, now);
+  return waitlisted;
+}
+
+function immediate<T>(db: Db, fn: (tx: Tx) => T): T {
+  return db.transaction(fn, { behavior: "immediate" });
+}
+
+function byId(tx: Tx, id: number): Registration {
+  const registration = tx.select().from(registrations).where(eq(registrations.id, id)).get();
+  if (!registration) throw new RegistrationError("not_found", `no registration ${id}`);
+  return registration;
+}
+
+function byToken(tx: Tx | Db, token: string): Registration | undefined {
+  if (!TOKEN_SHAPE.test(token)) return undefined;
+  return tx
+    .select({ registration: registrations })
+    .from(registrationTokens)
+    .innerJoin(registrations, eq(registrations.id, registrationTokens.registrationId))
+    .where(eq(registrationTokens.hash, hashSecret(token)))
+    .get()?.registration;
+}
+
+/** The registration a private link belongs to, if any. */
+export function findByToken(deps: RegistrationDeps, token: string): Registration | undefined {
+  return byToken(deps.db, token);
+}
+
+/**
+ * A submitted form. A new address gets a `pending_email` registration and the "confirm your
+ * address" message. An address that already has an active registration gets a message with a new
+ * private link instead, and nothing else changes: the caller answers both the same way.
+ */
+export function submit(deps: RegistrationDeps, input: RegistrationInput): { outcome: "created" | "existing"; registrationId: number } {
+  const now = deps.now?.() ?? Date.now();
+  const { edition, appKey } = deps;
+  const category = categoryOf(edition, input.category);
+  return immediate(deps.db, (tx) => {
+    const existing = tx
+      .select()
+      .from(registrations)
+      .where(and(eq(registrations.email, input.email), inArray(registrations.status, [...ACTIVE])))
+      .get();
+    if (existing) {
+      const { nonce } = issueToken(tx, appKey, existing.id, now);
+      mail(tx, existing, "registration.already_registered", { manageNonce: nonce }, now);
+      return { outcome: "existing" as const, registrationId: existing.id };
+    }
+    const ticketNonce = randomNonce();
+    const created = tx
+      .insert(registrations)
+      .values({
+        email: input.email,
+        category: category.id,
+        status: "pending_email",
+        language: input.language,
+        name: input.name,
+        organisation: input.organisation,
+        country: input.country,
+        dietary: input.dietary,
+        accessibility: input.accessibility,
+        agency: input.agency,
+        position: input.position,
+        officialEmail: input.officialEmail,
+        company: input.company,
+        role: input.role,
+        institution: input.institution,
+        policyBody: input.policyBody,
+        listConsent: input.listConsent,
+        privacyConsentAt: new Date(now),
+        domainVerified: category.vetting && isOfficialAddress(input.email, edition.officialDomains),
+        expiresAt: new Date(now + edition.registration.pendingEmailHours * 3_600_000),
+        ticketNonce,
+        ticketHash: hashSecret(deriveSecret(appKey, "ticket", ticketNonce)),
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      })
+      .returning()
+      .get();
+    tx.insert(registrationEvents)
+      .values({
+        registrationId: created.id,
+        at: new Date(now),
+        actor: "attendee",
+        fromStatus: null,
+        toStatus: "pending_email",
+        note: "registered",
+      })
+      .run();
+    const { nonce } = issueToken(tx, appKey, created.id, now);
+    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, expiresInHours: edition.registration.pendingEmailHours }, now);
+    return { outcome: "created" as const, registrationId: created.id };
+  });
+}
+
+/**
+ * The attendee followed the e-mail link and confirmed the address. Vetted categories wait for
+ * review; the others get a seat or a place on the waiting list. Confirming twice changes nothing;
+ * a link followed after the deadline finds the registration expired.
+ */
+export function confirmEmail(deps: RegistrationDeps, token: string): Registration {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = byToken(tx, token);
+    if (!registration) throw new RegistrationError("not_found", "unknown link");
+    if (registration.status !== "pending_email") return registration;
+    if (registration.expiresAt && registration.expiresAt.getTime() <= now) {
+      return transition(tx, registration, "cancelled", "system", now, { expiresAt: null }, "expired: address not confirmed in time");
+    }
+    if (categoryOf(deps.edition, registration.category).vetting) {
+      const reviewed = transition(tx, registration, "pending_review", "attendee", now, { expiresAt: null }, "address confirmed");
+      mail(tx, reviewed, "registration.under_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
+      return reviewed;
+    }
+    const confirmedAddress = { ...registration, expiresAt: null };
+    tx.update(registrations).set({ expiresAt: null }).where(eq(registrations.id, registration.id)).run();
+    return allocate(tx, deps.edition, confirmedAddress, "attendee", now);
+  });
+}
+
+/** Vetting: an organizer approves a registration under review. It keeps a seat it held, else gets one or waits. */
+export function approve(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    if (registration.status !== "pending_review")
+      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}, not under review`);
+    if (registration.seatHeld) return giveSeat(tx, registration, actor, now, "registration.confirmed");
+    return allocate(tx, deps.edition, registration, actor, now);
+  });
+}
+
+/** Vetting: an organizer rejects a registration, with a reason the attendee reads. A seat it held goes to the next in line. */
+export function reject(deps: RegistrationDeps, id: number, reason: string, actor: Actor): Registration {
+  const now = deps.now?.() ?? Date.now();
+  const trimmed = reason.trim();
+  if (trimmed === "") throw new RegistrationError("invalid_state", "a reason is required");
+  return immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    if (!["pending_review", "waitlisted", "confirmed"].includes(registration.status)) {
+      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status} and cannot be rejected`);
+    }
+    const rejected = transition(
+      tx,
+      registration,
+      "rejected",
+      actor,
+      now,
+      { seatHeld: false, waitlistedAt: null, rejectionReason: trimmed },
+      trimmed,
+    );
+    mail(tx, rejected, "registration.rejected", { reason: trimmed }, now);
+    if (registration.seatHeld) fillSeats(tx, deps.edition, now);
+    return rejected;
+  });
+}
+
+/** The attendee (or an organizer) cancels. A held seat goes to the next in line, who is told. */
+export function cancel(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    if (!ACTIVE.includes(registration.status))
+      throw new RegistrationError("invalid_state", `registration ${id} is already ${registration.status}`);
+    const cancelled = transition(tx, registration, "cancelled", actor, now, { seatHeld: false, waitlistedAt: null, expiresAt: null });
+    mail(tx, cancelled, "registration.cancelled", {}, now);
+    if (registration.seatHeld) fillSeats(tx, deps.edition, now);
+    return cancelled;
+  });
+}
+
+export type DetailsInput = Pick<Registration, EditableField>;
+
+/**
+ * The attendee edits their details. `version` is the one they saw: a registration changed since
+ * is refused (conflict) rather than silently overwritten. Changing a vetted field of a confirmed or
+ * waiting registration in a vetted category sends it back to review; a held seat is kept.
+ */
+export function updateDetails(
+  deps: RegistrationDeps,
+  id: number,
+  version: number,
+  details: DetailsInput,
+  actor: Actor,
+): { registration: Registration; changed: EditableField[]; backToReview: boolean } {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    if (!ACTIVE.includes(registration.status)) throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}`);
+    if (registration.version !== version) throw new RegistrationError("conflict", "the registration changed since it was loaded");
+    const changed = (Object.keys(details) as EditableField[]).filter((field) => details[field] !== registration[field]);
+    if (changed.length === 0) return { registration, changed, backToReview: false };
+    const vetting = categoryOf(deps.edition, registration.category).vetting;
+    const backToReview =
+      vetting &&
+      (registration.status === "confirmed" || registration.status === "waitlisted") &&
+      changed.some((f) => (VETTED_FIELDS as readonly string[]).includes(f));
+    const patch = Object.fromEntries(changed.map((field) => [field, details[field]])) as Partial<Registration>;
+    const note = `edited: ${changed.join(", ")}`;
+    if (backToReview) {
+      const reviewed = transition(tx, registration, "pending_review", actor, now, patch, note);
+      mail(tx, reviewed, "registration.back_to_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
+      return { registration: reviewed, changed, backToReview };
+    }
+    record(tx, registration, registration.status, actor, now, note);
+    const updated = tx
+      .update(registrations)
+      .set({ ...patch, version: sql`${registrations.version} + 1`, updatedAt: new Date(now) })
+      .where(eq(registrations.id, id))
+      .returning()
+      .get()!;
+    return { registration: updated, changed, backToReview };
+  });
+}
+
+/** Unconfirmed registrations past their deadline are cancelled (they never held anything). Returns how many. */
+export function expirePending(deps: RegistrationDeps): number {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const due = tx
+      .select()
+      .from(registrations)
+      .where(and(eq(registrations.status, "pending_email"), isNotNull(registrations.expiresAt), lt(registrations.expiresAt, new Date(now))))
+      .all();
+    for (const registration of due)
+      transition(tx, registration, "cancelled", "system", now, { expiresAt: null }, "expired: address not confirmed in time");
+    return due.length;
+  });
+}
+
+/** Promotes waiting registrations where seats are free (after a capacity change, on start). Returns the promoted. */
+export function promoteWaiting(deps: RegistrationDeps): Registration[] {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => fillSeats(tx, deps.edition, now));
+}
+
+/** At the venue: records the check-in of a confirmed ticket (once). */
+export function checkIn(
+  deps: RegistrationDeps,
+  ticketSecret: string,
+  actor: Actor,
+): { registration: Registration; alreadyCheckedIn: boolean } {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = tx
+      .select()
+      .from(registrations)
+      .where(eq(registrations.ticketHash, hashSecret(ticketSecret)))
+      .get();
+    if (!registration) throw new RegistrationError("not_found", "unknown ticket");
+    if (registration.status !== "confirmed") throw new RegistrationError("invalid_state", `registration is ${registration.status}`);
+    if (registration.checkedInAt) return { registration, alreadyCheckedIn: true };
+    record(tx, registration, "confirmed", actor, now, "checked in");
+    const updated = tx
+      .update(registrations)
+      .set({ checkedInAt: new Date(now), updatedAt: new Date(now) })
+      .where(eq(registrations.id, registration.id))
+      .returning()
+      .get()!;
+    return { registration: updated, alreadyCheckedIn: false };
+  });
+}
+
+/** Seats, waiting list and reviews per category, for the form and (later) the organizers. */
+export function availability(
+  db: Db,
+  edition: Edition,
+): { category: string; capacity: number; taken: number; waiting: number; open: boolean }[] {
+  const counts = seatCounts(db as unknown as Tx);
+  const waiting = new Map(
+    db
+      .select({ category: registrations.category, n: sql<number>`count(*)` })
+      .from(registrations)
+      .where(eq(registrations.status, "waitlisted"))
+      .groupBy(registrations.category)
+      .all()
+      .map((r) => [r.category, r.n]),
+  );
+  return edition.registration.categories.map((c) => ({
+    category: c.id,
+    capacity: c.capacity,
+    taken: counts.byCategory.get(c.id) ?? 0,
+    waiting: waiting.get(c.id) ?? 0,
+    open: hasRoom(edition, counts, c.id) && (waiting.get(c.id) ?? 0) === 0,
+  }));
+}
+
+/** The registration's history, oldest first. */
+export function historyOf(db: Db, id: number) {
+  return db
+    .select()
+    .from(registrationEvents)
+    .where(eq(registrationEvents.registrationId, id))
+    .orderBy(asc(registrationEvents.at), asc(registrationEvents.id))
+    .all();
+}
+
+/** Everything held about a registration, for the attendee's own download (no hashes, no nonces). */
+export function personalData(db: Db, registration: Registration) {
+  const { ticketNonce: _nonce, ticketHash: _hash, version: _version, ...fields } = registration;
+  return {
+    registration: fields,
+    history: historyOf(db, registration.id).map(({ at, actor, fromStatus, toStatus, note }) => ({
+      at,
+      actor: actor.startsWith("staff:") ? "staff" : actor,
+      fromStatus,
+      toStatus,
+      note,
+    })),
+  };
+}

@@ -1,0 +1,13 @@
+import type { APIRoute } from "astro";
+import { readMailboxAttachment } from "../../../../../lib/email/mailbox.ts";
+import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../../lib/server/mailbox-page.ts";
+
+/** An attachment of a mailbox message (the ticket QR code, the calendar file). */
+export const GET: APIRoute = ({ params }) => {
+  if (!mailboxPageEnabled()) return notFound();
+  const attachment = readMailboxAttachment(mailboxFolder(), params.file ?? "", params.name ?? "");
+  if (!attachment) return notFound();
+  return new Response(new Uint8Array(attachment.content), {
+    headers: { "Content-Type": attachment.contentType, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" },
+  });
+};
