@@ -1,8 +1,9 @@
 // axe-core on the public pages in both languages: no serious or critical violation.
 import { resolve } from "node:path";
-import type { Browser, BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
+import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 const AXE = resolve("node_modules/axe-core/axe.min.js");
@@ -17,7 +18,16 @@ interface AxeViolation {
 /** A public session and speaker of the demo edition that every visitor may see in full. */
 const session = "opening-keynote-anticipating-crime";
 const speaker = "amelie-dupont-varenne";
-const pages = ["/", "/programme", "/programme?view=list", `/sessions/${session}`, `/speakers/${speaker}`];
+const pages = [
+  "/",
+  "/programme",
+  "/programme?view=list",
+  `/sessions/${session}`,
+  `/speakers/${speaker}`,
+  "/register",
+  "/register?category=law-enforcement",
+  "/register/sent",
+];
 const localized = pages.flatMap((path) => [path, path === "/" ? "/fr/" : `/fr${path}`]);
 
 describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
@@ -36,27 +46,60 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
     await server?.stop();
   });
 
+  /** The serious and critical violations axe finds on the page as it is now. */
+  async function blockingViolations(page: Page): Promise<string[]> {
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run(ctx: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+      const result = await axe.run(document, { resultTypes: ["violations"] });
+      return result.violations.map(({ id, impact, help, nodes }) => ({
+        id,
+        impact,
+        help,
+        nodes: nodes.slice(0, 5).map((n) => ({ target: n.target })),
+      }));
+    });
+    return violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`);
+  }
+
   it.each(localized)("%s has no serious or critical violation", async (path) => {
     const page = await context.newPage();
     try {
       const response = await page.goto(server.url + path);
       expect(response?.status(), `GET ${path}`).toBe(200);
-      await page.addScriptTag({ path: AXE });
-      const violations = await page.evaluate(async () => {
-        const axe = (globalThis as unknown as { axe: { run(ctx: Document, options: object): Promise<{ violations: AxeViolation[] }> } })
-          .axe;
-        const result = await axe.run(document, { resultTypes: ["violations"] });
-        return result.violations.map(({ id, impact, help, nodes }) => ({
-          id,
-          impact,
-          help,
-          nodes: nodes.slice(0, 5).map((n) => ({ target: n.target })),
-        }));
-      });
-      const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-      const report = blocking.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`);
-      expect(report, `axe on ${path}`).toEqual([]);
+      expect(await blockingViolations(page), `axe on ${path}`).toEqual([]);
     } finally {
+      await page.close();
+    }
+  });
+
+  it.each(["en", "fr"])("the registration form with errors, and a confirmed registration's page (%s)", async (locale) => {
+    const prefix = locale === "fr" ? "/fr" : "";
+    const page = await context.newPage();
+    const data = serverDb(server);
+    try {
+      await page.goto(`${server.url}${prefix}/register?category=industry`);
+      await page.locator("#f-email").fill("not-an-address");
+      await page.locator("form[method=post] button[type=submit]").click();
+      await page.waitForSelector(".error-summary");
+      expect(await blockingViolations(page), "axe on the form with errors").toEqual([]);
+
+      const email = `axe.${locale}@example.org`;
+      expect(
+        (await postForm(server, "/register?_action=register", registrationFields(email, "industry", { language: locale }))).status,
+      ).toBe(303);
+      const token = data.linkTokenOf(email);
+      expect((await postForm(server, `/register/manage/${token}?_action=confirmRegistration`, { token })).status).toBe(303);
+      await page.goto(`${server.url}${prefix}/register/manage/${token}?done=confirmed`);
+      await page.locator("details.edit-details summary").click();
+      expect(await page.locator(".ticket svg").count()).toBe(1);
+      expect(await blockingViolations(page), "axe on the manage page").toEqual([]);
+      await page.goto(`${server.url}${prefix}/register/manage/${token}?cancel=1`);
+      expect(await blockingViolations(page), "axe on the cancel step").toEqual([]);
+    } finally {
+      data.close();
       await page.close();
     }
   });
