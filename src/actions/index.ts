@@ -5,6 +5,7 @@ import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } f
 import {
   cancel,
   confirmEmail,
+  erase,
   findByToken,
   RegistrationError,
   submit,
@@ -106,6 +107,17 @@ export const server = {
       } catch (error) {
         refused(error);
       }
+    },
+  }),
+
+  eraseRegistration: defineAction({
+    accept: "form",
+    input: z.object({ token }),
+    handler: ({ token: linkToken }) => {
+      const registration = registrationOf(linkToken);
+      erase(registrationDeps(), registration.id);
+      nudgeWorker();
+      return { erased: true };
     },
   }),
 };

@@ -261,6 +261,13 @@ export const en = {
     no: "No",
     history: "History",
     checkedIn: "Checked in",
+    erase: "Erase all my data",
+    eraseTitle: "Erase all your data?",
+    eraseBody:
+      "Your registration, its history and your ticket are deleted for good. If you hold a place, it goes to the next person on the waiting list. This cannot be undone.",
+    eraseConfirm: "Yes, erase my data",
+    erasedTitle: "Your data has been erased",
+    erasedBody: "We no longer hold your registration or anything you told us in it. You can register again at any time.",
   },
   mailbox: {
     title: "Local mailbox",

@@ -271,6 +271,14 @@ export const fr: typeof en = {
     no: "Non",
     history: "Historique",
     checkedIn: "Présence enregistrée",
+    erase: "Effacer toutes mes données",
+    eraseTitle: "Effacer toutes vos données ?",
+    eraseBody:
+      "Votre inscription, son historique et votre billet sont supprimés définitivement. Si vous avez une place, elle est attribuée à la personne suivante sur la liste d’attente. C’est irréversible.",
+    eraseConfirm: "Oui, effacer mes données",
+    erasedTitle: "Vos données ont été effacées",
+    erasedBody:
+      "Nous ne conservons plus votre inscription ni rien de ce que vous y aviez indiqué. Vous pouvez vous réinscrire à tout moment.",
   },
   mailbox: {
     title: "Boîte aux lettres locale",

@@ -322,6 +322,24 @@ describe("the private link", () => {
     ).toEqual(["registration.confirm_address", "registration.confirmed", "registration.cancelled"]);
   });
 
+  it("erasure deletes everything held, after a confirmation step, and the link stops working", async () => {
+    const email = uniqueEmail("erase");
+    expect((await postForm(server, REGISTER, registrationFields(email))).status).toBe(303);
+    const token = data.linkTokenOf(email);
+    const page = `/register/manage/${token}`;
+    const step = await (await fetch(server.url + page + "?erase=1")).text();
+    expect(step).toContain("Erase all your data?");
+    const id = (data.db.prepare("select id from registrations where email = ?").get(email) as { id: number }).id;
+    const erased = await postForm(server, `/fr${page}?_action=eraseRegistration`, { token });
+    expect(erased.status).toBe(303);
+    expect(erased.headers.get("location")).toBe("/fr/register/erased");
+    expect(await (await fetch(server.url + "/fr/register/erased")).text()).toContain("Vos données ont été effacées");
+    expect(data.count("select count(*) as n from registrations where email = ?", email)).toBe(0);
+    expect(data.count("select count(*) as n from registration_events where registration_id = ?", id)).toBe(0);
+    expect(data.count("select count(*) as n from outbox where recipient = ?", email)).toBe(0);
+    expect((await fetch(server.url + page)).status).toBe(404);
+  });
+
   it("an unknown or malformed link is a 404 that reveals nothing", async () => {
     for (const token of ["A".repeat(43), "nope", "%3Cscript%3E"]) {
       const response = await fetch(`${server.url}/register/manage/${token}`);

@@ -1,6 +1,6 @@
 import type { AstroGlobal } from "astro";
 import { actions } from "astro:actions";
-import { asLocale, t, type Locale } from "../../i18n/index.ts";
+import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { EDITABLE_FIELDS } from "../../lib/registration/form.ts";
 import { managePath } from "../../lib/registration/links.ts";
 import { findByToken, historyOf, ticketSecretOf, type Registration } from "../../lib/registration/service.ts";
@@ -20,6 +20,8 @@ export interface ManageProps {
   done?: Done;
   /** The cancellation's confirmation step. */
   cancelStep: boolean;
+  /** The erasure's confirmation step. */
+  eraseStep: boolean;
   /** Values of the edit form (what was submitted after an error, else what is stored). */
   values: Record<string, string>;
   errors: FormErrors;
@@ -53,6 +55,8 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
   const confirmed = Astro.getActionResult(actions.confirmRegistration);
   const updated = Astro.getActionResult(actions.updateRegistration);
   const cancelled = Astro.getActionResult(actions.cancelRegistration);
+  const erased = Astro.getActionResult(actions.eraseRegistration);
+  if (erased && !erased.error) return { redirect: localizePath("/register/erased", locale) };
   if (confirmed && !confirmed.error) return { redirect: `${here}?done=confirmed` };
   if (cancelled && !cancelled.error) return { redirect: `${here}?done=cancelled` };
   if (updated && !updated.error) {
@@ -60,7 +64,16 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
   }
 
   const registration = findByToken(registrationDeps(), token);
-  const empty = { locale, token, expired: false, cancelStep: false, values: {}, errors: formErrors(undefined, m, []), history: [] };
+  const empty = {
+    locale,
+    token,
+    expired: false,
+    cancelStep: false,
+    eraseStep: false,
+    values: {},
+    errors: formErrors(undefined, m, []),
+    history: [],
+  };
   if (!registration) {
     Astro.response.status = 404;
     return { props: empty };
@@ -69,8 +82,8 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
   const last = history.at(-1);
   const expired = registration.status === "cancelled" && last?.actor === "system" && last.note.startsWith("expired");
 
-  const error = confirmed?.error ?? updated?.error ?? cancelled?.error;
-  const errorsOf = confirmed?.error ? "confirm" : updated?.error ? "update" : cancelled?.error ? "cancel" : undefined;
+  const error = confirmed?.error ?? updated?.error ?? cancelled?.error ?? erased?.error;
+  const errorsOf = confirmed?.error ? "confirm" : updated?.error ? "update" : cancelled?.error || erased?.error ? "cancel" : undefined;
   const stored = Object.fromEntries(
     EDITABLE_FIELDS.map((f) => [f, f === "listConsent" ? (registration.listConsent ? "on" : "") : String(registration[f] ?? "")]),
   );
@@ -87,6 +100,7 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
       expired,
       done: (DONE as readonly string[]).includes(doneParam ?? "") ? (doneParam as Done) : undefined,
       cancelStep: active && Astro.url.searchParams.has("cancel"),
+      eraseStep: Astro.url.searchParams.has("erase"),
       values: submitted ?? stored,
       errors: formErrors(error, m, ["category", ...EDITABLE_FIELDS]),
       errorsOf,

@@ -1,12 +1,13 @@
 import type { Db } from "../../../db/client.ts";
 import type { Edition } from "../config/edition.ts";
 import { nudgeWorker } from "../email/outbox.ts";
-import { expirePending, promoteWaiting } from "./service.ts";
+import { expirePending, promoteWaiting, purgeAfterEvent } from "./service.ts";
 
 /**
  * Periodic chores of the registration desk, in the server process: expire unconfirmed
  * registrations past their deadline, and promote waiting ones where seats are free (after a
- * capacity was raised in the configuration, say). Runs once at start, then every `intervalMs`.
+ * capacity was raised in the configuration, say), and delete all registration data once the
+ * retention period after the event is over. Runs once at start, then every `intervalMs`.
  */
 export function startHousekeeping({
   db,
@@ -26,7 +27,9 @@ export function startHousekeeping({
       const deps = { db: db(), edition, appKey };
       const expired = expirePending(deps);
       const promoted = promoteWaiting(deps).length;
+      const purged = purgeAfterEvent(deps);
       if (expired || promoted) log.log(`Registrations: ${expired} expired, ${promoted} promoted from the waiting list.`);
+      if (purged) log.log(`Registrations: ${purged} deleted, the retention period after the event being over.`);
       if (promoted) nudgeWorker();
     } catch (error) {
       log.error(`Registration housekeeping failed: ${(error as Error)?.message ?? error}`);

@@ -9,10 +9,13 @@ import {
   cancel,
   checkIn,
   confirmEmail,
+  erase,
   expirePending,
   findByToken,
   isOfficialAddress,
   personalData,
+  purgeAfterEvent,
+  purgeDate,
   reject,
   RegistrationError,
   submit,
@@ -359,5 +362,40 @@ describe("check-in and personal data", () => {
     expect(JSON.stringify(data)).not.toContain(registration.ticketHash);
     expect(JSON.stringify(data)).not.toContain(registration.ticketNonce);
     expect(data.history.map((h) => h.toStatus)).toEqual(["pending_email", "confirmed"]);
+  });
+});
+
+describe("erasure and retention", () => {
+  it("erasing deletes the registration, its history, links and mail, and frees its seat for the next", () => {
+    world = registrationWorld({ byCategory: { industry: 1 } });
+    const a = registerConfirmed();
+    const b = registerConfirmed();
+    erase(world.deps, a.registration.id);
+    expect(world.db.select().from(registrations).where(eq(registrations.id, a.registration.id)).get()).toBeUndefined();
+    expect(world.db.select().from(registrationEvents).where(eq(registrationEvents.registrationId, a.registration.id)).all()).toEqual([]);
+    expect(world.db.select().from(registrationTokens).where(eq(registrationTokens.registrationId, a.registration.id)).all()).toEqual([]);
+    expect(world.mailTo(a.email)).toEqual([]);
+    expect(row(b.registration.id).status).toBe("confirmed");
+    expect(templates(b.email).at(-1)).toBe("registration.promoted");
+  });
+
+  it("deletes every registration once the retention period after the event is over, not before", () => {
+    world = registrationWorld();
+    registerConfirmed();
+    registerConfirmed({ category: "law-enforcement" });
+    world.clock.now = purgeDate(world.edition) - 1;
+    expect(purgeAfterEvent(world.deps)).toBe(0);
+    expect(world.db.select().from(registrations).all()).toHaveLength(2);
+    world.clock.now = purgeDate(world.edition);
+    expect(purgeAfterEvent(world.deps)).toBe(2);
+    expect(world.db.select().from(registrations).all()).toEqual([]);
+    expect(world.mail()).toEqual([]);
+    // A registration made after that date (only possible for a past demo edition) is kept.
+    world.clock.now = purgeDate(world.edition) + 86_400_000;
+    registerConfirmed();
+    expect(purgeAfterEvent(world.deps)).toBe(0);
+    expect(world.db.select().from(registrations).all()).toHaveLength(1);
+    // 180 days after 3 July 2013, the day after.
+    expect(new Date(purgeDate(world.edition)).toISOString().slice(0, 10)).toBe("2013-12-31");
   });
 });

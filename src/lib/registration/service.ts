@@ -499,3 +499,42 @@ export function personalData(db: Db, registration: Registration) {
     })),
   };
 }
+
+/**
+ * The attendee asks for erasure: the registration, its history, links and queued mail are deleted.
+ * A seat it held goes to the next in line (who is told). Nothing is kept but that it happened:
+ * a count in the log, no personal data.
+ */
+export function erase(deps: RegistrationDeps, id: number): void {
+  const now = deps.now?.() ?? Date.now();
+  immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    tx.delete(registrations).where(eq(registrations.id, registration.id)).run();
+    if (registration.seatHeld) fillSeats(tx, deps.edition, now);
+  });
+}
+
+/** Midnight after the last day of the edition plus `purgeAfterDays`, in UTC (a day's margin either way is immaterial). */
+export function purgeDate(edition: Pick<Edition, "endDate" | "registration">): number {
+  return Date.parse(`${edition.endDate}T00:00:00Z`) + (edition.registration.purgeAfterDays + 1) * 86_400_000;
+}
+
+/**
+ * Registration data is kept `purgeAfterDays` after the event, then deleted with its history, links
+ * and mail (the brief's retention rule). Only registrations made before that date go: in a real
+ * edition that is all of them; the demo edition, which lies in the past, keeps what is registered
+ * today. Returns how many registrations were deleted.
+ */
+export function purgeAfterEvent(deps: RegistrationDeps): number {
+  const now = deps.now?.() ?? Date.now();
+  const due = purgeDate(deps.edition);
+  if (now < due) return 0;
+  return immediate(
+    deps.db,
+    (tx) =>
+      tx
+        .delete(registrations)
+        .where(lt(registrations.createdAt, new Date(due)))
+        .run().changes,
+  );
+}
