@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RenderedEmail } from "./templates.ts";
 
@@ -34,33 +34,32 @@ const CRLF = "\r\n";
 // RFC 5322 caps a line at 998 octets; a part with a longer line goes quoted-printable instead of 8bit.
 const MAX_LINE = 998;
 
-/** File name of a message: sortable time, then the key, so newest-first is a reverse sort by name. */
-function fileName(at: Date, key: string): string {
-  return `${at.toISOString().replace(/[:.]/g, "-")}-${key}.eml`;
-}
-
-function filesFor(dir: string, key: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(`-${key}.eml`))
-    .sort();
+/** File name of a message: its key (the outbox id), so that "already written?" is one stat, not a directory scan. */
+function fileName(key: string): string {
+  return `${key}.eml`;
 }
 
 /**
- * Writes `email` under `key`, atomically (temporary file, then rename) and at most once: when a file
- * for `key` exists, nothing is written. Returns the file name. Two writers racing on one key both
- * rename, then both keep the first name in sort order and remove the other.
+ * Writes `email` under `key`, atomically and at most once: the message goes to a temporary file,
+ * then is hard-linked to its final name, which fails when that name exists (another writer, or an
+ * earlier attempt of the same message, won). Returns the file name.
  */
 export function writeMailboxMessage(dir: string, email: MailboxEmail, key: string, now: Date = new Date()): string {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(key)) throw new Error(`Unsafe mailbox message key: ${JSON.stringify(key)}`);
   mkdirSync(dir, { recursive: true });
-  const existing = filesFor(dir, key);
-  if (existing.length) return existing[0]!;
+  const name = fileName(key);
+  const target = join(dir, name);
+  if (existsSync(target)) return name;
   const temp = join(dir, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   writeFileSync(temp, formatMessage(email, key, now));
-  renameSync(temp, join(dir, fileName(now, key)));
-  const [kept, ...extra] = filesFor(dir, key);
-  for (const file of extra) rmSync(join(dir, file), { force: true });
-  return kept!;
+  try {
+    linkSync(temp, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  return name;
 }
 
 /** The MIME source of `email`. */
@@ -193,11 +192,11 @@ export function readMailbox(dir: string): MailboxMessage[] {
     throw error;
   }
   const messages: MailboxMessage[] = [];
-  for (const file of files.sort().reverse()) {
+  for (const file of files) {
     const message = readMailboxMessage(dir, file);
     if (message) messages.push(message);
   }
-  return messages;
+  return messages.sort((a, b) => b.date.getTime() - a.date.getTime() || b.file.localeCompare(a.file));
 }
 
 /** One message of the mailbox by file name, or undefined when it is missing or unreadable. */
