@@ -2,13 +2,31 @@ import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
 import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
 
+const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
+
+/**
+ * Every Action of the site takes a form. Anything else posted to one (JSON, malformed or not, text)
+ * is answered 415 here, before Astro tries to parse it (a malformed JSON body would be a 500).
+ */
+function refuseNonFormAction(request: Request, url: URL): Response | undefined {
+  if (request.method !== "POST") return undefined;
+  if (!url.searchParams.has("_action") && !url.pathname.startsWith("/_actions/")) return undefined;
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (FORM_TYPES.includes(type)) return undefined;
+  return new Response("Forms only: send application/x-www-form-urlencoded or multipart/form-data.\n", {
+    status: 415,
+    headers: { "Content-Type": "text/plain; charset=utf-8", Accept: FORM_TYPES.join(", ") },
+  });
+}
+
 /**
  * Fills `locals.viewer` (anonymous until accounts exist), adds the security headers, and gives
  * every successful GET a validator so that conditional requests are answered with 304.
  */
 export const onRequest = defineMiddleware(async (context, next) => {
   context.locals.viewer = ANONYMOUS;
-  const response = await next();
+  const refused = refuseNonFormAction(context.request, context.url);
+  const response = refused ?? (await next());
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }

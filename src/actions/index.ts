@@ -12,6 +12,7 @@ import {
   updateDetails,
   type DetailsInput,
 } from "../lib/registration/service.ts";
+import { clientKey } from "../lib/security/rate-limit.ts";
 import { getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
 
 /**
@@ -52,7 +53,7 @@ export const server = {
     handler: (input, context) => {
       if (input.website !== "") throw new ActionError({ code: "BAD_REQUEST", message: "honeypot" });
       const limits = rateLimits();
-      const byIp = limits.registerByIp.hit(context.clientAddress);
+      const byIp = limits.registerByIp.hit(clientKey(context.clientAddress));
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const byEmail = limits.registerByEmail.hit(input.email);
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);

@@ -151,6 +151,29 @@ describe("invalid input gets a 4xx with the field's message, keeps what was type
     expect(response.status).toBeLessThan(500);
   });
 
+  it("malformed JSON, plain text or no content type to any action is a 415, not a 500", async () => {
+    for (const path of [REGISTER, "/_actions/register", "/register/manage/x?_action=cancelRegistration"]) {
+      for (const [type, body] of [
+        ["application/json", "{bad"],
+        ["text/plain", "name=x"],
+        ["", "name=x"],
+      ]) {
+        const headers: Record<string, string> = { Origin: server.url };
+        if (type) headers["Content-Type"] = type;
+        const response = await fetch(server.url + path, { method: "POST", headers, body });
+        expect(response.status, `${path} with ${type || "no type"}`).toBe(415);
+      }
+    }
+  });
+
+  it("a category named like a built-in property is refused, not a 500", async () => {
+    for (const category of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      const response = await postForm(server, REGISTER, registrationFields(uniqueEmail(), "industry", { category }));
+      expect(response.status, category).toBe(400);
+      expect(await response.text()).toContain("Choose one of the categories offered.");
+    }
+  });
+
   it("a cross-site POST is refused", async () => {
     const before = registrations();
     const response = await postForm(server, REGISTER, registrationFields(uniqueEmail()), { Origin: "https://evil.example" });
@@ -351,6 +374,35 @@ describe("the private link", () => {
     expect((await fetch(`${server.url}/register/manage/${"A".repeat(43)}/data.json`)).status).toBe(404);
     const forged = await postForm(server, `/register/manage/x?_action=cancelRegistration`, { token: "A".repeat(43) });
     expect(forged.status).toBe(404);
+  });
+});
+
+describe("the local mailbox page", () => {
+  it("is off by default and in production, and on when asked for, to this machine, listing the messages", async () => {
+    expect((await fetch(server.url + "/dev/mailbox")).status).toBe(404);
+    const dev = await startServer({ MAILBOX_PAGE: "on", NODE_ENV: "development", MAIL_POLL_MS: "50" });
+    try {
+      const email = uniqueEmail("mailbox");
+      expect((await postForm(dev, REGISTER, registrationFields(email))).status).toBe(303);
+      let list = "";
+      for (let i = 0; i < 100 && !list.includes(email); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        list = await (await fetch(dev.url + "/dev/mailbox")).text();
+      }
+      expect(list).toContain(email);
+      const href = /href="(\/dev\/mailbox\/[^"]+\.eml)"/.exec(list)![1];
+      const message = await (await fetch(dev.url + href)).text();
+      expect(message).toMatch(/\/register\/manage\/[A-Za-z0-9_-]{43}/);
+      expect((await fetch(dev.url + "/dev/mailbox/..%2F..%2Fforum.db")).status).toBe(404);
+    } finally {
+      await dev.stop();
+    }
+    const production = await startServer({ MAILBOX_PAGE: "on", NODE_ENV: "production" });
+    try {
+      expect((await fetch(production.url + "/dev/mailbox")).status).toBe(404);
+    } finally {
+      await production.stop();
+    }
   });
 });
 

@@ -57,7 +57,8 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
   const cancelled = Astro.getActionResult(actions.cancelRegistration);
   const erased = Astro.getActionResult(actions.eraseRegistration);
   if (erased && !erased.error) return { redirect: localizePath("/register/erased", locale) };
-  if (confirmed && !confirmed.error) return { redirect: `${here}?done=confirmed` };
+  // A link followed after the deadline finds the registration expired: the page says so, no thanks.
+  if (confirmed && !confirmed.error) return { redirect: confirmed.data.status === "cancelled" ? here : `${here}?done=confirmed` };
   if (cancelled && !cancelled.error) return { redirect: `${here}?done=cancelled` };
   if (updated && !updated.error) {
     return { redirect: `${here}?done=${updated.data.backToReview ? "review" : updated.data.changed ? "updated" : "unchanged"}` };

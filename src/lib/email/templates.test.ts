@@ -127,7 +127,15 @@ describe("e-mail templates", () => {
           expect(email.html).toContain(escapeHtml(edition.name[language]));
           expect(email.text).toContain("Centre <Rive> & Lumière, Lyon");
           expect(email.html).toContain("Centre &#60;Rive&#62; &#38; Lumière, Lyon");
-          expect(email.text).toContain(language === "fr" ? "Bonjour Ada Example," : "Dear Ada Example,");
+          // Before the address is confirmed, the name typed into the form is not trusted to reach it.
+          const anonymous = template === "registration.confirm_address" || template === "registration.already_registered";
+          if (anonymous) {
+            expect(email.text).toContain(language === "fr" ? "Bonjour,\n" : "Hello,\n");
+            expect(email.text).not.toContain("Ada Example");
+            expect(email.html).not.toContain("Ada Example");
+          } else {
+            expect(email.text).toContain(language === "fr" ? "Bonjour Ada Example," : "Dear Ada Example,");
+          }
           expect(email.html).toMatch(new RegExp(`^<!DOCTYPE html>\\n<html lang="${language}"`));
           expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
 
@@ -193,7 +201,7 @@ describe("e-mail templates", () => {
 
   it("escapes a hostile name, reason and category in HTML, and keeps it out of the headers", async () => {
     const name = "<script>alert(1)</script>\r\nBcc: victim@example.org";
-    for (const template of TEMPLATE_NAMES) {
+    for (const template of TEMPLATE_NAMES.filter((t) => t !== "registration.confirm_address" && t !== "registration.already_registered")) {
       const payload = { ...PAYLOADS[template], name, reason: `"><img src=x onerror=alert(1)>`, category: "<b>bold</b>" };
       const email = await renderEmail({ template, language: "en", payload }, ctx);
       expect(email.html).not.toContain("<script");

@@ -19,13 +19,15 @@ const name = z
   .string()
   .transform((s) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim())
   .pipe(z.string().min(1, "must not be empty"));
+/** Mail sent before the address is confirmed greets nobody by name: the name was typed by whoever submitted the form. */
+const noName = z.unknown().transform(() => "");
 const nonce = z.string().min(1);
 const category = z.string().min(1);
 
 /** The payload each template expects (extra keys are ignored). */
 const PAYLOADS = {
-  "registration.confirm_address": z.object({ name, manageNonce: nonce }),
-  "registration.already_registered": z.object({ name, manageNonce: nonce }),
+  "registration.confirm_address": z.object({ name: noName, manageNonce: nonce }),
+  "registration.already_registered": z.object({ name: noName, manageNonce: nonce }),
   "registration.under_review": z.object({ name, manageNonce: nonce, category }),
   "registration.back_to_review": z.object({ name, manageNonce: nonce, category }),
   "registration.confirmed": z.object({ name, manageNonce: nonce, ticketNonce: nonce, category }),

@@ -68,10 +68,23 @@ export function resendTransport({ apiKey, baseUrl }: { apiKey: string; baseUrl?:
       }
       if (status >= 500 || (status === 409 && error.name === "concurrent_idempotent_requests"))
         return { ok: false, retryable: true, error: reason };
+      // A refused key or an unverified sender is the account's problem, not the message's: pause and
+      // keep the queue rather than failing every message one by one.
+      if (status === 401 || status === 403) {
+        return {
+          ok: false,
+          retryable: true,
+          error: `${reason} (check RESEND_API_KEY and MAIL_FROM's domain)`,
+          retryAfterMs: ACCOUNT_PROBLEM_WAIT_MS,
+        };
+      }
       return { ok: false, retryable: false, error: reason };
     },
   };
 }
+
+/** How long the worker pauses when Resend refuses the account (401, 403) before trying again. */
+export const ACCOUNT_PROBLEM_WAIT_MS = 5 * 60_000;
 
 /** `Retry-After` as milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {

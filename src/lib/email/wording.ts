@@ -76,7 +76,7 @@ const NBSP = "\u00a0";
 const q = (text: string) => `«${NBSP}${text}${NBSP}»`;
 
 const en: Wording = {
-  greeting: (name) => `Dear ${name},`,
+  greeting: (name) => (name ? `Dear ${name},` : "Hello,"),
   signOff: "The organizing team",
   copyLink: "If the button does not work, copy this address into your browser:",
   contact: (email) => `Questions? Write to ${email}.`,
@@ -199,7 +199,7 @@ function enTicket(v: Vars): Block[] {
 }
 
 const fr: Wording = {
-  greeting: (name) => `Bonjour ${name},`,
+  greeting: (name) => (name ? `Bonjour ${name},` : "Bonjour,"),
   signOff: "L’équipe d’organisation",
   copyLink: `Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur${NBSP}:`,
   contact: (email) => `Une question${NBSP}? Écrivez à ${email}.`,

@@ -74,6 +74,8 @@ describe("registration form schema", () => {
     expect(errorsOf(form({ agency: "Police" }))).toEqual({ agency: "notApplicable" });
     expect(errorsOf(form({ category: "astronaut" }))).toMatchObject({ category: "unknownCategory" });
     expect(errorsOf(form({ category: null }))).toMatchObject({ category: "required" });
+    for (const category of ["__proto__", "constructor", "toString"])
+      expect(errorsOf(form({ category }))).toMatchObject({ category: "unknownCategory" });
     expect(errorsOf(form({ country: "XX" }))).toEqual({ country: "unknownCountry" });
     expect(errorsOf(form({ country: "EU" }))).toEqual({ country: "unknownCountry" });
     expect(errorsOf(form({ language: "de" }))).toEqual({ language: "invalidLanguage" });

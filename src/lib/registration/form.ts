@@ -19,7 +19,8 @@ export const ALL_CATEGORY_FIELDS = ["agency", "position", "officialEmail", "comp
 export type CategoryField = (typeof ALL_CATEGORY_FIELDS)[number];
 
 export function fieldsOfCategory(category: string): readonly CategoryField[] {
-  return (CATEGORY_FIELDS as Record<string, readonly CategoryField[]>)[category] ?? [];
+  // Own properties only: "__proto__" or "constructor" must not reach Object.prototype.
+  return Object.hasOwn(CATEGORY_FIELDS, category) ? (CATEGORY_FIELDS as Record<string, readonly CategoryField[]>)[category] : [];
 }
 
 /** Limits, shared with the page's `maxlength` attributes. */

@@ -233,7 +233,9 @@ export function submit(deps: RegistrationDeps, input: RegistrationInput): { outc
       .get();
     if (existing) {
       const { nonce } = issueToken(tx, appKey, existing.id, now);
-      mail(tx, existing, "registration.already_registered", { manageNonce: nonce }, now);
+      // Mail sent before an address is confirmed carries no text typed into the form (the name):
+      // anyone can submit any address, and must not be able to write to its owner through us.
+      mail(tx, existing, "registration.already_registered", { manageNonce: nonce, name: "" }, now);
       return { outcome: "existing" as const, registrationId: existing.id };
     }
     const ticketNonce = randomNonce();
@@ -278,7 +280,7 @@ export function submit(deps: RegistrationDeps, input: RegistrationInput): { outc
       })
       .run();
     const { nonce } = issueToken(tx, appKey, created.id, now);
-    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, expiresInHours: edition.registration.pendingEmailHours }, now);
+    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now);
     return { outcome: "created" as const, registrationId: created.id };
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRateLimiter, parseLimit } from "./rate-limit.ts";
+import { clientKey, createRateLimiter, parseLimit } from "./rate-limit.ts";
 
 describe("rate limiter", () => {
   it("allows `limit` hits per window, then refuses with the time until the oldest expires", () => {
@@ -34,5 +34,17 @@ describe("rate limiter", () => {
     expect(parseLimit("5/60", { limit: 1, windowMs: 1 })).toEqual({ limit: 5, windowMs: 60_000 });
     expect(parseLimit("x", { limit: 1, windowMs: 1 })).toEqual({ limit: 1, windowMs: 1 });
     expect(parseLimit(undefined, { limit: 2, windowMs: 3 })).toEqual({ limit: 2, windowMs: 3 });
+  });
+});
+
+describe("client keys", () => {
+  it("keeps IPv4 addresses and groups IPv6 ones by /64", () => {
+    expect(clientKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8:1:2:bbbb:cccc:dddd:eeee")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+    expect(clientKey("2001:db8:1:3::1")).not.toBe(clientKey("2001:db8:1:2::1"));
   });
 });

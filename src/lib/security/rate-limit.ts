@@ -57,3 +57,20 @@ export function parseLimit(value: string | undefined, fallback: { limit: number;
   if (!match) return fallback;
   return { limit: Number(match[1]), windowMs: Number(match[2]) * 1000 };
 }
+
+/**
+ * The key of a client address for rate limits: an IPv4 address as is, an IPv6 address by its /64
+ * (one subscriber usually holds a whole /64, and could otherwise rotate through it).
+ */
+export function clientKey(address: string): string {
+  const plain = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  if (!plain.includes(":")) return plain;
+  const [head, tail = ""] = plain.split("::");
+  const left = head ? head.split(":") : [];
+  const right = plain.includes("::") && tail ? tail.split(":") : [];
+  const groups = plain.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(":")}::/64`;
+}
