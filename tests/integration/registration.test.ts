@@ -378,9 +378,10 @@ describe("the private link", () => {
 });
 
 describe("the local mailbox page", () => {
-  it("is off by default and in production, and on when asked for, to this machine, listing the messages", async () => {
+  it("lists the messages to this machine outside production, and to nobody else", async () => {
+    // The shared test server runs with NODE_ENV=production.
     expect((await fetch(server.url + "/dev/mailbox")).status).toBe(404);
-    const dev = await startServer({ MAILBOX_PAGE: "on", NODE_ENV: "development", MAIL_POLL_MS: "50" });
+    const dev = await startServer({ NODE_ENV: "", MAIL_POLL_MS: "50" });
     try {
       const email = uniqueEmail("mailbox");
       expect((await postForm(dev, REGISTER, registrationFields(email))).status).toBe(303);
@@ -394,14 +395,17 @@ describe("the local mailbox page", () => {
       const message = await (await fetch(dev.url + href)).text();
       expect(message).toMatch(/\/register\/manage\/[A-Za-z0-9_-]{43}/);
       expect((await fetch(dev.url + "/dev/mailbox/..%2F..%2Fforum.db")).status).toBe(404);
+      // Through a reverse proxy, even on this machine: not shown.
+      expect((await fetch(dev.url + "/dev/mailbox", { headers: { "X-Forwarded-For": "198.51.100.7" } })).status).toBe(404);
+      expect((await fetch(dev.url + href, { headers: { Forwarded: "for=198.51.100.7" } })).status).toBe(404);
     } finally {
       await dev.stop();
     }
-    const production = await startServer({ MAILBOX_PAGE: "on", NODE_ENV: "production" });
+    const off = await startServer({ NODE_ENV: "", MAILBOX_PAGE: "off" });
     try {
-      expect((await fetch(production.url + "/dev/mailbox")).status).toBe(404);
+      expect((await fetch(off.url + "/dev/mailbox")).status).toBe(404);
     } finally {
-      await production.stop();
+      await off.stop();
     }
   });
 });

@@ -3,16 +3,13 @@ import { mailboxDir } from "../email/transport.ts";
 
 /**
  * The local mailbox page shows every message the site sent, private links included, so it is
- * opt-in and fenced three ways: `MAILBOX_PAGE=on` (or the dev server), never with
- * NODE_ENV=production or a Resend key, and only to a visitor on this machine (loopback).
+ * fenced: never with NODE_ENV=production or a Resend key, never when MAILBOX_PAGE=off, and only to
+ * a visitor on this machine, connected directly (a loopback socket, and no proxy header: behind a
+ * reverse proxy on the same host every visitor would look local).
  */
-export function mailboxPageEnabled(
-  clientAddress: string,
-  env: NodeJS.ProcessEnv = process.env,
-  dev: boolean = import.meta.env.DEV,
-): boolean {
-  if (!(dev || env.MAILBOX_PAGE === "on")) return false;
-  if (env.NODE_ENV === "production" || env.RESEND_API_KEY) return false;
+export function mailboxPageEnabled(clientAddress: string, headers: Headers, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.MAILBOX_PAGE === "off" || env.NODE_ENV === "production" || env.RESEND_API_KEY) return false;
+  if (headers.has("x-forwarded-for") || headers.has("forwarded") || headers.has("x-real-ip")) return false;
   return isLoopback(clientAddress);
 }
 
