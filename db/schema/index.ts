@@ -2,3 +2,4 @@ export * from "./programme.ts";
 export * from "./meta.ts";
 export * from "./registration.ts";
 export * from "./outbox.ts";
+export * from "./auth.ts";
