@@ -23,9 +23,17 @@ export function openDatabase(path: string = process.env.DATABASE_PATH ?? DEFAULT
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
+  // fold(text): lower case without accents, for searches ("elodie" finds "Élodie"); SQLite's own
+  // lower() only knows ASCII.
+  sqlite.function("fold", { deterministic: true }, (value: unknown) => (typeof value === "string" ? fold(value) : value));
   const db = drizzle({ client: sqlite, schema }) as Db;
   migrate(db, { migrationsFolder: migrationsFolder() });
   return db;
+}
+
+/** Lower case without diacritics: what searches compare. */
+export function fold(text: string): string {
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
 
 /** True when the database answers a trivial query. */

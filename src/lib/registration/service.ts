@@ -540,3 +540,25 @@ export function purgeAfterEvent(deps: RegistrationDeps): number {
         .run().changes,
   );
 }
+
+/**
+ * An organizer puts a registration under review on the waiting list (approved, but behind those
+ * already waiting). A seat it held (a confirmed registration back in review) is released; if seats
+ * are free the longest-waiting get them at once, as always.
+ */
+export function moveToWaitlist(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => {
+    const registration = byId(tx, id);
+    if (registration.status !== "pending_review") {
+      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}, not under review`);
+    }
+    const waitlisted = transition(tx, registration, "waitlisted", actor, now, {
+      seatHeld: false,
+      waitlistedAt: registration.waitlistedAt ?? new Date(now),
+    });
+    mail(tx, waitlisted, "registration.waitlisted", { manageNonce: latestNonce(tx, waitlisted.id) }, now);
+    fillSeats(tx, deps.edition, now);
+    return tx.select().from(registrations).where(eq(registrations.id, id)).get()!;
+  });
+}

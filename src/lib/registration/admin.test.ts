@@ -1,0 +1,131 @@
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { auditLog, registrations } from "../../../db/schema/index.ts";
+import { registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { searchAudit } from "../audit.ts";
+import { allRegistrations, decideRegistrations, listRegistrations, parseQuery } from "./admin.ts";
+import { confirmEmail, RegistrationError, submit } from "./service.ts";
+
+let world: ReturnType<typeof registrationWorld>;
+afterEach(() => world?.close());
+const staff = { id: 7, email: "organizer@example.org" };
+
+function register(overrides: Parameters<typeof registrationInput>[0] = {}, confirm = true) {
+  const input = registrationInput(overrides);
+  const { registrationId } = submit(world.deps, input);
+  if (confirm) confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email).at(-1)!));
+  world.clock.now += 1000;
+  return registrationId;
+}
+const statusOf = (id: number) => world.db.select().from(registrations).where(eq(registrations.id, id)).get()!.status;
+
+describe("the organizers' list", () => {
+  it("searches name, e-mail and organisation, case-insensitively, with LIKE wildcards taken literally", () => {
+    world = registrationWorld();
+    const a = register({
+      name: "Élodie Martin",
+      organisation: "Gendarmerie",
+      category: "law-enforcement",
+      email: "elodie@interieur.gouv.fr",
+    });
+    const b = register({ name: "Bob 100% Smith", organisation: "Acme_Corp" });
+    register({ name: "Carol", organisation: "Other" });
+    const ids = (q: string) => listRegistrations(world.db, { q }).rows.map((r) => r.id);
+    expect(ids("gendarmerie")).toEqual([a]);
+    expect(ids("ÉLODIE")).toEqual([a]);
+    expect(ids("elodie martin")).toEqual([a]);
+    expect(ids("interieur.gouv")).toEqual([a]);
+    expect(ids("100%")).toEqual([b]);
+    expect(ids("%")).toEqual([b]);
+    expect(ids("acme_")).toEqual([b]);
+    expect(ids("_")).toEqual([b]);
+    expect(ids("zzz")).toEqual([]);
+  });
+
+  it("filters by category, state, country and domain verification, sorts and pages", () => {
+    world = registrationWorld();
+    const le = register({ category: "law-enforcement", email: "x@met.police.uk", country: "GB" });
+    const le2 = register({ category: "law-enforcement", email: "y@gmail.com", country: "FR" });
+    const industry = register({ country: "DE" });
+    const pending = register({ category: "researcher" }, false);
+    expect(listRegistrations(world.db, { category: "law-enforcement" }).total).toBe(2);
+    expect(listRegistrations(world.db, { status: "pending_email" }).rows.map((r) => r.id)).toEqual([pending]);
+    expect(listRegistrations(world.db, { country: "DE" }).rows.map((r) => r.id)).toEqual([industry]);
+    expect(listRegistrations(world.db, { domainVerified: true }).rows.map((r) => r.id)).toEqual([le]);
+    expect(listRegistrations(world.db, { domainVerified: false }).total).toBe(3);
+    expect(listRegistrations(world.db, { sort: "created", dir: "asc" }).rows.map((r) => r.id)).toEqual([le, le2, industry, pending]);
+    const page = listRegistrations(world.db, { sort: "created", dir: "asc", perPage: 3, page: 2 });
+    expect(page).toMatchObject({ total: 4, page: 2, pages: 2 });
+    expect(page.rows.map((r) => r.id)).toEqual([pending]);
+    // A page past the end shows the last one.
+    expect(listRegistrations(world.db, { perPage: 3, page: 99 }).page).toBe(2);
+    expect(allRegistrations(world.db, { category: "law-enforcement", sort: "created", dir: "asc" }).map((r) => r.id)).toEqual([le, le2]);
+  });
+
+  it("reads only valid parameters from the URL", () => {
+    expect(parseQuery(new URLSearchParams("q=%20ada%20&status=hacked&sort=password&dir=up&page=-3&country=fr&verified=yes"))).toMatchObject(
+      {
+        q: "ada",
+        status: "",
+        sort: "created",
+        dir: "desc",
+        page: 1,
+        country: "",
+        domainVerified: true,
+      },
+    );
+  });
+});
+
+describe("decisions", () => {
+  it("applies a decision to many at once, each audited with before and after", () => {
+    world = registrationWorld();
+    const a = register({ category: "law-enforcement" });
+    const b = register({ category: "law-enforcement" });
+    const after = decideRegistrations(world.deps, staff, "approve", [a, b]);
+    expect(after.map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+    const { rows } = searchAudit(world.db, { q: "registration.approve" });
+    expect(rows.map((r) => [r.actorEmail, r.subjectId, r.before, r.after])).toEqual([
+      ["organizer@example.org", String(b), { status: "pending_review", seatHeld: false }, { status: "confirmed", seatHeld: true }],
+      ["organizer@example.org", String(a), { status: "pending_review", seatHeld: false }, { status: "confirmed", seatHeld: true }],
+    ]);
+  });
+
+  it("changes nothing when one of many is refused", () => {
+    world = registrationWorld();
+    const a = register({ category: "law-enforcement" });
+    const confirmed = register();
+    const mails = world.mail().length;
+    expect(() => decideRegistrations(world.deps, staff, "approve", [a, confirmed])).toThrow(RegistrationError);
+    expect(statusOf(a)).toBe("pending_review");
+    expect(world.db.select().from(auditLog).all()).toEqual([]);
+    expect(world.mail().length).toBe(mails);
+  });
+
+  it("requires a reason to reject, and tells it", () => {
+    world = registrationWorld();
+    const a = register({ category: "law-enforcement" });
+    expect(() => decideRegistrations(world.deps, staff, "reject", [a], " ")).toThrow(/reason/);
+    decideRegistrations(world.deps, staff, "reject", [a], "Unverifiable agency");
+    expect(statusOf(a)).toBe("rejected");
+    expect(searchAudit(world.db).rows[0].after).toEqual({ status: "rejected", seatHeld: false, reason: "Unverifiable agency" });
+  });
+
+  it("moves to the waiting list behind those already waiting when full, and cancels on someone's behalf", () => {
+    world = registrationWorld({ byCategory: { "law-enforcement": 1 } });
+    const a = register({ category: "law-enforcement" });
+    const b = register({ category: "law-enforcement" });
+    decideRegistrations(world.deps, staff, "approve", [a]);
+    decideRegistrations(world.deps, staff, "waitlist", [b]);
+    expect(statusOf(b)).toBe("waitlisted");
+    decideRegistrations(world.deps, staff, "cancel", [a]);
+    expect([statusOf(a), statusOf(b)]).toEqual(["cancelled", "confirmed"]);
+  });
+
+  it("keeps the audit log append-only", () => {
+    world = registrationWorld();
+    decideRegistrations(world.deps, staff, "approve", [register({ category: "law-enforcement" })]);
+    expect(() => world.db.delete(auditLog).run()).toThrow(/append-only/);
+    expect(() => world.db.update(auditLog).set({ action: "x" }).run()).toThrow(/append-only/);
+  });
+});

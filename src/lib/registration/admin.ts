@@ -1,0 +1,163 @@
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import { fold, type Db } from "../../../db/client.ts";
+import { REGISTRATION_STATES, registrations, type RegistrationState } from "../../../db/schema/index.ts";
+import { recordAudit } from "../audit.ts";
+import { approve, cancel, moveToWaitlist, reject, RegistrationError, type Registration, type RegistrationDeps } from "./service.ts";
+
+/** The organizers' view of registrations: search, filters, sorting, paging, and decisions in bulk. */
+
+export const SORTS = ["created", "name", "email", "organisation", "country", "category", "status"] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface RegistrationQuery {
+  q?: string;
+  category?: string;
+  status?: RegistrationState | "";
+  country?: string;
+  domainVerified?: boolean;
+  sort?: Sort;
+  dir?: "asc" | "desc";
+  page?: number;
+  perPage?: number;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const sortColumns = {
+  created: registrations.createdAt,
+  name: registrations.name,
+  email: registrations.email,
+  organisation: registrations.organisation,
+  country: registrations.country,
+  category: registrations.category,
+  status: registrations.status,
+} as const;
+
+/** Reads a query from URL search parameters, ignoring what is not valid. */
+export function parseQuery(params: URLSearchParams): Required<Omit<RegistrationQuery, "domainVerified">> & { domainVerified?: boolean } {
+  const status = params.get("status") ?? "";
+  const sort = params.get("sort") ?? "";
+  const page = Number(params.get("page") ?? 1);
+  const verified = params.get("verified");
+  return {
+    q: (params.get("q") ?? "").trim().slice(0, 200),
+    category: (params.get("category") ?? "").slice(0, 50),
+    status: (REGISTRATION_STATES as readonly string[]).includes(status) ? (status as RegistrationState) : "",
+    country: /^[A-Z]{2}$/.test(params.get("country") ?? "") ? params.get("country")! : "",
+    domainVerified: verified === "yes" ? true : verified === "no" ? false : undefined,
+    sort: (SORTS as readonly string[]).includes(sort) ? (sort as Sort) : "created",
+    dir: params.get("dir") === "asc" ? "asc" : "desc",
+    page: Number.isInteger(page) && page > 0 ? Math.min(page, 1_000_000) : 1,
+    perPage: 50,
+  };
+}
+
+function whereOf(query: RegistrationQuery): SQL | undefined {
+  const conditions: SQL[] = [];
+  const q = query.q?.trim();
+  if (q) {
+    const pattern = `%${escapeLike(fold(q))}%`;
+    conditions.push(
+      sql`(fold(${registrations.name}) like ${pattern} escape '\\' or ${registrations.email} like ${pattern} escape '\\' or fold(${registrations.organisation}) like ${pattern} escape '\\')`,
+    );
+  }
+  if (query.category) conditions.push(eq(registrations.category, query.category));
+  if (query.status) conditions.push(eq(registrations.status, query.status));
+  if (query.country) conditions.push(eq(registrations.country, query.country));
+  if (query.domainVerified !== undefined) conditions.push(eq(registrations.domainVerified, query.domainVerified));
+  return conditions.length ? and(...conditions) : undefined;
+}
+
+/** One page of matching registrations and the total. */
+export function listRegistrations(db: Db, query: RegistrationQuery): { rows: Registration[]; total: number; page: number; pages: number } {
+  const where = whereOf(query);
+  const perPage = query.perPage ?? 50;
+  const total = db
+    .select({ n: sql<number>`count(*)` })
+    .from(registrations)
+    .where(where)
+    .get()!.n;
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const page = Math.min(Math.max(1, query.page ?? 1), pages);
+  const column = sortColumns[query.sort ?? "created"];
+  const rows = db
+    .select()
+    .from(registrations)
+    .where(where)
+    .orderBy(query.dir === "asc" ? asc(column) : desc(column), query.dir === "asc" ? asc(registrations.id) : desc(registrations.id))
+    .limit(perPage)
+    .offset((page - 1) * perPage)
+    .all();
+  return { rows, total, page, pages };
+}
+
+/** Every matching registration (for the CSV export), in the list's order. */
+export function allRegistrations(db: Db, query: RegistrationQuery): Registration[] {
+  const column = sortColumns[query.sort ?? "created"];
+  return db
+    .select()
+    .from(registrations)
+    .where(whereOf(query))
+    .orderBy(query.dir === "asc" ? asc(column) : desc(column), query.dir === "asc" ? asc(registrations.id) : desc(registrations.id))
+    .all();
+}
+
+export const DECISIONS = ["approve", "reject", "waitlist", "cancel"] as const;
+export type DecisionKind = (typeof DECISIONS)[number];
+
+export interface Staff {
+  id: number;
+  email: string;
+}
+
+/**
+ * Applies one decision to one or many registrations, each with its audit entry, all in one
+ * transaction: either every one is applied, or (one refused) none. Returns the registrations after.
+ */
+export function decideRegistrations(
+  deps: RegistrationDeps,
+  staff: Staff,
+  kind: DecisionKind,
+  ids: readonly number[],
+  reason = "",
+): Registration[] {
+  const now = deps.now?.() ?? Date.now();
+  const actor = `staff:${staff.id}` as const;
+  if (ids.length === 0) throw new RegistrationError("invalid_state", "no registration chosen");
+  if (kind === "reject" && reason.trim() === "") throw new RegistrationError("invalid_state", "a reason is required");
+  return deps.db.transaction(
+    (tx) => {
+      const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
+      return [...new Set(ids)].map((id) => {
+        const before = tx
+          .select({ status: registrations.status, seatHeld: registrations.seatHeld })
+          .from(registrations)
+          .where(eq(registrations.id, id))
+          .get();
+        if (!before) throw new RegistrationError("not_found", `no registration ${id}`);
+        const after =
+          kind === "approve"
+            ? approve(inner, id, actor)
+            : kind === "reject"
+              ? reject(inner, id, reason, actor)
+              : kind === "waitlist"
+                ? moveToWaitlist(inner, id, actor)
+                : cancel(inner, id, actor);
+        recordAudit(
+          tx,
+          {
+            actor: staff,
+            action: `registration.${kind}`,
+            subjectType: "registration",
+            subjectId: id,
+            before,
+            after: { status: after.status, seatHeld: after.seatHeld, ...(kind === "reject" ? { reason: reason.trim() } : {}) },
+          },
+          now,
+        );
+        return after;
+      });
+    },
+    { behavior: "immediate" },
+  );
+}
