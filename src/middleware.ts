@@ -1,5 +1,6 @@
 import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
+import { principalOf, viewerOf } from "./lib/server/principal.ts";
 import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
@@ -20,11 +21,16 @@ function refuseNonFormAction(request: Request, url: URL): Response | undefined {
 }
 
 /**
- * Fills `locals.viewer` (anonymous until accounts exist), adds the security headers, and gives
+ * Fills `locals.principal` (the session cookie) and `locals.viewer`, adds the security headers, and gives
  * every successful GET a validator so that conditional requests are answered with 304.
  */
 export const onRequest = defineMiddleware(async (context, next) => {
+  context.locals.principal = null;
   context.locals.viewer = ANONYMOUS;
+  if (!context.isPrerendered) {
+    context.locals.principal = principalOf(context.cookies);
+    context.locals.viewer = viewerOf(context.locals.principal);
+  }
   const refused = refuseNonFormAction(context.request, context.url);
   const response = refused ?? (await next());
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {

@@ -14,8 +14,13 @@ export const users = sqliteTable("users", {
   email: text("email").notNull().unique(),
   name: text("name").notNull().default(""),
   /** JSON array of staff roles. */
-  roles: text("roles", { mode: "json" }).notNull().$type<Role[]>().default(sql`'[]'`),
-  language: text("language", { enum: ["en", "fr"] }).notNull().default("en"),
+  roles: text("roles", { mode: "json" })
+    .notNull()
+    .$type<Role[]>()
+    .default(sql`'[]'`),
+  language: text("language", { enum: ["en", "fr"] })
+    .notNull()
+    .default("en"),
   /** TOTP key, sealed with the application key (AES-256-GCM); null until enrolled. */
   totpKeySealed: text("totp_key_sealed"),
   totpEnabledAt: integer("totp_enabled_at", { mode: "timestamp_ms" }),

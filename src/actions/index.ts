@@ -1,4 +1,20 @@
-import { ActionError, defineAction } from "astro:actions";
+import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { localeOfPath } from "../i18n/index.ts";
+import { allowed, safeNext } from "../lib/auth/guard.ts";
+import {
+  createSession,
+  invalidateSession,
+  invalidateUserSessions,
+  markSessionTwoFactorVerified,
+  SESSION_COOKIE,
+  sessionCookieOptions,
+  type User,
+} from "../lib/auth/sessions.ts";
+import { requestSignIn, SIGN_IN_MINUTES, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
+import { confirmTotpEnrolment, useRecoveryCode, verifyTotp } from "../lib/auth/totp.ts";
+import { findUserByEmail } from "../lib/auth/users.ts";
+import { DECISIONS, decideRegistrations } from "../lib/registration/admin.ts";
+import { secureCookies } from "../lib/server/principal.ts";
 import { z } from "zod";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } from "../lib/registration/form.ts";
@@ -7,19 +23,40 @@ import {
   confirmEmail,
   erase,
   findByToken,
+  issueManageLink,
+  registrationOfEmail,
   RegistrationError,
   submit,
   updateDetails,
   type DetailsInput,
 } from "../lib/registration/service.ts";
 import { clientKey } from "../lib/security/rate-limit.ts";
-import { getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
+
+/** Cookie holding the address a sign-in code was sent to, for the code page. */
+export const SIGN_IN_EMAIL_COOKIE = "forum_signin_email";
 
 /**
  * The site's forms. Each works without JavaScript: the page posts to itself, renders errors next
  * to the fields (status 400, 409, 413 or 429), and redirects after success. Error messages are
  * keys the page translates.
  */
+
+const signInEmail = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
+  z.string().min(1, "required").max(254, "tooLong:254").pipe(z.email("invalidEmail")),
+);
+const nextPath = z.preprocess((v) => safeNext(typeof v === "string" ? v : ""), z.string());
+
+/** A new session for `user` (replacing the request's), its cookie, and where to go next. */
+function startSession(context: ActionAPIContext, user: User, next: string): string {
+  const current = context.locals.principal;
+  if (current) invalidateSession(getDb(), current.session.id);
+  const { token: sessionToken, session } = createSession(getDb(), user.id);
+  context.cookies.set(SESSION_COOKIE, sessionToken, sessionCookieOptions(session.expiresAt, secureCookies()));
+  if (user.roles.length > 0) return `/signin/second-factor?next=${encodeURIComponent(next)}`;
+  return next;
+}
 
 const token = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
 
@@ -119,6 +156,147 @@ export const server = {
       erase(registrationDeps(), registration.id);
       nudgeWorker();
       return { erased: true };
+    },
+  }),
+
+  requestSignIn: defineAction({
+    accept: "form",
+    input: z.object({ email: signInEmail, next: nextPath }),
+    handler: ({ email }, context) => {
+      const limits = rateLimits();
+      const byIp = limits.signInByIp.hit(clientKey(context.clientAddress));
+      if (!byIp.allowed) limited(byIp.retryAfterSeconds);
+      const byEmail = limits.signInByEmail.hit(email);
+      if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
+      requestSignIn(getDb(), getAppKey(), email, { language: localeOfPath(context.url.pathname) });
+      nudgeWorker();
+      // The code page needs the address; it stays in a short-lived cookie, never in the URL.
+      context.cookies.set(SIGN_IN_EMAIL_COOKIE, email, {
+        httpOnly: true,
+        sameSite: "lax",
+        secure: secureCookies(),
+        path: "/",
+        maxAge: SIGN_IN_MINUTES * 60,
+      });
+      return { ok: true };
+    },
+  }),
+
+  signInWithCode: defineAction({
+    accept: "form",
+    input: z.object({
+      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(20, "invalid")),
+      next: nextPath,
+    }),
+    handler: ({ code, next }, context) => {
+      const email = context.cookies.get(SIGN_IN_EMAIL_COOKIE)?.value;
+      if (!email) throw new ActionError({ code: "BAD_REQUEST", message: "auth:noPending" });
+      const result = verifySignInCode(getDb(), email, code, Date.now(), { language: localeOfPath(context.url.pathname) });
+      if (!result.ok)
+        throw new ActionError({ code: "BAD_REQUEST", message: `auth:${result.reason === "unknown" ? "wrongCode" : result.reason}` });
+      context.cookies.delete(SIGN_IN_EMAIL_COOKIE, { path: "/" });
+      return { next: startSession(context, result.user, next) };
+    },
+  }),
+
+  signInWithLink: defineAction({
+    accept: "form",
+    input: z.object({ token, next: nextPath }),
+    handler: ({ token: linkToken, next }, context) => {
+      const result = verifySignInLink(getDb(), linkToken, Date.now(), { language: localeOfPath(context.url.pathname) });
+      if (!result.ok) throw new ActionError({ code: "BAD_REQUEST", message: `auth:${result.reason}` });
+      return { next: startSession(context, result.user, next) };
+    },
+  }),
+
+  verifySecondFactor: defineAction({
+    accept: "form",
+    input: z.object({
+      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(40, "invalid")),
+      next: nextPath,
+    }),
+    handler: ({ code, next }, context) => {
+      const principal = context.locals.principal;
+      if (!principal || principal.user.roles.length === 0 || !principal.user.totpEnabledAt)
+        throw new ActionError({ code: "FORBIDDEN", message: "invalidState" });
+      const user = findUserByEmail(getDb(), principal.user.email);
+      const ok = !!user && (/^\d{6}$/.test(code) ? verifyTotp(getDb(), getAppKey(), user, code) : useRecoveryCode(getDb(), user.id, code));
+      if (!ok) throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
+      markSessionTwoFactorVerified(getDb(), principal.session.id);
+      return { next: safeNext(next, "/admin") };
+    },
+  }),
+
+  enrolSecondFactor: defineAction({
+    accept: "form",
+    input: z.object({
+      sealedKey: z.string().max(500),
+      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(10, "invalid")),
+    }),
+    handler: ({ sealedKey, code }, context) => {
+      const principal = context.locals.principal;
+      if (!principal || principal.user.roles.length === 0 || principal.user.totpEnabledAt)
+        throw new ActionError({ code: "FORBIDDEN", message: "invalidState" });
+      let result: ReturnType<typeof confirmTotpEnrolment>;
+      try {
+        result = confirmTotpEnrolment(getDb(), getAppKey(), principal.user.id, sealedKey, code);
+      } catch {
+        throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
+      }
+      if (!result.ok) throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
+      markSessionTwoFactorVerified(getDb(), principal.session.id);
+      return { recoveryCodes: result.recoveryCodes };
+    },
+  }),
+
+  signOut: defineAction({
+    accept: "form",
+    input: z.object({ everywhere: z.preprocess((v) => v === "on" || v === "true", z.boolean()) }),
+    handler: ({ everywhere }, context) => {
+      const principal = context.locals.principal;
+      if (principal) {
+        if (everywhere) invalidateUserSessions(getDb(), principal.user.id);
+        else invalidateSession(getDb(), principal.session.id);
+      }
+      context.cookies.delete(SESSION_COOKIE, { path: "/" });
+      return { ok: true };
+    },
+  }),
+
+  decideRegistrations: defineAction({
+    accept: "form",
+    input: z.object({
+      ids: z.array(z.number().int().positive()).max(500),
+      decision: z.enum(DECISIONS, "invalid"),
+      reason: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(1000, "tooLong:1000")),
+    }),
+    handler: ({ ids, decision, reason }, context) => {
+      const principal = context.locals.principal;
+      if (!allowed(principal, "registrations.decide"))
+        throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+      if (ids.length === 0) throw new ActionError({ code: "BAD_REQUEST", message: "admin:noneSelected" });
+      if (decision === "reject" && !reason) throw new ActionError({ code: "BAD_REQUEST", message: "admin:reasonRequired" });
+      try {
+        const after = decideRegistrations(registrationDeps(), principal!.user, decision, ids, reason);
+        nudgeWorker();
+        return { count: after.length };
+      } catch (error) {
+        if (error instanceof RegistrationError)
+          throw new ActionError({ code: error.code === "not_found" ? "NOT_FOUND" : "CONFLICT", message: "admin:refused" });
+        throw error;
+      }
+    },
+  }),
+
+  openMyRegistration: defineAction({
+    accept: "form",
+    input: z.object({}),
+    handler: (_input, context) => {
+      const principal = context.locals.principal;
+      if (!principal) throw new ActionError({ code: "UNAUTHORIZED", message: "forbidden" });
+      const registration = registrationOfEmail(getDb(), principal.user.email);
+      if (!registration) throw new ActionError({ code: "NOT_FOUND", message: "unknownLink" });
+      return { token: issueManageLink(registrationDeps(), registration.id) };
     },
   }),
 };

@@ -4,6 +4,9 @@ import type { Messages } from "./index.ts";
 export function errorMessage(m: Messages, key: string | undefined): string {
   if (!key) return m.errors.generic;
   const [name, arg] = key.split(":");
+  if (name === "auth" && arg && arg in m.auth.errors) return m.auth.errors[arg as keyof typeof m.auth.errors];
+  if (name === "admin" && arg && arg in m.admin.errors) return m.admin.errors[arg as keyof typeof m.admin.errors];
+  if (name === "forbidden") return m.admin.forbiddenBody;
   const e = m.errors;
   switch (name) {
     case "tooLong":

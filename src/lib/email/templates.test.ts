@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { unfoldIcs, vevents } from "../../../tests/helpers/schedule.ts";
 import { editionSchema } from "../config/edition.ts";
+import { signInCode } from "../auth/sign-in.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
 import { escapeHtml, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
@@ -41,6 +42,7 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "registration.waitlisted": { name: "Ada Example", manageNonce: "m-7", category: "industry" },
   "registration.rejected": { name: "Ada Example", reason: "We could not verify your agency." },
   "registration.cancelled": { name: "Ada Example" },
+  "auth.sign_in": { name: "Ada Example", nonce: "s-1" },
 };
 
 const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
@@ -54,6 +56,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.waitlisted": "You are on the waiting list – Safer World Forum",
     "registration.rejected": "Your registration was not accepted – Safer World Forum",
     "registration.cancelled": "Registration cancelled – Safer World Forum",
+    "auth.sign_in": "Your sign-in link – Safer World Forum",
   },
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
@@ -65,13 +68,16 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.waitlisted": "Vous êtes en liste d’attente – Forum Monde plus sûr",
     "registration.rejected": "Votre inscription n’a pas été acceptée – Forum Monde plus sûr",
     "registration.cancelled": "Inscription annulée – Forum Monde plus sûr",
+    "auth.sign_in": "Votre lien de connexion – Forum Monde plus sûr",
   },
 };
 
 // ICU puts thin spaces around the dash of an English range ("2 – 3 July 2013"), none in French.
 const DATES = { en: /2\u2009?–\u2009?3 July 2013/, fr: /2–3 juillet 2013/ };
 const WITH_TICKET = new Set<TemplateName>(["registration.confirmed", "registration.promoted"]);
-const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled"]);
+const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled", "auth.sign_in"]);
+// Sent before anyone proved they own the address: no typed name reaches it.
+const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
 // Tags the layout may produce: anything else in the HTML came from a value that escaped escaping.
 const ALLOWED_TAGS = new Set([
   "!doctype",
@@ -128,8 +134,7 @@ describe("e-mail templates", () => {
           expect(email.text).toContain("Centre <Rive> & Lumière, Lyon");
           expect(email.html).toContain("Centre &#60;Rive&#62; &#38; Lumière, Lyon");
           // Before the address is confirmed, the name typed into the form is not trusted to reach it.
-          const anonymous = template === "registration.confirm_address" || template === "registration.already_registered";
-          if (anonymous) {
+          if (ANONYMOUS.has(template)) {
             expect(email.text).toContain(language === "fr" ? "Bonjour,\n" : "Hello,\n");
             expect(email.text).not.toContain("Ada Example");
             expect(email.html).not.toContain("Ada Example");
@@ -201,7 +206,7 @@ describe("e-mail templates", () => {
 
   it("escapes a hostile name, reason and category in HTML, and keeps it out of the headers", async () => {
     const name = "<script>alert(1)</script>\r\nBcc: victim@example.org";
-    for (const template of TEMPLATE_NAMES.filter((t) => t !== "registration.confirm_address" && t !== "registration.already_registered")) {
+    for (const template of TEMPLATE_NAMES.filter((t) => !ANONYMOUS.has(t))) {
       const payload = { ...PAYLOADS[template], name, reason: `"><img src=x onerror=alert(1)>`, category: "<b>bold</b>" };
       const email = await renderEmail({ template, language: "en", payload }, ctx);
       expect(email.html).not.toContain("<script");
@@ -269,6 +274,62 @@ describe("e-mail templates", () => {
     );
     await expect(renderEmail({ template: "registration.cancelled", language: "en", payload: null }, ctx)).rejects.toThrow(
       /Invalid payload/,
+    );
+  });
+});
+
+describe("sign-in message", () => {
+  const payload = { nonce: "nonce-signin-1" };
+
+  for (const language of ["en", "fr"] as const) {
+    it(`${language}: carries the one-time link and the code derived from the nonce, their validity, and why it was sent`, async () => {
+      const email = await renderEmail({ template: "auth.sign_in", language, payload }, ctx);
+      const token = deriveSecret(appKey, "signin", payload.nonce);
+      const url = `https://forum.example.org${language === "fr" ? "/fr" : ""}/signin/link/${token}`;
+      const code = signInCode(appKey, payload.nonce);
+      expect(code).toMatch(/^\d{6}$/);
+      expect(email.text).toContain(`\n${url}\n`);
+      expect(email.html).toContain(`href="${url}"`);
+      expect(email.text).toContain(`\n    ${code}\n`);
+      expect(email.html).toContain(`letter-spacing:6px;">${code}</p>`);
+      // The secrets come from the key: the payload's nonce alone is not the link.
+      expect(token).not.toContain(payload.nonce);
+      expect(email.text).not.toContain(payload.nonce);
+      if (language === "en") {
+        expect(email.text).toContain("It works once, within the next 15 minutes:");
+        expect(email.text).toContain("If you did not ask to sign in, ignore this message");
+        expect(email.text).toContain("someone asked to sign in to the forum’s website with this e-mail address.");
+        expect(email.text).not.toContain("used to register for the forum");
+        expect(email.text).toContain("Hello,\n");
+      } else {
+        expect(email.text).toContain("Il ne fonctionne qu’une fois, dans les 15 minutes qui viennent\u00a0:");
+        expect(email.text).toContain("Si vous n’avez pas demandé à vous connecter, ignorez ce message");
+        expect(email.text).toContain("quelqu’un a demandé à se connecter au site du forum avec cette adresse e-mail.");
+        expect(email.text).not.toContain("utilisée pour s’inscrire au forum");
+        expect(email.text).toContain("Bonjour,\n");
+      }
+      expect(email.subject).not.toContain(code);
+      expect(email.attachments).toEqual([]);
+    });
+  }
+
+  it("gives another link and code under another key or nonce", async () => {
+    const base = await renderEmail({ template: "auth.sign_in", language: "en", payload }, ctx);
+    const otherKey = await renderEmail({ template: "auth.sign_in", language: "en", payload }, { ...ctx, appKey: Buffer.alloc(32, 1) });
+    const otherNonce = await renderEmail({ template: "auth.sign_in", language: "en", payload: { nonce: "nonce-signin-2" } }, ctx);
+    expect(otherKey.text).not.toBe(base.text);
+    expect(otherNonce.text).not.toBe(base.text);
+    expect(signInCode(Buffer.alloc(32, 1), payload.nonce)).not.toBe(signInCode(appKey, payload.nonce));
+  });
+
+  it("keeps the registration footer on registration messages", async () => {
+    const email = await renderEmail({ template: "registration.cancelled", language: "en", payload: { name: "Ada" } }, ctx);
+    expect(email.text).toContain("this e-mail address was used to register for the forum.");
+  });
+
+  it("refuses a payload without a nonce", async () => {
+    await expect(renderEmail({ template: "auth.sign_in", language: "en", payload: {} }, ctx)).rejects.toThrow(
+      /Invalid payload for e-mail template auth\.sign_in: nonce: /,
     );
   });
 });

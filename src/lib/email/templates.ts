@@ -5,6 +5,7 @@ import { formatDateRange } from "../../i18n/format.ts";
 import { forumCalendar } from "../registration/calendar.ts";
 import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
+import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
 import { WORDING, type Block, type Vars, type Wording } from "./wording.ts";
 
@@ -35,9 +36,11 @@ const PAYLOADS = {
   "registration.waitlisted": z.object({ name, manageNonce: nonce, category }),
   "registration.rejected": z.object({ name, reason: z.string().default("") }),
   "registration.cancelled": z.object({ name }),
+  /** Passwordless sign-in: the link and the code are derived from the nonce; no name (anyone can type an address). */
+  "auth.sign_in": z.object({ nonce }),
 } satisfies Record<keyof Wording["templates"], z.ZodType>;
 
-/** Names of the e-mail templates, one per registration transition. */
+/** Names of the e-mail templates: one per registration transition, and the sign-in message. */
 export type TemplateName = keyof typeof PAYLOADS;
 
 /** Every template name. */
@@ -111,6 +114,9 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     hours: words.hours(edition.registration.pendingEmailHours),
     reason: (payload.reason ?? "").trim(),
     contactEmail: edition.contactEmail,
+    signInUrl: template === "auth.sign_in" && payload.nonce ? signInUrl(siteUrl, language, signInLinkToken(appKey, payload.nonce)) : "",
+    code: template === "auth.sign_in" && payload.nonce ? signInCode(appKey, payload.nonce) : "",
+    minutes: words.minutes(SIGN_IN_MINUTES),
   };
   const composed = words.templates[template](vars);
   const subject = oneLine(`${composed.subject} – ${vars.shortName}`);
@@ -121,6 +127,7 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     tagline: `${vars.dates} · ${edition.venue.name}, ${edition.venue.city}`,
     greeting: words.greeting(vars.name),
     blocks: composed.blocks,
+    why: composed.why ?? words.why,
     words,
     siteUrl: new URL(localizePath("/", language), siteUrl).href,
     contactEmail: edition.contactEmail,
@@ -162,6 +169,7 @@ interface Layout {
   tagline: string;
   greeting: string;
   blocks: Block[];
+  why: string;
   words: Wording;
   siteUrl: string;
   contactEmail: string | undefined;
@@ -180,7 +188,7 @@ function renderHtml(l: Layout): string {
   const body = l.blocks.map((block) => htmlBlock(block, l)).join("\n");
   const footer = [
     l.contactEmail ? e(l.words.contact(l.contactEmail)) : "",
-    e(l.words.why),
+    e(l.why),
     `<a href="${e(l.siteUrl)}" style="color:#1f4f8f;">${e(l.siteUrl)}</a>`,
   ]
     .filter(Boolean)
@@ -232,6 +240,8 @@ function htmlBlock(block: Block, l: Layout): string {
             `<tr><th scope="row" style="padding:2px 16px 2px 0;text-align:left;vertical-align:top;">${e(label)}</th><td style="padding:2px 0;">${e(value)}</td></tr>`,
         )
         .join("\n")}\n</table>`;
+    case "code":
+      return `<p style="${P}font-family:'Courier New',Courier,monospace;font-size:28px;font-weight:bold;letter-spacing:6px;">${e(block.text)}</p>`;
     case "ticket":
       return [
         `<p style="${P}">${e(l.words.ticket.intro)}</p>`,
@@ -245,7 +255,7 @@ function renderText(l: Layout): string {
   const parts = [`${l.forum}\n${l.tagline}`, l.greeting];
   for (const block of l.blocks) parts.push(textBlock(block, l));
   parts.push(l.words.signOff);
-  const footer = [l.contactEmail ? l.words.contact(l.contactEmail) : "", l.words.why, l.siteUrl].filter(Boolean);
+  const footer = [l.contactEmail ? l.words.contact(l.contactEmail) : "", l.why, l.siteUrl].filter(Boolean);
   // "-- " (with its space) is the signature separator that mail clients recognise.
   parts.push(`-- \n${footer.join("\n")}`);
   return parts.join("\n\n") + "\n";
@@ -264,6 +274,8 @@ function textBlock(block: Block, l: Layout): string {
         .join("\n");
     case "facts":
       return block.rows.map(([label, value]) => `${label}${l.language === "fr" ? "\u00a0:" : ":"} ${value}`).join("\n");
+    case "code":
+      return `    ${block.text}`;
     case "ticket":
       return l.words.ticket.textNote;
   }

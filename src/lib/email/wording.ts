@@ -16,7 +16,9 @@ export type Block =
   /** Labelled facts, e.g. when and where. */
   | { kind: "facts"; rows: [label: string, value: string][] }
   /** The QR code of the ticket (inline image in HTML, a note about the attachment in text). */
-  | { kind: "ticket" };
+  | { kind: "ticket" }
+  /** A short code to type (large and monospaced in HTML, on its own line in text). */
+  | { kind: "code"; text: string };
 
 /** The values a template may use, already formatted for the message's language. */
 export interface Vars {
@@ -36,12 +38,20 @@ export interface Vars {
   hours: string;
   reason: string;
   contactEmail: string | undefined;
+  /** One-time sign-in link (sign-in message only). */
+  signInUrl: string;
+  /** Short sign-in code (sign-in message only). */
+  code: string;
+  /** Minutes a sign-in link and code stay valid, formatted ("15 minutes"). */
+  minutes: string;
 }
 
 /** Subject and body of one message. */
 export interface Composed {
   subject: string;
   blocks: Block[];
+  /** Why the recipient gets this message, when it is not because of a registration. */
+  why?: string;
 }
 
 /** What every message of one language shares, and its templates. */
@@ -54,6 +64,7 @@ export interface Wording {
   when: string;
   where: string;
   hours: (n: number) => string;
+  minutes: (n: number) => string;
   ticket: { intro: string; alt: string; htmlNote: string; textNote: string };
   templates: {
     "registration.confirm_address": (v: Vars) => Composed;
@@ -65,6 +76,7 @@ export interface Wording {
     "registration.waitlisted": (v: Vars) => Composed;
     "registration.rejected": (v: Vars) => Composed;
     "registration.cancelled": (v: Vars) => Composed;
+    "auth.sign_in": (v: Vars) => Composed;
   };
 }
 
@@ -84,6 +96,7 @@ const en: Wording = {
   when: "When",
   where: "Where",
   hours: (n) => `${new Intl.NumberFormat("en-GB").format(n)} ${n === 1 ? "hour" : "hours"}`,
+  minutes: (n) => `${new Intl.NumberFormat("en-GB").format(n)} ${n === 1 ? "minute" : "minutes"}`,
   ticket: {
     intro: "Your ticket: show this QR code at the registration desk, on your phone or printed.",
     alt: "QR code of your ticket",
@@ -180,6 +193,18 @@ const en: Wording = {
         action("Register", v.registerUrl),
       ],
     }),
+    "auth.sign_in": (v) => ({
+      subject: "Your sign-in link",
+      blocks: [
+        p(`To sign in to the forum’s website, use this link. It works once, within the next ${v.minutes}:`),
+        action("Sign in", v.signInUrl),
+        p("Or type this code on the sign-in page:"),
+        { kind: "code", text: v.code },
+        p("If you asked more than once, use the most recent message."),
+        p("If you did not ask to sign in, ignore this message: nobody can sign in without this link or code. Do not share them."),
+      ],
+      why: "You receive this message because someone asked to sign in to the forum’s website with this e-mail address.",
+    }),
   },
 };
 
@@ -207,6 +232,7 @@ const fr: Wording = {
   when: "Quand",
   where: "Où",
   hours: (n) => `${new Intl.NumberFormat("fr-FR").format(n)} ${n >= 2 ? "heures" : "heure"}`,
+  minutes: (n) => `${new Intl.NumberFormat("fr-FR").format(n)} ${n >= 2 ? "minutes" : "minute"}`,
   ticket: {
     intro: `Votre billet${NBSP}: présentez ce code QR à l’accueil, sur votre téléphone ou imprimé.`,
     alt: "Code QR de votre billet",
@@ -303,6 +329,22 @@ const fr: Wording = {
         p(`Si vous changez d’avis, vous pouvez vous inscrire de nouveau${NBSP}:`),
         action("S’inscrire", v.registerUrl),
       ],
+    }),
+    "auth.sign_in": (v) => ({
+      subject: "Votre lien de connexion",
+      blocks: [
+        p(
+          `Pour vous connecter au site du forum, utilisez ce lien. Il ne fonctionne qu’une fois, dans les ${v.minutes} qui viennent${NBSP}:`,
+        ),
+        action("Me connecter", v.signInUrl),
+        p(`Ou saisissez ce code sur la page de connexion${NBSP}:`),
+        { kind: "code", text: v.code },
+        p("Si vous avez fait plusieurs demandes, utilisez le message le plus récent."),
+        p(
+          `Si vous n’avez pas demandé à vous connecter, ignorez ce message${NBSP}: personne ne peut se connecter sans ce lien ou ce code. Ne les communiquez à personne.`,
+        ),
+      ],
+      why: "Vous recevez ce message parce que quelqu’un a demandé à se connecter au site du forum avec cette adresse e-mail.",
     }),
   },
 };

@@ -1,5 +1,7 @@
 import type { Db } from "../../../db/client.ts";
 import type { Edition } from "../config/edition.ts";
+import { purgeExpiredSessions } from "../auth/sessions.ts";
+import { purgeSignInChallenges } from "../auth/sign-in.ts";
 import { nudgeWorker } from "../email/outbox.ts";
 import { expirePending, promoteWaiting, purgeAfterEvent } from "./service.ts";
 
@@ -28,6 +30,9 @@ export function startHousekeeping({
       const expired = expirePending(deps);
       const promoted = promoteWaiting(deps).length;
       const purged = purgeAfterEvent(deps);
+      // Expired sessions and sign-in challenges are of no use to anyone.
+      purgeExpiredSessions(deps.db);
+      purgeSignInChallenges(deps.db);
       if (expired || promoted) log.log(`Registrations: ${expired} expired, ${promoted} promoted from the waiting list.`);
       if (purged) log.log(`Registrations: ${purged} deleted, the retention period after the event being over.`);
       if (promoted) nudgeWorker();

@@ -562,3 +562,27 @@ export function moveToWaitlist(deps: RegistrationDeps, id: number, actor: Actor)
     return tx.select().from(registrations).where(eq(registrations.id, id)).get()!;
   });
 }
+
+/** A new private link for a registration (for its holder, signed in): the token, never stored. */
+export function issueManageLink(deps: RegistrationDeps, id: number): string {
+  const now = deps.now?.() ?? Date.now();
+  return immediate(deps.db, (tx) => issueToken(tx, deps.appKey, byId(tx, id).id, now).token);
+}
+
+/** The active (or latest) registration of an address, for its signed-in holder. */
+export function registrationOfEmail(db: Db, email: string): Registration | undefined {
+  return (
+    db
+      .select()
+      .from(registrations)
+      .where(and(eq(registrations.email, email), inArray(registrations.status, [...ACTIVE])))
+      .get() ??
+    db
+      .select()
+      .from(registrations)
+      .where(eq(registrations.email, email))
+      .orderBy(sql`${registrations.id} desc`)
+      .limit(1)
+      .get()
+  );
+}

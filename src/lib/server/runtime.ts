@@ -62,16 +62,19 @@ export function registrationDeps(): RegistrationDeps {
   return { db: getDb(), edition: getEdition(), appKey: getAppKey() };
 }
 
-let limiters: { registerByIp: RateLimiter; registerByEmail: RateLimiter } | undefined;
+let limiters: { registerByIp: RateLimiter; registerByEmail: RateLimiter; signInByIp: RateLimiter; signInByEmail: RateLimiter } | undefined;
 
 /**
  * Rate limits of the registration form, per process: REGISTER_LIMIT_IP (default 10 per 10 minutes)
- * and REGISTER_LIMIT_EMAIL (3 per hour), as "count/seconds". Only well-formed submissions count.
+ * and REGISTER_LIMIT_EMAIL (3 per hour); of sign-in requests: SIGNIN_LIMIT_IP (20 per 10 minutes)
+ * and SIGNIN_LIMIT_EMAIL (5 per 15 minutes); as "count/seconds". Only well-formed submissions count.
  */
 export function rateLimits() {
   limiters ??= {
     registerByIp: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
     registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
+    signInByIp: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
+    signInByEmail: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
   };
   return limiters;
 }

@@ -1,0 +1,89 @@
+import type { AstroGlobal } from "astro";
+import { actions } from "astro:actions";
+import { eq } from "drizzle-orm";
+import { registrations } from "../../../db/schema/index.ts";
+import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
+import { decide, type Permission } from "../../lib/auth/guard.ts";
+import { listRegistrations, parseQuery } from "../../lib/registration/admin.ts";
+import { historyOf, type Registration } from "../../lib/registration/service.ts";
+import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
+import { getDb } from "../../lib/server/runtime.ts";
+import { privatePage } from "./auth-state.ts";
+
+export type Guarded<T> = { redirect: string } | { forbidden: true; locale: Locale } | { props: T };
+
+/** Asks the guard for `permission` on this request: go on, sign in first, or 403. */
+export function guardPage(
+  Astro: AstroGlobal,
+  permission: Permission,
+): { redirect: string } | { forbidden: true; locale: Locale } | { ok: true; locale: Locale } {
+  const locale = asLocale(Astro.currentLocale);
+  privatePage(Astro);
+  const decision = decide(Astro.locals.principal, permission, Astro.url.pathname + Astro.url.search);
+  if (decision.ok) return { ok: true, locale };
+  if (decision.status === 303)
+    return { redirect: localizePath(decision.location.split("?")[0], locale) + "?" + decision.location.split("?")[1] };
+  Astro.response.status = 403;
+  return { forbidden: true, locale };
+}
+
+export interface RegistrationsProps {
+  locale: Locale;
+  query: ReturnType<typeof parseQuery>;
+  list: ReturnType<typeof listRegistrations>;
+  errors: FormErrors;
+  applied?: number;
+}
+
+export function registrationsState(Astro: AstroGlobal): Guarded<RegistrationsProps> {
+  const guard = guardPage(Astro, "registrations.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const result = Astro.getActionResult(actions.decideRegistrations);
+  if (result && !result.error) {
+    const url = new URL(Astro.url);
+    url.searchParams.delete("_action");
+    url.searchParams.set("applied", String(result.data.count));
+    return { redirect: url.pathname + url.search };
+  }
+  const query = parseQuery(Astro.url.searchParams);
+  const applied = Number(Astro.url.searchParams.get("applied") ?? NaN);
+  return {
+    props: {
+      locale,
+      query,
+      list: listRegistrations(getDb(), query),
+      errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
+      applied: Number.isInteger(applied) && applied > 0 ? applied : undefined,
+    },
+  };
+}
+
+export interface RegistrationProps {
+  locale: Locale;
+  registration: Registration;
+  history: ReturnType<typeof historyOf>;
+  errors: FormErrors;
+  applied: boolean;
+}
+
+export function registrationState(Astro: AstroGlobal): Guarded<RegistrationProps> | { notFound: true } {
+  const guard = guardPage(Astro, "registrations.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const result = Astro.getActionResult(actions.decideRegistrations);
+  if (result && !result.error) return { redirect: `${Astro.url.pathname}?applied=1` };
+  const id = Number(Astro.params.id);
+  const registration =
+    Number.isInteger(id) && id > 0 ? getDb().select().from(registrations).where(eq(registrations.id, id)).get() : undefined;
+  if (!registration) return { notFound: true };
+  return {
+    props: {
+      locale,
+      registration,
+      history: historyOf(getDb(), registration.id),
+      errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
+      applied: Astro.url.searchParams.get("applied") === "1",
+    },
+  };
+}

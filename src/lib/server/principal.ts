@@ -1,0 +1,51 @@
+import type { AstroCookies } from "astro";
+import { and, eq, inArray } from "drizzle-orm";
+import { registrations } from "../../../db/schema/index.ts";
+import { isStaffSessionVerified, type Principal } from "../auth/guard.ts";
+import { SESSION_COOKIE, sessionCookieOptions, validateSessionToken } from "../auth/sessions.ts";
+import { ANONYMOUS, type Viewer } from "../programme/audience.ts";
+import { getDb, getSiteUrl } from "./runtime.ts";
+
+/** Session cookies are Secure whenever the site is served over HTTPS (not on a local http:// run). */
+export function secureCookies(): boolean {
+  return new URL(getSiteUrl()).protocol === "https:";
+}
+
+/** The principal of a request from its session cookie (renewing the cookie when the session slid). */
+export function principalOf(cookies: AstroCookies): Principal | null {
+  const token = cookies.get(SESSION_COOKIE)?.value;
+  if (!token) return null;
+  let result: ReturnType<typeof validateSessionToken>;
+  try {
+    result = validateSessionToken(getDb(), token);
+  } catch {
+    return null;
+  }
+  if (!result) {
+    cookies.delete(SESSION_COOKIE, { path: "/" });
+    return null;
+  }
+  if (result.renewed) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(result.session.expiresAt, secureCookies()));
+  return { user: result.user, session: result.session };
+}
+
+/**
+ * What the programme shows a principal: staff (after the second factor) everything; a signed-in
+ * person with a confirmed registration what their category may see; anyone else the public view.
+ */
+export function viewerOf(principal: Principal | null): Viewer {
+  if (!principal) return ANONYMOUS;
+  if (isStaffSessionVerified(principal)) return { kind: "staff" };
+  const registration = getDb()
+    .select({ category: registrations.category, status: registrations.status })
+    .from(registrations)
+    .where(
+      and(
+        eq(registrations.email, principal.user.email),
+        inArray(registrations.status, ["confirmed", "pending_review", "waitlisted", "pending_email"]),
+      ),
+    )
+    .get();
+  if (!registration) return ANONYMOUS;
+  return { kind: "attendee", category: registration.category, confirmed: registration.status === "confirmed" };
+}
