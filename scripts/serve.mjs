@@ -3,6 +3,8 @@
 // (PORT, HOST). When the database cannot be opened the server still starts, and /health answers 503
 // until it can.
 import { createServer } from "node:http";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { openDatabase } from "../db/client.ts";
 import { seedIfEmpty } from "../db/seed.ts";
 import { loadEdition } from "../src/lib/config/edition.ts";
@@ -56,7 +58,9 @@ process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
 // We listen ourselves so that a malformed query string (`?day=%ZZ`) reaches the app repaired
 // instead of being refused by the adapter's own server with a bare 400.
 process.env.ASTRO_NODE_AUTOSTART = "disabled";
-const { handler } = await import("../dist/server/entry.mjs");
+// DIST_DIR serves another build (parallel builds in development); the default is ./dist.
+const entry = process.env.DIST_DIR ? pathToFileURL(resolve(process.env.DIST_DIR, "server/entry.mjs")).href : "../dist/server/entry.mjs";
+const { handler } = await import(entry);
 
 const port = Number(process.env.PORT ?? 4321);
 const host = process.env.HOST ?? "localhost";

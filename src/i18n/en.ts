@@ -1,3 +1,7 @@
+import { insightsEn } from "./en/insights.ts";
+import { mailstaffEn } from "./en/mailstaff.ts";
+import { agendaEn } from "./en/agenda.ts";
+
 /** English interface text. French in fr.ts has the same keys. */
 export const en = {
   /** BCP 47 locale handed to Intl for dates, numbers, country and language names. */
@@ -322,6 +326,7 @@ export const en = {
     },
   },
   admin: {
+    menu: { statistics: "Statistics", mail: "E-mail", audit: "Audit log", staff: "Staff accounts" },
     title: "Organizers",
     registrations: "Registrations",
     search: "Search name, e-mail, organisation",
@@ -363,4 +368,7 @@ export const en = {
       refused: "This decision is not possible for one of the selected registrations; nothing was changed.",
     },
   },
+  insights: insightsEn,
+  mailstaff: mailstaffEn,
+  agenda: agendaEn,
 };

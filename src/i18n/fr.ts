@@ -1,4 +1,7 @@
 import type { en } from "./en.ts";
+import { insightsFr } from "./fr/insights.ts";
+import { mailstaffFr } from "./fr/mailstaff.ts";
+import { agendaFr } from "./fr/agenda.ts";
 
 /** French interface text. */
 export const fr: typeof en = {
@@ -336,6 +339,7 @@ export const fr: typeof en = {
     },
   },
   admin: {
+    menu: { statistics: "Statistiques", mail: "E-mails", audit: "Journal d’audit", staff: "Comptes de l’équipe" },
     title: "Organisateurs",
     registrations: "Inscriptions",
     search: "Rechercher un nom, une adresse e-mail, une organisation",
@@ -377,4 +381,7 @@ export const fr: typeof en = {
       refused: "Cette décision n’est pas possible pour l’une des inscriptions sélectionnées ; rien n’a été modifié.",
     },
   },
+  insights: insightsFr,
+  mailstaff: mailstaffFr,
+  agenda: agendaFr,
 };
