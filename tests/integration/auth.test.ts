@@ -115,6 +115,27 @@ describe("sign-in", () => {
     expect((await second.get("/account")).status).toBe(303);
   });
 
+  it("a mistyped enrolment code keeps the same key on the page, and nothing is enabled", async () => {
+    const client = await signedIn("mistype@example.org", ["checkin"]);
+    const page = await (await client.get("/signin/second-factor")).text();
+    const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1];
+    const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1];
+    const wrong = await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: "000000" });
+    expect(wrong.status).toBe(400);
+    const again = await wrong.text();
+    expect(again).toContain("This code is not right.");
+    expect(/<code>([A-Z2-7 ]{20,})<\/code>/.exec(again)![1]).toBe(key);
+    expect(accounts.db.$client.prepare("select totp_enabled_at from users where email = ?").get("mistype@example.org")).toEqual({ totp_enabled_at: null });
+    expect((await client.get("/admin")).status).toBe(303);
+  });
+
+  it("limits sign-in requests per address with 429", async () => {
+    const client = new Client(server);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await client.post("/signin?_action=requestSignIn", { email: "flood@example.org", next: "/" })).status);
+    expect(statuses).toEqual([303, 303, 303, 303, 303, 429]);
+  });
+
   it("refuses a cross-site sign-in post", async () => {
     const { linkToken } = accounts.account("csrf@example.org");
     const response = await postForm(

@@ -2,7 +2,7 @@ import type { AstroGlobal } from "astro";
 import { actions } from "astro:actions";
 import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { isStaffSessionVerified, safeNext } from "../../lib/auth/guard.ts";
-import { beginTotpEnrolment } from "../../lib/auth/totp.ts";
+import { beginTotpEnrolment, resumeTotpEnrolment } from "../../lib/auth/totp.ts";
 import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getAppKey, getEdition } from "../../lib/server/runtime.ts";
 
@@ -63,7 +63,10 @@ export async function authState(Astro: AstroGlobal, step: AuthStep): Promise<{ r
   if (retryAfter) Astro.response.headers.set("Retry-After", String(retryAfter));
   let enrol: AuthProps["enrol"];
   if (step === "second-factor" && principal && !principal.user.totpEnabledAt && !recoveryCodes) {
-    const begun = beginTotpEnrolment(getAppKey(), principal.user, getEdition().shortName.en);
+    const issuer = getEdition().shortName.en;
+    const begun =
+      (submitted.sealedKey ? resumeTotpEnrolment(getAppKey(), principal.user, issuer, submitted.sealedKey) : null) ??
+      beginTotpEnrolment(getAppKey(), principal.user, issuer);
     enrol = { sealedKey: begun.sealedKey, uri: begun.uri, qrSvg: await begun.qrSvg, key: begun.manualKey };
   }
   return {

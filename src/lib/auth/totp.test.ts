@@ -17,6 +17,7 @@ import {
   hasTotp,
   remainingRecoveryCodes,
   resetTotp,
+  resumeTotpEnrolment,
   totpStep,
   useRecoveryCode,
   verifyTotp,
@@ -215,5 +216,16 @@ describe("resetting the second factor", () => {
         .all()
         .map((s) => s.userId),
     ).toEqual([other.id]);
+  });
+});
+
+describe("resuming an enrolment", () => {
+  it("gives back the same key from its sealed form, and nothing from a forged one", () => {
+    const begun = beginTotpEnrolment(appKey, { email: "a@example.org" }, "Forum");
+    const resumed = resumeTotpEnrolment(appKey, { email: "a@example.org" }, "Forum", begun.sealedKey)!;
+    expect(resumed.manualKey).toBe(begun.manualKey);
+    expect(keyOf(resumed.uri)).toEqual(keyOf(begun.uri));
+    expect(resumeTotpEnrolment(appKey, { email: "a@example.org" }, "Forum", "forged")).toBeNull();
+    expect(resumeTotpEnrolment(randomBytes(32), { email: "a@example.org" }, "Forum", begun.sealedKey)).toBeNull();
   });
 });

@@ -80,6 +80,27 @@ export function beginTotpEnrolment(
   };
 }
 
+/**
+ * The same enrolment again from its sealed key (after a mistyped code, the page shows the QR code
+ * the person already scanned rather than a new one). Null when the sealed key is not genuine.
+ */
+export function resumeTotpEnrolment(
+  appKey: Buffer,
+  user: Pick<User, "email">,
+  issuer: string,
+  sealedKey: string,
+): { sealedKey: string; uri: string; qrSvg: Promise<string>; manualKey: string } | null {
+  const key = openKey(appKey, sealedKey);
+  if (!key) return null;
+  const uri = createTOTPKeyURI(issuer, user.email, key, TOTP_PERIOD_SECONDS, TOTP_DIGITS);
+  return {
+    sealedKey,
+    uri,
+    qrSvg: QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 4 }),
+    manualKey: (encodeBase32UpperCaseNoPadding(key).match(/.{1,4}/g) ?? []).join(" "),
+  };
+}
+
 /** Ten fresh recovery codes, `xxxx-xxxx-xx`: 10 base32 characters, 50 random bits each. */
 export function generateRecoveryCodes(count: number = RECOVERY_CODE_COUNT): string[] {
   return Array.from({ length: count }, () => {
