@@ -36,6 +36,12 @@ export const onRequest = defineMiddleware(async (context, next) => {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }
+  // Every dynamic answer may depend on who asks (the audience rule, the star buttons, the account
+  // link): caches must key it by the cookie, and never share one made for a signed-in person.
+  if (!context.isPrerendered) {
+    if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(response.headers.get("Vary") ?? "")) response.headers.append("Vary", "Cookie");
+    if (context.locals.principal && !response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "private, no-cache");
+  }
   const method = context.request.method;
   if ((method !== "GET" && method !== "HEAD") || response.status !== 200 || response.headers.has("ETag")) return response;
   // Private pages (a registration's own) are never stored anywhere, so they need no validator.
@@ -46,7 +52,6 @@ export const onRequest = defineMiddleware(async (context, next) => {
   const headers = new Headers(response.headers);
   headers.set("ETag", etag);
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
-  headers.append("Vary", "Cookie");
   if (matchesIfNoneMatch(context.request.headers.get("If-None-Match"), etag)) {
     headers.delete("Content-Length");
     headers.delete("Content-Type");

@@ -3,3 +3,4 @@ export * from "./meta.ts";
 export * from "./registration.ts";
 export * from "./outbox.ts";
 export * from "./auth.ts";
+export * from "./agenda.ts";

@@ -1,5 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { agenda } from "./agenda.ts";
 import { localeOfPath } from "../i18n/index.ts";
+import { mailstaff } from "./mailstaff.ts";
 import { allowed, safeNext } from "../lib/auth/guard.ts";
 import {
   createSession,
@@ -84,6 +86,8 @@ function refused(error: unknown): never {
 }
 
 export const server = {
+  ...mailstaff,
+  ...agenda,
   register: defineAction({
     accept: "form",
     input: registrationSchema(getEdition()),

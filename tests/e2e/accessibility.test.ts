@@ -132,6 +132,20 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
       expect(await blockingViolations(page), "axe on the list").toEqual([]);
       await page.locator("table a").first().click();
       expect(await blockingViolations(page), "axe on a registration").toEqual([]);
+      for (const path of [
+        "/admin",
+        "/admin/statistics",
+        "/admin/audit",
+        "/admin/mail",
+        "/admin/mail/compose",
+        "/admin/staff",
+        "/agenda",
+        "/account",
+      ]) {
+        const response = await page.goto(`${server.url}${prefix}${path}`);
+        expect(response?.status(), path).toBe(200);
+        expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
+      }
     } finally {
       await context.clearCookies();
       await page.close();

@@ -125,14 +125,17 @@ describe("sign-in", () => {
     const again = await wrong.text();
     expect(again).toContain("This code is not right.");
     expect(/<code>([A-Z2-7 ]{20,})<\/code>/.exec(again)![1]).toBe(key);
-    expect(accounts.db.$client.prepare("select totp_enabled_at from users where email = ?").get("mistype@example.org")).toEqual({ totp_enabled_at: null });
+    expect(accounts.db.$client.prepare("select totp_enabled_at from users where email = ?").get("mistype@example.org")).toEqual({
+      totp_enabled_at: null,
+    });
     expect((await client.get("/admin")).status).toBe(303);
   });
 
   it("limits sign-in requests per address with 429", async () => {
     const client = new Client(server);
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await client.post("/signin?_action=requestSignIn", { email: "flood@example.org", next: "/" })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await client.post("/signin?_action=requestSignIn", { email: "flood@example.org", next: "/" })).status);
     expect(statuses).toEqual([303, 303, 303, 303, 303, 429]);
   });
 

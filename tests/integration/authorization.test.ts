@@ -10,7 +10,7 @@ import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
 
 /** URL paths of the route files under src/pages/admin (and /fr), dynamic segments filled with `id`. */
-function adminRoutes(id: number): string[] {
+function adminRoutes(id: number): { dynamic: boolean; path: string }[] {
   const routes: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -21,15 +21,18 @@ function adminRoutes(id: number): string[] {
   };
   walk("src/pages/admin");
   walk("src/pages/fr/admin");
-  return routes.map((file) =>
-    (
-      "/" +
-      file
-        .replace(/\.astro$|\.ts$/, "")
-        .replace(/(^|\/)index$/, "")
-        .replace(/\[[^\]]+\]/g, String(id))
-    ).replace(/\/$/, ""),
-  );
+  return routes
+    .map((file) => [file.includes("[") && !file.includes("registrations/"), file] as const)
+    .map(([dynamic, file]) => ({
+      dynamic,
+      path: (
+        "/" +
+        file
+          .replace(/\.astro$|\.ts$/, "")
+          .replace(/(^|\/)index$/, "")
+          .replace(/\[[^\]]+\]/g, String(id))
+      ).replace(/\/$/, ""),
+    }));
 }
 
 let server: TestServer;
@@ -72,7 +75,7 @@ afterAll(async () => {
 
 describe("authorization of the organizers' area", () => {
   it("finds the routes on disk", () => {
-    const routes = adminRoutes(1);
+    const routes = adminRoutes(1).map((r) => r.path);
     expect(routes).toContain("/admin");
     expect(routes).toContain("/admin/registrations/1");
     expect(routes).toContain("/fr/admin/registrations");
@@ -80,14 +83,15 @@ describe("authorization of the organizers' area", () => {
 
   it("answers every route for every kind of visitor as the guard says", async () => {
     const failures: string[] = [];
-    for (const path of adminRoutes(registrationId)) {
+    for (const { path, dynamic } of adminRoutes(registrationId)) {
       for (const [who, client] of Object.entries(clients)) {
         const response = await client.get(path);
         await response.arrayBuffer();
         const location = response.headers.get("location") ?? "";
         const ok =
           who === "organizer"
-            ? response.status === 200
+            ? // A dynamic route other than a registration's (a mail preview) has nothing under this id.
+              response.status === 200 || (dynamic && response.status === 404)
             : who === "anonymous"
               ? response.status === 303 && /^(\/fr)?\/signin\?next=/.test(location)
               : who === "organizerWithoutSecondFactor"
@@ -100,7 +104,7 @@ describe("authorization of the organizers' area", () => {
   });
 
   it("the private pages are never stored by caches", async () => {
-    for (const path of adminRoutes(registrationId)) {
+    for (const { path } of adminRoutes(registrationId)) {
       const response = await clients.organizer.get(path);
       await response.arrayBuffer();
       expect(response.headers.get("cache-control"), path).toContain("no-store");

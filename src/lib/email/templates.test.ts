@@ -4,7 +4,7 @@ import { editionSchema } from "../config/edition.ts";
 import { signInCode } from "../auth/sign-in.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
-import { escapeHtml, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
+import { ANNOUNCEMENT_LIMITS, escapeHtml, plainText, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
 
 // A venue name with markup characters, to see configuration values escaped as well.
 const edition = editionSchema.parse({
@@ -43,6 +43,7 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "registration.rejected": { name: "Ada Example", reason: "We could not verify your agency." },
   "registration.cancelled": { name: "Ada Example" },
   "auth.sign_in": { name: "Ada Example", nonce: "s-1" },
+  announcement: { name: "Ada Example", subject: "Programme", body: "Lyon 2013." },
 };
 
 const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
@@ -57,6 +58,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.rejected": "Your registration was not accepted – Safer World Forum",
     "registration.cancelled": "Registration cancelled – Safer World Forum",
     "auth.sign_in": "Your sign-in link – Safer World Forum",
+    announcement: "Programme – Safer World Forum",
   },
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
@@ -69,13 +71,14 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.rejected": "Votre inscription n’a pas été acceptée – Forum Monde plus sûr",
     "registration.cancelled": "Inscription annulée – Forum Monde plus sûr",
     "auth.sign_in": "Votre lien de connexion – Forum Monde plus sûr",
+    announcement: "Programme – Forum Monde plus sûr",
   },
 };
 
 // ICU puts thin spaces around the dash of an English range ("2 – 3 July 2013"), none in French.
 const DATES = { en: /2\u2009?–\u2009?3 July 2013/, fr: /2–3 juillet 2013/ };
 const WITH_TICKET = new Set<TemplateName>(["registration.confirmed", "registration.promoted"]);
-const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled", "auth.sign_in"]);
+const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled", "auth.sign_in", "announcement"]);
 // Sent before anyone proved they own the address: no typed name reaches it.
 const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
 // Tags the layout may produce: anything else in the HTML came from a value that escaped escaping.
@@ -182,6 +185,8 @@ describe("e-mail templates", () => {
           const payload = {
             ...PAYLOADS[template],
             ...(language === "fr" && template === "registration.rejected" ? { reason: "Agence inconnue." } : {}),
+            // The organizers write each language's body themselves.
+            ...(language === "fr" && template === "announcement" ? { body: "Voici votre programme." } : {}),
           };
           const { text } = await renderEmail({ template, language, payload }, ctx);
           // The edition's own names aside, no word of the other language.
@@ -372,5 +377,80 @@ describe("ticket and forum calendar", () => {
       "SUMMARY:International Forum on Technologies for a Safer World",
     );
     expect(forumCalendar(edition, "https://forum.example.org", "en")).toContain("UID:ftsw2013-forum@forum.example.org");
+  });
+});
+
+describe("announcement", () => {
+  const body = "Doors open at 8:30.\nBring your ticket.\n\nThe keynote starts at 9:00.";
+
+  for (const language of ["en", "fr"] as const) {
+    it(`${language}: the organizers' subject and paragraphs, greeted by name, with the forum's header and footer`, async () => {
+      const email = await renderEmail(
+        { template: "announcement", language, payload: { name: "Ada Example", subject: "Practical details", body } },
+        ctx,
+      );
+      const shortName = edition.shortName[language];
+      expect(email.subject).toBe(`Practical details – ${shortName}`);
+      // Plain text: the body as written, between the greeting and the sign-off.
+      const greeting = language === "fr" ? "Bonjour Ada Example," : "Dear Ada Example,";
+      const signOff = language === "fr" ? "L’équipe d’organisation" : "The organizing team";
+      expect(email.text).toContain(`${greeting}\n\n${body}\n\n${signOff}\n`);
+      expect(email.text.startsWith(`${edition.name[language]}\n`)).toBe(true);
+      expect(email.text).toContain(
+        language === "fr"
+          ? "cette adresse e-mail a été utilisée pour s’inscrire au forum."
+          : "this e-mail address was used to register for the forum.",
+      );
+      // HTML: one paragraph per blank-line-separated block, line breaks kept.
+      expect(email.html).toContain(
+        '<p style="margin:0 0 16px;">Doors open at 8:30.<br>\nBring your ticket.</p>\n<p style="margin:0 0 16px;">The keynote starts at 9:00.</p>',
+      );
+      expect(email.html).toContain(
+        `<h1 style="margin:4px 0 24px;font-size:22px;line-height:1.3;">${escapeHtml(edition.name[language])}</h1>`,
+      );
+      expect(email.html).toContain(`<title>${escapeHtml(email.subject)}</title>`);
+      expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
+      expect(email.attachments).toEqual([]);
+    });
+  }
+
+  it("escapes the organizers' text and the name in HTML, and keeps the subject on one line", async () => {
+    const payload = {
+      name: `<img src=x onerror=alert(1)>`,
+      subject: `<b>News</b> & "more"\r\nBcc: victim@example.org`,
+      body: `<script>alert(1)</script>\n\n<a href="javascript:alert(1)">click</a> & 'quotes'`,
+    };
+    const email = await renderEmail({ template: "announcement", language: "en", payload }, ctx);
+    expect(email.subject).toBe(`<b>News</b> & "more" Bcc: victim@example.org – Safer World Forum`);
+    expect(email.html).not.toContain("<script");
+    expect(email.html).not.toContain("<img");
+    expect(email.html).not.toContain("<b>");
+    expect(email.html).not.toContain('<a href="javascript');
+    expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
+    expect(email.html).toContain(
+      "<title>&#60;b&#62;News&#60;/b&#62; &#38; &#34;more&#34; Bcc: victim@example.org – Safer World Forum</title>",
+    );
+    expect(email.html).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
+    expect(email.html).toContain("&#60;a href=&#34;javascript:alert(1)&#34;&#62;click&#60;/a&#62; &#38; &#39;quotes&#39;");
+    expect(email.html).toContain("Dear &#60;img src=x onerror=alert(1)&#62;,");
+    // The text version is text: it carries the words as typed.
+    expect(email.text).toContain(`<script>alert(1)</script>\n\n<a href="javascript:alert(1)">click</a> & 'quotes'`);
+  });
+
+  it("refuses an empty subject or body, and a body over the limit", async () => {
+    const render = (payload: Record<string, unknown>) => renderEmail({ template: "announcement", language: "en", payload }, ctx);
+    await expect(render({ name: "Ada", subject: " \n ", body: "Hello" })).rejects.toThrow(/subject: must not be empty/);
+    await expect(render({ name: "Ada", subject: "News", body: "\n\n  \n" })).rejects.toThrow(/body: must not be empty/);
+    await expect(render({ name: "Ada", subject: "News", body: "x".repeat(ANNOUNCEMENT_LIMITS.body + 1) })).rejects.toThrow(/body: /);
+    await expect(render({ name: "Ada", subject: "x".repeat(ANNOUNCEMENT_LIMITS.subject + 1), body: "Hi" })).rejects.toThrow(/subject: /);
+    await expect(render({ name: "Ada", subject: "News", body: "x".repeat(ANNOUNCEMENT_LIMITS.body) })).resolves.toMatchObject({
+      subject: "News – Safer World Forum",
+    });
+  });
+
+  it("normalizes typed text: line breaks, control characters, trailing spaces, blank lines at the ends", () => {
+    expect(plainText("\r\n\n  First\u0007 line  \r\nsecond\rthird\t\n\n\nLast\n\n")).toBe("  First line\nsecond\nthird\n\n\nLast");
+    expect(plainText("a\u2028b")).toBe("a\nb");
+    expect(plainText("tab\there")).toBe("tab\there");
   });
 });

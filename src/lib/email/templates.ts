@@ -16,6 +16,9 @@ import { WORDING, type Block, type Vars, type Wording } from "./wording.ts";
  * row, same bytes), so that a retry carries exactly what the provider saw under the same idempotency key.
  */
 
+/** Longest subject and body of an announcement, in characters. */
+export const ANNOUNCEMENT_LIMITS = { subject: 200, body: 5000 } as const;
+
 const name = z
   .string()
   .transform((s) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim())
@@ -38,9 +41,15 @@ const PAYLOADS = {
   "registration.cancelled": z.object({ name }),
   /** Passwordless sign-in: the link and the code are derived from the nonce; no name (anyone can type an address). */
   "auth.sign_in": z.object({ nonce }),
+  /** The organizers' message to a group of attendees, in the attendee's language: their own subject and plain text. */
+  announcement: z.object({
+    name,
+    subject: z.string().transform(oneLine).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.subject)),
+    body: z.string().transform(plainText).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.body)),
+  }),
 } satisfies Record<keyof Wording["templates"], z.ZodType>;
 
-/** Names of the e-mail templates: one per registration transition, and the sign-in message. */
+/** Names of the e-mail templates: one per registration transition, the sign-in message, and the organizers' announcement. */
 export type TemplateName = keyof typeof PAYLOADS;
 
 /** Every template name. */
@@ -117,6 +126,8 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     signInUrl: template === "auth.sign_in" && payload.nonce ? signInUrl(siteUrl, language, signInLinkToken(appKey, payload.nonce)) : "",
     code: template === "auth.sign_in" && payload.nonce ? signInCode(appKey, payload.nonce) : "",
     minutes: words.minutes(SIGN_IN_MINUTES),
+    subject: payload.subject ?? "",
+    body: payload.body ?? "",
   };
   const composed = words.templates[template](vars);
   const subject = oneLine(`${composed.subject} – ${vars.shortName}`);
@@ -158,8 +169,20 @@ function categoryLabel(edition: Edition, id: string, language: Locale): string {
 }
 
 /** A header-safe single line. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim();
+}
+
+/**
+ * Plain text as typed in a form: line breaks as `\n`, tabs kept, other control characters and
+ * trailing spaces of each line removed, no blank lines at either end.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/\r\n?|[\u2028\u2029\u0085]/g, "\n")
+    .replace(/[^\P{Cc}\n\t]/gu, "")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/^\n+|\n+$/g, "");
 }
 
 interface Layout {
@@ -223,7 +246,7 @@ function htmlBlock(block: Block, l: Layout): string {
   const e = escapeHtml;
   switch (block.kind) {
     case "p":
-      return `<p style="${P}">${e(block.text)}</p>`;
+      return `<p style="${P}">${e(block.text).split("\n").join("<br>\n")}</p>`;
     case "action":
       return [
         `<p style="${P}"><a href="${e(block.href)}" style="display:inline-block;padding:12px 20px;background:#1f4f8f;color:#ffffff;border-radius:4px;font-weight:bold;text-decoration:none;">${e(block.label)}</a></p>`,

@@ -44,6 +44,10 @@ export interface Vars {
   code: string;
   /** Minutes a sign-in link and code stay valid, formatted ("15 minutes"). */
   minutes: string;
+  /** Subject of an organizers' announcement, as they wrote it in this language (announcement only). */
+  subject: string;
+  /** Plain-text body of an organizers' announcement; blank lines separate paragraphs (announcement only). */
+  body: string;
 }
 
 /** Subject and body of one message. */
@@ -77,11 +81,19 @@ export interface Wording {
     "registration.rejected": (v: Vars) => Composed;
     "registration.cancelled": (v: Vars) => Composed;
     "auth.sign_in": (v: Vars) => Composed;
+    announcement: (v: Vars) => Composed;
   };
 }
 
 const p = (text: string): Block => ({ kind: "p", text });
 const action = (label: string, href: string): Block => ({ kind: "action", label, href });
+/** The organizers' own text: one paragraph per run of lines between blank lines (their line breaks kept). */
+const paragraphs = (text: string): Block[] =>
+  text
+    .split(/\n[ \t]*\n/)
+    .map((paragraph) => paragraph.trim())
+    .filter(Boolean)
+    .map(p);
 
 // French typography: a no-break space before the two-part punctuation marks and inside « ».
 const NBSP = "\u00a0";
@@ -205,6 +217,7 @@ const en: Wording = {
       ],
       why: "You receive this message because someone asked to sign in to the forum’s website with this e-mail address.",
     }),
+    announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
   },
 };
 
@@ -346,6 +359,7 @@ const fr: Wording = {
       ],
       why: "Vous recevez ce message parce que quelqu’un a demandé à se connecter au site du forum avec cette adresse e-mail.",
     }),
+    announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
   },
 };
 

@@ -1,9 +1,8 @@
 import type { AstroCookies } from "astro";
-import { and, eq, inArray } from "drizzle-orm";
-import { registrations } from "../../../db/schema/index.ts";
 import { isStaffSessionVerified, type Principal } from "../auth/guard.ts";
 import { SESSION_COOKIE, sessionCookieOptions, validateSessionToken } from "../auth/sessions.ts";
 import { ANONYMOUS, type Viewer } from "../programme/audience.ts";
+import { accountViewer } from "../programme/viewer.ts";
 import { getDb, getSiteUrl } from "./runtime.ts";
 
 /** Session cookies are Secure whenever the site is served over HTTPS (not on a local http:// run). */
@@ -35,17 +34,5 @@ export function principalOf(cookies: AstroCookies): Principal | null {
  */
 export function viewerOf(principal: Principal | null): Viewer {
   if (!principal) return ANONYMOUS;
-  if (isStaffSessionVerified(principal)) return { kind: "staff" };
-  const registration = getDb()
-    .select({ category: registrations.category, status: registrations.status })
-    .from(registrations)
-    .where(
-      and(
-        eq(registrations.email, principal.user.email),
-        inArray(registrations.status, ["confirmed", "pending_review", "waitlisted", "pending_email"]),
-      ),
-    )
-    .get();
-  if (!registration) return ANONYMOUS;
-  return { kind: "attendee", category: registration.category, confirmed: registration.status === "confirmed" };
+  return accountViewer(getDb(), principal.user.email, isStaffSessionVerified(principal));
 }

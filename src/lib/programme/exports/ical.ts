@@ -161,3 +161,12 @@ export function speakerCalendar(view: ProgrammeView, slug: string, context: Cale
   if (!speaker) return null;
   return calendar(`${speaker.name} (${context.edition.shortName.en})`, `/speakers/${slug}.ics`, speaker.sessions, context);
 }
+
+/**
+ * A personal agenda: `sessions` (already chosen from a viewer's `ProgrammeView`, so holding only
+ * what that viewer may see) under the calendar name `name`; `pagePath` is the page the calendar
+ * links to (not the feed's own private URL).
+ */
+export function agendaCalendar(name: string, pagePath: string, sessions: SessionView[], context: CalendarContext): string {
+  return calendar(name, pagePath, sessions, context);
+}

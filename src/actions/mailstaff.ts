@@ -1,0 +1,188 @@
+import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { z } from "zod";
+import { ROLES } from "../../db/schema/auth.ts";
+import { t } from "../i18n/index.ts";
+import { allowed, type Permission, type Principal } from "../lib/auth/guard.ts";
+import { changeRoles, inviteStaff, resetSecondFactor, restoreStaff, revokeStaff, type StaffResult } from "../lib/auth/staff.ts";
+import { MAX_EMAIL_LENGTH } from "../lib/auth/users.ts";
+import { retryMessage } from "../lib/email/admin.ts";
+import {
+  announcementFields,
+  announcementRecipients,
+  draftOf,
+  isPreviewProof,
+  newAnnouncementKey,
+  previewProof,
+  queueAnnouncement,
+} from "../lib/email/announcement.ts";
+import { nudgeWorker } from "../lib/email/outbox.ts";
+import { renderEmail } from "../lib/email/templates.ts";
+import { keepPreview } from "../lib/server/mail-previews.ts";
+import { getAppKey, getDb, getEdition, getSiteUrl } from "../lib/server/runtime.ts";
+
+/**
+ * The organizers' e-mail and staff forms. Each asks the guard first; refusals a user can cause are
+ * error keys (`mailstaff:...`) the page translates.
+ */
+
+/** The principal, if it holds `permission`; otherwise the Action stops (401 or 403). */
+function requirePermission(context: ActionAPIContext, permission: Permission): Principal {
+  const principal = context.locals.principal;
+  if (!principal || !allowed(principal, permission))
+    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+  return principal;
+}
+
+const uuid = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
+  z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "invalid"),
+);
+const userId = z.number("invalid").int("invalid").positive("invalid");
+const roles = z.array(z.enum(ROLES, "invalid")).max(ROLES.length, "invalid");
+
+/** A staff change's refusal as an ActionError. */
+function refused(result: StaffResult, self: "selfRoles" | "selfRevoke" | "selfReset"): never {
+  if (result.ok) throw new Error("not a refusal");
+  const { reason } = result;
+  if (reason === "not_found") throw new ActionError({ code: "NOT_FOUND", message: "mailstaff:notFound" });
+  if (reason === "forbidden") throw new ActionError({ code: "FORBIDDEN", message: "mailstaff:forbidden" });
+  if (reason === "revoked") throw new ActionError({ code: "CONFLICT", message: "mailstaff:revoked" });
+  throw new ActionError({ code: "BAD_REQUEST", message: `mailstaff:${self}` });
+}
+
+const announcement = () => announcementFields(getEdition());
+
+export const mailstaff = {
+  mailRetry: defineAction({
+    accept: "form",
+    input: z.object({ id: uuid }),
+    handler: ({ id }, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const result = retryMessage(getDb(), principal.user, id);
+      if (!result.ok)
+        throw new ActionError(
+          result.reason === "not_found"
+            ? { code: "NOT_FOUND", message: "mailstaff:notFound" }
+            : { code: "CONFLICT", message: "mailstaff:notFailed" },
+        );
+      nudgeWorker();
+      return { ok: true };
+    },
+  }),
+
+  mailPreview: defineAction({
+    accept: "form",
+    input: z.object(announcement()),
+    handler: async (input, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const draft = draftOf(input);
+      const recipients = announcementRecipients(getDb(), draft.filters);
+      const key = newAnnouncementKey();
+      const ctx = { edition: getEdition(), siteUrl: getSiteUrl(), appKey: getAppKey() };
+      const render = (language: "en" | "fr") =>
+        renderEmail(
+          {
+            template: "announcement",
+            language,
+            payload: { name: t(language).mailstaff.compose.previewName, subject: draft.subject[language], body: draft.body[language] },
+          },
+          ctx,
+        );
+      const [en, fr] = await Promise.all([render("en"), render("fr")]);
+      return {
+        key,
+        proof: previewProof(getAppKey(), draft, key),
+        frame: keepPreview(principal.user.id, { en: en.html, fr: fr.html }),
+        recipients: {
+          total: recipients.length,
+          en: recipients.filter((r) => r.language === "en").length,
+          fr: recipients.filter((r) => r.language === "fr").length,
+        },
+        en: { subject: en.subject, text: en.text },
+        fr: { subject: fr.subject, text: fr.text },
+      };
+    },
+  }),
+
+  mailSend: defineAction({
+    accept: "form",
+    input: z.object({ ...announcement(), key: uuid, proof: z.string().max(100, "invalid") }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const draft = draftOf(input);
+      if (!isPreviewProof(getAppKey(), draft, input.key, input.proof))
+        throw new ActionError({ code: "BAD_REQUEST", message: "mailstaff:notPreviewed" });
+      const result = queueAnnouncement(getDb(), principal.user, draft, input.key);
+      if (!result.ok) {
+        if (result.reason === "already_sent")
+          throw new ActionError({ code: "CONFLICT", message: `mailstaff:alreadySent:${result.recipients}` });
+        throw new ActionError({ code: "BAD_REQUEST", message: "mailstaff:noRecipients" });
+      }
+      nudgeWorker();
+      return { recipients: result.recipients };
+    },
+  }),
+
+  staffInvite: defineAction({
+    accept: "form",
+    input: z.object({
+      email: z.preprocess(
+        (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
+        z.string().min(1, "required").max(MAX_EMAIL_LENGTH, `tooLong:${MAX_EMAIL_LENGTH}`).pipe(z.email("invalidEmail")),
+      ),
+      roles: roles.min(1, "mailstaff:noRole"),
+      language: z.enum(["en", "fr"], "invalidLanguage"),
+    }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "staff.manage");
+      const result = inviteStaff(getDb(), getAppKey(), principal.user, input);
+      if (!result.ok) refused(result, "selfRoles");
+      nudgeWorker();
+      return { done: "invited" as const };
+    },
+  }),
+
+  staffRoles: defineAction({
+    accept: "form",
+    input: z.object({ userId, roles }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "staff.manage");
+      const result = changeRoles(getDb(), principal.user, input.userId, input.roles);
+      if (!result.ok) refused(result, "selfRoles");
+      return { done: "roles" as const };
+    },
+  }),
+
+  staffRevoke: defineAction({
+    accept: "form",
+    input: z.object({ userId }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "staff.manage");
+      const result = revokeStaff(getDb(), principal.user, input.userId);
+      if (!result.ok) refused(result, "selfRevoke");
+      return { done: "revoked" as const };
+    },
+  }),
+
+  staffRestore: defineAction({
+    accept: "form",
+    input: z.object({ userId }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "staff.manage");
+      const result = restoreStaff(getDb(), principal.user, input.userId);
+      if (!result.ok) refused(result, "selfRevoke");
+      return { done: "restored" as const };
+    },
+  }),
+
+  staffResetSecondFactor: defineAction({
+    accept: "form",
+    input: z.object({ userId }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "staff.manage");
+      const result = resetSecondFactor(getDb(), principal.user, input.userId);
+      if (!result.ok) refused(result, "selfReset");
+      return { done: "reset" as const };
+    },
+  }),
+};

@@ -1,0 +1,200 @@
+import type { AstroGlobal } from "astro";
+import { actions, isInputError, type ActionError } from "astro:actions";
+import { errorMessage } from "../../i18n/errors.ts";
+import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
+import { allowed } from "../../lib/auth/guard.ts";
+import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
+import { listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
+import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
+import { submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { getDb } from "../../lib/server/runtime.ts";
+import { guardPage, type Guarded } from "./admin-state.ts";
+
+/** Request handling of the organizers' e-mail and staff pages: guard, Action results, redirect after success. */
+
+/** The message of an error key, the `mailstaff:` ones included (`mailstaff:alreadySent:12`). */
+export function mailstaffMessage(m: Messages, key: string | undefined): string {
+  const [area, name, arg] = (key ?? "").split(":");
+  if (area !== "mailstaff") return errorMessage(m, key);
+  const errors = m.mailstaff.errors;
+  if (name === "alreadySent") return errors.alreadySent(Number(arg) || 0);
+  if (name && name in errors && name !== "alreadySent") return errors[name as Exclude<keyof typeof errors, "alreadySent">];
+  return m.errors.generic;
+}
+
+/** An Action's error as messages by field (input errors) or for the whole form. */
+export function mailstaffErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
+  const byField: Record<string, string> = {};
+  const summary: FormErrors["summary"] = [];
+  if (!error) return { byField, summary };
+  if (isInputError(error)) {
+    for (const field of fieldOrder) {
+      const key = error.fields[field as keyof typeof error.fields]?.[0];
+      if (key) summary.push({ field, message: (byField[field] = mailstaffMessage(m, key)) });
+    }
+    for (const [field, keys] of Object.entries(error.fields))
+      if (!(field in byField) && Array.isArray(keys) && keys[0]) summary.push({ field: "", message: mailstaffMessage(m, keys[0]) });
+    if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
+    return { byField, summary };
+  }
+  summary.push({ field: "", message: mailstaffMessage(m, error.code === "CONTENT_TOO_LARGE" ? "tooLarge" : error.message) });
+  return { byField, summary };
+}
+
+/** The current URL without `_action` and the given notices, with `changes` applied. */
+export function pageUrl(url: URL, changes: Record<string, string | number | undefined> = {}, drop: readonly string[] = []): string {
+  const next = new URL(url);
+  next.searchParams.delete("_action");
+  for (const key of drop) next.searchParams.delete(key);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || value === "") next.searchParams.delete(key);
+    else next.searchParams.set(key, String(value));
+  }
+  return next.pathname + next.search;
+}
+
+const MAIL_NOTICES = ["retried", "queued"] as const;
+
+export interface MailProps {
+  locale: Locale;
+  query: OutboxQuery;
+  list: ReturnType<typeof listOutbox>;
+  /** Whether the viewer may retry messages and write to a group (`mail.send`). */
+  maySend: boolean;
+  errors: FormErrors;
+  retried: boolean;
+  queued?: number;
+  /** Where the page's forms post (its query kept) and its links go. */
+  retryAction: string;
+}
+
+/** The outbox page (`mail.view`); a successful retry comes back to the same list. */
+export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
+  const guard = guardPage(Astro, "mail.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const result = Astro.getActionResult(actions.mailRetry);
+  if (result && !result.error) return { redirect: pageUrl(Astro.url, { retried: 1 }, MAIL_NOTICES) };
+  const query = parseOutboxQuery(Astro.url.searchParams);
+  const queued = Number(Astro.url.searchParams.get("queued") ?? NaN);
+  return {
+    props: {
+      locale,
+      query,
+      list: listOutbox(getDb(), query),
+      maySend: allowed(Astro.locals.principal, "mail.send"),
+      errors: mailstaffErrors(result?.error, t(locale), ["id"]),
+      retried: Astro.url.searchParams.get("retried") === "1",
+      queued: Number.isInteger(queued) && queued > 0 ? queued : undefined,
+      retryAction: pageUrl(Astro.url, { _action: "mailRetry" }, MAIL_NOTICES),
+    },
+  };
+}
+
+/** The compose form's fields, in page order. */
+export const COMPOSE_FIELDS = ["category", "status", "country", "verified", "subjectEn", "bodyEn", "subjectFr", "bodyFr"] as const;
+
+export interface ComposePreview {
+  key: string;
+  proof: string;
+  frame: string;
+  recipients: { total: number; en: number; fr: number };
+  en: { subject: string; text: string };
+  fr: { subject: string; text: string };
+}
+
+export interface ComposeProps {
+  locale: Locale;
+  /** What the form shows (what was typed, or the defaults). */
+  values: Record<(typeof COMPOSE_FIELDS)[number], string>;
+  errors: FormErrors;
+  preview?: ComposePreview;
+}
+
+/** The compose page (`mail.send`): preview shows on the same page; a send redirects to the outbox. */
+export async function composeState(Astro: AstroGlobal): Promise<Guarded<ComposeProps>> {
+  const guard = guardPage(Astro, "mail.send");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const sent = Astro.getActionResult(actions.mailSend);
+  if (sent && !sent.error) return { redirect: `${localizePath("/admin/mail", locale)}?queued=${sent.data.recipients}` };
+  const previewed = Astro.getActionResult(actions.mailPreview);
+  const submitted = await submittedForm(Astro.request);
+  const params = Astro.url.searchParams;
+  const status = submitted?.status ?? params.get("status") ?? DEFAULT_FILTERS.status;
+  const values = {
+    category: submitted?.category ?? params.get("category") ?? "",
+    status: (["", ...ANNOUNCEMENT_STATES] as string[]).includes(status) ? status : DEFAULT_FILTERS.status,
+    country: submitted?.country ?? params.get("country") ?? "",
+    verified: submitted?.verified ?? params.get("verified") ?? "",
+    subjectEn: submitted?.subjectEn ?? "",
+    bodyEn: submitted?.bodyEn ?? "",
+    subjectFr: submitted?.subjectFr ?? "",
+    bodyFr: submitted?.bodyFr ?? "",
+  };
+  return {
+    props: {
+      locale,
+      values,
+      errors: mailstaffErrors(sent?.error ?? previewed?.error, t(locale), COMPOSE_FIELDS),
+      preview: previewed && !previewed.error ? previewed.data : undefined,
+    },
+  };
+}
+
+const STAFF_DONE = ["invited", "roles", "revoked", "restored", "reset"] as const;
+export type StaffDone = (typeof STAFF_DONE)[number];
+
+export interface StaffProps {
+  locale: Locale;
+  accounts: StaffAccount[];
+  /** The organizer looking at the page. */
+  selfId: number;
+  /** The invitation form as typed (after an error). */
+  invite: { email: string; roles: string[]; language: string };
+  errors: FormErrors;
+  /** The account a refused change was about, to show the error on its line too. */
+  errorFor?: number;
+  done?: StaffDone;
+}
+
+/** The staff page (`staff.manage`): every change redirects back with a notice. */
+export async function staffState(Astro: AstroGlobal): Promise<Guarded<StaffProps>> {
+  const guard = guardPage(Astro, "staff.manage");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const results = [
+    Astro.getActionResult(actions.staffInvite),
+    Astro.getActionResult(actions.staffRoles),
+    Astro.getActionResult(actions.staffRevoke),
+    Astro.getActionResult(actions.staffRestore),
+    Astro.getActionResult(actions.staffResetSecondFactor),
+  ];
+  const success = results.find((r) => r && !r.error);
+  if (success?.data) return { redirect: `${localizePath("/admin/staff", locale)}?done=${success.data.done}` };
+  const error = results.find((r) => r?.error)?.error;
+  const form = new URLSearchParams();
+  if (Astro.request.method === "POST" && error && Number(Astro.request.headers.get("content-length") ?? NaN) <= 64 * 1024) {
+    // Every value of a field (the roles are several checkboxes of one name).
+    try {
+      for (const [key, value] of await Astro.request.clone().formData()) if (typeof value === "string") form.append(key, value);
+    } catch {
+      // An unreadable body: the form shows empty.
+    }
+  }
+  const done = Astro.url.searchParams.get("done") ?? "";
+  const errorFor = Number(form.get("userId"));
+  return {
+    props: {
+      locale,
+      accounts: listStaff(getDb()),
+      selfId: Astro.locals.principal!.user.id,
+      invite: form.has("email")
+        ? { email: form.get("email") ?? "", roles: form.getAll("roles"), language: form.get("language") ?? locale }
+        : { email: "", roles: [], language: locale },
+      errors: mailstaffErrors(error, t(locale), ["email", "roles", "language", "userId"]),
+      errorFor: Number.isInteger(errorFor) && errorFor > 0 ? errorFor : undefined,
+      done: (STAFF_DONE as readonly string[]).includes(done) ? (done as StaffDone) : undefined,
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase, type Db } from "../../../db/client.ts";
+import { auditLog, outbox } from "../../../db/schema/index.ts";
+import { listOutbox, parseOutboxQuery, retryMessage } from "./admin.ts";
+import { enqueue } from "./outbox.ts";
+
+const T0 = Date.UTC(2013, 5, 1, 9);
+const staff = { id: 3, email: "organizer@example.org" };
+
+let dir: string;
+let db: Db;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "forum-outbox-admin-"));
+  db = openDatabase(join(dir, "forum.db"));
+});
+afterEach(() => {
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Queues a message at T0 + `minutes` and puts it in `state`. */
+function message(
+  recipient: string,
+  minutes: number,
+  state: "pending" | "sending" | "sent" | "failed" = "pending",
+  template = "auth.sign_in",
+) {
+  const id = enqueue(
+    db,
+    { template: template as "auth.sign_in", language: "en", recipient, payload: { nonce: "n" } },
+    T0 + minutes * 60_000,
+  );
+  if (state !== "pending")
+    db.update(outbox)
+      .set({ state, attempts: 20, lastError: state === "failed" ? "HTTP 500 from the provider" : null })
+      .where(eq(outbox.id, id))
+      .run();
+  return id;
+}
+
+describe("the outbox list", () => {
+  it("reads its query leniently", () => {
+    expect(parseOutboxQuery(new URLSearchParams("state=failed&q=%20ada%20&page=2"))).toEqual({ state: "failed", q: "ada", page: 2 });
+    expect(parseOutboxQuery(new URLSearchParams("state=lost&page=-1"))).toEqual({ state: "", q: "", page: 1 });
+  });
+
+  it("shows the newest first, filters by state, searches recipient and template, counts each state, pages", () => {
+    const a = message("ada@example.org", 1, "sent");
+    const b = message("bob@example.org", 2, "failed");
+    const c = message("carol@example.org", 3, "pending", "registration.cancelled");
+    const d = message("ADA.two@example.org", 4, "failed");
+    const ids = (query: Partial<Parameters<typeof listOutbox>[1]>, perPage?: number) =>
+      listOutbox(db, { state: "", q: "", page: 1, ...query }, perPage).rows.map((r) => r.id);
+
+    expect(ids({})).toEqual([d, c, b, a]);
+    expect(ids({ state: "failed" })).toEqual([d, b]);
+    expect(ids({ q: "ada" })).toEqual([d, a]);
+    expect(ids({ q: "cancelled" })).toEqual([c]);
+    expect(ids({ q: "%" })).toEqual([]);
+    const list = listOutbox(db, { state: "failed", q: "", page: 1 });
+    expect(list).toMatchObject({ total: 2, page: 1, pages: 1, counts: { pending: 1, sending: 0, sent: 1, failed: 2 } });
+    expect(listOutbox(db, { state: "", q: "ada", page: 1 }).counts).toEqual({ pending: 0, sending: 0, sent: 1, failed: 1 });
+    // The payload is not shown.
+    expect(Object.keys(list.rows[0]!).sort()).toEqual(
+      ["attempts", "createdAt", "id", "language", "lastError", "nextAttemptAt", "recipient", "sentAt", "state", "template"].sort(),
+    );
+    expect(ids({ page: 2 }, 3)).toEqual([a]);
+    expect(listOutbox(db, { state: "", q: "", page: 9 }, 3)).toMatchObject({ page: 2, pages: 2 });
+  });
+});
+
+describe("retry", () => {
+  it("queues a failed message again with a fresh count, audited; refuses any other", () => {
+    const failed = message("bob@example.org", 1, "failed");
+    const sent = message("ada@example.org", 2, "sent");
+    const now = T0 + 3_600_000;
+    expect(retryMessage(db, staff, failed, now)).toEqual({ ok: true });
+    expect(db.select().from(outbox).where(eq(outbox.id, failed)).get()).toMatchObject({
+      state: "pending",
+      attempts: 0,
+      nextAttemptAt: new Date(now),
+      lastError: "HTTP 500 from the provider",
+    });
+    expect(db.select().from(auditLog).all()).toMatchObject([
+      {
+        actorId: 3,
+        actorEmail: "organizer@example.org",
+        action: "mail.retry",
+        subjectType: "outbox",
+        subjectId: failed,
+        before: { state: "failed", attempts: 20, lastError: "HTTP 500 from the provider" },
+        after: { state: "pending", attempts: 0 },
+      },
+    ]);
+    expect(retryMessage(db, staff, failed, now)).toEqual({ ok: false, reason: "not_failed" });
+    expect(retryMessage(db, staff, sent, now)).toEqual({ ok: false, reason: "not_failed" });
+    expect(retryMessage(db, staff, "00000000-0000-4000-8000-000000000000", now)).toEqual({ ok: false, reason: "not_found" });
+    expect(db.select().from(auditLog).all()).toHaveLength(1);
+  });
+});

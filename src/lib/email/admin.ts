@@ -1,0 +1,135 @@
+import { and, desc, eq, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../../db/client.ts";
+import { OUTBOX_STATES, outbox, type OutboxState } from "../../../db/schema/outbox.ts";
+import { recordAudit } from "../audit.ts";
+import { requeueFailed } from "./outbox.ts";
+
+/** The organizers' view of the outbox: every message, its state and failures, and a retry of the failed ones. */
+
+/** Messages per page of the outbox list. */
+export const OUTBOX_PAGE_SIZE = 50;
+
+/** Who acts (for the audit log). */
+export interface Actor {
+  id: number;
+  email: string;
+}
+
+export interface OutboxQuery {
+  /** One state, or "" for all. */
+  state: OutboxState | "";
+  /** Part of the recipient's address or of the template's name. */
+  q: string;
+  page: number;
+}
+
+/** What the list shows of a message: everything but its payload. */
+export interface OutboxItem {
+  id: string;
+  template: string;
+  language: "en" | "fr";
+  recipient: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** Reads the list's query from URL search parameters, ignoring what is not valid. */
+export function parseOutboxQuery(params: URLSearchParams): OutboxQuery {
+  const state = params.get("state") ?? "";
+  const page = Number(params.get("page") ?? 1);
+  return {
+    state: (OUTBOX_STATES as readonly string[]).includes(state) ? (state as OutboxState) : "",
+    q: (params.get("q") ?? "").trim().slice(0, 200),
+    page: Number.isInteger(page) && page > 0 ? Math.min(page, 1_000_000) : 1,
+  };
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function searchOf(q: string): SQL | undefined {
+  if (!q) return undefined;
+  const pattern = `%${escapeLike(q.toLowerCase())}%`;
+  return or(sql`lower(${outbox.recipient}) like ${pattern} escape '\\'`, sql`lower(${outbox.template}) like ${pattern} escape '\\'`);
+}
+
+/**
+ * One page of messages, newest first, with the total of the query and the number of messages in
+ * each state among those matching the search (for the state filter).
+ */
+export function listOutbox(
+  db: Db,
+  query: OutboxQuery,
+  perPage: number = OUTBOX_PAGE_SIZE,
+): { rows: OutboxItem[]; total: number; page: number; pages: number; counts: Record<OutboxState, number> } {
+  const search = searchOf(query.q);
+  const where = and(search, query.state ? eq(outbox.state, query.state) : undefined);
+  const counts = Object.fromEntries(OUTBOX_STATES.map((state) => [state, 0])) as Record<OutboxState, number>;
+  for (const { state, n } of db
+    .select({ state: outbox.state, n: sql<number>`count(*)` })
+    .from(outbox)
+    .where(search)
+    .groupBy(outbox.state)
+    .all()) {
+    counts[state] = n;
+  }
+  const total = query.state ? counts[query.state] : Object.values(counts).reduce((a, b) => a + b, 0);
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const page = Math.min(Math.max(1, query.page), pages);
+  const rows = db
+    .select({
+      id: outbox.id,
+      template: outbox.template,
+      language: outbox.language,
+      recipient: outbox.recipient,
+      state: outbox.state,
+      attempts: outbox.attempts,
+      nextAttemptAt: outbox.nextAttemptAt,
+      lastError: outbox.lastError,
+      createdAt: outbox.createdAt,
+      sentAt: outbox.sentAt,
+    })
+    .from(outbox)
+    .where(where)
+    .orderBy(desc(outbox.createdAt), desc(sql`rowid`))
+    .limit(perPage)
+    .offset((page - 1) * perPage)
+    .all();
+  return { rows, total, page, pages, counts };
+}
+
+/** Why a retry was refused. */
+export type RetryRefusal = "not_found" | "not_failed";
+
+/**
+ * Queues a failed message again (same id, hence the same idempotency key at the provider), with its
+ * audit entry, in one transaction. Refused for a message that is not (or no longer) failed.
+ */
+export function retryMessage(
+  db: Db,
+  actor: Actor,
+  id: string,
+  now: number = Date.now(),
+): { ok: true } | { ok: false; reason: RetryRefusal } {
+  return db.transaction(
+    (tx) => {
+      const before = tx
+        .select({ state: outbox.state, attempts: outbox.attempts, lastError: outbox.lastError })
+        .from(outbox)
+        .where(eq(outbox.id, id))
+        .get();
+      if (!before) return { ok: false, reason: "not_found" } as const;
+      if (!requeueFailed(tx, id, now)) return { ok: false, reason: "not_failed" } as const;
+      recordAudit(
+        tx,
+        { actor, action: "mail.retry", subjectType: "outbox", subjectId: id, before, after: { state: "pending", attempts: 0 } },
+        now,
+      );
+      return { ok: true } as const;
+    },
+    { behavior: "immediate" },
+  );
+}
