@@ -4,7 +4,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
 import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
-import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
+import { people } from "../helpers/people.ts";
+import { serverAccounts } from "../helpers/session.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 const AXE = resolve("node_modules/axe-core/axe.min.js");
@@ -109,18 +110,9 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
   it.each(["en", "fr"])("the organizers' list and a registration's page (%s)", async (locale) => {
     const prefix = locale === "fr" ? "/fr" : "";
     const accounts = serverAccounts(server);
-    const organizer = new Client(server);
     const page = await context.newPage();
     try {
-      const email = `axe-organizer-${locale}@example.org`;
-      const { linkToken } = accounts.account(email, ["organizer"]);
-      expect((await organizer.post(`/signin/link/${linkToken}?_action=signInWithLink`, { token: linkToken, next: "/admin" })).status).toBe(
-        303,
-      );
-      const enrolment = await (await organizer.get("/signin/second-factor")).text();
-      const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(enrolment)![1];
-      const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(enrolment)![1];
-      expect((await organizer.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) })).status).toBe(200);
+      const organizer = await people(server, accounts).staff(`axe-organizer-${locale}@example.org`, ["organizer"]);
       await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
       expect(
         (await postForm(server, "/register?_action=register", registrationFields(`axe-list-${locale}@example.org`, "law-enforcement")))

@@ -60,3 +60,11 @@ export function serverAccounts(server: TestServer) {
 export function totpOf(manualKey: string): string {
   return generateTOTP(decodeBase32IgnorePadding(manualKey.replace(/\s+/g, "").toUpperCase()), 30, 6);
 }
+
+/** The manual key and the sealed key of the second factor's enrolment page. */
+export function enrolmentOf(html: string): { key: string; sealedKey: string } {
+  return {
+    key: /<code>([A-Z2-7 ]{20,})<\/code>/.exec(html)![1]!,
+    sealedKey: /name="sealedKey" value="([^"]+)"/.exec(html)![1]!,
+  };
+}

@@ -1,47 +1,18 @@
 // The organizers' insights over HTTP: the CSV export of the filtered registrations (and the audit
 // entry it leaves), the statistics page against the database, and the audit log page; who may see each.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../db/schema/auth.ts";
-import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
+import { serverDb } from "../helpers/forms.ts";
+import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
+import { Client, serverAccounts } from "../helpers/session.ts";
 
 let server: TestServer;
 let accounts: ReturnType<typeof serverAccounts>;
 let data: ReturnType<typeof serverDb>;
+let who: ReturnType<typeof people>;
 let organizer: Client;
 /** Registration ids by their role in these tests. */
 const ids: Record<"elodie" | "formula" | "industry" | "unconfirmed", number> = { elodie: 0, formula: 0, industry: 0, unconfirmed: 0 };
-
-/** Signs `email` in through the one-time link; returns the client (with its session cookie). */
-async function signedIn(email: string, roles: Role[] = []): Promise<Client> {
-  const { linkToken } = accounts.account(email, roles);
-  const client = new Client(server);
-  const response = await client.post(`/signin/link/${linkToken}?_action=signInWithLink`, { token: linkToken, next: "/account" });
-  expect(response.status).toBe(303);
-  return client;
-}
-
-/** A staff member who went through enrolment of the second factor. */
-async function staff(email: string, roles: Role[]): Promise<Client> {
-  const client = await signedIn(email, roles);
-  const page = await (await client.get("/signin/second-factor")).text();
-  const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1];
-  const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1];
-  const enrolled = await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) });
-  expect(enrolled.status).toBe(200);
-  return client;
-}
-
-/** Registers through the form and, unless told not to, confirms the address through the e-mailed link. */
-async function register(email: string, category: string, overrides: Record<string, string>, confirm = true): Promise<number> {
-  expect((await postForm(server, "/register?_action=register", registrationFields(email, category, overrides))).status).toBe(303);
-  if (confirm) {
-    const token = data.linkTokenOf(email);
-    expect((await postForm(server, `/register/manage/${token}?_action=confirmRegistration`, { token })).status).toBe(303);
-  }
-  return (data.db.prepare("select id from registrations where email = ?").get(email) as { id: number }).id;
-}
 
 const exportsInAudit = () => data.count("select count(*) as n from audit_log where action = 'registrations.export'");
 
@@ -61,22 +32,25 @@ beforeAll(async () => {
   server = await startServer({ MAIL_WORKER: "off", REGISTER_LIMIT_IP: "100000/60", SIGNIN_LIMIT_IP: "100000/60" });
   accounts = serverAccounts(server);
   data = serverDb(server);
-  organizer = await staff("organizer@example.org", ["organizer"]);
-  ids.elodie = await register("elodie.lefevre@interieur.gouv.fr", "law-enforcement", {
-    name: "Élodie Lefèvre",
-    organisation: "Préfecture de police",
-    country: "FR",
-    dietary: "Végétarienne, sans gluten",
+  who = people(server, accounts);
+  organizer = await who.staff("organizer@example.org", ["organizer"]);
+  ids.elodie = await who.register("elodie.lefevre@interieur.gouv.fr", "law-enforcement", {
+    overrides: { name: "Élodie Lefèvre", organisation: "Préfecture de police", country: "FR", dietary: "Végétarienne, sans gluten" },
   });
-  ids.formula = await register("formula@example.org", "law-enforcement", {
-    name: '=HYPERLINK("http://evil.example","clic")',
-    organisation: "@Attack",
-    country: "BE",
-    dietary: "+1 vegetarian",
-    accessibility: "-2+3",
+  ids.formula = await who.register("formula@example.org", "law-enforcement", {
+    overrides: {
+      name: '=HYPERLINK("http://evil.example","clic")',
+      organisation: "@Attack",
+      country: "BE",
+      dietary: "+1 vegetarian",
+      accessibility: "-2+3",
+    },
   });
-  ids.industry = await register("zoe@example.com", "industry", { name: "Zoë Industry", country: "DE" });
-  ids.unconfirmed = await register("unconfirmed@example.net", "researcher", { name: "Ana Unconfirmed", country: "FR" }, false);
+  ids.industry = await who.register("zoe@example.com", "industry", { overrides: { name: "Zoë Industry", country: "DE" } });
+  ids.unconfirmed = await who.register("unconfirmed@example.net", "researcher", {
+    overrides: { name: "Ana Unconfirmed", country: "FR" },
+    confirm: false,
+  });
 });
 
 afterAll(async () => {
@@ -88,10 +62,10 @@ afterAll(async () => {
 describe("who may see the insights", () => {
   it("answers each kind of visitor as its role allows, and logs only the exports that happened", async () => {
     const anonymous = new Client(server);
-    const plain = await signedIn("plain@example.org");
-    const reviewer = await staff("reviewer@example.org", ["reviewer"]);
-    const checkin = await staff("checkin@example.org", ["checkin"]);
-    const unverified = await signedIn("organizer2@example.org", ["organizer"]);
+    const plain = await who.signedIn("plain@example.org");
+    const reviewer = await who.staff("reviewer@example.org", ["reviewer"]);
+    const checkin = await who.staff("checkin@example.org", ["checkin"]);
+    const unverified = await who.signedIn("organizer2@example.org", ["organizer"]);
     const before = exportsInAudit();
     const paths = [
       "/admin/statistics",

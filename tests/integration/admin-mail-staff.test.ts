@@ -1,48 +1,30 @@
 // The organizers' e-mail and staff screens over HTTP: who may open them and use their forms, the
 // outbox and its retry, a message to a group previewed then queued once, and staff accounts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../db/schema/auth.ts";
 import { loadEdition } from "../../src/lib/config/edition.ts";
 import { enqueue } from "../../src/lib/email/outbox.ts";
 import { confirmEmail, submit } from "../../src/lib/registration/service.ts";
 import { deriveSecret } from "../../src/lib/security/secrets.ts";
 import { registrationInput } from "../fixtures/registration.ts";
 import { postForm } from "../helpers/forms.ts";
+import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
+import { Client, serverAccounts } from "../helpers/session.ts";
 
 let server: TestServer;
 let accounts: ReturnType<typeof serverAccounts>;
+let who: ReturnType<typeof people>;
 let organizer: Client;
 beforeAll(async () => {
   server = await startServer({ MAIL_WORKER: "off" });
   accounts = serverAccounts(server);
-  organizer = await staff("organizer@example.org", ["organizer"]);
+  who = people(server, accounts);
+  organizer = await who.staff("organizer@example.org", ["organizer"]);
 });
 afterAll(async () => {
   accounts?.close();
   await server?.stop();
 });
-
-/** Signs `email` in through the one-time link; returns the client (with its session cookie). */
-async function signedIn(email: string, roles: Role[] = []): Promise<Client> {
-  const { linkToken } = accounts.account(email, roles);
-  const client = new Client(server);
-  const response = await client.post(`/signin/link/${linkToken}?_action=signInWithLink`, { token: linkToken, next: "/account" });
-  expect(response.status).toBe(303);
-  return client;
-}
-
-/** A staff member who went through enrolment of the second factor. */
-async function staff(email: string, roles: Role[]): Promise<Client> {
-  const client = await signedIn(email, roles);
-  const page = await (await client.get("/signin/second-factor")).text();
-  const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1]!;
-  const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1]!;
-  const enrolled = await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) });
-  expect(enrolled.status).toBe(200);
-  return client;
-}
 
 const sql = {
   get: <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).get(...params) as T,
@@ -113,10 +95,10 @@ describe("authorization", () => {
   it("answers every page, and refuses every form, as each kind of visitor's role allows", async () => {
     const visitors: [string, Client][] = [
       ["anonymous", new Client(server)],
-      ["plain user", await signedIn("plain@example.org")],
-      ["reviewer", await staff("reviewer@example.org", ["reviewer"])],
-      ["check-in", await staff("checkin@example.org", ["checkin"])],
-      ["organizer without second factor", await signedIn("organizer-2fa@example.org", ["organizer"])],
+      ["plain user", await who.signedIn("plain@example.org")],
+      ["reviewer", await who.staff("reviewer@example.org", ["reviewer"])],
+      ["check-in", await who.staff("checkin@example.org", ["checkin"])],
+      ["organizer without second factor", await who.signedIn("organizer-2fa@example.org", ["organizer"])],
     ];
     // Someone to write to, so that a send that got through would show.
     registration({ email: "matrix@example.org", country: "IS" });
@@ -134,9 +116,9 @@ describe("authorization", () => {
 
     // What the forms would change, to check that nothing did.
     const failed = failedMessage("retry-matrix@example.org");
-    await staff("target@example.org", ["reviewer"]);
+    await who.staff("target@example.org", ["reviewer"]);
     const target = userIdOf("target@example.org");
-    await signedIn("revoked@example.org", ["checkin"]);
+    await who.signedIn("revoked@example.org", ["checkin"]);
     const revoked = userIdOf("revoked@example.org");
     accounts.db.$client.prepare("update users set revoked_at = 1 where id = ?").run(revoked);
     const snapshot = () => ({
@@ -190,7 +172,7 @@ describe("authorization", () => {
       expect(response.status, `GET ${path} as organizer`).toBe(200);
     }
     // A preview is its author's only.
-    const otherOrganizer = await staff("organizer-other@example.org", ["organizer"]);
+    const otherOrganizer = await who.staff("organizer-other@example.org", ["organizer"]);
     expect((await otherOrganizer.get(previewPath)).status).toBe(404);
   });
 
@@ -407,7 +389,7 @@ describe("staff accounts", () => {
   });
 
   it("changes roles, with before and after in the audit log", async () => {
-    await signedIn("rolechange@example.org", ["reviewer"]);
+    await who.signedIn("rolechange@example.org", ["reviewer"]);
     const id = userIdOf("rolechange@example.org");
     const response = await organizer.post("/admin/staff?_action=staffRoles", { userId: String(id), roles: ["checkin"] });
     expect(response.status).toBe(303);
@@ -419,7 +401,7 @@ describe("staff accounts", () => {
   });
 
   it("revoking ends the person's sessions: their next request is signed out; restoring lets them sign in again", async () => {
-    const person = await staff("leaver@example.org", ["checkin"]);
+    const person = await who.staff("leaver@example.org", ["checkin"]);
     expect((await person.get("/account")).status).toBe(200);
     const id = userIdOf("leaver@example.org");
     const revoked = await organizer.post("/fr/admin/staff?_action=staffRevoke", { userId: String(id) });
@@ -436,11 +418,11 @@ describe("staff accounts", () => {
     const restored = await organizer.post("/admin/staff?_action=staffRestore", { userId: String(id) });
     expect(restored.status).toBe(303);
     expect(sql.get("select revoked_at from users where id = ?", id)).toEqual({ revoked_at: null });
-    expect((await signedIn("leaver@example.org")).cookies.has("forum_session")).toBe(true);
+    expect((await who.signedIn("leaver@example.org")).cookies.has("forum_session")).toBe(true);
   });
 
   it("resets a lost second factor: the person's sessions end and they enrol again", async () => {
-    const person = await staff("lostphone@example.org", ["reviewer"]);
+    const person = await who.staff("lostphone@example.org", ["reviewer"]);
     const id = userIdOf("lostphone@example.org");
     const response = await organizer.post("/admin/staff?_action=staffResetSecondFactor", { userId: String(id) });
     expect(response.status).toBe(303);

@@ -1,42 +1,23 @@
 // Accounts over HTTP: passwordless sign-in (link and code), the second factor for staff, sessions,
 // sign-out, and the authorization matrix of the organizers' area.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../db/schema/auth.ts";
-import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
+import { postForm, serverDb } from "../helpers/forms.ts";
+import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
+import { Client, enrolmentOf, serverAccounts } from "../helpers/session.ts";
 
 let server: TestServer;
 let accounts: ReturnType<typeof serverAccounts>;
+let who: ReturnType<typeof people>;
 beforeAll(async () => {
   server = await startServer({ MAIL_WORKER: "off", REGISTER_LIMIT_IP: "100000/60" });
   accounts = serverAccounts(server);
+  who = people(server, accounts);
 });
 afterAll(async () => {
   accounts?.close();
   await server?.stop();
 });
-
-/** Signs `email` in through the one-time link; returns the client (with its session cookie). */
-async function signedIn(email: string, roles: Role[] = []): Promise<Client> {
-  const { linkToken } = accounts.account(email, roles);
-  const client = new Client(server);
-  const response = await client.post(`/signin/link/${linkToken}?_action=signInWithLink`, { token: linkToken, next: "/account" });
-  expect(response.status).toBe(303);
-  return client;
-}
-
-/** A staff member who went through enrolment of the second factor. */
-async function staff(email: string, roles: Role[]): Promise<Client> {
-  const client = await signedIn(email, roles);
-  const page = await (await client.get("/signin/second-factor")).text();
-  const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1];
-  const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1];
-  const enrolled = await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) });
-  expect(enrolled.status).toBe(200);
-  expect(await enrolled.text()).toContain("Your recovery codes");
-  return client;
-}
 
 describe("sign-in", () => {
   it("by link: a new session in an HttpOnly SameSite=Lax cookie; the link works once", async () => {
@@ -105,26 +86,24 @@ describe("sign-in", () => {
 
   it("signs out here, or everywhere", async () => {
     const email = "twice@example.org";
-    const first = await signedIn(email);
-    const second = await signedIn(email);
+    const first = await who.signedIn(email);
+    const second = await who.signedIn(email);
     expect((await first.post("/account?_action=signOut", {})).status).toBe(303);
     expect((await first.get("/account")).status).toBe(303);
     expect((await second.get("/account")).status).toBe(200);
-    const third = await signedIn(email);
+    const third = await who.signedIn(email);
     expect((await third.post("/account?_action=signOut", { everywhere: "on" })).status).toBe(303);
     expect((await second.get("/account")).status).toBe(303);
   });
 
   it("a mistyped enrolment code keeps the same key on the page, and nothing is enabled", async () => {
-    const client = await signedIn("mistype@example.org", ["checkin"]);
-    const page = await (await client.get("/signin/second-factor")).text();
-    const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1];
-    const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1];
+    const client = await who.signedIn("mistype@example.org", ["checkin"]);
+    const { key, sealedKey } = enrolmentOf(await (await client.get("/signin/second-factor")).text());
     const wrong = await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: "000000" });
     expect(wrong.status).toBe(400);
     const again = await wrong.text();
     expect(again).toContain("This code is not right.");
-    expect(/<code>([A-Z2-7 ]{20,})<\/code>/.exec(again)![1]).toBe(key);
+    expect(enrolmentOf(again).key).toBe(key);
     expect(accounts.db.$client.prepare("select totp_enabled_at from users where email = ?").get("mistype@example.org")).toEqual({
       totp_enabled_at: null,
     });
@@ -154,15 +133,15 @@ describe("sign-in", () => {
 describe("the organizers' area", () => {
   let organizer: Client;
   beforeAll(async () => {
-    organizer = await staff("organizer@example.org", ["organizer"]);
+    organizer = await who.staff("organizer@example.org", ["organizer"]);
   });
 
   it("answers each kind of visitor as its role allows", async () => {
     const anonymous = new Client(server);
-    const plain = await signedIn("plain@example.org");
-    const reviewer = await staff("reviewer@example.org", ["reviewer"]);
-    const checkin = await staff("checkin@example.org", ["checkin"]);
-    const unverified = await signedIn("organizer2@example.org", ["organizer"]);
+    const plain = await who.signedIn("plain@example.org");
+    const reviewer = await who.staff("reviewer@example.org", ["reviewer"]);
+    const checkin = await who.staff("checkin@example.org", ["checkin"]);
+    const unverified = await who.signedIn("organizer2@example.org", ["organizer"]);
     const expected: [string, Client, number, string?][] = [];
     for (const path of ["/admin", "/admin/registrations", "/admin/registrations/1", "/fr/admin/registrations"]) {
       expected.push([path, anonymous, 303, "/signin"], [path, plain, 403], [path, reviewer, 403], [path, checkin, 403]);
@@ -177,18 +156,15 @@ describe("the organizers' area", () => {
 
   it("the decision Action refuses anyone but an organizer with the second factor, and changes nothing", async () => {
     const email = "vetting@example.org";
-    expect((await postForm(server, "/register?_action=register", registrationFields(email, "law-enforcement"))).status).toBe(303);
+    const id = await who.registerAndConfirm(email, "law-enforcement");
     const data = serverDb(server);
     try {
-      const token = data.linkTokenOf(email);
-      expect((await postForm(server, `/register/manage/${token}?_action=confirmRegistration`, { token })).status).toBe(303);
-      const id = (data.db.prepare("select id from registrations where email = ?").get(email) as { id: number }).id;
       const decision = { ids: String(id), decision: "approve", reason: "" };
       for (const client of [
         new Client(server),
-        await signedIn("plain2@example.org"),
-        await staff("reviewer2@example.org", ["reviewer"]),
-        await signedIn("organizer3@example.org", ["organizer"]),
+        await who.signedIn("plain2@example.org"),
+        await who.staff("reviewer2@example.org", ["reviewer"]),
+        await who.signedIn("organizer3@example.org", ["organizer"]),
       ]) {
         const response = await client.post("/admin/registrations?_action=decideRegistrations", decision);
         // Refused by the Action; the page then sends the visitor to sign in (303) or answers 403.

@@ -4,10 +4,10 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../db/schema/auth.ts";
-import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
+import { serverDb } from "../helpers/forms.ts";
+import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import { Client, serverAccounts, totpOf } from "../helpers/session.ts";
+import { Client, serverAccounts } from "../helpers/session.ts";
 
 /** URL paths of the route files under src/pages/admin (and /fr), dynamic segments filled with `id`. */
 function adminRoutes(id: number): { dynamic: boolean; path: string }[] {
@@ -40,33 +40,20 @@ let accounts: ReturnType<typeof serverAccounts>;
 let registrationId: number;
 const clients: Record<string, Client> = {};
 
-async function signIn(email: string, roles: Role[] = [], secondFactor = true): Promise<Client> {
-  const { linkToken } = accounts.account(email, roles);
-  const client = new Client(server);
-  expect((await client.post(`/signin/link/${linkToken}?_action=signInWithLink`, { token: linkToken, next: "/" })).status).toBe(303);
-  if (roles.length && secondFactor) {
-    const page = await (await client.get("/signin/second-factor")).text();
-    const key = /<code>([A-Z2-7 ]{20,})<\/code>/.exec(page)![1];
-    const sealedKey = /name="sealedKey" value="([^"]+)"/.exec(page)![1];
-    expect((await client.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) })).status).toBe(200);
-  }
-  return client;
-}
-
 beforeAll(async () => {
   server = await startServer({ MAIL_WORKER: "off" });
   accounts = serverAccounts(server);
-  const email = "matrix@example.org";
-  expect((await postForm(server, "/register?_action=register", registrationFields(email))).status).toBe(303);
-  const data = serverDb(server);
-  registrationId = (data.db.prepare("select id from registrations where email = ?").get(email) as { id: number }).id;
-  data.close();
+  const who = people(server, accounts);
+  registrationId = await who.register("matrix@example.org", "industry", { confirm: false });
   clients.anonymous = new Client(server);
-  clients.plain = await signIn("plain@example.org");
-  clients.reviewer = await signIn("reviewer@example.org", ["reviewer"]);
-  clients.checkin = await signIn("checkin@example.org", ["checkin"]);
-  clients.organizerWithoutSecondFactor = await signIn("half@example.org", ["organizer"], false);
-  clients.organizer = await signIn("organizer@example.org", ["organizer"]);
+  clients.plain = await who.signedIn("plain@example.org");
+  // A confirmed attendee, signed in: sees restricted sessions of their category, nothing of /admin.
+  await who.registerAndConfirm("attendee@example.org", "law-enforcement");
+  clients.attendee = await who.signedIn("attendee@example.org");
+  clients.reviewer = await who.staff("reviewer@example.org", ["reviewer"]);
+  clients.checkin = await who.staff("checkin@example.org", ["checkin"]);
+  clients.organizerWithoutSecondFactor = await who.signedIn("half@example.org", ["organizer"]);
+  clients.organizer = await who.staff("organizer@example.org", ["organizer"]);
 });
 afterAll(async () => {
   accounts?.close();
@@ -108,6 +95,59 @@ describe("authorization of the organizers' area", () => {
       const response = await clients.organizer.get(path);
       await response.arrayBuffer();
       expect(response.headers.get("cache-control"), path).toContain("no-store");
+    }
+  });
+
+  it("refuses every organizer Action to everyone else, and changes nothing", async () => {
+    const actions = [
+      "decideRegistrations",
+      "mailRetry",
+      "mailPreview",
+      "mailSend",
+      "staffInvite",
+      "staffRoles",
+      "staffRevoke",
+      "staffRestore",
+      "staffResetSecondFactor",
+    ];
+    const data = serverDb(server);
+    const state = () =>
+      data.db
+        .prepare(
+          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users",
+        )
+        .get();
+    try {
+      const before = state();
+      const failures: string[] = [];
+      // Plausible input, so that only authorization stands between the request and the change.
+      const fields = {
+        ids: String(registrationId),
+        decision: "approve",
+        reason: "x",
+        email: "intruder@example.org",
+        roles: "organizer",
+        userId: "1",
+        id: "1",
+      };
+      for (const action of actions) {
+        for (const [who, client] of Object.entries(clients)) {
+          if (who === "organizer") continue;
+          const response = await client.post(`/admin?_action=${action}`, fields);
+          await response.arrayBuffer();
+          const location = response.headers.get("location") ?? "";
+          // decideRegistrations gets valid input: only authorization may refuse it. The others may
+          // also stop at input validation (their own tests post valid input through the guard).
+          const badInput = response.status === 400 && action !== "decideRegistrations";
+          const refused =
+            response.status === 403 || response.status === 401 || badInput || (response.status === 303 && /\/signin/.test(location));
+          if (!refused) failures.push(`${action} as ${who}: ${response.status} ${location}`);
+        }
+      }
+      expect(failures).toEqual([]);
+      expect(state()).toEqual(before);
+    } finally {
+      data.close();
     }
   });
 });

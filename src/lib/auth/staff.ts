@@ -1,4 +1,4 @@
-import { asc, eq, isNotNull, max, ne, or } from "drizzle-orm";
+import { asc, isNotNull, max, ne, or } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { authSessions, users, type Role } from "../../../db/schema/auth.ts";
 import { recordAudit } from "../audit.ts";

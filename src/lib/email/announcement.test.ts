@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, outbox } from "../../../db/schema/index.ts";
-import { registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
-import { cancel, confirmEmail, submit } from "../registration/service.ts";
+import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { cancel } from "../registration/service.ts";
 import {
   announcementFields,
   announcementRecipients,
@@ -20,14 +20,6 @@ import { z } from "zod";
 let world: ReturnType<typeof registrationWorld>;
 afterEach(() => world?.close());
 const staff = { id: 7, email: "organizer@example.org" };
-
-function register(overrides: Parameters<typeof registrationInput>[0] = {}, confirm = true) {
-  const input = registrationInput(overrides);
-  const { registrationId } = submit(world.deps, input);
-  if (confirm) confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email).at(-1)!));
-  world.clock.now += 1000;
-  return registrationId;
-}
 
 const draft = (filters: Partial<AnnouncementDraft["filters"]> = {}): AnnouncementDraft => ({
   filters: { ...DEFAULT_FILTERS, ...filters },
@@ -46,13 +38,13 @@ const announcements = () =>
 describe("recipients", () => {
   it("follow the registrations list's filters, confirmed by default, never an unconfirmed address, once per address", () => {
     world = registrationWorld();
-    const a = register({ email: "a@example.org", country: "FR" });
-    const b = register({ email: "b@example.org", country: "DE", language: "fr" });
-    register({ email: "c@example.org", category: "law-enforcement" }); // pending review
-    register({ email: "d@example.org" }, false); // unconfirmed address
-    const cancelled = register({ email: "e@example.org" });
+    const a = world.register({ email: "a@example.org", country: "FR" });
+    const b = world.register({ email: "b@example.org", country: "DE", language: "fr" });
+    world.register({ email: "c@example.org", category: "law-enforcement" }); // pending review
+    world.register({ email: "d@example.org" }, { confirm: false }); // unconfirmed address
+    const cancelled = world.register({ email: "e@example.org" });
     cancel(world.deps, cancelled, "attendee");
-    const again = register({ email: "e@example.org" }); // registered again after cancelling
+    const again = world.register({ email: "e@example.org" }); // registered again after cancelling
 
     const emails = (filters: Partial<AnnouncementDraft["filters"]>) =>
       announcementRecipients(world.db, { ...DEFAULT_FILTERS, ...filters }).map((r) => r.email);
@@ -136,9 +128,9 @@ describe("the preview proof", () => {
 describe("queueing", () => {
   it("queues one message per recipient in their language, with the audit entry, and nothing again under the same key", () => {
     world = registrationWorld();
-    const a = register({ email: "a@example.org", name: "Ada", country: "IS" });
-    const b = register({ email: "b@example.org", name: "Béa", country: "IS", language: "fr" });
-    register({ email: "c@example.org", country: "NO" });
+    const a = world.register({ email: "a@example.org", name: "Ada", country: "IS" });
+    const b = world.register({ email: "b@example.org", name: "Béa", country: "IS", language: "fr" });
+    world.register({ email: "c@example.org", country: "NO" });
     const key = newAnnouncementKey();
     const message = draft({ country: "IS" });
 
@@ -184,7 +176,7 @@ describe("queueing", () => {
 
   it("queues nothing, and records nothing, when nobody matches", () => {
     world = registrationWorld();
-    register({ country: "FR" });
+    world.register({ country: "FR" });
     expect(queueAnnouncement(world.db, staff, draft({ country: "IS" }), newAnnouncementKey())).toEqual({
       ok: false,
       reason: "no_recipients",

@@ -1,35 +1,28 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, registrations } from "../../../db/schema/index.ts";
-import { registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { searchAudit } from "../audit.ts";
 import { allRegistrations, decideRegistrations, listRegistrations, parseQuery } from "./admin.ts";
-import { confirmEmail, RegistrationError, submit } from "./service.ts";
+import { RegistrationError } from "./service.ts";
 
 let world: ReturnType<typeof registrationWorld>;
 afterEach(() => world?.close());
 const staff = { id: 7, email: "organizer@example.org" };
 
-function register(overrides: Parameters<typeof registrationInput>[0] = {}, confirm = true) {
-  const input = registrationInput(overrides);
-  const { registrationId } = submit(world.deps, input);
-  if (confirm) confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email).at(-1)!));
-  world.clock.now += 1000;
-  return registrationId;
-}
 const statusOf = (id: number) => world.db.select().from(registrations).where(eq(registrations.id, id)).get()!.status;
 
 describe("the organizers' list", () => {
   it("searches name, e-mail and organisation, case-insensitively, with LIKE wildcards taken literally", () => {
     world = registrationWorld();
-    const a = register({
+    const a = world.register({
       name: "Élodie Martin",
       organisation: "Gendarmerie",
       category: "law-enforcement",
       email: "elodie@interieur.gouv.fr",
     });
-    const b = register({ name: "Bob 100% Smith", organisation: "Acme_Corp" });
-    register({ name: "Carol", organisation: "Other" });
+    const b = world.register({ name: "Bob 100% Smith", organisation: "Acme_Corp" });
+    world.register({ name: "Carol", organisation: "Other" });
     const ids = (q: string) => listRegistrations(world.db, { q }).rows.map((r) => r.id);
     expect(ids("gendarmerie")).toEqual([a]);
     expect(ids("ÉLODIE")).toEqual([a]);
@@ -44,10 +37,10 @@ describe("the organizers' list", () => {
 
   it("filters by category, state, country and domain verification, sorts and pages", () => {
     world = registrationWorld();
-    const le = register({ category: "law-enforcement", email: "x@met.police.uk", country: "GB" });
-    const le2 = register({ category: "law-enforcement", email: "y@gmail.com", country: "FR" });
-    const industry = register({ country: "DE" });
-    const pending = register({ category: "researcher" }, false);
+    const le = world.register({ category: "law-enforcement", email: "x@met.police.uk", country: "GB" });
+    const le2 = world.register({ category: "law-enforcement", email: "y@gmail.com", country: "FR" });
+    const industry = world.register({ country: "DE" });
+    const pending = world.register({ category: "researcher" }, { confirm: false });
     expect(listRegistrations(world.db, { category: "law-enforcement" }).total).toBe(2);
     expect(listRegistrations(world.db, { status: "pending_email" }).rows.map((r) => r.id)).toEqual([pending]);
     expect(listRegistrations(world.db, { country: "DE" }).rows.map((r) => r.id)).toEqual([industry]);
@@ -80,8 +73,8 @@ describe("the organizers' list", () => {
 describe("decisions", () => {
   it("applies a decision to many at once, each audited with before and after", () => {
     world = registrationWorld();
-    const a = register({ category: "law-enforcement" });
-    const b = register({ category: "law-enforcement" });
+    const a = world.register({ category: "law-enforcement" });
+    const b = world.register({ category: "law-enforcement" });
     const after = decideRegistrations(world.deps, staff, "approve", [a, b]);
     expect(after.map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     const { rows } = searchAudit(world.db, { q: "registration.approve" });
@@ -93,8 +86,8 @@ describe("decisions", () => {
 
   it("changes nothing when one of many is refused", () => {
     world = registrationWorld();
-    const a = register({ category: "law-enforcement" });
-    const confirmed = register();
+    const a = world.register({ category: "law-enforcement" });
+    const confirmed = world.register();
     const mails = world.mail().length;
     expect(() => decideRegistrations(world.deps, staff, "approve", [a, confirmed])).toThrow(RegistrationError);
     expect(statusOf(a)).toBe("pending_review");
@@ -104,7 +97,7 @@ describe("decisions", () => {
 
   it("requires a reason to reject, and tells it", () => {
     world = registrationWorld();
-    const a = register({ category: "law-enforcement" });
+    const a = world.register({ category: "law-enforcement" });
     expect(() => decideRegistrations(world.deps, staff, "reject", [a], " ")).toThrow(/reason/);
     decideRegistrations(world.deps, staff, "reject", [a], "Unverifiable agency");
     expect(statusOf(a)).toBe("rejected");
@@ -113,8 +106,8 @@ describe("decisions", () => {
 
   it("moves to the waiting list behind those already waiting when full, and cancels on someone's behalf", () => {
     world = registrationWorld({ byCategory: { "law-enforcement": 1 } });
-    const a = register({ category: "law-enforcement" });
-    const b = register({ category: "law-enforcement" });
+    const a = world.register({ category: "law-enforcement" });
+    const b = world.register({ category: "law-enforcement" });
     decideRegistrations(world.deps, staff, "approve", [a]);
     decideRegistrations(world.deps, staff, "waitlist", [b]);
     expect(statusOf(b)).toBe("waitlisted");
@@ -124,7 +117,7 @@ describe("decisions", () => {
 
   it("keeps the audit log append-only", () => {
     world = registrationWorld();
-    decideRegistrations(world.deps, staff, "approve", [register({ category: "law-enforcement" })]);
+    decideRegistrations(world.deps, staff, "approve", [world.register({ category: "law-enforcement" })]);
     expect(() => world.db.delete(auditLog).run()).toThrow(/append-only/);
     expect(() => world.db.update(auditLog).set({ action: "x" }).run()).toThrow(/append-only/);
   });

@@ -1,25 +1,12 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { registrations } from "../../../db/schema/index.ts";
-import { registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
-import { cancel, checkIn, confirmEmail, submit, ticketSecretOf } from "./service.ts";
+import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { cancel, checkIn, ticketSecretOf } from "./service.ts";
 import { byCategory, byCountry, byDay, byState, registrationStatistics, totals } from "./statistics.ts";
 
 let world: ReturnType<typeof registrationWorld>;
 afterEach(() => world?.close());
-
-/** Registers (and by default confirms the address) at the world's clock, or at `at` (ms since the epoch, UTC). */
-function register(
-  overrides: Parameters<typeof registrationInput>[0] = {},
-  { confirm = true, at }: { confirm?: boolean; at?: number } = {},
-) {
-  if (at !== undefined) world.clock.now = at;
-  const input = registrationInput(overrides);
-  const { registrationId } = submit(world.deps, input);
-  if (confirm) confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email).at(-1)!));
-  world.clock.now += 1000;
-  return registrationId;
-}
 
 describe("statistics of registrations", () => {
   it("are empty, every configured category and state listed, on an empty database", () => {
@@ -47,12 +34,12 @@ describe("statistics of registrations", () => {
 
   it("count registrations, seats taken against capacity and the waiting list per category, and each state", () => {
     world = registrationWorld({ byCategory: { industry: 2 } });
-    const first = register({ category: "industry" });
-    register({ category: "industry" });
-    register({ category: "industry" }); // no seat left: waiting list
-    register({ category: "law-enforcement" }); // under review
-    register({ category: "researcher" }, { confirm: false }); // address not confirmed
-    cancel(world.deps, register({ category: "policy-maker" }), "attendee");
+    const first = world.register({ category: "industry" });
+    world.register({ category: "industry" });
+    world.register({ category: "industry" }); // no seat left: waiting list
+    world.register({ category: "law-enforcement" }); // under review
+    world.register({ category: "researcher" }, { confirm: false }); // address not confirmed
+    cancel(world.deps, world.register({ category: "policy-maker" }), "attendee");
     const ticket = world.db.select().from(registrations).where(eq(registrations.id, first)).get()!;
     checkIn(world.deps, ticketSecretOf(world.deps.appKey, ticket), "staff:1");
 
@@ -75,7 +62,7 @@ describe("statistics of registrations", () => {
 
   it("list a category the edition no longer has after the configured ones, without a capacity", () => {
     world = registrationWorld();
-    const id = register({ category: "researcher" });
+    const id = world.register({ category: "researcher" });
     world.db.update(registrations).set({ category: "press" }).where(eq(registrations.id, id)).run();
     expect(byCategory(world.db, world.edition).at(-1)).toEqual({
       category: "press",
@@ -89,7 +76,7 @@ describe("statistics of registrations", () => {
 
   it("count countries, most first (ties by code), and add up the rest", () => {
     world = registrationWorld();
-    for (const country of ["FR", "FR", "FR", "DE", "DE", "BE", "IT", "IT", "ES"]) register({ country });
+    for (const country of ["FR", "FR", "FR", "DE", "DE", "BE", "IT", "IT", "ES"]) world.register({ country });
     expect(byCountry(world.db, 3)).toEqual({
       top: [
         { country: "FR", registrations: 3 },
@@ -105,10 +92,10 @@ describe("statistics of registrations", () => {
   it("count days of registration in the edition's time zone, days without any as zero", () => {
     world = registrationWorld();
     // 23:59 in Paris on 1 June (UTC+2), then 00:30 on 2 June, then two on 4 June; none on 3 June.
-    register({}, { at: Date.UTC(2013, 5, 1, 21, 59) });
-    register({}, { at: Date.UTC(2013, 5, 1, 22, 30) });
-    register({}, { at: Date.UTC(2013, 5, 4, 8) });
-    register({}, { at: Date.UTC(2013, 5, 4, 21, 0) });
+    world.register({}, { at: Date.UTC(2013, 5, 1, 21, 59) });
+    world.register({}, { at: Date.UTC(2013, 5, 1, 22, 30) });
+    world.register({}, { at: Date.UTC(2013, 5, 4, 8) });
+    world.register({}, { at: Date.UTC(2013, 5, 4, 21, 0) });
     expect(byDay(world.db, "Europe/Paris")).toEqual([
       { day: "2013-06-01", registrations: 1 },
       { day: "2013-06-02", registrations: 1 },
@@ -128,8 +115,8 @@ describe("statistics of registrations", () => {
 
   it("do not fill years of empty days between stray dates", () => {
     world = registrationWorld();
-    register({}, { at: Date.UTC(2001, 0, 1, 12) });
-    register({}, { at: Date.UTC(2013, 5, 1, 12) });
+    world.register({}, { at: Date.UTC(2001, 0, 1, 12) });
+    world.register({}, { at: Date.UTC(2013, 5, 1, 12) });
     expect(byDay(world.db, "Europe/Paris")).toEqual([
       { day: "2001-01-01", registrations: 1 },
       { day: "2013-06-01", registrations: 1 },
