@@ -2,6 +2,7 @@ import { ActionError, defineAction, type ActionAPIContext } from "astro:actions"
 import { agenda } from "./agenda.ts";
 import { localeOfPath } from "../i18n/index.ts";
 import { mailstaff } from "./mailstaff.ts";
+import { recordAudit } from "../lib/audit.ts";
 import { allowed, safeNext } from "../lib/auth/guard.ts";
 import {
   createSession,
@@ -223,10 +224,35 @@ export const server = {
       const principal = context.locals.principal;
       if (!principal || principal.user.roles.length === 0 || !principal.user.totpEnabledAt)
         throw new ActionError({ code: "FORBIDDEN", message: "invalidState" });
+      const limits = rateLimits();
+      const ip = clientKey(context.clientAddress);
+      const account = String(principal.user.id);
+      const byIp = limits.secondFactorByIp.check(ip);
+      if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const user = findUserByEmail(getDb(), principal.user.email);
-      const ok = !!user && (/^\d{6}$/.test(code) ? verifyTotp(getDb(), getAppKey(), user, code) : useRecoveryCode(getDb(), user.id, code));
-      if (!ok) throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
+      const totp = /^\d{6}$/.test(code);
+      const ok = !!user && (totp ? verifyTotp(getDb(), getAppKey(), user, code) : useRecoveryCode(getDb(), user.id, code));
+      const actor = { id: principal.user.id, email: principal.user.email };
+      if (!ok) {
+        limits.secondFactorByIp.hit(ip);
+        limits.secondFactorByAccount.hit(account);
+        recordAudit(getDb(), { actor, action: "auth.second_factor_failed", subjectType: "user", subjectId: actor.id });
+        // Too many wrong codes: every session of the account ends; the next try needs a new
+        // sign-in link from the mailbox, so guessing codes is as slow as the mail is.
+        if (!limits.secondFactorByAccount.check(account).allowed) {
+          invalidateUserSessions(getDb(), principal.user.id);
+          context.cookies.delete(SESSION_COOKIE, { path: "/" });
+          throw new ActionError({ code: "TOO_MANY_REQUESTS", message: "auth:too_many_attempts" });
+        }
+        throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
+      }
       markSessionTwoFactorVerified(getDb(), principal.session.id);
+      recordAudit(getDb(), {
+        actor,
+        action: totp ? "auth.second_factor" : "auth.recovery_code_used",
+        subjectType: "user",
+        subjectId: actor.id,
+      });
       return { next: safeNext(next, "/admin") };
     },
   }),
@@ -249,6 +275,12 @@ export const server = {
       }
       if (!result.ok) throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
       markSessionTwoFactorVerified(getDb(), principal.session.id);
+      recordAudit(getDb(), {
+        actor: { id: principal.user.id, email: principal.user.email },
+        action: "auth.second_factor_enrolled",
+        subjectType: "user",
+        subjectId: principal.user.id,
+      });
       return { recoveryCodes: result.recoveryCodes };
     },
   }),

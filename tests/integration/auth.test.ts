@@ -110,6 +110,46 @@ describe("sign-in", () => {
     expect((await client.get("/admin")).status).toBe(303);
   });
 
+  it("five wrong second-factor codes end every session of the account; each is audited", async () => {
+    const client = await who.staff("guess@example.org", ["organizer"]);
+    const other = await who.signedIn("guess@example.org", ["organizer"]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await other.post("/signin/second-factor?_action=verifySecondFactor", { code: String(100000 + i), next: "/admin" });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
+    expect(
+      accounts.db.$client
+        .prepare("select count(*) as n from audit_log where action = 'auth.second_factor_failed' and actor_email = ?")
+        .get("guess@example.org"),
+    ).toEqual({ n: 5 });
+    expect((await other.get("/account")).status).toBe(303);
+    expect((await client.get("/admin")).status).toBe(303);
+  });
+
+  it("granting a staff role ends the account's open sessions", async () => {
+    const client = await who.signedIn("promoted@example.org");
+    expect((await client.get("/account")).status).toBe(200);
+    accounts.account("promoted@example.org", ["checkin"]);
+    expect((await client.get("/account")).status).toBe(303);
+  });
+
+  it("never redirects to another site after signing in, whatever `next` says", async () => {
+    for (const next of ["/%09/evil.example/x", "//evil.example", "https://evil.example", "/\\evil.example"]) {
+      const { linkToken } = accounts.account("redirect@example.org");
+      const client = new Client(server);
+      const response = await client.post(`/signin/link/${linkToken}?_action=signInWithLink&next=${encodeURIComponent(next)}`, {
+        token: linkToken,
+        next: decodeURIComponent(next),
+      });
+      expect(response.status).toBe(303);
+      const location = response.headers.get("location")!;
+      expect(new URL(location, "http://site.invalid").origin, `${next} -> ${JSON.stringify(location)}`).toBe("http://site.invalid");
+      expect(location).not.toMatch(/[\u0000-\u001f]/);
+    }
+  });
+
   it("limits sign-in requests per address with 429", async () => {
     const client = new Client(server);
     const statuses: number[] = [];

@@ -81,6 +81,16 @@ export function decide(principal: Principal | null, permission: Permission, path
 
 /** A safe local path to return to after signing in (never another site). */
 export function safeNext(next: string | null | undefined, fallback = "/"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\r\n]/.test(next)) return fallback;
-  return next;
+  // Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"): no control character at all.
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\u0000-\u001f\u007f]/.test(next))
+    return fallback;
+  const base = "http://local.invalid";
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== base) return fallback;
+  return url.pathname + url.search + url.hash;
 }

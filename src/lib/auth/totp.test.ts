@@ -120,18 +120,22 @@ describe("enrolment", () => {
     for (const { codeHash } of stored) expect(codeHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("replaces the key and the recovery codes when done again", () => {
+  it("never enrols over an enrolled key; after a reset, replaces the key and the recovery codes", () => {
     const first = enrolled();
     const again = beginTotpEnrolment(appKey, first.user, "Forum");
     const key = keyOf(again.uri);
     const later = T0 + 10 * STEP;
-    const result = confirmTotpEnrolment(db, appKey, first.user.id, again.sealedKey, codeAt(key, later), later);
+    // A second enrolment (a stale page, a race, a leftover session) finds the factor already set.
+    expect(confirmTotpEnrolment(db, appKey, first.user.id, again.sealedKey, codeAt(key, later), later).ok).toBe(false);
+    expect(verifyTotp(db, appKey, userRow(first.user.id), codeAt(first.key, later), later)).toBe(true);
+    resetTotp(db, first.user.id, later);
+    const result = confirmTotpEnrolment(db, appKey, first.user.id, again.sealedKey, codeAt(key, later + 2 * STEP), later + 2 * STEP);
     expect(result.ok).toBe(true);
     expect(useRecoveryCode(db, first.user.id, first.codes[0]!)).toBe(false);
     expect(remainingRecoveryCodes(db, first.user.id)).toBe(10);
     // The old authenticator no longer works.
-    expect(verifyTotp(db, appKey, userRow(first.user.id), codeAt(first.key, later + STEP), later + STEP)).toBe(false);
-    expect(verifyTotp(db, appKey, userRow(first.user.id), codeAt(key, later + STEP), later + STEP)).toBe(true);
+    expect(verifyTotp(db, appKey, userRow(first.user.id), codeAt(first.key, later + 4 * STEP), later + 4 * STEP)).toBe(false);
+    expect(verifyTotp(db, appKey, userRow(first.user.id), codeAt(key, later + 4 * STEP), later + 4 * STEP)).toBe(true);
   });
 
   it("generates recovery codes of 50 random bits, never repeated", () => {

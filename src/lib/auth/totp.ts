@@ -142,7 +142,8 @@ export function confirmTotpEnrolment(
       const updated = tx
         .update(users)
         .set({ totpKeySealed: sealedKey, totpEnabledAt: new Date(now), totpLastStep: step, updatedAt: new Date(now) })
-        .where(eq(users.id, userId))
+        // Never over an enrolled key: two enrolments racing, the second finds it done.
+        .where(and(eq(users.id, userId), isNull(users.totpEnabledAt)))
         .run().changes;
       if (updated === 0) return { ok: false as const };
       tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();

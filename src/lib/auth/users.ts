@@ -80,6 +80,7 @@ export function addUser(db: Db, { email, roles, name }: { email: string; roles: 
       if (!existing) {
         return tx.insert(users).values({ email: address, roles: wanted, name: cleanName }).returning().get();
       }
+      endSessionsIfGranted(tx, existing, wanted);
       return tx
         .update(users)
         .set({
@@ -95,8 +96,18 @@ export function addUser(db: Db, { email, roles, name }: { email: string; roles: 
   );
 }
 
+/**
+ * A role the account did not have ends its open sessions: only a sign-in made after the grant may
+ * set up the second factor and act as staff (a leftover or stolen plain session must not).
+ */
+function endSessionsIfGranted(db: DbOrTx, existing: Pick<User, "id" | "roles">, roles: readonly Role[]): void {
+  if (roles.some((role) => !existing.roles.includes(role))) db.delete(authSessions).where(eq(authSessions.userId, existing.id)).run();
+}
+
 /** Replaces the roles of account `userId` (an empty list makes it a plain account). Returns the account, or undefined if there is none. */
 export function setRoles(db: DbOrTx, userId: number, roles: readonly Role[]): User | undefined {
+  const existing = findUserById(db, userId);
+  if (existing) endSessionsIfGranted(db, existing, roles);
   return db
     .update(users)
     .set({ roles: cleanRoles(roles), updatedAt: new Date() })

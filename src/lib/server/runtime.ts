@@ -62,7 +62,16 @@ export function registrationDeps(): RegistrationDeps {
   return { db: getDb(), edition: getEdition(), appKey: getAppKey() };
 }
 
-let limiters: { registerByIp: RateLimiter; registerByEmail: RateLimiter; signInByIp: RateLimiter; signInByEmail: RateLimiter } | undefined;
+let limiters:
+  | {
+      registerByIp: RateLimiter;
+      registerByEmail: RateLimiter;
+      signInByIp: RateLimiter;
+      signInByEmail: RateLimiter;
+      secondFactorByIp: RateLimiter;
+      secondFactorByAccount: RateLimiter;
+    }
+  | undefined;
 
 /**
  * Rate limits of the registration form, per process: REGISTER_LIMIT_IP (default 10 per 10 minutes)
@@ -75,6 +84,9 @@ export function rateLimits() {
     registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
     signInByIp: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
     signInByEmail: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
+    // Wrong second-factor codes: per client and per account; the account's limit ends its sessions.
+    secondFactorByIp: createRateLimiter({ limit: 20, windowMs: 900_000 }),
+    secondFactorByAccount: createRateLimiter({ limit: 5, windowMs: 900_000 }),
   };
   return limiters;
 }
