@@ -128,7 +128,18 @@ describe("asking for a sign-in", () => {
     expect(requestSignIn(db, appKey, "gone@example.org", { language: "en", now: T0 })).toBeUndefined();
     expect(requestSignIn(db, appKey, "not an address", { language: "en", now: T0 })).toBeUndefined();
     expect(db.select().from(outbox).all()).toEqual([]);
-    expect(db.select().from(signInChallenges).all()).toEqual([]);
+    // The revoked account gets a challenge nobody can answer, so that its code page fails like any
+    // other address's (wrong code, then too many attempts) and closed accounts cannot be told apart.
+    expect(
+      db
+        .select()
+        .from(signInChallenges)
+        .all()
+        .map((c) => c.email),
+    ).toEqual(["gone@example.org"]);
+    for (let i = 0; i < MAX_CODE_ATTEMPTS - 1; i++)
+      expect(verifySignInCode(db, "gone@example.org", "000000", T0)).toEqual({ ok: false, reason: "unknown" });
+    expect(verifySignInCode(db, "gone@example.org", "000000", T0)).toEqual({ ok: false, reason: "too_many_attempts" });
   });
 
   it(`sends at most ${MAX_CHALLENGES_PER_WINDOW} messages to one address per ${SIGN_IN_MINUTES} minutes`, () => {

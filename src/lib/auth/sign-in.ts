@@ -106,7 +106,6 @@ export function requestSignIn(
   db.transaction(
     (tx) => {
       const user = findUserByEmail(tx, address);
-      if (user?.revokedAt) return;
       const recent = tx
         .select({ n: sql<number>`count(*)` })
         .from(signInChallenges)
@@ -114,6 +113,9 @@ export function requestSignIn(
         .get()!.n;
       if (recent >= MAX_CHALLENGES_PER_WINDOW) return;
       const { nonce } = createSignInChallenge(tx, appKey, address, now);
+      // A revoked account gets a challenge nobody can answer (no message is sent), so its code
+      // page fails exactly as any other address's does: closed accounts cannot be told apart.
+      if (user?.revokedAt) return;
       enqueue(tx, { template: "auth.sign_in", language, recipient: address, payload: { nonce } }, now);
     },
     { behavior: "immediate" },
