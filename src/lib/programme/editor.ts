@@ -1,0 +1,317 @@
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client.ts";
+import {
+  AUDIENCES,
+  formats,
+  LANGUAGES,
+  rooms,
+  sessions,
+  sessionSpeakers,
+  speakers,
+  TLP_LABELS,
+  tracks,
+  type Audience,
+  type Language,
+  type TlpLabel,
+} from "../../../db/schema/programme.ts";
+import { recordAudit } from "../audit.ts";
+import type { Edition } from "../config/edition.ts";
+import { zonedToInstant } from "./time.ts";
+
+/**
+ * Organizers' edits of a session, with optimistic concurrency: the caller sends the `version` it
+ * read; if someone saved in between, nothing is written and the caller gets the current values
+ * (and, when it passes what it saw, which fields changed) so it can show them. Each save runs in
+ * one IMMEDIATE transaction with its audit entry. Error codes double as i18n keys.
+ */
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export interface EditorActor {
+  id: number;
+  email: string;
+}
+
+/** Maximum lengths of the text fields (characters). */
+export const MAX_LENGTHS = { title: 300, abstract: 5_000, description: 50_000 } as const;
+
+/** Schedule granularity: times must fall on these boundaries. */
+export const SNAP_MINUTES = 5;
+
+export interface ScheduleFields {
+  startsAt: Date | null;
+  endsAt: Date | null;
+  roomId: number | null;
+}
+
+export interface ScheduleInput extends ScheduleFields {
+  slug: string;
+  /** The version the caller read. */
+  version: number;
+  /** The values the caller read, to report which fields someone else changed. */
+  seen?: Partial<ScheduleFields>;
+}
+
+export type ScheduleError = "not_found" | "incomplete_time" | "end_before_start" | "not_on_5_minutes" | "outside_days" | "unknown_room";
+
+export type ScheduleResult =
+  | { ok: true; version: number }
+  | { ok: false; error: ScheduleError }
+  | { ok: false; error: "conflict"; conflict: { current: ScheduleFields & { version: number }; changed: (keyof ScheduleFields)[] } };
+
+export interface DetailsFields {
+  title: string;
+  abstract: string;
+  description: string;
+  language: Language;
+  audience: Audience;
+  tlp: TlpLabel;
+  titlePublic: boolean;
+  formatId: number;
+  trackId: number | null;
+  /** In display order. */
+  speakerIds: number[];
+}
+
+export interface DetailsInput extends DetailsFields {
+  slug: string;
+  version: number;
+  seen?: Partial<DetailsFields>;
+}
+
+export type DetailsError =
+  | "not_found"
+  | "title_required"
+  | `too_long:${keyof typeof MAX_LENGTHS}`
+  | "unknown_language"
+  | "unknown_audience"
+  | "unknown_tlp"
+  | "unknown_format"
+  | "unknown_track"
+  | "unknown_speaker"
+  | "duplicate_speaker";
+
+export type DetailsResult =
+  | { ok: true; version: number }
+  | { ok: false; error: DetailsError }
+  | { ok: false; error: "conflict"; conflict: { current: DetailsFields & { version: number }; changed: (keyof DetailsFields)[] } };
+
+const SCHEDULE_KEYS = ["startsAt", "endsAt", "roomId"] as const;
+const DETAILS_KEYS = [
+  "title",
+  "abstract",
+  "description",
+  "language",
+  "audience",
+  "tlp",
+  "titlePublic",
+  "formatId",
+  "trackId",
+  "speakerIds",
+] as const;
+
+function same(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+  }
+  return a === b;
+}
+
+function changedFields<T extends object, K extends keyof T>(keys: readonly K[], current: T, seen: Partial<T> | undefined): K[] {
+  if (!seen) return [];
+  return keys.filter((k) => k in seen && !same(seen[k], current[k]));
+}
+
+function nextDay(isoDate: string): string {
+  const d = new Date(`${isoDate}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The half-open interval [first day 00:00, day after the last 00:00) in the edition's zone. */
+export function forumBounds(edition: Pick<Edition, "startDate" | "endDate" | "timezone">): { from: Date; to: Date } {
+  return {
+    from: zonedToInstant(edition.startDate, "00:00", edition.timezone),
+    to: zonedToInstant(nextDay(edition.endDate), "00:00", edition.timezone),
+  };
+}
+
+const SNAP_MS = SNAP_MINUTES * 60_000;
+
+/** Validation that needs no database. */
+export function checkSchedule(edition: Edition, input: ScheduleFields): Exclude<ScheduleError, "not_found" | "unknown_room"> | null {
+  const { startsAt, endsAt } = input;
+  if ((startsAt === null) !== (endsAt === null)) return "incomplete_time";
+  if (startsAt === null || endsAt === null) return null;
+  if (Number.isNaN(startsAt.getTime()) || Number.isNaN(endsAt.getTime())) return "incomplete_time";
+  if (endsAt.getTime() <= startsAt.getTime()) return "end_before_start";
+  // Zones whose offset is not a multiple of 5 minutes do not exist today, so UTC boundaries are local ones.
+  if (startsAt.getTime() % SNAP_MS !== 0 || endsAt.getTime() % SNAP_MS !== 0) return "not_on_5_minutes";
+  const { from, to } = forumBounds(edition);
+  if (startsAt < from || endsAt > to) return "outside_days";
+  return null;
+}
+
+function scheduleOf(row: typeof sessions.$inferSelect): ScheduleFields {
+  return { startsAt: row.startsAt, endsAt: row.endsAt, roomId: row.roomId };
+}
+
+function detailsOf(tx: Tx, row: typeof sessions.$inferSelect): DetailsFields {
+  const speakerIds = tx
+    .select({ id: sessionSpeakers.speakerId })
+    .from(sessionSpeakers)
+    .where(eq(sessionSpeakers.sessionId, row.id))
+    .orderBy(asc(sessionSpeakers.position), asc(sessionSpeakers.speakerId))
+    .all()
+    .map((r) => r.id);
+  return {
+    title: row.title,
+    abstract: row.abstract,
+    description: row.description,
+    language: row.language,
+    audience: row.audience,
+    tlp: row.tlp,
+    titlePublic: row.titlePublic,
+    formatId: row.formatId,
+    trackId: row.trackId,
+    speakerIds,
+  };
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const auditSchedule = (s: ScheduleFields) => ({ startsAt: iso(s.startsAt), endsAt: iso(s.endsAt), roomId: s.roomId });
+
+/** Sets (or clears) a session's time and room. */
+export function scheduleSession(
+  db: Db,
+  edition: Edition,
+  input: ScheduleInput,
+  actor: EditorActor,
+  now: number = Date.now(),
+): ScheduleResult {
+  const invalid = checkSchedule(edition, input);
+  if (invalid) return { ok: false, error: invalid };
+  return db.transaction(
+    (tx): ScheduleResult => {
+      const row = tx.select().from(sessions).where(eq(sessions.slug, input.slug)).get();
+      if (!row) return { ok: false, error: "not_found" };
+      const current = scheduleOf(row);
+      if (row.version !== input.version) {
+        return {
+          ok: false,
+          error: "conflict",
+          conflict: { current: { ...current, version: row.version }, changed: changedFields(SCHEDULE_KEYS, current, input.seen) },
+        };
+      }
+      if (input.roomId !== null && !tx.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, input.roomId)).get()) {
+        return { ok: false, error: "unknown_room" };
+      }
+      const next: ScheduleFields = { startsAt: input.startsAt, endsAt: input.endsAt, roomId: input.roomId };
+      const updated = tx
+        .update(sessions)
+        .set({ ...next, version: sql`${sessions.version} + 1`, updatedAt: new Date(now) })
+        .where(eq(sessions.id, row.id))
+        .returning({ version: sessions.version })
+        .get()!;
+      recordAudit(
+        tx,
+        {
+          actor,
+          action: "programme.schedule",
+          subjectType: "session",
+          subjectId: row.slug,
+          before: auditSchedule(current),
+          after: auditSchedule(next),
+        },
+        now,
+      );
+      return { ok: true, version: updated.version };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+function checkDetails(input: DetailsFields): DetailsError | null {
+  if (input.title.trim() === "") return "title_required";
+  for (const field of ["title", "abstract", "description"] as const) {
+    if (input[field].length > MAX_LENGTHS[field]) return `too_long:${field}`;
+  }
+  if (!(LANGUAGES as readonly string[]).includes(input.language)) return "unknown_language";
+  if (!(AUDIENCES as readonly string[]).includes(input.audience)) return "unknown_audience";
+  if (!(TLP_LABELS as readonly string[]).includes(input.tlp)) return "unknown_tlp";
+  if (new Set(input.speakerIds).size !== input.speakerIds.length) return "duplicate_speaker";
+  return null;
+}
+
+/** Replaces a session's descriptive fields and its speakers (in the given order). */
+export function updateSessionDetails(
+  db: Db,
+  _edition: Edition,
+  input: DetailsInput,
+  actor: EditorActor,
+  now: number = Date.now(),
+): DetailsResult {
+  const invalid = checkDetails(input);
+  if (invalid) return { ok: false, error: invalid };
+  return db.transaction(
+    (tx): DetailsResult => {
+      const row = tx.select().from(sessions).where(eq(sessions.slug, input.slug)).get();
+      if (!row) return { ok: false, error: "not_found" };
+      const current = detailsOf(tx, row);
+      if (row.version !== input.version) {
+        return {
+          ok: false,
+          error: "conflict",
+          conflict: { current: { ...current, version: row.version }, changed: changedFields(DETAILS_KEYS, current, input.seen) },
+        };
+      }
+      if (!tx.select({ id: formats.id }).from(formats).where(eq(formats.id, input.formatId)).get()) {
+        return { ok: false, error: "unknown_format" };
+      }
+      if (input.trackId !== null && !tx.select({ id: tracks.id }).from(tracks).where(eq(tracks.id, input.trackId)).get()) {
+        return { ok: false, error: "unknown_track" };
+      }
+      if (input.speakerIds.length > 0) {
+        const found = tx.select({ id: speakers.id }).from(speakers).where(inArray(speakers.id, input.speakerIds)).all();
+        if (found.length !== input.speakerIds.length) return { ok: false, error: "unknown_speaker" };
+      }
+      const next: DetailsFields = {
+        title: input.title,
+        abstract: input.abstract,
+        description: input.description,
+        language: input.language,
+        audience: input.audience,
+        tlp: input.tlp,
+        titlePublic: input.titlePublic,
+        formatId: input.formatId,
+        trackId: input.trackId,
+        speakerIds: [...input.speakerIds],
+      };
+      const { speakerIds, ...columns } = next;
+      const updated = tx
+        .update(sessions)
+        .set({ ...columns, version: sql`${sessions.version} + 1`, updatedAt: new Date(now) })
+        .where(eq(sessions.id, row.id))
+        .returning({ version: sessions.version })
+        .get()!;
+      if (!same(current.speakerIds, speakerIds)) {
+        tx.delete(sessionSpeakers).where(eq(sessionSpeakers.sessionId, row.id)).run();
+        if (speakerIds.length > 0) {
+          tx.insert(sessionSpeakers)
+            .values(speakerIds.map((speakerId, position) => ({ sessionId: row.id, speakerId, position })))
+            .run();
+        }
+      }
+      recordAudit(
+        tx,
+        { actor, action: "programme.details", subjectType: "session", subjectId: row.slug, before: current, after: next },
+        now,
+      );
+      return { ok: true, version: updated.version };
+    },
+    { behavior: "immediate" },
+  );
+}
