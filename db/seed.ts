@@ -2,9 +2,13 @@ import { join } from "node:path";
 import type { Db } from "./client.ts";
 import { contentDir, loadEdition } from "../src/lib/config/edition.ts";
 import { importProgramme, isProgrammeEmpty, type ImportResult } from "../src/lib/programme/import.ts";
+import { publishRelease } from "../src/lib/programme/releases.ts";
 
 /** Loads the demo edition's programme from `content/` into an empty database; does nothing otherwise. */
 export function seedIfEmpty(db: Db, dir: string = contentDir()): ImportResult | null {
   if (!isProgrammeEmpty(db)) return null;
-  return importProgramme(db, join(dir, "programme"), loadEdition(dir));
+  const result = importProgramme(db, join(dir, "programme"), loadEdition(dir));
+  // The demo is published as release 1, so that the public sees it (and later edits wait for a release).
+  publishRelease(db, { id: null, email: "system" }, "Demo edition");
+  return result;
 }

@@ -4,3 +4,4 @@ export * from "./registration.ts";
 export * from "./outbox.ts";
 export * from "./auth.ts";
 export * from "./agenda.ts";
+export * from "./releases.ts";

@@ -16,6 +16,7 @@ import {
 import { requestSignIn, SIGN_IN_MINUTES, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
 import { confirmTotpEnrolment, useRecoveryCode, verifyTotp } from "../lib/auth/totp.ts";
 import { findUserByEmail } from "../lib/auth/users.ts";
+import { publishRelease } from "../lib/programme/releases.ts";
 import { DECISIONS, decideRegistrations } from "../lib/registration/admin.ts";
 import { secureCookies } from "../lib/server/principal.ts";
 import { z } from "zod";
@@ -333,6 +334,17 @@ export const server = {
       const registration = registrationOfEmail(getDb(), principal.user.email);
       if (!registration) throw new ActionError({ code: "NOT_FOUND", message: "unknownLink" });
       return { token: issueManageLink(registrationDeps(), registration.id) };
+    },
+  }),
+
+  publishRelease: defineAction({
+    accept: "form",
+    input: z.object({ comment: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")) }),
+    handler: ({ comment }, context) => {
+      const principal = context.locals.principal;
+      if (!allowed(principal, "programme.edit"))
+        throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+      return { number: publishRelease(getDb(), { id: principal!.user.id, email: principal!.user.email }, comment) };
     },
   }),
 };

@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
-import { scheduleJson, scheduleVersion } from "../lib/programme/exports/frab.ts";
-import { getEdition, getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
+import { exportVersion, scheduleJson } from "../lib/programme/exports/frab.ts";
+import { getEdition, getSiteUrl, latestRelease, programmeFor } from "../lib/server/runtime.ts";
 
 /** The programme in the frab/pretalx schedule JSON, as the viewer may see it. */
 export const GET: APIRoute = ({ locals }) => {
@@ -8,7 +8,7 @@ export const GET: APIRoute = ({ locals }) => {
   const body = scheduleJson(view, {
     edition: getEdition(),
     siteUrl: getSiteUrl(),
-    version: scheduleVersion(view),
+    version: exportVersion(latestRelease()?.number, view),
   });
   return new Response(body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
 };

@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
-import { scheduleVersion, scheduleXml } from "../lib/programme/exports/frab.ts";
-import { getEdition, getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
+import { exportVersion, scheduleXml } from "../lib/programme/exports/frab.ts";
+import { getEdition, getSiteUrl, latestRelease, programmeFor } from "../lib/server/runtime.ts";
 
 /** The programme in the frab/pretalx schedule XML, as the viewer may see it. */
 export const GET: APIRoute = ({ locals }) => {
@@ -8,7 +8,7 @@ export const GET: APIRoute = ({ locals }) => {
   const body = scheduleXml(view, {
     edition: getEdition(),
     siteUrl: getSiteUrl(),
-    version: scheduleVersion(view),
+    version: exportVersion(latestRelease()?.number, view),
   });
   return new Response(body, { headers: { "Content-Type": "application/xml; charset=utf-8" } });
 };

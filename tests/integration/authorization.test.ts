@@ -109,12 +109,13 @@ describe("authorization of the organizers' area", () => {
       "staffRevoke",
       "staffRestore",
       "staffResetSecondFactor",
+      "publishRelease",
     ];
     const data = serverDb(server);
     const state = () =>
       data.db
         .prepare(
-          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users",
+          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users, (select count(*) from schedule_releases) as releases",
         )
         .get();
     try {

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   "mail.send",
   "audit.view",
   "staff.manage",
+  /** Edit the programme and publish releases. */
+  "programme.edit",
   /** Scan tickets at the venue. */
   "checkin.scan",
   /** Review proposals of the call for papers. */

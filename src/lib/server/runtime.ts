@@ -3,6 +3,7 @@ import { loadEdition, type Edition } from "../config/edition.ts";
 import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
 import type { Programme } from "../programme/model.ts";
 import { createProgrammeCache } from "../programme/queries.ts";
+import { createReleaseCache, type Release } from "../programme/releases.ts";
 import type { RegistrationDeps } from "../registration/service.ts";
 import { createRateLimiter, parseLimit, type RateLimiter } from "../security/rate-limit.ts";
 import { loadAppKey } from "../security/secrets.ts";
@@ -24,10 +25,26 @@ export function getEdition(): Edition {
   return edition;
 }
 
-/** The stored programme (cached until any programme table changes). Read-only. */
-export function currentProgramme(): Programme {
+let releaseCache: (() => Release | undefined) | undefined;
+
+/** The programme as being edited by the organizers (cached until any programme table changes). Read-only. */
+export function workInProgress(): Programme {
   programmeCache ??= createProgrammeCache(getDb());
   return programmeCache();
+}
+
+/** The latest schedule release, if any. */
+export function latestRelease(): Release | undefined {
+  releaseCache ??= createReleaseCache(getDb());
+  return releaseCache();
+}
+
+/**
+ * The programme the public sees: the latest release (the live tables only while nothing was ever
+ * released, as in a database from before releases existed). Read-only.
+ */
+export function currentProgramme(): Programme {
+  return latestRelease()?.programme ?? workInProgress();
 }
 
 /** The programme as `viewer` may see it. */

@@ -139,6 +139,11 @@ export function scheduleVersion(view: ProgrammeView): string {
   return createHash("sha256").update(content).digest("hex").slice(0, 12);
 }
 
+/** The version an export carries: the release number, then the content hash of what this viewer sees. */
+export function exportVersion(release: number | undefined, view: ProgrammeView): string {
+  return release === undefined ? scheduleVersion(view) : `${release}-${scheduleVersion(view)}`;
+}
+
 /** Absolute URL of `path` on the site. */
 function absolute(siteUrl: string | URL, path: string): string {
   return new URL(path, siteUrl).href;

@@ -1,0 +1,107 @@
+import { desc, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client.ts";
+import { scheduleReleases } from "../../../db/schema/index.ts";
+import { recordAudit } from "../audit.ts";
+import type { Programme } from "./model.ts";
+import { loadProgramme } from "./queries.ts";
+
+/**
+ * Schedule releases: the public sees the latest published snapshot of the programme, never the
+ * work in progress. A release is numbered 1, 2, 3..., timed, commented, and holds the whole
+ * programme model, so that every page, export and the changelog read one consistent version.
+ */
+
+export interface Release {
+  number: number;
+  createdAt: Date;
+  comment: string;
+  createdBy: string;
+  programme: Programme;
+}
+
+const DATE_KEYS = new Set(["startsAt", "endsAt", "updatedAt", "lastModified"]);
+
+/** The programme as stored in a release (dates as ISO strings). */
+export function serializeProgramme(programme: Programme): string {
+  return JSON.stringify(programme);
+}
+
+/** A programme read back from a release, its dates revived. */
+export function deserializeProgramme(json: string): Programme {
+  return JSON.parse(json, (key, value) => (DATE_KEYS.has(key) && typeof value === "string" ? new Date(value) : value));
+}
+
+/** Publishes the live programme as the next release, audited. Returns its number. */
+export function publishRelease(db: Db, actor: { id: number | null; email: string }, comment = "", now: number = Date.now()): number {
+  return db.transaction(
+    (tx) => {
+      const last = tx
+        .select({ n: sql<number>`coalesce(max(${scheduleReleases.number}), 0)` })
+        .from(scheduleReleases)
+        .get()!.n;
+      const number = last + 1;
+      const programme = loadProgramme(tx as unknown as Db);
+      tx.insert(scheduleReleases)
+        .values({
+          number,
+          createdAt: new Date(now),
+          comment: comment.trim(),
+          createdBy: actor.email,
+          snapshot: serializeProgramme(programme),
+        })
+        .run();
+      if (actor.id !== null) {
+        recordAudit(
+          tx,
+          {
+            actor: { id: actor.id, email: actor.email },
+            action: "programme.release",
+            subjectType: "release",
+            subjectId: number,
+            after: { comment: comment.trim() },
+          },
+          now,
+        );
+      }
+      return number;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+function toRelease(row: typeof scheduleReleases.$inferSelect): Release {
+  return {
+    number: row.number,
+    createdAt: row.createdAt,
+    comment: row.comment,
+    createdBy: row.createdBy,
+    programme: deserializeProgramme(row.snapshot),
+  };
+}
+
+/** Every release, newest first. */
+export function listReleases(db: Db): Release[] {
+  return db.select().from(scheduleReleases).orderBy(desc(scheduleReleases.number)).all().map(toRelease);
+}
+
+/**
+ * A reader of the latest release, parsed once per release (one indexed lookup per request
+ * otherwise). Undefined while nothing was released: the caller then shows the live programme.
+ */
+export function createReleaseCache(db: Db): () => Release | undefined {
+  const latest = db.$client.prepare("select max(number) from schedule_releases").pluck();
+  let cached: { number: number; release: Release } | undefined;
+  return () => {
+    const number = latest.get() as number | null;
+    if (number === null) return undefined;
+    if (!cached || cached.number !== number) {
+      const row = db
+        .select()
+        .from(scheduleReleases)
+        .where(sql`${scheduleReleases.number} = ${number}`)
+        .get()!;
+      cached = { number, release: toRelease(row) };
+    }
+    return cached.release;
+  };
+}

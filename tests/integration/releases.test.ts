@@ -1,0 +1,92 @@
+// Releases: the public sees the latest published version, not the work in progress; an organizer
+// publishes, and the changelog (page and RSS) tells what moved.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../db/client.ts";
+import { loadEdition } from "../../src/lib/config/edition.ts";
+import { scheduleSession } from "../../src/lib/programme/editor.ts";
+import { people } from "../helpers/people.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { Client, serverAccounts } from "../helpers/session.ts";
+
+const SLUG = "opening-keynote-anticipating-crime";
+let server: TestServer;
+let accounts: ReturnType<typeof serverAccounts>;
+let organizer: Client;
+
+beforeAll(async () => {
+  server = await startServer({ MAIL_WORKER: "off" });
+  accounts = serverAccounts(server);
+  organizer = await people(server, accounts).staff("releaser@example.org", ["organizer"]);
+});
+afterAll(async () => {
+  accounts?.close();
+  await server?.stop();
+});
+
+/** The time shown for the keynote on its public page. */
+async function publicTime(): Promise<string> {
+  const html = await (await fetch(`${server.url}/sessions/${SLUG}`)).text();
+  return /<time[^>]*datetime="([^"]+)"/.exec(html)![1];
+}
+
+describe("releases", () => {
+  it("the demo is published as version 1", async () => {
+    const html = await (await fetch(`${server.url}/changelog`)).text();
+    expect(html).toContain("Version 1");
+    expect(html).toContain("First published programme.");
+  });
+
+  it("an edit stays unpublished until an organizer releases it; then the changelog says what moved", async () => {
+    const before = await publicTime();
+    const db = openDatabase(server.databasePath);
+    try {
+      const row = db.$client.prepare("select version, starts_at, ends_at, room_id from sessions where slug = ?").get(SLUG) as {
+        version: number;
+        starts_at: number;
+        ends_at: number;
+        room_id: number | null;
+      };
+      const hour = 3_600_000;
+      const result = scheduleSession(
+        db,
+        loadEdition(),
+        {
+          slug: SLUG,
+          version: row.version,
+          startsAt: new Date(row.starts_at + hour),
+          endsAt: new Date(row.ends_at + hour),
+          roomId: row.room_id,
+        },
+        { id: 1, email: "releaser@example.org" },
+      );
+      expect(result.ok).toBe(true);
+    } finally {
+      db.$client.close();
+    }
+    // The public still sees the published version.
+    expect(await publicTime()).toBe(before);
+    const admin = await (await organizer.get("/admin/programme")).text();
+    expect(admin).toContain("Moved:");
+
+    // Anyone but an organizer is refused the release.
+    const intruder = await people(server, accounts).signedIn("intruder@example.org");
+    const refused = await intruder.post("/admin/programme?_action=publishRelease", { comment: "no" });
+    expect([303, 403]).toContain(refused.status);
+    expect(await publicTime()).toBe(before);
+
+    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later" });
+    expect(published.status).toBe(303);
+    expect(published.headers.get("location")).toBe("/admin/programme?published=2");
+    expect(await publicTime()).not.toBe(before);
+
+    const schedule = await (await fetch(`${server.url}/schedule.json`)).json();
+    expect(schedule.schedule.version).toMatch(/^2-[0-9a-f]{12}$/);
+    const changelog = await (await fetch(`${server.url}/fr/changelog`)).text();
+    expect(changelog).toContain("Version 2");
+    expect(changelog).toContain("Déplacée");
+    expect(changelog).toContain("Keynote one hour later");
+    const rss = await (await fetch(`${server.url}/changelog.rss`)).text();
+    expect(rss).toContain("<title>Version 2</title>");
+    expect(rss).toContain("1 moved");
+  });
+});
