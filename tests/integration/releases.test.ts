@@ -88,5 +88,25 @@ describe("releases", () => {
     const rss = await (await fetch(`${server.url}/changelog.rss`)).text();
     expect(rss).toContain("<title>Version 2</title>");
     expect(rss).toContain("1 moved");
+
+    // The keynote's speaker is told by e-mail, with the new time attached.
+    const serverDb = openDatabase(server.databasePath);
+    try {
+      const speaker = serverDb.$client
+        .prepare(
+          `select sp.email from speakers sp join session_speakers ss on ss.speaker_id = sp.id
+           join sessions s on s.id = ss.session_id where s.slug = ? and sp.email is not null`,
+        )
+        .get(SLUG) as { email: string };
+      const messages = serverDb.$client
+        .prepare("select payload from outbox where template = 'programme.release' and recipient = ?")
+        .all(speaker.email.toLowerCase()) as { payload: string }[];
+      expect(messages).toHaveLength(1);
+      const payload = JSON.parse(messages[0]!.payload);
+      expect(payload.release).toBe(2);
+      expect(payload.sessions).toEqual([expect.objectContaining({ slug: SLUG, kind: "moved" })]);
+    } finally {
+      serverDb.$client.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ const TEMPLATES: Record<string, string> = {
   "registration.cancelled": "Cancelled",
   "auth.sign_in": "Sign-in link",
   announcement: "Message from the organizers",
+  "programme.release": "Programme changes",
 };
 
 export const mailstaffEn = {

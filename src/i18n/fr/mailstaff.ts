@@ -20,6 +20,7 @@ const TEMPLATES: Record<string, string> = {
   "registration.cancelled": "Annulée",
   "auth.sign_in": "Lien de connexion",
   announcement: "Message des organisateurs",
+  "programme.release": "Modifications du programme",
 };
 
 export const mailstaffFr: typeof mailstaffEn = {

@@ -44,6 +44,20 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "registration.cancelled": { name: "Ada Example" },
   "auth.sign_in": { name: "Ada Example", nonce: "s-1" },
   announcement: { name: "Ada Example", subject: "Programme", body: "Lyon 2013." },
+  "programme.release": {
+    release: 2,
+    sessions: [
+      {
+        slug: "keynote",
+        title: "Keynote",
+        kind: "moved",
+        startsAt: "2013-07-02T08:15:00.000Z",
+        endsAt: "2013-07-02T09:00:00.000Z",
+        room: "Amphi",
+      },
+      { slug: "lab", title: "Lab", kind: "cancelled" },
+    ],
+  },
 };
 
 const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
@@ -59,6 +73,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.cancelled": "Registration cancelled – Safer World Forum",
     "auth.sign_in": "Your sign-in link – Safer World Forum",
     announcement: "Programme – Safer World Forum",
+    "programme.release": "Version 2 of the programme changes sessions you follow – Safer World Forum",
   },
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
@@ -72,15 +87,26 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.cancelled": "Inscription annulée – Forum Monde plus sûr",
     "auth.sign_in": "Votre lien de connexion – Forum Monde plus sûr",
     announcement: "Programme – Forum Monde plus sûr",
+    "programme.release": "La version 2 du programme modifie des sessions que vous suivez – Forum Monde plus sûr",
   },
 };
 
 // ICU puts thin spaces around the dash of an English range ("2 – 3 July 2013"), none in French.
 const DATES = { en: /2\u2009?–\u2009?3 July 2013/, fr: /2–3 juillet 2013/ };
 const WITH_TICKET = new Set<TemplateName>(["registration.confirmed", "registration.promoted"]);
-const WITHOUT_MANAGE_LINK = new Set<TemplateName>(["registration.rejected", "registration.cancelled", "auth.sign_in", "announcement"]);
+const WITHOUT_MANAGE_LINK = new Set<TemplateName>([
+  "registration.rejected",
+  "registration.cancelled",
+  "auth.sign_in",
+  "announcement",
+  "programme.release",
+]);
 // Sent before anyone proved they own the address: no typed name reaches it.
 const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
+// Greets nobody by name either: the payload holds none.
+const UNNAMED = new Set<TemplateName>([...ANONYMOUS, "programme.release"]);
+// Carries its own calendar of sessions (tested below).
+const WITH_SESSIONS_ICS = new Set<TemplateName>(["programme.release"]);
 // Tags the layout may produce: anything else in the HTML came from a value that escaped escaping.
 const ALLOWED_TAGS = new Set([
   "!doctype",
@@ -137,7 +163,7 @@ describe("e-mail templates", () => {
           expect(email.text).toContain("Centre <Rive> & Lumière, Lyon");
           expect(email.html).toContain("Centre &#60;Rive&#62; &#38; Lumière, Lyon");
           // Before the address is confirmed, the name typed into the form is not trusted to reach it.
-          if (ANONYMOUS.has(template)) {
+          if (UNNAMED.has(template)) {
             expect(email.text).toContain(language === "fr" ? "Bonjour,\n" : "Hello,\n");
             expect(email.text).not.toContain("Ada Example");
             expect(email.html).not.toContain("Ada Example");
@@ -173,6 +199,9 @@ describe("e-mail templates", () => {
             const [event] = vevents(email.attachments[2]!.content.toString("utf8"));
             expect(event).toContain("DTSTART;VALUE=DATE:20130702");
             expect(event).toContain(`SUMMARY:${edition.name[language]}`);
+          } else if (WITH_SESSIONS_ICS.has(template)) {
+            expect(email.attachments.map((a) => [a.filename, a.contentType])).toEqual([["sessions.ics", "text/calendar; charset=utf-8"]]);
+            expect(email.html).not.toContain("cid:");
           } else {
             expect(email.attachments).toEqual([]);
             expect(email.html).not.toContain("cid:");
@@ -211,7 +240,7 @@ describe("e-mail templates", () => {
 
   it("escapes a hostile name, reason and category in HTML, and keeps it out of the headers", async () => {
     const name = "<script>alert(1)</script>\r\nBcc: victim@example.org";
-    for (const template of TEMPLATE_NAMES.filter((t) => !ANONYMOUS.has(t))) {
+    for (const template of TEMPLATE_NAMES.filter((t) => !UNNAMED.has(t))) {
       const payload = { ...PAYLOADS[template], name, reason: `"><img src=x onerror=alert(1)>`, category: "<b>bold</b>" };
       const email = await renderEmail({ template, language: "en", payload }, ctx);
       expect(email.html).not.toContain("<script");
@@ -452,5 +481,67 @@ describe("announcement", () => {
     expect(plainText("\r\n\n  First\u0007 line  \r\nsecond\rthird\t\n\n\nLast\n\n")).toBe("  First line\nsecond\nthird\n\n\nLast");
     expect(plainText("a\u2028b")).toBe("a\nb");
     expect(plainText("tab\there")).toBe("tab\there");
+  });
+});
+
+describe("programme.release", () => {
+  const payload = {
+    release: 3,
+    sessions: [
+      {
+        slug: "opening-keynote",
+        title: "Keynote <b>now</b> & later",
+        kind: "moved",
+        startsAt: "2013-07-02T08:15:00.000Z",
+        endsAt: "2013-07-02T09:00:00.000Z",
+        room: "Amphi <A>",
+      },
+      { slug: "panel", title: "Panel", kind: "changed", startsAt: "2013-07-03T12:00:00.000Z", endsAt: "2013-07-03T13:00:00.000Z" },
+      { slug: "lab", title: "Lab", kind: "cancelled" },
+    ],
+  };
+
+  it("lists each session with its new day, time and room in the edition's zone, escaped, with the changelog link (EN)", async () => {
+    const email = await renderEmail({ template: "programme.release", language: "en", payload }, ctx);
+    expect(email.subject).toBe("Version 3 of the programme changes sessions you follow – Safer World Forum");
+    expect(email.text).toContain("Keynote <b>now</b> & later: moved to Tuesday, 2 July 2013, 10:15–11:00, Amphi <A>");
+    expect(email.text).toContain("Panel: changed (Wednesday, 3 July 2013, 14:00–15:00)");
+    expect(email.text).toContain("Lab: cancelled");
+    expect(email.text).toContain("https://forum.example.org/changelog");
+    expect(email.html).toContain("Keynote &#60;b&#62;now&#60;/b&#62; &#38; later: moved to");
+    expect(email.html).toContain("Amphi &#60;A&#62;");
+    expect(email.html).not.toContain("<b>");
+    expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
+  });
+
+  it("speaks French, with the French changelog", async () => {
+    const email = await renderEmail({ template: "programme.release", language: "fr", payload }, ctx);
+    expect(email.subject).toBe("La version 3 du programme modifie des sessions que vous suivez – Forum Monde plus sûr");
+    expect(email.text).toContain("Keynote <b>now</b> & later\u00a0: déplacée au mardi 2 juillet 2013, 10:15–11:00, Amphi <A>");
+    expect(email.text).toContain("Lab\u00a0: annulée");
+    expect(email.text).toContain("https://forum.example.org/fr/changelog");
+  });
+
+  it("attaches sessions.ics: one VEVENT per still-scheduled session, with the sessions' UIDs and the release as SEQUENCE", async () => {
+    const first = await renderEmail({ template: "programme.release", language: "en", payload }, ctx);
+    const again = await renderEmail({ template: "programme.release", language: "fr", payload }, ctx);
+    expect(first.attachments).toHaveLength(1);
+    const ics = first.attachments[0]!.content.toString("utf8");
+    expect(again.attachments[0]!.content.toString("utf8")).toBe(ics);
+    const events = vevents(ics);
+    expect(events).toHaveLength(2);
+    expect(unfoldIcs(ics)).toContain("BEGIN:VTIMEZONE");
+    expect(events[0]).toContain("UID:ftsw2013-session-opening-keynote@forum.example.org");
+    expect(events[0]).toContain("DTSTART;TZID=Europe/Paris:20130702T101500");
+    expect(events[0]).toContain("SEQUENCE:3");
+    expect(events[0]).toContain("SUMMARY:Keynote <b>now</b> & later");
+    expect(events[1]).toContain("DTSTART;TZID=Europe/Paris:20130703T140000");
+    expect(ics).not.toContain("Lab");
+  });
+
+  it("refuses a payload without sessions", async () => {
+    await expect(
+      renderEmail({ template: "programme.release", language: "en", payload: { release: 2, sessions: [] } }, ctx),
+    ).rejects.toThrow(/Invalid payload/);
   });
 });

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import type { Edition } from "../config/edition.ts";
 import { localizePath, type Locale } from "../../i18n/index.ts";
-import { formatDateRange } from "../../i18n/format.ts";
+import { formatDateRange, formatDay, formatTime, localDay } from "../../i18n/format.ts";
+import { releaseCalendar } from "../programme/exports/ical.ts";
 import { forumCalendar } from "../registration/calendar.ts";
 import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
 import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
-import { WORDING, type Block, type Vars, type Wording } from "./wording.ts";
+import { WORDING, type Block, type ReleaseLine, type Vars, type Wording } from "./wording.ts";
 
 /**
  * Every e-mail the site sends, rendered from an outbox row: subject, HTML, plain text and
@@ -46,6 +47,22 @@ const PAYLOADS = {
     name,
     subject: z.string().transform(oneLine).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.subject)),
     body: z.string().transform(plainText).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.body)),
+  }),
+  /** A release changed sessions the recipient speaks at or starred: what each one became (release-mail.ts). */
+  "programme.release": z.object({
+    release: z.number().int().positive(),
+    sessions: z
+      .array(
+        z.object({
+          slug: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+          title: name,
+          kind: z.enum(["moved", "changed", "cancelled"]),
+          startsAt: z.iso.datetime().optional(),
+          endsAt: z.iso.datetime().optional(),
+          room: z.string().transform(oneLine).optional(),
+        }),
+      )
+      .min(1),
   }),
 } satisfies Record<keyof Wording["templates"], z.ZodType>;
 
@@ -108,7 +125,8 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; ");
     throw new Error(`Invalid payload for e-mail template ${template}: ${issues}`);
   }
-  const payload = parsed.data as Record<string, string | undefined>;
+  const release = template === "programme.release" ? (parsed.data as z.output<(typeof PAYLOADS)["programme.release"]>) : undefined;
+  const payload = (release ? {} : parsed.data) as Record<string, string | undefined>;
   const { edition, siteUrl, appKey } = ctx;
   const words = WORDING[language];
   const vars: Vars = {
@@ -128,6 +146,9 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     minutes: words.minutes(SIGN_IN_MINUTES),
     subject: payload.subject ?? "",
     body: payload.body ?? "",
+    release: release ? String(release.release) : "",
+    changes: release ? release.sessions.map((s) => releaseLine(s, edition.timezone, language)) : [],
+    changelogUrl: new URL(localizePath("/changelog", language), siteUrl).href,
   };
   const composed = words.templates[template](vars);
   const subject = oneLine(`${composed.subject} – ${vars.shortName}`);
@@ -156,7 +177,34 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
       },
     );
   }
+  if (release) {
+    const scheduled = release.sessions.flatMap((s) =>
+      s.kind !== "cancelled" && s.startsAt && s.endsAt
+        ? [{ slug: s.slug, title: s.title, startsAt: new Date(s.startsAt), endsAt: new Date(s.endsAt), room: s.room }]
+        : [],
+    );
+    if (scheduled.length > 0) {
+      attachments.push({
+        filename: "sessions.ics",
+        content: Buffer.from(releaseCalendar(release.release, scheduled, { edition, siteUrl }), "utf8"),
+        contentType: "text/calendar; charset=utf-8",
+      });
+    }
+  }
   return { subject, text: renderText(layout), html: renderHtml(layout), attachments };
+}
+
+/** One affected session as the message tells it: its new day, time and room in the edition's zone. */
+function releaseLine(
+  s: { title: string; kind: ReleaseLine["kind"]; startsAt?: string; endsAt?: string; room?: string },
+  zone: string,
+  language: Locale,
+): ReleaseLine {
+  if (s.kind === "cancelled" || !s.startsAt || !s.endsAt) return { title: s.title, kind: s.kind, when: "", room: "" };
+  const start = new Date(s.startsAt);
+  const end = new Date(s.endsAt);
+  const when = `${formatDay(localDay(start, zone), language)}, ${formatTime(start, language, zone)}–${formatTime(end, language, zone)}`;
+  return { title: s.title, kind: s.kind, when, room: s.room ?? "" };
 }
 
 function isLocale(value: string): value is Locale {

@@ -20,6 +20,14 @@ export type Block =
   /** A short code to type (large and monospaced in HTML, on its own line in text). */
   | { kind: "code"; text: string };
 
+/** One session of a release message, formatted: `when` and `room` blank for a cancelled session. */
+export interface ReleaseLine {
+  title: string;
+  kind: "moved" | "changed" | "cancelled";
+  when: string;
+  room: string;
+}
+
 /** The values a template may use, already formatted for the message's language. */
 export interface Vars {
   name: string;
@@ -48,6 +56,12 @@ export interface Vars {
   subject: string;
   /** Plain-text body of an organizers' announcement; blank lines separate paragraphs (announcement only). */
   body: string;
+  /** Number of the release (release message only). */
+  release: string;
+  /** The affected sessions (release message only). */
+  changes: ReleaseLine[];
+  /** Public changelog page. */
+  changelogUrl: string;
 }
 
 /** Subject and body of one message. */
@@ -82,6 +96,7 @@ export interface Wording {
     "registration.cancelled": (v: Vars) => Composed;
     "auth.sign_in": (v: Vars) => Composed;
     announcement: (v: Vars) => Composed;
+    "programme.release": (v: Vars) => Composed;
   };
 }
 
@@ -218,6 +233,26 @@ const en: Wording = {
       why: "You receive this message because someone asked to sign in to the forum’s website with this e-mail address.",
     }),
     announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
+    "programme.release": (v) => ({
+      subject: `Version ${v.release} of the programme changes sessions you follow`,
+      blocks: [
+        p(`Version ${v.release} of the forum’s programme has been published. It changes these sessions, which you speak at or starred:`),
+        p(
+          v.changes
+            .map((c) => {
+              const place = [c.when, c.room].filter(Boolean).join(", ");
+              if (c.kind === "cancelled") return `${c.title}: cancelled`;
+              return c.kind === "moved" ? `${c.title}: moved to ${place}` : `${c.title}: changed (${place})`;
+            })
+            .join("\n"),
+        ),
+        p(
+          "The attached calendar file (sessions.ics) updates the sessions still scheduled in your calendar. Every change is listed on the changelog:",
+        ),
+        action("See what changed", v.changelogUrl),
+      ],
+      why: "You receive this message because you speak at, or starred, a session of the forum.",
+    }),
   },
 };
 
@@ -360,6 +395,28 @@ const fr: Wording = {
       why: "Vous recevez ce message parce que quelqu’un a demandé à se connecter au site du forum avec cette adresse e-mail.",
     }),
     announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
+    "programme.release": (v) => ({
+      subject: `La version ${v.release} du programme modifie des sessions que vous suivez`,
+      blocks: [
+        p(
+          `La version ${v.release} du programme du forum a été publiée. Elle modifie ces sessions, où vous intervenez ou que vous avez mises en favori${NBSP}:`,
+        ),
+        p(
+          v.changes
+            .map((c) => {
+              const place = [c.when, c.room].filter(Boolean).join(", ");
+              if (c.kind === "cancelled") return `${c.title}${NBSP}: annulée`;
+              return c.kind === "moved" ? `${c.title}${NBSP}: déplacée au ${place}` : `${c.title}${NBSP}: modifiée (${place})`;
+            })
+            .join("\n"),
+        ),
+        p(
+          `Le fichier d’agenda joint (sessions.ics) met à jour dans votre calendrier les sessions toujours programmées. Toutes les modifications figurent dans l’historique${NBSP}:`,
+        ),
+        action("Voir les modifications", v.changelogUrl),
+      ],
+      why: "Vous recevez ce message parce que vous intervenez dans une session du forum ou l’avez mise en favori.",
+    }),
   },
 };
 

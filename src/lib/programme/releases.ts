@@ -1,9 +1,10 @@
-import { desc, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
 import type { Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
+import { enqueueReleaseMails } from "./release-mail.ts";
 
 /**
  * Schedule releases: the public sees the latest published snapshot of the programme, never the
@@ -41,6 +42,10 @@ export function publishRelease(db: Db, actor: { id: number | null; email: string
         .get()!.n;
       const number = last + 1;
       const programme = loadProgramme(tx as unknown as Db);
+      const previous =
+        last === 0
+          ? null
+          : tx.select({ snapshot: scheduleReleases.snapshot }).from(scheduleReleases).where(eq(scheduleReleases.number, last)).get();
       tx.insert(scheduleReleases)
         .values({
           number,
@@ -50,6 +55,8 @@ export function publishRelease(db: Db, actor: { id: number | null; email: string
           snapshot: serializeProgramme(programme),
         })
         .run();
+      // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
+      enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now);
       if (actor.id !== null) {
         recordAudit(
           tx,

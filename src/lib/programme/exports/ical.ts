@@ -170,3 +170,51 @@ export function speakerCalendar(view: ProgrammeView, slug: string, context: Cale
 export function agendaCalendar(name: string, pagePath: string, sessions: SessionView[], context: CalendarContext): string {
   return calendar(name, pagePath, sessions, context);
 }
+
+/** A session as a release e-mail states it: its title, new times and room name only. */
+export interface ReleaseCalendarSession {
+  slug: string;
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  room?: string;
+}
+
+/**
+ * The still-scheduled sessions of a release e-mail, built from its payload alone (rendering has no
+ * database). The UIDs are those of every session feed, and SEQUENCE is the release number, so an
+ * import updates the events a feed or an earlier message put in the calendar. DTSTAMP is the
+ * edition's first day, so that the same message always gives the same bytes.
+ */
+export function releaseCalendar(
+  release: number,
+  sessions: readonly ReleaseCalendarSession[],
+  context: CalendarContext & { edition: Pick<Edition, "startDate"> },
+): string {
+  const zone = context.edition.timezone;
+  const { venue } = context.edition;
+  const stamp = new Date(`${context.edition.startDate}T00:00:00Z`);
+  const cal = ical({
+    prodId: PROD_ID,
+    name: escape(`${context.edition.shortName.en} (${release})`, false),
+    url: new URL("/changelog", context.siteUrl).href,
+    timezone: { name: null, generator: getVtimezoneComponent },
+    x: [["X-WR-TIMEZONE", zone]],
+  });
+  for (const session of sessions) {
+    const url = new URL(`/sessions/${session.slug}`, context.siteUrl).href;
+    cal.createEvent({
+      id: sessionUid(session.slug, context),
+      sequence: release,
+      start: zoned(session.startsAt, zone),
+      end: zoned(session.endsAt, zone),
+      timezone: zone,
+      stamp,
+      summary: session.title,
+      location: [session.room, venue.name, venue.address].filter(Boolean).join(", "),
+      url,
+      status: ICalEventStatus.CONFIRMED,
+    });
+  }
+  return cal.toString() + "\r\n";
+}
