@@ -372,6 +372,8 @@ export const en = {
   mailstaff: mailstaffEn,
   agenda: agendaEn,
   releases: {
+    previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",
+    previewLink: "Preview the work in progress as the public will see it",
     changelog: "Programme changes",
     changelogIntro: "Every published version of the programme, newest first, with what changed.",
     release: (n: number) => `Version ${n}`,

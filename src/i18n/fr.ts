@@ -385,6 +385,8 @@ export const fr: typeof en = {
   mailstaff: mailstaffFr,
   agenda: agendaFr,
   releases: {
+    previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
+    previewLink: "Prévisualiser le travail en cours tel que le public le verra",
     changelog: "Modifications du programme",
     changelogIntro: "Chaque version publiée du programme, de la plus récente à la plus ancienne, avec ce qui a changé.",
     release: (n: number) => `Version ${n}`,

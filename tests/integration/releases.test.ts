@@ -63,8 +63,13 @@ describe("releases", () => {
     } finally {
       db.$client.close();
     }
-    // The public still sees the published version.
+    // The public still sees the published version; the organizers' preview shows the edit.
     expect(await publicTime()).toBe(before);
+    const publicGrid = await (await fetch(`${server.url}/programme`)).text();
+    const preview = await organizer.get("/admin/programme/preview");
+    expect(preview.status).toBe(200);
+    const previewGrid = await preview.text();
+    expect(previewGrid).toContain("Nothing here is public yet.");
     const admin = await (await organizer.get("/admin/programme")).text();
     expect(admin).toContain("Moved:");
 
@@ -77,7 +82,11 @@ describe("releases", () => {
     const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later" });
     expect(published.status).toBe(303);
     expect(published.headers.get("location")).toBe("/admin/programme?published=2");
-    expect(await publicTime()).not.toBe(before);
+    const after = await publicTime();
+    expect(after).not.toBe(before);
+    // What the preview showed before the release is what the public sees after it.
+    expect(previewGrid).toContain(`datetime="${after}"`);
+    expect(publicGrid).not.toContain(`datetime="${after}"`);
 
     const schedule = await (await fetch(`${server.url}/schedule.json`)).json();
     expect(schedule.schedule.version).toMatch(/^2-[0-9a-f]{12}$/);

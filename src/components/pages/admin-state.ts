@@ -87,3 +87,25 @@ export function registrationState(Astro: AstroGlobal): Guarded<RegistrationProps
     },
   };
 }
+
+export interface ProgrammeAdminProps {
+  locale: Locale;
+  errors: FormErrors;
+  published?: number;
+}
+
+/** The programme and releases page: publish, then back with `?published=<number>`. */
+export function programmeAdminState(Astro: AstroGlobal): Guarded<ProgrammeAdminProps> {
+  const guard = guardPage(Astro, "programme.edit");
+  if (!("ok" in guard)) return guard;
+  const result = Astro.getActionResult(actions.publishRelease);
+  if (result && !result.error) return { redirect: `${Astro.url.pathname}?published=${result.data.number}` };
+  const published = Number(Astro.url.searchParams.get("published") ?? NaN);
+  return {
+    props: {
+      locale: guard.locale,
+      errors: formErrors(result?.error, t(guard.locale), ["comment"]),
+      published: Number.isInteger(published) && published > 0 ? published : undefined,
+    },
+  };
+}
