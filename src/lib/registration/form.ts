@@ -58,49 +58,74 @@ const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true" ||
 /** Cross-field checks run even when a field already failed, so that every error shows at once. */
 const ALWAYS = { when: () => true };
 
+/** The details a person gives and may later edit: shared by the registration and edit forms. */
+const details = {
+  name: text({ max: LIMITS.short }),
+  organisation: text({ max: LIMITS.short }),
+  country: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)), z.string("invalid")),
+  language: z.preprocess(blank, z.string("invalid")),
+  dietary: text({ max: LIMITS.long, multiline: true }),
+  accessibility: text({ max: LIMITS.long, multiline: true }),
+  agency: text({ max: LIMITS.short }),
+  position: text({ max: LIMITS.short }),
+  officialEmail: email,
+  company: text({ max: LIMITS.short }),
+  role: text({ max: LIMITS.short }),
+  institution: text({ max: LIMITS.short }),
+  policyBody: text({ max: LIMITS.short }),
+  listConsent: checkbox,
+};
+
+type Issue = (path: string, message: string) => void;
+
+/**
+ * The cross-field checks of the details: required fields, a known country and language, the
+ * category's own fields required and the others' refused (only once the category is one of
+ * `categories`, unless `refuseForeignAlways`).
+ */
+function checkDetails(
+  value: { category: string; country: unknown; language: unknown } & Record<
+    (typeof ALL_CATEGORY_FIELDS)[number] | "name" | "organisation",
+    unknown
+  >,
+  issue: Issue,
+  categories: readonly string[],
+  refuseForeignAlways: boolean,
+): void {
+  for (const field of ["name", "organisation", "country", "language"] as const) {
+    if (value[field] === "") issue(field, "required");
+  }
+  if (typeof value.country === "string" && value.country !== "" && !isCountryCode(value.country)) issue("country", "unknownCountry");
+  if (value.language !== "" && value.language !== "en" && value.language !== "fr") issue("language", "invalidLanguage");
+  const own = new Set<string>(fieldsOfCategory(value.category));
+  for (const field of ALL_CATEGORY_FIELDS) {
+    if (own.has(field)) {
+      if (value[field] === "") issue(field, "required");
+    } else if (typeof value[field] === "string" && value[field] !== "" && (refuseForeignAlways || categories.includes(value.category))) {
+      issue(field, "notApplicable");
+    }
+  }
+}
+
 /** Builds the schema for the configured categories. */
 export function registrationSchema(edition: Pick<Edition, "registration">) {
   const categories = edition.registration.categories.map((c) => c.id);
   return z
     .object({
       category: z.preprocess(blank, z.string("invalid")),
-      name: text({ max: LIMITS.short }),
       email,
-      organisation: text({ max: LIMITS.short }),
-      country: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)), z.string("invalid")),
-      language: z.preprocess(blank, z.string("invalid")),
-      dietary: text({ max: LIMITS.long, multiline: true }),
-      accessibility: text({ max: LIMITS.long, multiline: true }),
-      agency: text({ max: LIMITS.short }),
-      position: text({ max: LIMITS.short }),
-      officialEmail: email,
-      company: text({ max: LIMITS.short }),
-      role: text({ max: LIMITS.short }),
-      institution: text({ max: LIMITS.short }),
-      policyBody: text({ max: LIMITS.short }),
+      ...details,
       privacyConsent: checkbox,
-      listConsent: checkbox,
       /** Honeypot: hidden from people, filled by bots. */
       website: z.preprocess(blank, z.string("invalid").max(LIMITS.long, `tooLong:${LIMITS.long}`)),
     })
     .superRefine((value, ctx) => {
-      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path: [path], message });
       if (value.category === "") issue("category", "required");
       else if (!categories.includes(value.category)) issue("category", "unknownCategory");
-      for (const field of ["name", "email", "organisation", "country", "language"] as const) {
-        if (value[field] === "") issue(field, "required");
-      }
-      if (typeof value.country === "string" && value.country !== "" && !isCountryCode(value.country)) issue("country", "unknownCountry");
-      if (value.language !== "" && value.language !== "en" && value.language !== "fr") issue("language", "invalidLanguage");
+      if (value.email === "") issue("email", "required");
       if (!value.privacyConsent) issue("privacyConsent", "consentRequired");
-      const own = new Set<string>(fieldsOfCategory(value.category));
-      for (const field of ALL_CATEGORY_FIELDS) {
-        if (own.has(field)) {
-          if (value[field] === "") issue(field, "required");
-        } else if (typeof value[field] === "string" && value[field] !== "" && categories.includes(value.category)) {
-          issue(field, "notApplicable");
-        }
-      }
+      checkDetails(value, issue, categories, false);
     }, ALWAYS)
     .transform((v) => ({ ...v, language: v.language as "en" | "fr" }));
 }
@@ -134,37 +159,12 @@ export function editSchema(edition: Pick<Edition, "registration">) {
       token: z.preprocess(blank, z.string("invalid").max(100, "invalid")),
       category: z.preprocess(blank, z.string("invalid")),
       version: z.preprocess((v) => Number(blank(v) || NaN), z.number("invalid").int("invalid")),
-      name: text({ max: LIMITS.short }),
-      organisation: text({ max: LIMITS.short }),
-      country: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)), z.string("invalid")),
-      language: z.preprocess(blank, z.string("invalid")),
-      dietary: text({ max: LIMITS.long, multiline: true }),
-      accessibility: text({ max: LIMITS.long, multiline: true }),
-      agency: text({ max: LIMITS.short }),
-      position: text({ max: LIMITS.short }),
-      officialEmail: email,
-      company: text({ max: LIMITS.short }),
-      role: text({ max: LIMITS.short }),
-      institution: text({ max: LIMITS.short }),
-      policyBody: text({ max: LIMITS.short }),
-      listConsent: checkbox,
+      ...details,
     })
     .superRefine((value, ctx) => {
-      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      const issue: Issue = (path, message) => ctx.addIssue({ code: "custom", path: [path], message });
       if (!categories.includes(value.category)) issue("category", "unknownCategory");
-      for (const field of ["name", "organisation", "country", "language"] as const) {
-        if (value[field] === "") issue(field, "required");
-      }
-      if (typeof value.country === "string" && value.country !== "" && !isCountryCode(value.country)) issue("country", "unknownCountry");
-      if (value.language !== "" && value.language !== "en" && value.language !== "fr") issue("language", "invalidLanguage");
-      const own = new Set<string>(fieldsOfCategory(value.category));
-      for (const field of ALL_CATEGORY_FIELDS) {
-        if (own.has(field)) {
-          if (value[field] === "") issue(field, "required");
-        } else if (typeof value[field] === "string" && value[field] !== "") {
-          issue(field, "notApplicable");
-        }
-      }
+      checkDetails(value, issue, categories, true);
     }, ALWAYS)
     .transform((v) => ({ ...v, language: v.language as "en" | "fr" }));
 }
