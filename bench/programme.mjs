@@ -6,12 +6,11 @@
 // (keep-alive connections, a fixed duration per URL). Prints requests/s and p50/p99 latency.
 //
 //   BENCH_CONNECTIONS=64  concurrent connections      BENCH_SECONDS=5  measured seconds per URL
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, percentile, startProcess, stopAll } from "./lib.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -23,58 +22,15 @@ if (!existsSync("dist/server/entry.mjs")) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "forum-bench-"));
-const children = [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 
 /** Stops both servers and removes the temporary database; safe to call twice. */
 async function cleanUp() {
   agent.destroy();
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once("exit", resolve);
-          child.kill("SIGTERM");
-          setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
-        }),
-    ),
-  );
+  await stopAll();
   rmSync(dataDir, { recursive: true, force: true });
 }
 for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => cleanUp().then(() => process.exit(130)));
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns a Node process and waits until `ready` (a URL) answers 200. */
-async function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(ready).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    if (Date.now() > deadline) throw new Error(`${args.join(" ")} did not answer ${ready} in 30 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** One GET over the keep-alive agent; resolves with the status once the body is read. */
 function get(port, path) {
@@ -109,8 +65,6 @@ async function load(port, path, seconds) {
   await Promise.all(Array.from({ length: CONNECTIONS }, loop));
   return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
 }
-
-const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
 try {
   const sitePort = await freePort();

@@ -11,14 +11,13 @@
 //
 //   --concurrency 32  concurrent connections      --duration 10  measured seconds per server
 //   --no-worker       run the site without its mail worker
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
+import { freePort, percentile, startProcess, stopAll, stopProcess } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,63 +46,15 @@ if (!existsSync("dist/server/entry.mjs")) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "forum-bench-registration-"));
-const children = [];
 const agents = [];
-
-/** Stops a server process (SIGTERM, then SIGKILL after 5 s); resolves once it has exited. */
-function stopProcess(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.stopping = true;
-    child.once("exit", resolve);
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
-  });
-}
 
 /** Stops both servers and removes the temporary databases and mailbox; safe to call twice. */
 async function cleanUp() {
   for (const agent of agents) agent.destroy();
-  await Promise.all(children.map(stopProcess));
+  await stopAll();
   rmSync(dataDir, { recursive: true, force: true });
 }
 for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => cleanUp().then(() => process.exit(130)));
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns a Node process and waits until `ready` (a URL) answers 200; `output()` is what it printed. */
-async function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  child.output = () => output;
-  child.once("exit", (code, signal) => {
-    if (!child.stopping) child.crashed = signal ?? `exit code ${code}`;
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(ready).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    if (Date.now() > deadline) throw new Error(`${args.join(" ")} did not answer ${ready} in 30 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const RUN = Date.now().toString(36);
 let sequence = 0;
@@ -208,8 +159,6 @@ async function measure(scenario, port) {
     accepted: 1 + warmup.latencies.length + latencies.length,
   };
 }
-
-const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
 /** Row counts of a database, read on a fresh read-only connection. */
 function count(path, sql) {

@@ -2,9 +2,8 @@
 // factor, finds a law-enforcement registration and approves it; the attendee gets the confirmation.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMailbox } from "../../src/lib/email/mailbox.ts";
 import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
-import { mailboxOf, postForm, registrationFields, serverDb } from "../helpers/forms.ts";
+import { postForm, registrationFields, serverDb, waitForMail } from "../helpers/forms.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { serverAccounts, totpOf } from "../helpers/session.ts";
 
@@ -53,11 +52,7 @@ describe.skipIf(skipBrowser)(browserSuite("an organizer vets a registration in C
       await expect.poll(() => page.locator("[role=status]").first().textContent()).toContain("Done for 1 registration.");
       expect(page.url()).toContain("verified=yes");
 
-      const deadline = Date.now() + 15_000;
-      while (!readMailbox(mailboxOf(server)).some((m) => m.to.includes(attendee) && m.template === "registration.confirmed")) {
-        if (Date.now() > deadline) throw new Error("no confirmation in the mailbox");
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForMail(server, attendee, "registration.confirmed");
     } finally {
       await context.close();
       accounts.close();

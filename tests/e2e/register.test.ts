@@ -4,19 +4,8 @@ import { readMailbox } from "../../src/lib/email/mailbox.ts";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
-import { mailboxOf } from "../helpers/forms.ts";
+import { mailboxOf, waitForMail } from "../helpers/forms.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-
-/** Waits for the worker to deliver a message of `template` to `email` into the mailbox, and returns it. */
-async function waitForMail(server: TestServer, email: string, template: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const message = readMailbox(mailboxOf(server)).find((m) => m.to.includes(email) && m.template === template);
-    if (message) return message;
-    if (Date.now() > deadline) throw new Error(`no ${template} message to ${email} in the mailbox`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The private link in a message's text. */
 const linkIn = (text: string) => /https?:\/\/\S+\/register\/manage\/[A-Za-z0-9_-]+/.exec(text)![0];

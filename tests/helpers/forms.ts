@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { readMailbox } from "../../src/lib/email/mailbox.ts";
 import { loadAppKey, deriveSecret } from "../../src/lib/security/secrets.ts";
 import type { TestServer } from "./server.ts";
 
@@ -66,3 +67,14 @@ export function serverDb(server: TestServer) {
 
 /** The directory of a test server's data (database, mailbox, key). */
 export const mailboxOf = (server: TestServer) => join(server.dataDir, "mailbox");
+
+/** Waits for the worker to deliver a message of `template` to `email` into the mailbox, and returns it. */
+export async function waitForMail(server: TestServer, email: string, template: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const message = readMailbox(mailboxOf(server)).find((m) => m.to.includes(email) && m.template === template);
+    if (message) return message;
+    if (Date.now() > deadline) throw new Error(`no ${template} message to ${email} in the mailbox`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

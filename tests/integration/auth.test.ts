@@ -235,6 +235,17 @@ describe("the organizers' area", () => {
       });
       expect(rejectWithoutReason.status).toBe(400);
       expect(await rejectWithoutReason.text()).toContain("Give a reason to reject");
+      // A refused decision keeps what the organizer chose and typed.
+      const refusedDecision = await organizer.post(`/admin/registrations/${id}?_action=decideRegistrations`, {
+        ids: String(id),
+        decision: "waitlist",
+        reason: "Typed & kept",
+      });
+      expect(refusedDecision.status).toBe(409);
+      const refusedHtml = await refusedDecision.text();
+      expect(refusedHtml).toContain("nothing was changed");
+      expect(refusedHtml).toMatch(/<textarea[^>]*name="reason"[^>]*>Typed &amp; kept<\/textarea>/);
+      expect(refusedHtml).toMatch(/<option value="waitlist" selected/);
     } finally {
       data.close();
     }

@@ -6,7 +6,7 @@ import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { decide, type Permission } from "../../lib/auth/guard.ts";
 import { listRegistrations, parseQuery } from "../../lib/registration/admin.ts";
 import { historyOf, type Registration } from "../../lib/registration/service.ts";
-import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
@@ -33,9 +33,11 @@ export interface RegistrationsProps {
   list: ReturnType<typeof listRegistrations>;
   errors: FormErrors;
   applied?: number;
+  /** The decision and reason submitted, when refused. */
+  decisionValues?: Record<string, string>;
 }
 
-export function registrationsState(Astro: AstroGlobal): Guarded<RegistrationsProps> {
+export async function registrationsState(Astro: AstroGlobal): Promise<Guarded<RegistrationsProps>> {
   const guard = guardPage(Astro, "registrations.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
@@ -55,6 +57,7 @@ export function registrationsState(Astro: AstroGlobal): Guarded<RegistrationsPro
       list: listRegistrations(getDb(), query),
       errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
       applied: Number.isInteger(applied) && applied > 0 ? applied : undefined,
+      decisionValues: result?.error ? ((await submittedForm(Astro.request)) ?? undefined) : undefined,
     },
   };
 }
@@ -65,9 +68,10 @@ export interface RegistrationProps {
   history: ReturnType<typeof historyOf>;
   errors: FormErrors;
   applied: boolean;
+  decisionValues?: Record<string, string>;
 }
 
-export function registrationState(Astro: AstroGlobal): Guarded<RegistrationProps> | { notFound: true } {
+export async function registrationState(Astro: AstroGlobal): Promise<Guarded<RegistrationProps> | { notFound: true }> {
   const guard = guardPage(Astro, "registrations.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
@@ -84,6 +88,7 @@ export function registrationState(Astro: AstroGlobal): Guarded<RegistrationProps
       history: historyOf(getDb(), registration.id),
       errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
       applied: Astro.url.searchParams.get("applied") === "1",
+      decisionValues: result?.error ? ((await submittedForm(Astro.request)) ?? undefined) : undefined,
     },
   };
 }

@@ -4,7 +4,9 @@ import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { isStaffSessionVerified, safeNext } from "../../lib/auth/guard.ts";
 import { beginTotpEnrolment, resumeTotpEnrolment } from "../../lib/auth/totp.ts";
 import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getAppKey, getEdition } from "../../lib/server/runtime.ts";
+import { managePath } from "../../lib/registration/links.ts";
+import { registrationOfEmail } from "../../lib/registration/service.ts";
+import { getAppKey, getDb, getEdition } from "../../lib/server/runtime.ts";
 
 export type AuthStep = "signin" | "code" | "link" | "second-factor";
 
@@ -86,4 +88,22 @@ export async function authState(Astro: AstroGlobal, step: AuthStep): Promise<{ r
 /** A local path in the page's language (paths from `next` are English). */
 function localizeNext(path: string, locale: Locale): string {
   return locale === "fr" && !path.startsWith("/fr/") && path !== "/fr" ? localizePath(path, "fr") : path;
+}
+
+/**
+ * The account page's request handling (/account, /fr/account): after signing out, home; after
+ * "open my registration", its private page; without a session, sign in first.
+ */
+export function accountState(
+  Astro: AstroGlobal,
+): { redirect: string } | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
+  const locale = asLocale(Astro.currentLocale);
+  privatePage(Astro);
+  const signedOut = Astro.getActionResult(actions.signOut);
+  if (signedOut && !signedOut.error) return { redirect: localizePath("/", locale) };
+  const opened = Astro.getActionResult(actions.openMyRegistration);
+  if (opened && !opened.error) return { redirect: managePath(locale, opened.data.token) };
+  const principal = Astro.locals.principal;
+  if (!principal) return { redirect: `${localizePath("/signin", locale)}?next=${encodeURIComponent("/account")}` };
+  return { props: { locale, email: principal.user.email, registration: registrationOfEmail(getDb(), principal.user.email) } };
 }
