@@ -5,3 +5,4 @@ export * from "./outbox.ts";
 export * from "./auth.ts";
 export * from "./agenda.ts";
 export * from "./releases.ts";
+export * from "./media.ts";

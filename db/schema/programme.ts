@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { users } from "./auth.ts";
 
 /** Who may see a session in full: everyone, confirmed attendees, or confirmed law-enforcement attendees. */
 export const AUDIENCES = ["public", "registered", "law-enforcement"] as const;
@@ -70,6 +71,17 @@ export const speakers = sqliteTable("speakers", {
   photo: text("photo"),
   /** Private: never shown on public pages or exports. */
   email: text("email"),
+  /** The account that keeps this profile (a speaker who signed in for the call for papers). */
+  userId: integer("user_id")
+    .unique()
+    .references(() => users.id, { onDelete: "set null" }),
+  /** Language of the e-mails this speaker gets. */
+  language: text("language", { enum: LANGUAGES }).notNull().default("en"),
+  /** When the speaker can speak during the forum (ISO instants); empty: any time. Private. */
+  availability: text("availability", { mode: "json" })
+    .$type<{ from: string; to: string }[]>()
+    .notNull()
+    .default(sql`'[]'`),
   ...timestamps,
 });
 
@@ -96,6 +108,8 @@ export const sessions = sqliteTable(
     endsAt: integer("ends_at", { mode: "timestamp_ms" }),
     /** Null with a time set: the item spans every room (breaks, plenary). */
     roomId: integer("room_id").references(() => rooms.id),
+    /** People expected, to warn when the room is smaller; null when unknown. */
+    expectedAudience: integer("expected_audience"),
     /** Incremented on each save; lets a second editor detect a concurrent change. */
     version: integer("version").notNull().default(1),
     ...timestamps,

@@ -396,6 +396,7 @@ export const en = {
       room_overlap: "Two sessions in one room at once",
       speaker_overlap: "A speaker in two places at once",
       speaker_gap: "Too little time for a speaker between rooms",
+      speaker_unavailable: "Outside the speaker’s availability",
       room_too_small: "Room smaller than the expected audience",
       no_speaker: "No speaker",
       no_room: "No room",

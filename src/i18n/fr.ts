@@ -409,6 +409,7 @@ export const fr: typeof en = {
       room_overlap: "Deux sessions dans la même salle en même temps",
       speaker_overlap: "Un intervenant à deux endroits en même temps",
       speaker_gap: "Trop peu de temps pour un intervenant entre deux salles",
+      speaker_unavailable: "Hors des disponibilités de l’intervenant",
       room_too_small: "Salle plus petite que l’audience attendue",
       no_speaker: "Aucun intervenant",
       no_room: "Aucune salle",

@@ -80,6 +80,32 @@ describe("schedule warnings", () => {
     expect(warnings.some((w) => "session" in w && w.session === "withdrawn")).toBe(false);
   });
 
+  it("warns when a session lies outside its speaker's availability, and uses the session's expected audience", () => {
+    const busy = speaker({ id: 3, name: "Cy", availability: [{ from: at("09:00").toISOString(), to: at("12:00").toISOString() }] });
+    const inside = session({ slug: "inside", speakerIds: [3], room: hall, startsAt: at("11:00"), endsAt: at("12:00") });
+    const across = session({
+      slug: "across",
+      speakerIds: [3],
+      room: hall,
+      startsAt: at("11:30"),
+      endsAt: at("12:30"),
+      expectedAudience: 300,
+    });
+    const packed = session({
+      slug: "packed",
+      speakerIds: [1],
+      room: salon,
+      startsAt: at("14:00"),
+      endsAt: at("14:30"),
+      expectedAudience: 41,
+    });
+    const warnings = scheduleWarnings(programme([inside, across, packed], [ada, busy]));
+    expect(warnings.filter((w) => w.kind === "speaker_unavailable" || w.kind === "room_too_small")).toEqual([
+      { kind: "speaker_unavailable", session: "across", speaker: "Cy" },
+      { kind: "room_too_small", session: "packed", room: "salon", capacity: 40, expected: 41 },
+    ]);
+  });
+
   it("finds nothing to say about the demo edition's rooms overlapping", async () => {
     const { openDatabase } = await import("../../../db/client.ts");
     const { seedIfEmpty } = await import("../../../db/seed.ts");

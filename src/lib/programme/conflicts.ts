@@ -10,6 +10,8 @@ export type Warning =
   | { kind: "speaker_overlap"; sessions: [string, string]; speaker: string }
   /** The speaker has less than `minutes` between two sessions in different rooms. */
   | { kind: "speaker_gap"; sessions: [string, string]; speaker: string; minutes: number }
+  /** The session lies outside every window of the speaker's availability. */
+  | { kind: "speaker_unavailable"; session: string; speaker: string }
   | { kind: "room_too_small"; session: string; room: string; capacity: number; expected: number }
   | { kind: "no_speaker"; session: string }
   | { kind: "no_room"; session: string }
@@ -18,7 +20,7 @@ export type Warning =
 export interface ConflictOptions {
   /** Minutes a speaker needs between sessions in different rooms (default 10). */
   speakerGapMinutes?: number;
-  /** Expected audience of a session, when known (slug -> people), to compare with the room. */
+  /** Expected audience per session (slug -> people), overriding the sessions' own `expectedAudience`. */
   expectedAudience?: ReadonlyMap<string, number>;
   /** Formats whose sessions need no speaker (breaks, say). Default: "break". */
   formatsWithoutSpeakers?: readonly string[];
@@ -33,6 +35,9 @@ export function scheduleWarnings(programme: Programme, options: ConflictOptions 
   const gap = (options.speakerGapMinutes ?? 10) * 60_000;
   const withoutSpeakers = new Set(options.formatsWithoutSpeakers ?? ["break"]);
   const speakerName = new Map(programme.speakers.map((s) => [s.id, s.name]));
+  const windows = new Map(
+    programme.speakers.map((s) => [s.id, (s.availability ?? []).map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) }))]),
+  );
   const sessions = programme.sessions.filter((s) => s.state === "confirmed").sort((a, b) => a.slug.localeCompare(b.slug));
   const placed = sessions
     .filter((s) => s.startsAt && s.endsAt)
@@ -45,7 +50,16 @@ export function scheduleWarnings(programme: Programme, options: ConflictOptions 
     if (s.startsAt && s.room === null && !withoutSpeakers.has(s.format.slug) && s.format.slug !== "keynote") {
       warnings.push({ kind: "no_room", session: s.slug });
     }
-    const expected = options.expectedAudience?.get(s.slug);
+    if (s.startsAt && s.endsAt) {
+      const [from, to] = [s.startsAt.getTime(), s.endsAt.getTime()];
+      for (const id of s.speakerIds) {
+        const free = windows.get(id) ?? [];
+        if (free.length > 0 && !free.some((w) => w.from <= from && to <= w.to)) {
+          warnings.push({ kind: "speaker_unavailable", session: s.slug, speaker: speakerName.get(id) ?? String(id) });
+        }
+      }
+    }
+    const expected = options.expectedAudience?.get(s.slug) ?? s.expectedAudience ?? undefined;
     if (expected !== undefined && s.room && expected > s.room.capacity) {
       warnings.push({ kind: "room_too_small", session: s.slug, room: s.room.slug, capacity: s.room.capacity, expected });
     }

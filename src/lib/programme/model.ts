@@ -36,6 +36,10 @@ export interface Speaker {
   photo: string | null;
   /** Private. */
   email: string | null;
+  /** Private: e-mail language. Absent in releases made before it existed. */
+  language?: Language;
+  /** Private: when the speaker can speak (ISO instants); empty means any time. */
+  availability?: { from: string; to: string }[];
 }
 
 /** A session as stored, with its relations resolved. Never handed to a page as is: see `audience.ts`. */
@@ -58,6 +62,8 @@ export interface Session {
   /** Null with a time: spans every room. */
   room: Room | null;
   speakerIds: number[];
+  /** People expected; null when unknown. Absent in releases made before it existed. */
+  expectedAudience?: number | null;
   version: number;
   updatedAt: Date;
 }

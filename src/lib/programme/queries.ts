@@ -60,6 +60,7 @@ export function loadProgramme(db: Db): Programme {
     endsAt: s.endsAt,
     room: s.roomId === null ? null : (roomById.get(s.roomId) ?? null),
     speakerIds: speakerIdsBySession.get(s.id) ?? [],
+    expectedAudience: s.expectedAudience,
     version: s.version,
     updatedAt: s.updatedAt,
   }));
@@ -74,6 +75,8 @@ export function loadProgramme(db: Db): Programme {
     links: s.links,
     photo: s.photo,
     email: s.email,
+    language: s.language,
+    availability: s.availability,
   }));
 
   return {
