@@ -6,3 +6,4 @@ export * from "./auth.ts";
 export * from "./agenda.ts";
 export * from "./releases.ts";
 export * from "./media.ts";
+export * from "./cfp.ts";
