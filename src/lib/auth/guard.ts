@@ -28,6 +28,8 @@ export const PERMISSIONS = [
   "checkin.scan",
   /** Review proposals of the call for papers. */
   "proposals.review",
+  /** Run the call for papers: criteria, reviewer assignments, decisions and their release, late-submission links. */
+  "cfp.manage",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
