@@ -7,7 +7,16 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, rooms, sessions, sessionSpeakers, speakers } from "../../../db/schema/index.ts";
 import { seedIfEmpty } from "../../../db/seed.ts";
 import { loadEdition, type Edition } from "../config/edition.ts";
-import { scheduleSession, updateSessionDetails, type DetailsInput, type ScheduleInput } from "./editor.ts";
+import {
+  createSession,
+  scheduleSession,
+  setSessionState,
+  slugify,
+  uniqueSlug,
+  updateSessionDetails,
+  type DetailsInput,
+  type ScheduleInput,
+} from "./editor.ts";
 import { zonedToInstant } from "./time.ts";
 
 const actor = { id: 1, email: "organizer@example.org" };
@@ -57,6 +66,7 @@ function detailsInput(over: Partial<DetailsInput> = {}): DetailsInput {
     formatId: target.formatId,
     trackId: target.trackId,
     speakerIds,
+    expectedAudience: target.expectedAudience,
     ...over,
   };
 }
@@ -154,6 +164,8 @@ describe("updateSessionDetails", () => {
     ["unknown_track", () => ({ trackId: 999_999 })],
     ["unknown_speaker", () => ({ speakerIds: [999_999] })],
     ["duplicate_speaker", () => ({ speakerIds: [1, 1] })],
+    ["invalid_expected_audience", () => ({ expectedAudience: 0 })],
+    ["invalid_expected_audience", () => ({ expectedAudience: 2.5 })],
     ["not_found", () => ({ slug: "no-such-session" })],
   ])("refuses %s and changes nothing", (code, over) => {
     const before = snapshot();
@@ -192,5 +204,102 @@ describe("updateSessionDetails", () => {
     expect(result.conflict.current).toMatchObject({ title: "First save", version: target.version + 1 });
     expect(result.conflict.changed).toEqual(["title"]);
     expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("createSession", () => {
+  const fields = () => {
+    const { slug: _slug, version: _version, ...rest } = detailsInput();
+    return rest;
+  };
+
+  it("adds a confirmed, published, unscheduled session with its speakers in order and a unique slug", () => {
+    const ids = db
+      .select({ id: speakers.id })
+      .from(speakers)
+      .orderBy(asc(speakers.id))
+      .limit(2)
+      .all()
+      .map((r) => r.id)
+      .reverse();
+    const first = createSession(
+      db,
+      edition,
+      { ...fields(), title: "Café & Sécurité: the 2013 view", speakerIds: ids, expectedAudience: 80 },
+      actor,
+    );
+    const second = createSession(db, edition, { ...fields(), title: "Café & Sécurité: the 2013 view" }, actor);
+    expect(first).toEqual({ ok: true, slug: "cafe-securite-the-2013-view" });
+    expect(second).toEqual({ ok: true, slug: "cafe-securite-the-2013-view-2" });
+    const row = db.select().from(sessions).where(eq(sessions.slug, "cafe-securite-the-2013-view")).get()!;
+    expect(row).toMatchObject({
+      state: "confirmed",
+      published: true,
+      startsAt: null,
+      endsAt: null,
+      roomId: null,
+      expectedAudience: 80,
+      version: 1,
+    });
+    const linked = db
+      .select()
+      .from(sessionSpeakers)
+      .where(eq(sessionSpeakers.sessionId, row.id))
+      .orderBy(asc(sessionSpeakers.position))
+      .all();
+    expect(linked.map((l) => l.speakerId)).toEqual(ids);
+    expect(
+      audits()
+        .filter((a) => a.action === "programme.create")
+        .map((a) => a.subjectId),
+    ).toEqual(["cafe-securite-the-2013-view", "cafe-securite-the-2013-view-2"]);
+  });
+
+  it("refuses invalid fields and unknown references, adding nothing", () => {
+    const before = snapshot();
+    expect(createSession(db, edition, { ...fields(), title: "" }, actor)).toEqual({ ok: false, error: "title_required" });
+    expect(createSession(db, edition, { ...fields(), formatId: 999_999 }, actor)).toEqual({ ok: false, error: "unknown_format" });
+    expect(createSession(db, edition, { ...fields(), speakerIds: [999_999] }, actor)).toEqual({ ok: false, error: "unknown_speaker" });
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("setSessionState", () => {
+  it("cancels a confirmed session and restores it, refusing other moves and stale versions", () => {
+    const cancelled = setSessionState(db, { slug: target.slug, version: target.version, state: "cancelled" }, actor);
+    expect(cancelled).toEqual({ ok: true, version: target.version + 1 });
+    expect(setSessionState(db, { slug: target.slug, version: target.version + 1, state: "cancelled" }, actor)).toEqual({
+      ok: false,
+      error: "not_allowed",
+    });
+    const before = snapshot();
+    const stale = setSessionState(db, { slug: target.slug, version: target.version, state: "confirmed" }, actor);
+    expect(stale).toMatchObject({
+      ok: false,
+      error: "conflict",
+      conflict: { current: { state: "cancelled", version: target.version + 1 } },
+    });
+    expect(snapshot()).toEqual(before);
+    expect(setSessionState(db, { slug: target.slug, version: target.version + 1, state: "confirmed" }, actor)).toEqual({
+      ok: true,
+      version: target.version + 2,
+    });
+    expect(setSessionState(db, { slug: "nope", version: 1, state: "confirmed" }, actor)).toEqual({ ok: false, error: "not_found" });
+    expect(
+      audits()
+        .filter((a) => a.action === "programme.state")
+        .map((a) => a.after),
+    ).toEqual([{ state: "cancelled" }, { state: "confirmed" }]);
+  });
+});
+
+describe("slugs", () => {
+  it("makes lower-case ASCII words of any title and numbers repeats", () => {
+    expect(slugify("  Ünïcode — Crime & IA (2013)! ")).toBe("unicode-crime-ia-2013");
+    expect(slugify("!!!")).toBe("item");
+    expect(slugify("x".repeat(80))).toHaveLength(60);
+    const taken = new Set(["talk", "talk-2"]);
+    expect(uniqueSlug("talk", (s) => taken.has(s))).toBe("talk-3");
+    expect(uniqueSlug("other", (s) => taken.has(s))).toBe("other");
   });
 });

@@ -71,6 +71,8 @@ export interface DetailsFields {
   trackId: number | null;
   /** In display order. */
   speakerIds: number[];
+  /** People expected, compared with the room's capacity; null when unknown. */
+  expectedAudience: number | null;
 }
 
 export interface DetailsInput extends DetailsFields {
@@ -89,7 +91,8 @@ export type DetailsError =
   | "unknown_format"
   | "unknown_track"
   | "unknown_speaker"
-  | "duplicate_speaker";
+  | "duplicate_speaker"
+  | "invalid_expected_audience";
 
 export type DetailsResult =
   | { ok: true; version: number }
@@ -108,6 +111,7 @@ const DETAILS_KEYS = [
   "formatId",
   "trackId",
   "speakerIds",
+  "expectedAudience",
 ] as const;
 
 function same(a: unknown, b: unknown): boolean {
@@ -178,6 +182,7 @@ function detailsOf(tx: Tx, row: typeof sessions.$inferSelect): DetailsFields {
     formatId: row.formatId,
     trackId: row.trackId,
     speakerIds,
+    expectedAudience: row.expectedAudience,
   };
 }
 
@@ -243,7 +248,46 @@ function checkDetails(input: DetailsFields): DetailsError | null {
   if (!(AUDIENCES as readonly string[]).includes(input.audience)) return "unknown_audience";
   if (!(TLP_LABELS as readonly string[]).includes(input.tlp)) return "unknown_tlp";
   if (new Set(input.speakerIds).size !== input.speakerIds.length) return "duplicate_speaker";
+  const expected = input.expectedAudience;
+  if (expected !== null && !(Number.isInteger(expected) && expected >= 1 && expected <= MAX_EXPECTED_AUDIENCE)) {
+    return "invalid_expected_audience";
+  }
   return null;
+}
+
+/** Largest expected audience accepted (a typo guard, far above any room). */
+export const MAX_EXPECTED_AUDIENCE = 100_000;
+
+/** References of a session that must exist: format, track, speakers. */
+function missingReference(tx: Tx, input: Pick<DetailsFields, "formatId" | "trackId" | "speakerIds">): DetailsError | null {
+  if (!tx.select({ id: formats.id }).from(formats).where(eq(formats.id, input.formatId)).get()) return "unknown_format";
+  if (input.trackId !== null && !tx.select({ id: tracks.id }).from(tracks).where(eq(tracks.id, input.trackId)).get()) {
+    return "unknown_track";
+  }
+  if (input.speakerIds.length > 0) {
+    const found = tx.select({ id: speakers.id }).from(speakers).where(inArray(speakers.id, input.speakerIds)).all();
+    if (found.length !== input.speakerIds.length) return "unknown_speaker";
+  }
+  return null;
+}
+
+/** A URL slug made of `text`: lower-case ASCII words joined by hyphens (accents dropped), at most 60 characters. */
+export function slugify(text: string): string {
+  const slug = text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60)
+    .replace(/-+$/, "");
+  return slug || "item";
+}
+
+/** `base`, or `base-2`, `base-3`... whichever `taken` says is free. */
+export function uniqueSlug(base: string, taken: (slug: string) => boolean): string {
+  if (!taken(base)) return base;
+  for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
 }
 
 /** Replaces a session's descriptive fields and its speakers (in the given order). */
@@ -268,16 +312,8 @@ export function updateSessionDetails(
           conflict: { current: { ...current, version: row.version }, changed: changedFields(DETAILS_KEYS, current, input.seen) },
         };
       }
-      if (!tx.select({ id: formats.id }).from(formats).where(eq(formats.id, input.formatId)).get()) {
-        return { ok: false, error: "unknown_format" };
-      }
-      if (input.trackId !== null && !tx.select({ id: tracks.id }).from(tracks).where(eq(tracks.id, input.trackId)).get()) {
-        return { ok: false, error: "unknown_track" };
-      }
-      if (input.speakerIds.length > 0) {
-        const found = tx.select({ id: speakers.id }).from(speakers).where(inArray(speakers.id, input.speakerIds)).all();
-        if (found.length !== input.speakerIds.length) return { ok: false, error: "unknown_speaker" };
-      }
+      const missing = missingReference(tx, input);
+      if (missing) return { ok: false, error: missing };
       const next: DetailsFields = {
         title: input.title,
         abstract: input.abstract,
@@ -289,6 +325,7 @@ export function updateSessionDetails(
         formatId: input.formatId,
         trackId: input.trackId,
         speakerIds: [...input.speakerIds],
+        expectedAudience: input.expectedAudience,
       };
       const { speakerIds, ...columns } = next;
       const updated = tx
@@ -308,6 +345,91 @@ export function updateSessionDetails(
       recordAudit(
         tx,
         { actor, action: "programme.details", subjectType: "session", subjectId: row.slug, before: current, after: next },
+        now,
+      );
+      return { ok: true, version: updated.version };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export type CreateResult = { ok: true; slug: string } | { ok: false; error: DetailsError };
+
+/**
+ * Adds a session made by the organizers (an invited talk, a break, a plenary item): confirmed and
+ * published at once, unscheduled, so it waits beside the grid and reaches the public with the next release.
+ */
+export function createSession(db: Db, _edition: Edition, input: DetailsFields, actor: EditorActor, now: number = Date.now()): CreateResult {
+  const invalid = checkDetails(input);
+  if (invalid) return { ok: false, error: invalid };
+  return db.transaction(
+    (tx): CreateResult => {
+      const missing = missingReference(tx, input);
+      if (missing) return { ok: false, error: missing };
+      const slug = uniqueSlug(
+        slugify(input.title),
+        (s) => !!tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, s)).get(),
+      );
+      const { speakerIds, ...columns } = input;
+      const row = tx
+        .insert(sessions)
+        .values({ ...columns, slug, state: "confirmed", published: true, createdAt: new Date(now), updatedAt: new Date(now) })
+        .returning({ id: sessions.id })
+        .get();
+      if (speakerIds.length > 0) {
+        tx.insert(sessionSpeakers)
+          .values(speakerIds.map((speakerId, position) => ({ sessionId: row.id, speakerId, position })))
+          .run();
+      }
+      recordAudit(tx, { actor, action: "programme.create", subjectType: "session", subjectId: slug, after: input }, now);
+      return { ok: true, slug };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** The states an organizer may set by hand: cancel a confirmed session, or restore a cancelled one. */
+export const EDITOR_STATES = ["confirmed", "cancelled"] as const;
+export type EditorState = (typeof EDITOR_STATES)[number];
+
+export type StateResult =
+  | { ok: true; version: number }
+  | { ok: false; error: "not_found" | "not_allowed" }
+  | { ok: false; error: "conflict"; conflict: { current: { state: string; version: number }; changed: "state"[] } };
+
+/** Cancels a confirmed session (it stays listed as cancelled in the changelog) or restores a cancelled one. */
+export function setSessionState(
+  db: Db,
+  input: { slug: string; version: number; state: EditorState },
+  actor: EditorActor,
+  now: number = Date.now(),
+): StateResult {
+  return db.transaction(
+    (tx): StateResult => {
+      const row = tx.select().from(sessions).where(eq(sessions.slug, input.slug)).get();
+      if (!row) return { ok: false, error: "not_found" };
+      if (row.version !== input.version) {
+        return { ok: false, error: "conflict", conflict: { current: { state: row.state, version: row.version }, changed: ["state"] } };
+      }
+      const from = row.state;
+      const allowed = (from === "confirmed" && input.state === "cancelled") || (from === "cancelled" && input.state === "confirmed");
+      if (!allowed) return { ok: false, error: "not_allowed" };
+      const updated = tx
+        .update(sessions)
+        .set({ state: input.state, version: sql`${sessions.version} + 1`, updatedAt: new Date(now) })
+        .where(eq(sessions.id, row.id))
+        .returning({ version: sessions.version })
+        .get()!;
+      recordAudit(
+        tx,
+        {
+          actor,
+          action: "programme.state",
+          subjectType: "session",
+          subjectId: row.slug,
+          before: { state: from },
+          after: { state: input.state },
+        },
         now,
       );
       return { ok: true, version: updated.version };
