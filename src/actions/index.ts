@@ -2,6 +2,7 @@ import { ActionError, defineAction, type ActionAPIContext } from "astro:actions"
 import { agenda } from "./agenda.ts";
 import { localeOfPath } from "../i18n/index.ts";
 import { mailstaff } from "./mailstaff.ts";
+import { programme } from "./programme.ts";
 import { recordAudit } from "../lib/audit.ts";
 import { allowed, safeNext } from "../lib/auth/guard.ts";
 import {
@@ -90,6 +91,7 @@ function refused(error: unknown): never {
 export const server = {
   ...mailstaff,
   ...agenda,
+  ...programme,
   register: defineAction({
     accept: "form",
     input: registrationSchema(getEdition()),

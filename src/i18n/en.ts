@@ -1,6 +1,7 @@
 import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
 import { agendaEn } from "./en/agenda.ts";
+import { editorEn } from "./en/editor.ts";
 
 /** English interface text. French in fr.ts has the same keys. */
 export const en = {
@@ -371,6 +372,7 @@ export const en = {
   insights: insightsEn,
   mailstaff: mailstaffEn,
   agenda: agendaEn,
+  editor: editorEn,
   releases: {
     previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",
     previewLink: "Preview the work in progress as the public will see it",

@@ -6,6 +6,8 @@ export function errorMessage(m: Messages, key: string | undefined): string {
   const [name, arg] = key.split(":");
   if (name === "auth" && arg && arg in m.auth.errors) return m.auth.errors[arg as keyof typeof m.auth.errors];
   if (name === "admin" && arg && arg in m.admin.errors) return m.admin.errors[arg as keyof typeof m.admin.errors];
+  if (name === "editor" && arg && arg in m.editor.errors) return m.editor.errors[arg]!;
+  if (name === "invalidTime") return m.editor.errors.invalidTime!;
   if (name === "forbidden") return m.admin.forbiddenBody;
   const e = m.errors;
   switch (name) {

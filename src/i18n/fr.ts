@@ -2,6 +2,7 @@ import type { en } from "./en.ts";
 import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
 import { agendaFr } from "./fr/agenda.ts";
+import { editorFr } from "./fr/editor.ts";
 
 /** French interface text. */
 export const fr: typeof en = {
@@ -384,6 +385,7 @@ export const fr: typeof en = {
   insights: insightsFr,
   mailstaff: mailstaffFr,
   agenda: agendaFr,
+  editor: editorFr,
   releases: {
     previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
     previewLink: "Prévisualiser le travail en cours tel que le public le verra",

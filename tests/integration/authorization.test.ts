@@ -110,12 +110,16 @@ describe("authorization of the organizers' area", () => {
       "staffRestore",
       "staffResetSecondFactor",
       "publishRelease",
+      "sessionCreate",
+      "sessionDetails",
+      "sessionSchedule",
+      "sessionState",
     ];
     const data = serverDb(server);
     const state = () =>
       data.db
         .prepare(
-          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users, (select count(*) from schedule_releases) as releases",
+          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users, (select count(*) from schedule_releases) as releases, (select count(*) || ':' || sum(version) from sessions) as sessions",
         )
         .get();
     try {
@@ -130,6 +134,17 @@ describe("authorization of the organizers' area", () => {
         roles: "organizer",
         userId: "1",
         id: "1",
+        slug: "opening-keynote-anticipating-crime",
+        version: "1",
+        title: "Taken over",
+        formatId: "1",
+        language: "en",
+        audience: "public",
+        tlp: "CLEAR",
+        day: "2013-07-02",
+        start: "10:00",
+        end: "10:30",
+        state: "cancelled",
       };
       for (const action of actions) {
         for (const [who, client] of Object.entries(clients)) {

@@ -39,6 +39,16 @@ describe("layoutDay", () => {
     expect(grid.rooms.map((r) => r.slug)).toEqual(["amphi", "saone"]);
   });
 
+  it("shows every room and at least the asked hours for the editor", () => {
+    const editor = layoutDay(sessions, [amphi, rhone, saone], DAY, ZONE, { everyRoom: true, from: 9 * 60, to: 19 * 60 });
+    expect(editor.rooms.map((r) => r.slug)).toEqual(["amphi", "rhone", "saone"]);
+    // The coffee at 08:30 widens the start; 19:00 is kept as the end.
+    expect([editor.startMinute, editor.endMinute]).toEqual([8 * 60 + 30, 19 * 60]);
+    expect(byName(editor).talk).toEqual([20, 26, 4, 5, false]);
+    const empty = layoutDay([], [amphi], DAY, ZONE, { everyRoom: true, from: 8 * 60, to: 10 * 60 });
+    expect([empty.startMinute, empty.endMinute, empty.lastLine, empty.rooms.length]).toEqual([480, 600, 26, 1]);
+  });
+
   it("places each session on 5-minute rows in its room's column; roomless items span every room", () => {
     expect(byName(grid)).toEqual({
       coffee: [2, 11, 2, 4, true],

@@ -70,15 +70,28 @@ function hhmm(minutes: number): string {
   return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
 }
 
+/** How the organizers' editor lays out a day: every room (empty ones too) and at least `from`–`to` (minutes after midnight). */
+export interface LayoutOptions {
+  everyRoom?: boolean;
+  from?: number;
+  to?: number;
+}
+
 /**
  * Lays out the sessions of one local `day` on a grid: a header row, then one row per 5 minutes from
  * the earliest start to the latest end (rounded out to the half hour); one column per room that has
  * a session that day (in `rooms` order), after a time column. Sessions without a room span every
  * room column. Sessions are expected to start on `day` in `zone`.
  */
-export function layoutDay<T extends Placeable>(sessions: readonly T[], rooms: readonly Room[], day: string, zone: string): DayGrid<T> {
+export function layoutDay<T extends Placeable>(
+  sessions: readonly T[],
+  rooms: readonly Room[],
+  day: string,
+  zone: string,
+  options: LayoutOptions = {},
+): DayGrid<T> {
   const used = new Set(sessions.map((s) => s.room?.slug).filter(Boolean));
-  const columns = rooms.filter((r) => used.has(r.slug)).slice(0, MAX_ROOMS);
+  const columns = (options.everyRoom ? rooms : rooms.filter((r) => used.has(r.slug))).slice(0, MAX_ROOMS);
   const columnOf = new Map(columns.map((r, i) => [r.slug, i + 2]));
   const roomCount = Math.max(columns.length, 1);
 
@@ -86,8 +99,10 @@ export function layoutDay<T extends Placeable>(sessions: readonly T[], rooms: re
     const start = minuteOfDay(s.startsAt, zone, day);
     return { start, end: Math.max(minuteOfDay(s.endsAt, zone, day), start + SLOT_MINUTES) };
   });
-  const first = times.length ? Math.min(...times.map((t) => t.start)) : 0;
-  const last = times.length ? Math.max(...times.map((t) => t.end)) : MARK_MINUTES;
+  const starts = [...times.map((t) => t.start), ...(options.from === undefined ? [] : [options.from])];
+  const ends = [...times.map((t) => t.end), ...(options.to === undefined ? [] : [options.to])];
+  const first = starts.length ? Math.min(...starts) : 0;
+  const last = ends.length ? Math.max(...ends) : MARK_MINUTES;
   const startMinute = Math.max(0, Math.floor(first / MARK_MINUTES) * MARK_MINUTES);
   const maxEnd = startMinute + (MAX_ROW_LINE - 2) * SLOT_MINUTES;
   const endMinute = Math.min(maxEnd, Math.max(startMinute + MARK_MINUTES, Math.ceil(last / MARK_MINUTES) * MARK_MINUTES));

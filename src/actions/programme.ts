@@ -1,0 +1,165 @@
+import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { z } from "zod";
+import { AUDIENCES, LANGUAGES, TLP_LABELS } from "../../db/schema/programme.ts";
+import { allowed, type Principal } from "../lib/auth/guard.ts";
+import { editionDays } from "../lib/config/edition.ts";
+import {
+  createSession,
+  EDITOR_STATES,
+  MAX_EXPECTED_AUDIENCE,
+  MAX_LENGTHS,
+  scheduleSession,
+  setSessionState,
+  updateSessionDetails,
+  type DetailsError,
+  type ScheduleError,
+} from "../lib/programme/editor.ts";
+import { zonedToInstant } from "../lib/programme/time.ts";
+import { getDb, getEdition } from "../lib/server/runtime.ts";
+
+/**
+ * The organizers' programme editor (sessions and their place on the grid). The schedule page's
+ * drag and drop calls `sessionSchedule` from the browser; without JavaScript the same Action takes
+ * the session page's form. Refusals are `editor:<code>` keys the pages translate and put by the field.
+ */
+
+function organizer(context: ActionAPIContext): Principal {
+  const principal = context.locals.principal;
+  if (!principal || !allowed(principal, "programme.edit"))
+    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+  return principal;
+}
+
+const actorOf = (principal: Principal) => ({ id: principal.user.id, email: principal.user.email });
+
+const trimmed = (max: number) =>
+  z.preprocess((v) => (typeof v === "string" ? v.replace(/\r\n/g, "\n").trim() : ""), z.string().max(max, `tooLong:${max}`));
+const slug = z
+  .string("required")
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "invalid")
+  .max(120, "invalid");
+const version = z.coerce.number("invalid").int("invalid").positive("invalid");
+/** A select whose empty choice means "none". */
+const optionalId = z.preprocess(
+  (v) => (v === "" || v === null || v === undefined ? null : v),
+  z.coerce.number("invalid").int("invalid").positive("invalid").nullable(),
+);
+const checkbox = z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean());
+/** Speakers in order: one select per position, blanks skipped. */
+const speakerList = z
+  .array(z.string("invalid"))
+  .max(20, "invalid")
+  .transform((list) => list.filter((x) => x !== ""))
+  .pipe(z.array(z.coerce.number("invalid").int("invalid").positive("invalid")));
+const expectedAudience = z.preprocess(
+  (v) => (v === "" || v === null || v === undefined ? null : v),
+  z.coerce.number("invalid").int("invalid").min(1, "invalid").max(MAX_EXPECTED_AUDIENCE, "invalid").nullable(),
+);
+
+const detailsFields = {
+  title: trimmed(MAX_LENGTHS.title).pipe(z.string().min(1, "required")),
+  abstract: trimmed(MAX_LENGTHS.abstract),
+  description: trimmed(MAX_LENGTHS.description),
+  language: z.enum(LANGUAGES, "invalid"),
+  audience: z.enum(AUDIENCES, "invalid"),
+  tlp: z.enum(TLP_LABELS, "invalid"),
+  titlePublic: checkbox,
+  formatId: z.coerce.number("required").int("required").positive("required"),
+  trackId: optionalId,
+  speakerIds: speakerList,
+  expectedAudience,
+};
+
+/** What the caller read before editing, as JSON in a hidden field, to say which fields someone else changed. */
+const seen = z.preprocess((v) => {
+  if (typeof v !== "string" || v.length > 100_000) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}, z.record(z.string(), z.unknown()).optional());
+
+function refuse(error: DetailsError | ScheduleError | "not_allowed" | "conflict"): never {
+  const code = error === "not_found" ? "NOT_FOUND" : error === "conflict" ? "CONFLICT" : "BAD_REQUEST";
+  throw new ActionError({ code, message: `editor:${error}` });
+}
+
+export const programme = {
+  sessionCreate: defineAction({
+    accept: "form",
+    input: z.object(detailsFields),
+    handler: (input, context) => {
+      const principal = organizer(context);
+      const result = createSession(getDb(), getEdition(), input, actorOf(principal));
+      if (!result.ok) refuse(result.error);
+      return { slug: result.slug };
+    },
+  }),
+
+  sessionDetails: defineAction({
+    accept: "form",
+    input: z.object({ slug, version, seen, ...detailsFields }),
+    handler: ({ seen: before, ...input }, context) => {
+      const principal = organizer(context);
+      const result = updateSessionDetails(getDb(), getEdition(), { ...input, seen: before as never }, actorOf(principal));
+      if (!result.ok) refuse(result.error);
+      return { slug: input.slug, version: result.version };
+    },
+  }),
+
+  /** Places a session at `day` `start`–`end` in a room (empty: every room), or takes it off the grid (`unschedule`). */
+  sessionSchedule: defineAction({
+    accept: "form",
+    input: z
+      .object({
+        slug,
+        version,
+        unschedule: checkbox,
+        day: z.string().nullish(),
+        start: z.string().nullish(),
+        end: z.string().nullish(),
+        roomId: optionalId,
+      })
+      .superRefine((v, ctx) => {
+        if (v.unschedule) return;
+        if (!v.day || !/^\d{4}-\d{2}-\d{2}$/.test(v.day))
+          ctx.addIssue({ code: "custom", path: ["day"], message: v.day ? "invalid" : "required" });
+        for (const key of ["start", "end"] as const) {
+          const value = v[key];
+          if (!value || !/^([01]\d|2[0-3]):[0-5]\d$/.test(value))
+            ctx.addIssue({ code: "custom", path: [key], message: value ? "invalidTime" : "required" });
+        }
+      }),
+    handler: (input, context) => {
+      const principal = organizer(context);
+      const edition = getEdition();
+      let fields: { startsAt: Date | null; endsAt: Date | null; roomId: number | null } = { startsAt: null, endsAt: null, roomId: null };
+      if (!input.unschedule) {
+        const day = input.day!;
+        if (!editionDays(edition).includes(day)) refuse("outside_days");
+        fields = {
+          startsAt: zonedToInstant(day, input.start!, edition.timezone),
+          // An end at or before the start is refused by the editor, not moved to the next day.
+          endsAt: zonedToInstant(day, input.end!, edition.timezone),
+          roomId: input.roomId,
+        };
+      }
+      const result = scheduleSession(getDb(), edition, { slug: input.slug, version: input.version, ...fields }, actorOf(principal));
+      if (!result.ok) refuse(result.error);
+      return { slug: input.slug, version: result.version };
+    },
+  }),
+
+  sessionState: defineAction({
+    accept: "form",
+    input: z.object({ slug, version, state: z.enum(EDITOR_STATES, "invalid") }),
+    handler: (input, context) => {
+      const principal = organizer(context);
+      const result = setSessionState(getDb(), input, actorOf(principal));
+      if (!result.ok) refuse(result.error);
+      return { slug: input.slug, version: result.version };
+    },
+  }),
+};
