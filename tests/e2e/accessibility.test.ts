@@ -131,6 +131,11 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
         "/admin/mail",
         "/admin/mail/compose",
         "/admin/staff",
+        "/admin/programme",
+        "/admin/programme/sessions",
+        "/admin/programme/sessions/new",
+        "/admin/programme/sessions/opening-keynote-anticipating-crime",
+        "/admin/programme/schedule",
         "/agenda",
         "/account",
       ]) {
