@@ -388,13 +388,32 @@ describe("authorization", () => {
 
 describe("after edits", () => {
   it("publishes a release whose exports still validate against the community schemas", async () => {
+    const exportsBefore = await Promise.all(["/schedule.xml", "/schedule.json", "/schedule.ics"].map((p) => fetch(server.url + p)));
+    const etags = exportsBefore.map((r) => r.headers.get("etag")!);
+    const versionBefore = /<version>([^<]+)<\/version>/.exec(await exportsBefore[0].text())![1];
+    await Promise.all(exportsBefore.slice(1).map((r) => r.arrayBuffer()));
+    // Edits alone change nothing the public fetches: the old validator still matches.
+    for (const [i, path] of ["/schedule.xml", "/schedule.json", "/schedule.ics"].entries()) {
+      const still = await fetch(server.url + path, { headers: { "If-None-Match": etags[i] } });
+      expect(still.status, path).toBe(304);
+    }
     const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test" });
     expect(published.status).toBe(303);
+    for (const [i, path] of ["/schedule.xml", "/schedule.json", "/schedule.ics"].entries()) {
+      const fresh = await fetch(server.url + path, { headers: { "If-None-Match": etags[i] } });
+      expect(fresh.status, path).toBe(200);
+      await fresh.arrayBuffer();
+      const again = await fetch(server.url + path, { headers: { "If-None-Match": fresh.headers.get("etag")! } });
+      expect(again.status, path).toBe(304);
+    }
     const xml = await (await fetch(`${server.url}/schedule.xml`)).text();
     expect(validateXml(xml, SCHEDULE_XSD)).toEqual({ status: 0, output: "- validates\n" });
     const json = await (await fetch(`${server.url}/schedule.json`)).json();
     expect(validateScheduleJson(json)).toBe("");
     expect(xml).toContain("Keynote, retitled by the first");
+    const versionAfter = /<version>([^<]+)<\/version>/.exec(xml)![1];
+    expect(versionAfter).not.toBe(versionBefore);
+    expect(versionAfter).toMatch(/^2-/);
     // Not placed yet: in no export until it has a time.
     expect(xml).not.toContain("Invited: the view from Europol");
   });
