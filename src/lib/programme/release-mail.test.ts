@@ -104,6 +104,13 @@ describe("release e-mails", () => {
     for (const email of labSpeakers) expect(byRecipient.get(email)!.payload.sessions.map((s) => s.slug)).toContain(LAW_ENFORCEMENT);
   });
 
+  it("write to a speaker in the language of their profile", () => {
+    db.$client.prepare("update speakers set language = 'fr' where email = ?").run(KEYNOTE_SPEAKER);
+    moveLater(KEYNOTE);
+    expect(publishRelease(db, actor, "Later")).toBe(2);
+    expect(outbox().find((r) => r.recipient === KEYNOTE_SPEAKER)).toMatchObject({ language: "fr" });
+  });
+
   it("tell a confirmed law-enforcement attendee of the law-enforcement session they starred, not a pending one", () => {
     const before = loadProgramme(db);
     const after = structuredClone(before);

@@ -83,12 +83,15 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
     told.get(key)!.add(slug);
   };
 
-  // Speakers, of the session before or after the release.
+  // Speakers, of the session before or after the release, in the language of their profile.
+  const speakerLanguage = new Map<string, "en" | "fr">();
   for (const a of affected) {
     const ids = new Set([...(newBySlug.get(a.slug)?.speakerIds ?? []), ...(oldBySlug.get(a.slug)?.speakerIds ?? [])]);
     for (const id of ids) {
-      const email = speakersById[0].get(id)?.email ?? speakersById[1].get(id)?.email;
-      if (email) tell(email, a.slug);
+      const speaker = speakersById[0].get(id) ?? speakersById[1].get(id);
+      if (!speaker?.email) continue;
+      tell(speaker.email, a.slug);
+      if (speaker.language) speakerLanguage.set(normalize(speaker.email), speaker.language);
     }
   }
 
@@ -128,7 +131,7 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
     const mine = told.get(recipient)!;
     return {
       recipient,
-      language: languages.get(recipient) === "fr" ? "fr" : "en",
+      language: (speakerLanguage.get(recipient) ?? languages.get(recipient)) === "fr" ? "fr" : "en",
       payload: { release: number, sessions: affected.filter((a) => mine.has(a.slug)).map(entry) },
     };
   });
