@@ -14,7 +14,8 @@ export default defineConfig({
   },
   // Every stylesheet is a file, so the Content-Security-Policy can forbid inline styles.
   build: { inlineStylesheets: "never" },
-  // Forms are small: a body over 64 KiB is refused with 413 before it is parsed.
-  security: { checkOrigin: true, actionBodySizeLimit: 64 * 1024 },
+  // Forms are small: a body over 64 KiB is refused with 413 before it is parsed. This is the limit of
+  // the photo upload Action; src/lib/server/action-body-limit.ts holds every other Action to 64 KiB.
+  security: { checkOrigin: true, actionBodySizeLimit: 6 * 1024 * 1024 },
   devToolbar: { enabled: false },
 });

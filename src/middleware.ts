@@ -2,6 +2,7 @@ import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
 import { principalOf, viewerOf } from "./lib/server/principal.ts";
 import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
+import { limitActionBody } from "./lib/server/action-body-limit.ts";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
 
@@ -31,7 +32,7 @@ export const onRequest = defineMiddleware(async (context, next) => {
     context.locals.principal = principalOf(context.cookies);
     context.locals.viewer = viewerOf(context.locals.principal);
   }
-  const refused = refuseNonFormAction(context.request, context.url);
+  const refused = refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context));
   const response = refused ?? (await next());
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);

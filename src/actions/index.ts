@@ -1,8 +1,11 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { agenda } from "./agenda.ts";
+import { catalogue } from "./catalogue.ts";
+import { cfp } from "./cfp.ts";
 import { localeOfPath } from "../i18n/index.ts";
 import { mailstaff } from "./mailstaff.ts";
 import { programme } from "./programme.ts";
+import { review } from "./review.ts";
 import { recordAudit } from "../lib/audit.ts";
 import { allowed, safeNext } from "../lib/auth/guard.ts";
 import {
@@ -91,7 +94,10 @@ function refused(error: unknown): never {
 export const server = {
   ...mailstaff,
   ...agenda,
+  ...catalogue,
+  ...cfp,
   ...programme,
+  ...review,
   register: defineAction({
     accept: "form",
     input: registrationSchema(getEdition()),

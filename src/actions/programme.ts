@@ -49,8 +49,8 @@ const checkbox = z.preprocess((v) => v === "on" || v === "true" || v === true, z
 const speakerList = z
   .array(z.string("invalid"))
   .max(20, "invalid")
-  .transform((list) => list.filter((x) => x !== ""))
-  .pipe(z.array(z.coerce.number("invalid").int("invalid").positive("invalid")));
+  .transform((list) => list.filter((x) => x !== "").map(Number))
+  .pipe(z.array(z.number("invalid").int("invalid").positive("invalid")));
 const expectedAudience = z.preprocess(
   (v) => (v === "" || v === null || v === undefined ? null : v),
   z.coerce.number("invalid").int("invalid").min(1, "invalid").max(MAX_EXPECTED_AUDIENCE, "invalid").nullable(),

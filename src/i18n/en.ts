@@ -1,6 +1,9 @@
 import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
 import { agendaEn } from "./en/agenda.ts";
+import { reviewEn } from "./en/review.ts";
+import { cfpEn } from "./en/cfp.ts";
+import { catalogueEn } from "./en/catalogue.ts";
 import { editorEn } from "./en/editor.ts";
 
 /** English interface text. French in fr.ts has the same keys. */
@@ -372,6 +375,9 @@ export const en = {
   insights: insightsEn,
   mailstaff: mailstaffEn,
   agenda: agendaEn,
+  review: reviewEn,
+  cfp: cfpEn,
+  catalogue: catalogueEn,
   editor: editorEn,
   releases: {
     previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",

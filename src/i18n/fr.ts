@@ -2,6 +2,9 @@ import type { en } from "./en.ts";
 import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
 import { agendaFr } from "./fr/agenda.ts";
+import { reviewFr } from "./fr/review.ts";
+import { cfpFr } from "./fr/cfp.ts";
+import { catalogueFr } from "./fr/catalogue.ts";
 import { editorFr } from "./fr/editor.ts";
 
 /** French interface text. */
@@ -385,6 +388,9 @@ export const fr: typeof en = {
   insights: insightsFr,
   mailstaff: mailstaffFr,
   agenda: agendaFr,
+  review: reviewFr,
+  cfp: cfpFr,
+  catalogue: catalogueFr,
   editor: editorFr,
   releases: {
     previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",

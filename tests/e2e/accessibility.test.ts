@@ -7,6 +7,9 @@ import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { serverAccounts } from "../helpers/session.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import * as cfp from "../fixtures/cfp.ts";
+import { confirmToken } from "../../src/lib/cfp/links.ts";
+import { releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 
 const AXE = resolve("node_modules/axe-core/axe.min.js");
 
@@ -30,6 +33,7 @@ const pages = [
   "/register?category=law-enforcement",
   "/register/sent",
   "/signin",
+  "/cfp",
 ];
 const localized = pages.flatMap((path) => [path, path === "/" ? "/fr/" : `/fr${path}`]);
 
@@ -136,6 +140,16 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
         "/admin/programme/sessions/new",
         "/admin/programme/sessions/opening-keynote-anticipating-crime",
         "/admin/programme/schedule",
+        "/admin/programme/rooms",
+        "/admin/programme/tracks",
+        "/admin/programme/formats",
+        "/admin/programme/speakers",
+        "/admin/programme/speakers/new",
+        "/admin/programme/speakers/amelie-dupont-varenne",
+        "/admin/cfp",
+        "/admin/cfp/settings",
+        "/admin/cfp/reviewers",
+        "/admin/reviews",
         "/agenda",
         "/account",
       ]) {
@@ -149,4 +163,53 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
       accounts.close();
     }
   });
+  it.each(["en", "fr"])(
+    "the committee's pages with a proposal, a review form with errors and the confirmation page (%s)",
+    async (locale) => {
+      const prefix = locale === "fr" ? "/fr" : "";
+      const accounts = serverAccounts(server);
+      const page = await context.newPage();
+      try {
+        const email = `axe-committee-${locale}@example.org`;
+        const organizer = await people(server, accounts).staff(email, ["organizer"]);
+        await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
+        const db = accounts.db;
+        const organizerId = (db.$client.prepare("select id from users where email = ?").get(email) as { id: number }).id;
+        cfp.criterion(db, { nameEn: `Relevance ${locale}`, nameFr: `Pertinence ${locale}` });
+        cfp.assignAll(db, organizerId);
+        const reviewed = cfp.proposal(db, [cfp.speakerProfile(db, `axe-speaker-${locale}@example.org`).id], { title: `Axe ${locale}` });
+        const accepted = cfp.proposal(db, [cfp.speakerProfile(db, `axe-accepted-${locale}@example.org`).id], {
+          title: `Accepted ${locale}`,
+        });
+        setPendingDecisions(db, { id: organizerId, email }, [accepted.code], "accepted");
+        const release = releaseDecisions(db, accounts.appKey, { id: organizerId, email }, 1);
+        expect(release.ok).toBe(true);
+        const { payload } = db.$client
+          .prepare("select payload from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ?")
+          .get(accepted.code) as { payload: string };
+        const token = confirmToken(accounts.appKey, JSON.parse(payload).nonce);
+        for (const path of [
+          `/admin/cfp/${reviewed.code}`,
+          `/admin/cfp/${accepted.code}`,
+          `/admin/reviews/${reviewed.code}`,
+          `/cfp/confirm/${token}`,
+        ]) {
+          const response = await page.goto(`${server.url}${prefix}${path}`);
+          expect(response?.status(), path).toBe(200);
+          expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
+        }
+        // The review form sent without a score: errors by the field.
+        await page.goto(`${server.url}${prefix}/admin/reviews/${reviewed.code}`);
+        await page.locator("form.form button[type=submit]").click();
+        expect(await page.locator(".error-summary").count()).toBe(1);
+        expect(await blockingViolations(page), "axe on the review form with errors").toEqual([]);
+        await page.goto(`${server.url}${prefix}/admin/mail?state=held`);
+        expect(await blockingViolations(page), "axe on the held messages").toEqual([]);
+      } finally {
+        await context.clearCookies();
+        await page.close();
+        accounts.close();
+      }
+    },
+  );
 });

@@ -9,6 +9,7 @@ import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announceme
 import { submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
+import { reviewErrors } from "./review-errors.ts";
 
 /** Request handling of the organizers' e-mail and staff pages: guard, Action results, redirect after success. */
 
@@ -53,7 +54,7 @@ export function pageUrl(url: URL, changes: Record<string, string | number | unde
   return next.pathname + next.search;
 }
 
-const MAIL_NOTICES = ["retried", "queued"] as const;
+const MAIL_NOTICES = ["retried", "queued", "released", "cancelled"] as const;
 
 export interface MailProps {
   locale: Locale;
@@ -64,6 +65,12 @@ export interface MailProps {
   errors: FormErrors;
   retried: boolean;
   queued?: number;
+  /** Held messages just sent to the queue, or one just cancelled (review.ts Actions). */
+  released?: number;
+  cancelled: boolean;
+  /** Where the held messages' Send and Cancel buttons post. */
+  heldSendAction: string;
+  heldCancelAction: string;
   /** Where the page's forms post (its query kept) and its links go. */
   retryAction: string;
 }
@@ -75,6 +82,11 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
   const { locale } = guard;
   const result = Astro.getActionResult(actions.mailRetry);
   if (result && !result.error) return { redirect: pageUrl(Astro.url, { retried: 1 }, MAIL_NOTICES) };
+  const heldSent = Astro.getActionResult(actions.heldMailSend);
+  if (heldSent && !heldSent.error) return { redirect: pageUrl(Astro.url, { released: heldSent.data.sent }, MAIL_NOTICES) };
+  const heldCancelled = Astro.getActionResult(actions.heldMailCancel);
+  if (heldCancelled && !heldCancelled.error) return { redirect: pageUrl(Astro.url, { cancelled: 1 }, MAIL_NOTICES) };
+  const released = Number(Astro.url.searchParams.get("released") ?? NaN);
   const query = parseOutboxQuery(Astro.url.searchParams);
   const queued = Number(Astro.url.searchParams.get("queued") ?? NaN);
   return {
@@ -83,10 +95,16 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
       query,
       list: listOutbox(getDb(), query),
       maySend: allowed(Astro.locals.principal, "mail.send"),
-      errors: mailstaffErrors(result?.error, t(locale), ["id"]),
+      errors: result?.error
+        ? mailstaffErrors(result.error, t(locale), ["id"])
+        : reviewErrors(heldSent?.error ?? heldCancelled?.error, t(locale), ["id"]),
       retried: Astro.url.searchParams.get("retried") === "1",
       queued: Number.isInteger(queued) && queued > 0 ? queued : undefined,
       retryAction: pageUrl(Astro.url, { _action: "mailRetry" }, MAIL_NOTICES),
+      released: Number.isInteger(released) && released > 0 ? released : undefined,
+      cancelled: Astro.url.searchParams.get("cancelled") === "1",
+      heldSendAction: pageUrl(Astro.url, { _action: "heldMailSend" }, MAIL_NOTICES),
+      heldCancelAction: pageUrl(Astro.url, { _action: "heldMailCancel" }, MAIL_NOTICES),
     },
   };
 }

@@ -16,6 +16,12 @@ const TEMPLATES: Record<string, string> = {
   "auth.sign_in": "Sign-in link",
   announcement: "Message from the organizers",
   "programme.release": "Programme changes",
+  "cfp.submitted": "Proposal received",
+  "cfp.invitation": "Co-speaker invitation",
+  "cfp.late": "Late-submission link",
+  "cfp.accepted": "Proposal accepted",
+  "cfp.rejected": "Proposal not selected",
+  "cfp.message": "Message about a proposal",
 };
 
 export const mailstaffEn = {

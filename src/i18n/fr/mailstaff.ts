@@ -21,6 +21,12 @@ const TEMPLATES: Record<string, string> = {
   "auth.sign_in": "Lien de connexion",
   announcement: "Message des organisateurs",
   "programme.release": "Modifications du programme",
+  "cfp.submitted": "Proposition reçue",
+  "cfp.invitation": "Invitation de co-intervenant",
+  "cfp.late": "Lien de soumission tardive",
+  "cfp.accepted": "Proposition acceptée",
+  "cfp.rejected": "Proposition non retenue",
+  "cfp.message": "Message sur une proposition",
 };
 
 export const mailstaffFr: typeof mailstaffEn = {

@@ -56,3 +56,54 @@ describe("edition configuration", () => {
     expect(() => loadEdition(dir)).toThrow(/edition\.yaml: not valid YAML/);
   });
 });
+
+describe("call for papers configuration", () => {
+  const withCfp = `${valid}cfp:
+  opens: "2013-01-07T09:00"
+  deadline: "2013-03-31T23:59"
+  formats:
+    - format: talk
+    - { format: workshop, deadline: "2013-03-15T23:59" }
+  intro: { en: Send us your talk, fr: Envoyez-nous votre intervention }
+`;
+
+  it("loads the demo edition's call: open until 2099, with talks, panels, workshops and demos", () => {
+    const cfp = loadEdition("content").cfp!;
+    expect(cfp.deadline).toBe("2099-12-31T23:59");
+    expect(cfp.formats.map((f) => f.format)).toEqual(["talk", "panel", "workshop", "demo"]);
+  });
+
+  it("accepts a call with a deadline per format, and an edition without a call", () => {
+    const edition = parseContent("edition.yaml", withCfp, editionSchema);
+    expect(edition.cfp).toEqual({
+      opens: "2013-01-07T09:00",
+      deadline: "2013-03-31T23:59",
+      formats: [{ format: "talk" }, { format: "workshop", deadline: "2013-03-15T23:59" }],
+      intro: { en: "Send us your talk", fr: "Envoyez-nous votre intervention" },
+    });
+    expect(parseContent("edition.yaml", valid, editionSchema).cfp).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'deadline: "2013-03-31T23:59"',
+      'deadline: "31/03/2013"',
+      'edition.yaml: cfp.deadline: expected a local date and time like "2013-03-31T23:59"',
+    ],
+    ['deadline: "2013-03-31T23:59"', "deadline: 2013-03-31", "edition.yaml: cfp.deadline:"],
+    ['deadline: "2013-03-31T23:59"', 'deadline: "2013-02-30T23:59"', "edition.yaml: cfp.deadline: not a real date and time"],
+    ['opens: "2013-01-07T09:00"', 'opens: "2013-04-01T00:00"', "edition.yaml: cfp.opens: must be before deadline"],
+    ["- format: talk", "- format: Talk", "edition.yaml: cfp.formats.0.format: expected a format slug like talk"],
+    ["- format: talk", "- format: workshop", "edition.yaml: cfp.formats: a format is listed twice"],
+    ['deadline: "2013-03-15T23:59" }', 'deadline: "2013-03-15T23:59", colour: red }', "edition.yaml: cfp.formats.1: "],
+    [
+      'deadline: "2013-03-15T23:59" }',
+      'opens: "2013-03-16T00:00", deadline: "2013-03-15T23:59" }',
+      "edition.yaml: cfp.formats.1.opens: must be before deadline",
+    ],
+    ["intro: { en: Send us your talk,", "intro: { en: '',", "edition.yaml: cfp.intro.en:"],
+  ])("names the field when %s becomes %s", (from, to, message) => {
+    expect(withCfp).toContain(from);
+    expect(() => parseContent("edition.yaml", withCfp.replace(from, to), editionSchema)).toThrow(message);
+  });
+});

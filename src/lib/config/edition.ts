@@ -15,6 +15,44 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/** A local date and time of the edition's zone, "YYYY-MM-DDTHH:MM" (quoted in YAML). */
+const localDateTime = z
+  .string('expected a local date and time like "2013-03-31T23:59"')
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'expected a local date and time like "2013-03-31T23:59"')
+  .refine((v) => {
+    const at = new Date(`${v}:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 16) === v;
+  }, "not a real date and time");
+
+/**
+ * The call for papers (`cfp:`): when it opens, its deadline (the last minute it is open, in the
+ * edition's time zone), the formats on offer (slugs of content/programme/setup.yaml), each with
+ * its own opening or deadline if it differs, and the short text of the public call page.
+ */
+export const cfpSchema = z
+  .object({
+    opens: localDateTime,
+    deadline: localDateTime,
+    formats: z
+      .array(
+        z
+          .object({
+            format: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "expected a format slug like talk"),
+            opens: localDateTime.optional(),
+            deadline: localDateTime.optional(),
+          })
+          .strict()
+          .refine((f) => !f.opens || !f.deadline || f.opens < f.deadline, { message: "must be before deadline", path: ["opens"] }),
+      )
+      .min(1)
+      .refine((list) => new Set(list.map((f) => f.format)).size === list.length, "a format is listed twice"),
+    intro: localized.optional(),
+  })
+  .strict()
+  .refine((c) => c.opens < c.deadline, { message: "must be before deadline", path: ["opens"] });
+
+export type CfpConfig = z.infer<typeof cfpSchema>;
+
 /** Schema of `content/edition.yaml`: everything specific to one edition of the forum. */
 export const editionSchema = z
   .object({
@@ -59,6 +97,8 @@ export const editionSchema = z
     officialDomains: z
       .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain like interpol.int or *.gouv.fr"))
       .default([]),
+    /** The call for papers; without it there is no call. */
+    cfp: cfpSchema.optional(),
   })
   .strict()
   .refine((e) => e.startDate <= e.endDate, { message: "must not be after endDate", path: ["startDate"] });

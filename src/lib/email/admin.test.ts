@@ -63,10 +63,10 @@ describe("the outbox list", () => {
     expect(ids({ q: "%" })).toEqual([]);
     const list = listOutbox(db, { state: "failed", q: "", page: 1 });
     expect(list).toMatchObject({ total: 2, page: 1, pages: 1, counts: { pending: 1, sending: 0, sent: 1, failed: 2 } });
-    expect(listOutbox(db, { state: "", q: "ada", page: 1 }).counts).toEqual({ pending: 0, sending: 0, sent: 1, failed: 1 });
+    expect(listOutbox(db, { state: "", q: "ada", page: 1 }).counts).toEqual({ held: 0, pending: 0, sending: 0, sent: 1, failed: 1 });
     // The payload is not shown.
     expect(Object.keys(list.rows[0]!).sort()).toEqual(
-      ["attempts", "createdAt", "id", "language", "lastError", "nextAttemptAt", "recipient", "sentAt", "state", "template"].sort(),
+      ["attempts", "createdAt", "held", "id", "language", "lastError", "nextAttemptAt", "recipient", "sentAt", "state", "template"].sort(),
     );
     expect(ids({ page: 2 }, 3)).toEqual([a]);
     expect(listOutbox(db, { state: "", q: "", page: 9 }, 3)).toMatchObject({ page: 2, pages: 2 });

@@ -2,7 +2,7 @@ import { and, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { OUTBOX_STATES, outbox, type OutboxState } from "../../../db/schema/outbox.ts";
 import { recordAudit } from "../audit.ts";
-import { requeueFailed } from "./outbox.ts";
+import { cancelHeld, HELD_UNTIL, releaseHeld, requeueFailed } from "./outbox.ts";
 
 /** The organizers' view of the outbox: every message, its state and failures, and a retry of the failed ones. */
 
@@ -15,9 +15,13 @@ export interface Actor {
   email: string;
 }
 
+/** What the list filters and counts by: the stored states, and `held` (pending until an organizer sends it, see outbox.ts). */
+export type OutboxListState = OutboxState | "held";
+export const OUTBOX_LIST_STATES: readonly OutboxListState[] = ["held", ...OUTBOX_STATES];
+
 export interface OutboxQuery {
   /** One state, or "" for all. */
-  state: OutboxState | "";
+  state: OutboxListState | "";
   /** Part of the recipient's address or of the template's name. */
   q: string;
   page: number;
@@ -30,6 +34,8 @@ export interface OutboxItem {
   language: "en" | "fr";
   recipient: string;
   state: OutboxState;
+  /** Pending, but held until an organizer sends it. */
+  held: boolean;
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
@@ -42,7 +48,7 @@ export function parseOutboxQuery(params: URLSearchParams): OutboxQuery {
   const state = params.get("state") ?? "";
   const page = Number(params.get("page") ?? 1);
   return {
-    state: (OUTBOX_STATES as readonly string[]).includes(state) ? (state as OutboxState) : "",
+    state: (OUTBOX_LIST_STATES as readonly string[]).includes(state) ? (state as OutboxListState) : "",
     q: (params.get("q") ?? "").trim().slice(0, 200),
     page: Number.isInteger(page) && page > 0 ? Math.min(page, 1_000_000) : 1,
   };
@@ -64,17 +70,26 @@ export function listOutbox(
   db: Db,
   query: OutboxQuery,
   perPage: number = OUTBOX_PAGE_SIZE,
-): { rows: OutboxItem[]; total: number; page: number; pages: number; counts: Record<OutboxState, number> } {
+): { rows: OutboxItem[]; total: number; page: number; pages: number; counts: Record<OutboxListState, number> } {
   const search = searchOf(query.q);
-  const where = and(search, query.state ? eq(outbox.state, query.state) : undefined);
-  const counts = Object.fromEntries(OUTBOX_STATES.map((state) => [state, 0])) as Record<OutboxState, number>;
-  for (const { state, n } of db
-    .select({ state: outbox.state, n: sql<number>`count(*)` })
+  const heldNow = and(eq(outbox.state, "pending"), sql`${outbox.nextAttemptAt} >= ${HELD_UNTIL.getTime()}`);
+  const byState =
+    query.state === "held"
+      ? heldNow
+      : query.state === "pending"
+        ? and(eq(outbox.state, "pending"), sql`${outbox.nextAttemptAt} < ${HELD_UNTIL.getTime()}`)
+        : query.state
+          ? eq(outbox.state, query.state)
+          : undefined;
+  const where = and(search, byState);
+  const counts = Object.fromEntries(OUTBOX_LIST_STATES.map((state) => [state, 0])) as Record<OutboxListState, number>;
+  for (const { state, held, n } of db
+    .select({ state: outbox.state, held: sql<number>`${outbox.nextAttemptAt} >= ${HELD_UNTIL.getTime()}`, n: sql<number>`count(*)` })
     .from(outbox)
     .where(search)
-    .groupBy(outbox.state)
+    .groupBy(outbox.state, sql`2`)
     .all()) {
-    counts[state] = n;
+    counts[state === "pending" && held ? "held" : state] += n;
   }
   const total = query.state ? counts[query.state] : Object.values(counts).reduce((a, b) => a + b, 0);
   const pages = Math.max(1, Math.ceil(total / perPage));
@@ -97,7 +112,8 @@ export function listOutbox(
     .orderBy(desc(outbox.createdAt), desc(sql`rowid`))
     .limit(perPage)
     .offset((page - 1) * perPage)
-    .all();
+    .all()
+    .map((row) => ({ ...row, held: row.state === "pending" && row.nextAttemptAt.getTime() >= HELD_UNTIL.getTime() }));
   return { rows, total, page, pages, counts };
 }
 
@@ -128,6 +144,56 @@ export function retryMessage(
         { actor, action: "mail.retry", subjectType: "outbox", subjectId: id, before, after: { state: "pending", attempts: 0 } },
         now,
       );
+      return { ok: true } as const;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Ids of every held message, oldest first. */
+export function heldMessageIds(db: Pick<Db, "select">): string[] {
+  return db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.state, "pending"), sql`${outbox.nextAttemptAt} >= ${HELD_UNTIL.getTime()}`))
+    .orderBy(outbox.createdAt, sql`rowid`)
+    .all()
+    .map((r) => r.id);
+}
+
+/**
+ * Sends held messages (one id, or every held one with `"all"`): they become due now, each with its
+ * audit entry, in one transaction. Returns how many were released; 0 when none was held.
+ */
+export function sendHeldMessages(db: Db, actor: Actor, ids: readonly string[] | "all", now: number = Date.now()): number {
+  return db.transaction(
+    (tx) => {
+      let released = 0;
+      const targets = ids === "all" ? heldMessageIds(tx) : ids;
+      for (const id of targets) {
+        if (!releaseHeld(tx, id, now)) continue;
+        released++;
+        recordAudit(tx, { actor, action: "mail.release_held", subjectType: "outbox", subjectId: id, after: { state: "pending" } }, now);
+      }
+      return released;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Cancels a held message (it is failed unsent, with who cancelled it), audited. Refused for a message not held. */
+export function cancelHeldMessage(
+  db: Db,
+  actor: Actor,
+  id: string,
+  now: number = Date.now(),
+): { ok: true } | { ok: false; reason: "not_found" | "not_held" } {
+  return db.transaction(
+    (tx) => {
+      const before = tx.select({ state: outbox.state, template: outbox.template }).from(outbox).where(eq(outbox.id, id)).get();
+      if (!before) return { ok: false, reason: "not_found" } as const;
+      if (!cancelHeld(tx, id, `Cancelled before sending by ${actor.email}`)) return { ok: false, reason: "not_held" } as const;
+      recordAudit(tx, { actor, action: "mail.cancel_held", subjectType: "outbox", subjectId: id, before, after: { state: "failed" } }, now);
       return { ok: true } as const;
     },
     { behavior: "immediate" },

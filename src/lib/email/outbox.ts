@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { outbox } from "../../../db/schema/outbox.ts";
 import type { TemplateName } from "./templates.ts";
@@ -33,8 +33,23 @@ export const MAX_ATTEMPTS = 20;
 /** Default back-off: 30 s doubling up to 1 h; with MAX_ATTEMPTS a message survives 6.5 to 13 hours of provider outage. */
 export const DEFAULT_RETRY = { baseMs: 30_000, maxMs: 60 * 60_000 } as const;
 
-/** Queues a message, due now; synchronous, so it joins the caller's transaction. Returns its id. */
-export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now()): string {
+/**
+ * A held message (decision e-mails of the call for papers, to be reviewed by an organizer before
+ * they go) is a `pending` row due at this instant: the worker never finds it due until
+ * `releaseHeld` makes it due now, and `cancelHeld` fails it instead.
+ */
+export const HELD_UNTIL = new Date("9999-12-31T00:00:00.000Z");
+
+/** Whether a row is held for an organizer's review. */
+export function isHeld(row: Pick<OutboxRow, "state" | "nextAttemptAt">): boolean {
+  return row.state === "pending" && row.nextAttemptAt.getTime() >= HELD_UNTIL.getTime();
+}
+
+/**
+ * Queues a message, due now (or, with `held`, kept until an organizer releases it); synchronous, so
+ * it joins the caller's transaction. Returns its id.
+ */
+export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now(), { held = false }: { held?: boolean } = {}): string {
   const id = randomUUID();
   db.insert(outbox)
     .values({
@@ -45,7 +60,7 @@ export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now()): 
       payload: msg.payload,
       state: "pending",
       attempts: 0,
-      nextAttemptAt: new Date(now),
+      nextAttemptAt: held ? HELD_UNTIL : new Date(now),
       registrationId: msg.registrationId ?? null,
       createdAt: new Date(now),
     })
@@ -155,6 +170,26 @@ export function requeueFailed(db: DbLike, id: string, now: number = Date.now()):
     .update(outbox)
     .set({ state: "pending", attempts: 0, nextAttemptAt: new Date(now) })
     .where(and(eq(outbox.id, id), eq(outbox.state, "failed")))
+    .run();
+  return result.changes > 0;
+}
+
+/** Makes a held message due at `now`. Returns whether it was held. */
+export function releaseHeld(db: DbLike, id: string, now: number = Date.now()): boolean {
+  const result = db
+    .update(outbox)
+    .set({ nextAttemptAt: new Date(now) })
+    .where(and(eq(outbox.id, id), eq(outbox.state, "pending"), gte(outbox.nextAttemptAt, HELD_UNTIL)))
+    .run();
+  return result.changes > 0;
+}
+
+/** Gives a held message up unsent (failed, with `reason`); a retry would still send it. Returns whether it was held. */
+export function cancelHeld(db: DbLike, id: string, reason: string): boolean {
+  const result = db
+    .update(outbox)
+    .set({ state: "failed", lastError: reason, nextAttemptAt: new Date() })
+    .where(and(eq(outbox.id, id), eq(outbox.state, "pending"), gte(outbox.nextAttemptAt, HELD_UNTIL)))
     .run();
   return result.changes > 0;
 }

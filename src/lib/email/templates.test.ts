@@ -58,6 +58,12 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
       { slug: "lab", title: "Lab", kind: "cancelled" },
     ],
   },
+  "cfp.submitted": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345" },
+  "cfp.invitation": { inviter: "Grace Inviter", title: "Hunting botnets", nonce: "i-1" },
+  "cfp.late": { nonce: "l-1", expiresAt: "2013-04-10T21:59:00.000Z", formatName: "Workshop" },
+  "cfp.accepted": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", nonce: "c-1" },
+  "cfp.rejected": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", reason: "Too close to another talk." },
+  "cfp.message": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", body: "Could you shorten the abstract?" },
 };
 
 const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
@@ -74,6 +80,12 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "auth.sign_in": "Your sign-in link – Safer World Forum",
     announcement: "Programme – Safer World Forum",
     "programme.release": "Version 2 of the programme changes sessions you follow – Safer World Forum",
+    "cfp.submitted": "Proposal received – Safer World Forum",
+    "cfp.invitation": "Grace Inviter invites you to speak – Safer World Forum",
+    "cfp.late": "You may submit a proposal after the deadline – Safer World Forum",
+    "cfp.accepted": "Your proposal is accepted – Safer World Forum",
+    "cfp.rejected": "Your proposal was not selected – Safer World Forum",
+    "cfp.message": "About your proposal “Hunting botnets” – Safer World Forum",
   },
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
@@ -88,6 +100,12 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "auth.sign_in": "Votre lien de connexion – Forum Monde plus sûr",
     announcement: "Programme – Forum Monde plus sûr",
     "programme.release": "La version 2 du programme modifie des sessions que vous suivez – Forum Monde plus sûr",
+    "cfp.submitted": "Proposition reçue – Forum Monde plus sûr",
+    "cfp.invitation": "Grace Inviter vous invite à intervenir – Forum Monde plus sûr",
+    "cfp.late": "Vous pouvez soumettre une proposition après la date limite – Forum Monde plus sûr",
+    "cfp.accepted": "Votre proposition est acceptée – Forum Monde plus sûr",
+    "cfp.rejected": "Votre proposition n’a pas été retenue – Forum Monde plus sûr",
+    "cfp.message": "À propos de votre proposition «\u00a0Hunting botnets\u00a0» – Forum Monde plus sûr",
   },
 };
 
@@ -100,11 +118,17 @@ const WITHOUT_MANAGE_LINK = new Set<TemplateName>([
   "auth.sign_in",
   "announcement",
   "programme.release",
+  "cfp.submitted",
+  "cfp.invitation",
+  "cfp.late",
+  "cfp.accepted",
+  "cfp.rejected",
+  "cfp.message",
 ]);
 // Sent before anyone proved they own the address: no typed name reaches it.
 const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
 // Greets nobody by name either: the payload holds none.
-const UNNAMED = new Set<TemplateName>([...ANONYMOUS, "programme.release"]);
+const UNNAMED = new Set<TemplateName>([...ANONYMOUS, "programme.release", "cfp.invitation", "cfp.late"]);
 // Carries its own calendar of sessions (tested below).
 const WITH_SESSIONS_ICS = new Set<TemplateName>(["programme.release"]);
 // Tags the layout may produce: anything else in the HTML came from a value that escaped escaping.
@@ -216,6 +240,9 @@ describe("e-mail templates", () => {
             ...(language === "fr" && template === "registration.rejected" ? { reason: "Agence inconnue." } : {}),
             // The organizers write each language's body themselves.
             ...(language === "fr" && template === "announcement" ? { body: "Voici votre programme." } : {}),
+            ...(language === "fr" && template.startsWith("cfp.") ? { title: "Traquer les botnets", formatName: "Atelier" } : {}),
+            ...(language === "fr" && template === "cfp.rejected" ? { reason: "Trop proche d’une autre intervention." } : {}),
+            ...(language === "fr" && template === "cfp.message" ? { body: "Pourriez-vous raccourcir le résumé ?" } : {}),
           };
           const { text } = await renderEmail({ template, language, payload }, ctx);
           // The edition's own names aside, no word of the other language.
@@ -543,5 +570,82 @@ describe("programme.release", () => {
     await expect(
       renderEmail({ template: "programme.release", language: "en", payload: { release: 2, sessions: [] } }, ctx),
     ).rejects.toThrow(/Invalid payload/);
+  });
+});
+
+describe("call for papers messages", () => {
+  const link = (text: string, path: string) =>
+    new RegExp(`https://forum\\.example\\.org${path.replace(/[./]/g, "\\$&")}([A-Za-z0-9_-]{43})`).exec(text)?.[1];
+
+  it("acknowledges a submission with the proposal's page in the speaker's language", async () => {
+    const en = await renderEmail({ template: "cfp.submitted", language: "en", payload: PAYLOADS["cfp.submitted"] }, ctx);
+    expect(en.text).toContain("your proposal “Hunting botnets” has been submitted");
+    expect(en.text).toContain("https://forum.example.org/cfp/proposals/ABCD2345\n");
+    const fr = await renderEmail({ template: "cfp.submitted", language: "fr", payload: PAYLOADS["cfp.submitted"] }, ctx);
+    expect(fr.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
+  });
+
+  it("carries the invitation, late-submission and confirmation links derived from the nonce, never the nonce", async () => {
+    const cases = [
+      ["cfp.invitation", "/cfp/invitation/", "cfp-invitation"],
+      ["cfp.late", "/cfp/late/", "cfp-late"],
+      ["cfp.accepted", "/cfp/confirm/", "cfp-confirm"],
+    ] as const;
+    for (const [template, path, purpose] of cases) {
+      for (const language of ["en", "fr"] as const) {
+        const payload = PAYLOADS[template];
+        const email = await renderEmail({ template, language, payload }, ctx);
+        const expected = deriveSecret(appKey, purpose, payload.nonce as string);
+        expect(link(email.text, (language === "fr" ? "/fr" : "") + path)).toBe(expected);
+        expect(link(email.html, (language === "fr" ? "/fr" : "") + path)).toBe(expected);
+        expect(email.text).not.toContain(payload.nonce as string);
+      }
+    }
+  });
+
+  it("names the inviter and the proposal in an invitation, and the format and end of a late link in the edition's zone", async () => {
+    const invitation = await renderEmail({ template: "cfp.invitation", language: "en", payload: PAYLOADS["cfp.invitation"] }, ctx);
+    expect(invitation.text).toContain("Grace Inviter invites you to join the proposal “Hunting botnets” as a co-speaker");
+    const late = await renderEmail({ template: "cfp.late", language: "en", payload: PAYLOADS["cfp.late"] }, ctx);
+    expect(late.text).toContain("submit a proposal (Workshop)");
+    // 21:59 UTC is 23:59 in Paris in April.
+    expect(late.text).toMatch(/Until: Wednesday,? 10 April 2013, 23:59/);
+    const any = await renderEmail(
+      { template: "cfp.late", language: "fr", payload: { nonce: "l-2", expiresAt: "2013-04-10T21:59:00.000Z" } },
+      ctx,
+    );
+    expect(any.text).toContain("à soumettre une proposition à l’appel");
+    expect(any.text).toMatch(/Jusqu’au\u00a0?: mercredi 10 avril 2013, 23:59/);
+  });
+
+  it("quotes the committee's reason of a rejection and the organizers' message, escaped", async () => {
+    const rejected = await renderEmail(
+      { template: "cfp.rejected", language: "en", payload: { name: "Ada", title: "T", reason: "<b>Full</b> programme" } },
+      ctx,
+    );
+    expect(rejected.text).toContain("> <b>Full</b> programme");
+    expect(rejected.html).toContain("&#60;b&#62;Full&#60;/b&#62; programme");
+    const without = await renderEmail({ template: "cfp.rejected", language: "en", payload: { name: "Ada", title: "T" } }, ctx);
+    expect(without.html).not.toContain("<blockquote");
+    const message = await renderEmail(
+      { template: "cfp.message", language: "fr", payload: { ...PAYLOADS["cfp.message"], body: "Ligne 1\r\nLigne 2" } },
+      ctx,
+    );
+    expect(message.text).toContain("> Ligne 1\n> Ligne 2");
+    expect(message.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345");
+  });
+
+  it("greets a speaker without a name yet, and refuses a payload without title, code or nonce", async () => {
+    const blank = await renderEmail({ template: "cfp.submitted", language: "en", payload: { title: "T", code: "ABCD2345" } }, ctx);
+    expect(blank.text).toContain("Hello,\n");
+    await expect(
+      renderEmail({ template: "cfp.submitted", language: "en", payload: { name: "A", title: " ", code: "ABCD2345" } }, ctx),
+    ).rejects.toThrow(/title: must not be empty/);
+    await expect(
+      renderEmail({ template: "cfp.accepted", language: "en", payload: { name: "A", title: "T", code: "x" } }, ctx),
+    ).rejects.toThrow(/code: expected a proposal code; nonce:/);
+    await expect(
+      renderEmail({ template: "cfp.message", language: "en", payload: { name: "A", title: "T", code: "ABCD2345", body: "" } }, ctx),
+    ).rejects.toThrow(/body: must not be empty/);
   });
 });

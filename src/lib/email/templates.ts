@@ -8,6 +8,7 @@ import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
 import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
+import { confirmPath, confirmToken, invitationPath, invitationToken, latePath, lateToken, proposalPath } from "../cfp/links.ts";
 import { WORDING, type Block, type ReleaseLine, type Vars, type Wording } from "./wording.ts";
 
 /**
@@ -27,6 +28,16 @@ const name = z
 /** Mail sent before the address is confirmed greets nobody by name: the name was typed by whoever submitted the form. */
 const noName = z.unknown().transform(() => "");
 const nonce = z.string().min(1);
+/** A speaker's name, which may still be blank (then the greeting names nobody). */
+const optionalName = z
+  .string()
+  .default("")
+  .transform((s) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ").trim());
+const oneLineText = z
+  .string()
+  .transform((s) => oneLine(s))
+  .pipe(z.string().min(1, "must not be empty"));
+const proposalCode = z.string().regex(/^[A-Z0-9]{4,20}$/, "expected a proposal code");
 const category = z.string().min(1);
 
 /** The payload each template expects (extra keys are ignored). */
@@ -63,6 +74,23 @@ const PAYLOADS = {
         }),
       )
       .min(1),
+  }),
+  /** Acknowledgement of a submitted proposal, to each of its speakers; links to the proposal's page. */
+  "cfp.submitted": z.object({ name: optionalName, title: oneLineText, code: proposalCode }),
+  /** A co-speaker invitation: the link (/cfp/invitation/<token>) is derived from the nonce; the invitee is not named. */
+  "cfp.invitation": z.object({ inviter: oneLineText, title: oneLineText, nonce }),
+  /** A late-submission link (/cfp/late/<token>) from the nonce, valid until `expiresAt`, for one format (its name in the message's language) or any. */
+  "cfp.late": z.object({ nonce, expiresAt: z.iso.datetime(), formatName: z.string().transform(oneLine).default("") }),
+  /** Released acceptance: the confirmation link (/cfp/confirm/<token>, token = deriveSecret(key, "cfp-confirm", nonce)) and the proposal's page. */
+  "cfp.accepted": z.object({ name: optionalName, title: oneLineText, code: proposalCode, nonce }),
+  /** Released rejection, with the committee's optional reason. */
+  "cfp.rejected": z.object({ name: optionalName, title: oneLineText, code: proposalCode.optional(), reason: z.string().default("") }),
+  /** A message of the organizers to a proposal's speakers (plain text; blank lines separate paragraphs). */
+  "cfp.message": z.object({
+    name: optionalName,
+    title: oneLineText,
+    code: proposalCode,
+    body: z.string().transform(plainText).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.body)),
   }),
 } satisfies Record<keyof Wording["templates"], z.ZodType>;
 
@@ -149,6 +177,7 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     release: release ? String(release.release) : "",
     changes: release ? release.sessions.map((s) => releaseLine(s, edition.timezone, language)) : [],
     changelogUrl: new URL(localizePath("/changelog", language), siteUrl).href,
+    ...cfpVars(template, payload, ctx, language),
   };
   const composed = words.templates[template](vars);
   const subject = oneLine(`${composed.subject} – ${vars.shortName}`);
@@ -192,6 +221,30 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     }
   }
   return { subject, text: renderText(layout), html: renderHtml(layout), attachments };
+}
+
+/** The call-for-papers values of a message: the proposal, its page, the one-time link of the template. */
+function cfpVars(template: TemplateName, payload: Record<string, string | undefined>, ctx: RenderContext, language: Locale) {
+  const { siteUrl, appKey, edition } = ctx;
+  const nonce = payload.nonce ?? "";
+  const link =
+    template === "cfp.invitation"
+      ? invitationPath(language, invitationToken(appKey, nonce))
+      : template === "cfp.late"
+        ? latePath(language, lateToken(appKey, nonce))
+        : template === "cfp.accepted"
+          ? confirmPath(language, confirmToken(appKey, nonce))
+          : "";
+  const expires = payload.expiresAt ? new Date(payload.expiresAt) : undefined;
+  return {
+    title: payload.title ?? "",
+    inviter: payload.inviter ?? "",
+    proposalUrl: payload.code ? new URL(proposalPath(language, payload.code), siteUrl).href : "",
+    linkUrl: link ? new URL(link, siteUrl).href : "",
+    cfpUrl: new URL(localizePath("/cfp", language), siteUrl).href,
+    until: expires ? `${formatDay(localDay(expires, edition.timezone), language)}, ${formatTime(expires, language, edition.timezone)}` : "",
+    formatName: payload.formatName ?? "",
+  };
 }
 
 /** One affected session as the message tells it: its new day, time and room in the edition's zone. */

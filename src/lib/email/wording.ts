@@ -62,6 +62,20 @@ export interface Vars {
   changes: ReleaseLine[];
   /** Public changelog page. */
   changelogUrl: string;
+  /** Title of the proposal (call-for-papers messages). */
+  title: string;
+  /** Name of the speaker who invites a co-speaker. */
+  inviter: string;
+  /** The proposal's page for its speakers. */
+  proposalUrl: string;
+  /** The message's one-time link: invitation, late submission or confirmation. */
+  linkUrl: string;
+  /** The public call for papers page. */
+  cfpUrl: string;
+  /** Until when a late-submission link works, formatted in the edition's zone. */
+  until: string;
+  /** The one format a late-submission link is for ("" for any). */
+  formatName: string;
 }
 
 /** Subject and body of one message. */
@@ -97,6 +111,12 @@ export interface Wording {
     "auth.sign_in": (v: Vars) => Composed;
     announcement: (v: Vars) => Composed;
     "programme.release": (v: Vars) => Composed;
+    "cfp.submitted": (v: Vars) => Composed;
+    "cfp.invitation": (v: Vars) => Composed;
+    "cfp.late": (v: Vars) => Composed;
+    "cfp.accepted": (v: Vars) => Composed;
+    "cfp.rejected": (v: Vars) => Composed;
+    "cfp.message": (v: Vars) => Composed;
   };
 }
 
@@ -253,8 +273,76 @@ const en: Wording = {
       ],
       why: "You receive this message because you speak at, or starred, a session of the forum.",
     }),
+    "cfp.submitted": (v) => ({
+      subject: "Proposal received",
+      blocks: [
+        p(`Thank you: your proposal “${v.title}” has been submitted to the forum’s call for papers.`),
+        p(
+          "The programme committee will review it after the deadline, and we will write to you when a decision has been made. Until the deadline you can still edit it:",
+        ),
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.invitation": (v) => ({
+      subject: `${v.inviter} invites you to speak`,
+      blocks: [
+        p(`${v.inviter} invites you to join the proposal “${v.title}” as a co-speaker at the forum.`),
+        p(
+          "Open this link to accept or decline. To accept, you sign in to the forum’s website with your e-mail address (no password needed):",
+        ),
+        action("See the invitation", v.linkUrl),
+        p("If you do not know this person or do not wish to speak, you can decline from the same page, or ignore this message."),
+      ],
+      why: "You receive this message because a speaker of the forum’s call for papers invited this e-mail address.",
+    }),
+    "cfp.late": (v) => ({
+      subject: "You may submit a proposal after the deadline",
+      blocks: [
+        p(
+          v.formatName
+            ? `The organizers invite you to submit a proposal (${v.formatName}) to the forum’s call for papers, although its deadline has passed.`
+            : "The organizers invite you to submit a proposal to the forum’s call for papers, although its deadline has passed.",
+        ),
+        { kind: "facts", rows: [["Until", v.until]] },
+        p("Sign in with this e-mail address to create, edit and submit your proposal:"),
+        action("Submit a proposal", v.linkUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.accepted": (v) => ({
+      subject: "Your proposal is accepted",
+      blocks: [
+        p(`Congratulations: the programme committee has accepted your proposal “${v.title}”.`),
+        p("Please confirm that you will present it (or let us know that you cannot). It is scheduled only once confirmed:"),
+        action("Confirm or decline", v.linkUrl),
+        p("Your proposal and any message from the organizers:"),
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.rejected": (v) => ({
+      subject: "Your proposal was not selected",
+      blocks: [
+        p(`Thank you for proposing “${v.title}”. We are sorry: the programme committee could not include it in this year’s programme.`),
+        ...(v.reason ? [p("The committee’s words:"), { kind: "quote", text: v.reason } as const] : []),
+        p("We hope to welcome you at the forum nevertheless."),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.message": (v) => ({
+      subject: `About your proposal “${v.title}”`,
+      blocks: [
+        p(`The organizers wrote about your proposal “${v.title}”:`),
+        { kind: "quote", text: v.body },
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
   },
 };
+
+const EN_CFP_WHY = "You receive this message because you are a speaker of a proposal to the forum’s call for papers.";
 
 function enTicket(v: Vars): Block[] {
   return [
@@ -417,8 +505,82 @@ const fr: Wording = {
       ],
       why: "Vous recevez ce message parce que vous intervenez dans une session du forum ou l’avez mise en favori.",
     }),
+    "cfp.submitted": (v) => ({
+      subject: "Proposition reçue",
+      blocks: [
+        p(`Merci${NBSP}: votre proposition ${q(v.title)} a bien été soumise à l’appel à communications du forum.`),
+        p(
+          `Le comité de programme l’examinera après la date limite et nous vous écrirons dès qu’une décision aura été prise. Jusqu’à la date limite, vous pouvez encore la modifier${NBSP}:`,
+        ),
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.invitation": (v) => ({
+      subject: `${v.inviter} vous invite à intervenir`,
+      blocks: [
+        p(`${v.inviter} vous invite à rejoindre la proposition ${q(v.title)} en tant que co-intervenant au forum.`),
+        p(
+          `Ouvrez ce lien pour accepter ou refuser. Pour accepter, vous vous connectez au site du forum avec votre adresse e-mail (sans mot de passe)${NBSP}:`,
+        ),
+        action("Voir l’invitation", v.linkUrl),
+        p(
+          "Si vous ne connaissez pas cette personne ou ne souhaitez pas intervenir, vous pouvez refuser depuis la même page, ou ignorer ce message.",
+        ),
+      ],
+      why: "Vous recevez ce message parce qu’un intervenant de l’appel à communications du forum a invité cette adresse e-mail.",
+    }),
+    "cfp.late": (v) => ({
+      subject: "Vous pouvez soumettre une proposition après la date limite",
+      blocks: [
+        p(
+          v.formatName
+            ? `Les organisateurs vous invitent à soumettre une proposition (${v.formatName}) à l’appel à communications du forum, bien que sa date limite soit passée.`
+            : "Les organisateurs vous invitent à soumettre une proposition à l’appel à communications du forum, bien que sa date limite soit passée.",
+        ),
+        { kind: "facts", rows: [["Jusqu’au", v.until]] },
+        p(`Connectez-vous avec cette adresse e-mail pour créer, modifier et soumettre votre proposition${NBSP}:`),
+        action("Soumettre une proposition", v.linkUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.accepted": (v) => ({
+      subject: "Votre proposition est acceptée",
+      blocks: [
+        p(`Félicitations${NBSP}: le comité de programme a accepté votre proposition ${q(v.title)}.`),
+        p(
+          `Merci de confirmer que vous la présenterez (ou de nous indiquer que vous ne le pourrez pas). Elle ne sera programmée qu’une fois confirmée${NBSP}:`,
+        ),
+        action("Confirmer ou décliner", v.linkUrl),
+        p(`Votre proposition et les messages des organisateurs${NBSP}:`),
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.rejected": (v) => ({
+      subject: "Votre proposition n’a pas été retenue",
+      blocks: [
+        p(
+          `Merci d’avoir proposé ${q(v.title)}. Nous sommes désolés${NBSP}: le comité de programme n’a pas pu l’inclure au programme de cette année.`,
+        ),
+        ...(v.reason ? [p(`Les mots du comité${NBSP}:`), { kind: "quote", text: v.reason } as const] : []),
+        p("Nous espérons néanmoins vous accueillir au forum."),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.message": (v) => ({
+      subject: `À propos de votre proposition ${q(v.title)}`,
+      blocks: [
+        p(`Les organisateurs vous écrivent au sujet de votre proposition ${q(v.title)}${NBSP}:`),
+        { kind: "quote", text: v.body },
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
   },
 };
+
+const FR_CFP_WHY = "Vous recevez ce message parce que vous êtes intervenant d’une proposition à l’appel à communications du forum.";
 
 function frTicket(v: Vars): Block[] {
   return [

@@ -34,7 +34,11 @@ export function randomNonce(bytes = 18): string {
 }
 
 /** The secret for `purpose` derived from the application key and a stored nonce (URL-safe, 256 bits). */
-export function deriveSecret(key: Buffer, purpose: "manage" | "ticket" | "signin" | "signin-code" | "feed", nonce: string): string {
+export function deriveSecret(
+  key: Buffer,
+  purpose: "manage" | "ticket" | "signin" | "signin-code" | "feed" | "cfp-invitation" | "cfp-late" | "cfp-confirm",
+  nonce: string,
+): string {
   return createHmac("sha256", key).update(`${purpose}:${nonce}`).digest("base64url");
 }
 

@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { AUDIENCES, TLP_LABELS } from "../../../db/schema/programme.ts";
+import type { Edition } from "../config/edition.ts";
+import { editionDays } from "../config/edition.ts";
+import { isCountryCode } from "../registration/countries.ts";
+import { isCallFormat } from "./call.ts";
+
+/**
+ * The speakers' forms, as zod schemas the Actions take as input (`accept: "form"`): empty fields
+ * arrive as null and become "", every message is an error key the pages translate.
+ */
+
+export const CFP_LIMITS = {
+  title: 200,
+  short: 200,
+  abstract: 2000,
+  description: 10_000,
+  notes: 5000,
+  bio: 5000,
+  links: 5,
+  url: 500,
+} as const;
+
+const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
+
+/** A text field of at most `max` characters ("" when empty). */
+export function text(max: number, { multiline = false, required = false } = {}) {
+  return z.preprocess(
+    blank,
+    z
+      .string("invalid")
+      .min(required ? 1 : 0, "required")
+      .max(max, `tooLong:${max}`)
+      .refine((s) => !(multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE).test(s), "invalidCharacters")
+      .transform((s) => (multiline ? s.replace(/\r\n?/g, "\n") : s)),
+  );
+}
+
+/** An e-mail address, lower-cased. */
+export const emailField = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
+  z.string("invalid").min(1, "required").max(254, "tooLong:254").pipe(z.email("invalidEmail")),
+);
+
+/** A proposal's public code in a form or URL. */
+export const codeField = z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : ""), z.string().max(20, "invalid"));
+/** The version the form was drawn from. */
+export const versionField = z.preprocess(
+  (v) => (typeof v === "string" ? Number(v) : v),
+  z.number("invalid").int("invalid").positive("invalid"),
+);
+/** A link's token in a form. */
+export const tokenField = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
+
+const languageField = z.preprocess(blank, z.enum(["en", "fr"], "invalidLanguage"));
+
+/** The proposal form: what the speaker writes; the format must be one the call offers. */
+export function proposalSchema(edition: Pick<Edition, "cfp">) {
+  return z.object({
+    title: text(CFP_LIMITS.title, { required: true }),
+    abstract: text(CFP_LIMITS.abstract, { multiline: true }),
+    description: text(CFP_LIMITS.description, { multiline: true }),
+    format: z.preprocess(
+      blank,
+      z
+        .string("invalid")
+        .min(1, "required")
+        .refine((f) => isCallFormat(edition, f), "cfp:unknownFormat"),
+    ),
+    /** A track slug, or "" for none (checked against the database by the domain). */
+    track: z.preprocess(blank, z.string("invalid").max(100, "invalid")),
+    language: languageField,
+    audience: z.preprocess(blank, z.enum(AUDIENCES, "invalid")),
+    tlp: z.preprocess(blank, z.enum(TLP_LABELS, "invalid")),
+    notes: text(CFP_LIMITS.notes, { multiline: true }),
+  });
+}
+export type ProposalInput = z.output<ReturnType<typeof proposalSchema>>;
+
+/** Field names of the proposal form, in page order. */
+export const PROPOSAL_FIELDS = ["title", "abstract", "description", "format", "track", "language", "audience", "tlp", "notes"] as const;
+
+/** Links typed one per line: http(s) addresses only, at most CFP_LIMITS.links. */
+const linksField = z.preprocess(
+  (v) => (typeof v === "string" ? v : ""),
+  z
+    .string()
+    .max(CFP_LIMITS.links * (CFP_LIMITS.url + 2), "invalid")
+    .transform((s) =>
+      s
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean),
+    )
+    .refine((lines) => lines.length <= CFP_LIMITS.links, `cfp:tooManyLinks`)
+    .refine((lines) => lines.every((line) => line.length <= CFP_LIMITS.url && isWebAddress(line)), "cfp:invalidLink"),
+);
+
+function isWebAddress(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && !!url.hostname && !CONTROL_SINGLE_LINE.test(text);
+  } catch {
+    return false;
+  }
+}
+
+/** The speaker profile form. `days` are the edition's days the speaker can speak on (none: any). */
+export function profileSchema(edition: Pick<Edition, "startDate" | "endDate">) {
+  const days = editionDays(edition);
+  return z.object({
+    name: text(CFP_LIMITS.short, { required: true }),
+    affiliation: text(CFP_LIMITS.short),
+    country: z.preprocess(
+      (v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)),
+      z.string("invalid").refine((c) => c === "" || isCountryCode(c), "unknownCountry"),
+    ),
+    bio: text(CFP_LIMITS.bio, { multiline: true }),
+    links: linksField,
+    language: languageField,
+    days: z.array(z.string().refine((d) => days.includes(d), "invalid")).max(days.length, "invalid"),
+  });
+}
+export type ProfileInput = z.output<ReturnType<typeof profileSchema>>;
+
+/** Field names of the profile form, in page order. */
+export const PROFILE_FIELDS = ["name", "affiliation", "country", "bio", "links", "language", "days"] as const;

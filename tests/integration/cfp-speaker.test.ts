@@ -1,0 +1,460 @@
+// The speakers' side of the call for papers over HTTP: profile, proposals (create, edit, submit,
+// withdraw), co-speaker invitations (invite, resend, withdraw, accept, decline), the deadline per
+// format and a late-submission link, ownership (another speaker's proposal is a 404 for every page
+// and Action), and the acknowledgement e-mail in the speaker's language.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { parse, stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deriveSecret } from "../../src/lib/security/secrets.ts";
+import { waitForMail } from "../helpers/forms.ts";
+import { people } from "../helpers/people.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { Client, serverAccounts } from "../helpers/session.ts";
+
+let contentDir: string;
+let server: TestServer;
+let accounts: ReturnType<typeof serverAccounts>;
+let who: ReturnType<typeof people>;
+let ada: Client;
+let bob: Client;
+
+beforeAll(async () => {
+  // Talks, panels and demos are open until 2099; workshops closed in 2013.
+  contentDir = mkdtempSync(join(tmpdir(), "forum-content-"));
+  cpSync("content", contentDir, { recursive: true });
+  const file = join(contentDir, "edition.yaml");
+  const edition = parse(readFileSync(file, "utf8"));
+  edition.cfp.formats = [{ format: "talk" }, { format: "panel" }, { format: "workshop", deadline: "2013-03-15T23:59" }, { format: "demo" }];
+  writeFileSync(file, stringify(edition));
+  server = await startServer({ CONTENT_DIR: contentDir });
+  accounts = serverAccounts(server);
+  who = people(server, accounts);
+  ada = await who.signedIn("ada@example.org");
+  bob = await who.signedIn("bob@example.org");
+});
+afterAll(async () => {
+  accounts?.close();
+  await server?.stop();
+  if (contentDir) rmSync(contentDir, { recursive: true, force: true });
+});
+
+const sql = {
+  get: <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).get(...params) as T,
+  all: <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).all(...params) as T[],
+};
+const proposalOf = (code: string) =>
+  sql.get<{ id: number; title: string; state: string; version: number; format_id: number }>("select * from proposals where code = ?", code);
+const snapshot = () =>
+  sql.get(
+    "select (select group_concat(code || state || version || title) from proposals) as proposals, (select count(*) from proposal_speakers) as speakers, (select group_concat(state || token_hash) from proposal_invitations) as invitations, (select count(*) from outbox) as outbox",
+  );
+
+const proposalFields = (over: Record<string, string> = {}) => ({
+  title: "Hunting botnets across borders",
+  abstract: "How three police forces took a botnet down together.",
+  description: "Case study.",
+  format: "talk",
+  track: "cybercrime-prevention",
+  language: "en",
+  audience: "public",
+  tlp: "CLEAR",
+  notes: "",
+  ...over,
+});
+const profileFields = (over: Record<string, string | string[]> = {}) => ({
+  name: "Ada Lovelace",
+  affiliation: "Analytical Engines",
+  country: "GB",
+  bio: "Engineer.",
+  links: "https://example.org/ada",
+  language: "en",
+  ...over,
+});
+
+/** Creates a draft through the form and returns its code. */
+async function createDraft(client: Client, over: Record<string, string> = {}): Promise<string> {
+  const response = await client.post("/cfp/proposals/new?_action=cfpCreateProposal", proposalFields(over));
+  expect(response.status).toBe(303);
+  const location = response.headers.get("location")!;
+  const match = /\/cfp\/proposals\/([A-Z0-9]+)\?notice=created$/.exec(location);
+  expect(match, location).not.toBeNull();
+  return match![1]!;
+}
+
+/** The nonce of the latest message of `template` to `email`. */
+const nonceOf = (email: string, template: string) =>
+  JSON.parse(
+    sql.get<{ payload: string }>(
+      "select payload from outbox where recipient = ? and template = ? order by rowid desc limit 1",
+      email,
+      template,
+    ).payload,
+  ).nonce as string;
+
+describe("public call page", () => {
+  it("shows the call open, the formats with their durations and deadlines, the tracks, and a sign-in button for visitors", async () => {
+    for (const [path, words] of [
+      [
+        "/cfp",
+        ["Call for papers", "Open", "Workshop", "90 minutes", "Closed", "15 March 2013, 23:59", "Cybercrime prevention", "What we ask"],
+      ],
+      [
+        "/fr/cfp",
+        ["Appel à communications", "Ouvert", "Atelier", "90\u00a0minutes", "Clos", "15 mars 2013", "Prévention de la cybercriminalité"],
+      ],
+    ] as const) {
+      const response = await fetch(server.url + path);
+      expect(response.status).toBe(200);
+      const html = await response.text();
+      for (const word of words) expect(html).toContain(word);
+      expect(html).toContain(`?next=${encodeURIComponent("/cfp/proposals/new")}`);
+    }
+    expect(await (await ada.get("/cfp")).text()).toContain('href="/cfp/proposals/new"');
+  });
+
+  it("sends visitors of the private pages to sign in, and refuses their Actions", async () => {
+    const visitor = new Client(server);
+    for (const path of ["/cfp/profile", "/cfp/proposals", "/cfp/proposals/new", "/cfp/proposals/ABCDEFGH", "/fr/cfp/proposals"]) {
+      const response = await visitor.get(path);
+      expect(response.status, path).toBe(303);
+      expect(response.headers.get("location"), path).toMatch(/\/signin\?next=/);
+    }
+    const before = snapshot();
+    const response = await visitor.post("/cfp/proposals/new?_action=cfpCreateProposal", proposalFields());
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(`/signin?next=${encodeURIComponent("/cfp/proposals/new")}`);
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("speaker profile", () => {
+  it("saves the profile; refuses bad input by the field, keeping the values", async () => {
+    const bad = await ada.post("/cfp/profile?_action=cfpSaveProfile", profileFields({ name: "", country: "XX", links: "ftp://nope" }));
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    expect(html).toMatch(/id="f-name-error"[^>]*>\s*This field is required\./);
+    expect(html).toMatch(/id="f-country-error"[^>]*>\s*Choose a country from the list\./);
+    expect(html).toContain("Enter web addresses starting with https://");
+    expect(html).toContain("Analytical Engines");
+    expect(sql.get<{ n: number }>("select count(*) as n from speakers where name = 'Ada Lovelace'").n).toBe(0);
+
+    const ok = await ada.post("/cfp/profile?_action=cfpSaveProfile", profileFields({ days: ["2013-07-03"] }));
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toBe("/cfp/profile?saved=1");
+    const row = sql.get<{ name: string; availability: string; user_id: number }>("select * from speakers where email = 'ada@example.org'");
+    expect(row.name).toBe("Ada Lovelace");
+    expect(JSON.parse(row.availability)).toEqual([{ from: "2013-07-02T22:00:00.000Z", to: "2013-07-03T22:00:00.000Z" }]);
+    const page = await (await ada.get("/cfp/profile?saved=1")).text();
+    expect(page).toContain("Your profile is saved.");
+    expect(page).toMatch(/value="2013-07-03" checked/);
+  });
+});
+
+describe("profile photo", () => {
+  const upload = (client: Client, file: File) => {
+    const form = new FormData();
+    form.set("photo", file);
+    return fetch(server.url + "/cfp/profile?_action=cfpProfilePhoto", {
+      method: "POST",
+      redirect: "manual",
+      headers: { Origin: server.url, Cookie: client.cookieHeader },
+      body: form,
+    });
+  };
+  const photoOf = (email: string) => sql.get<{ photo: string | null }>("select photo from speakers where email = ?", email)?.photo ?? null;
+
+  it("uploads a photo over 64 KiB, served as WebP; refuses a file that is not an image, by the field; removes it", async () => {
+    const noisy = await sharp(Buffer.from(Array.from({ length: 400 * 400 * 3 }, (_, i) => (i * 7919) % 251)), {
+      raw: { width: 400, height: 400, channels: 3 },
+    })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    expect(noisy.byteLength).toBeGreaterThan(64 * 1024);
+    const response = await upload(ada, new File([noisy], "me.png", { type: "image/png" }));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/cfp/profile?saved=photo#photo");
+    const photo = photoOf("ada@example.org");
+    expect(photo).toMatch(/^\/media\/[0-9a-f]{64}\.webp$/);
+    expect((await fetch(server.url + photo)).headers.get("content-type")).toBe("image/webp");
+    expect(await (await ada.get("/cfp/profile?saved=photo")).text()).toContain(`src="${photo}"`);
+
+    const bad = await upload(ada, new File(["not an image"], "me.png", { type: "image/png" }));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/id="f-photo-error"[^>]*>\s*This file is not a JPEG, PNG or WebP image\./);
+    expect(photoOf("ada@example.org")).toBe(photo);
+
+    // A visitor's upload stops at the small body limit and at the sign-in.
+    const visitor = await upload(new Client(server), new File([noisy], "me.png", { type: "image/png" }));
+    expect(visitor.status).toBe(303);
+    expect(visitor.headers.get("location")).toBe(`/signin?next=${encodeURIComponent("/cfp/profile")}`);
+
+    expect((await ada.post("/cfp/profile?_action=cfpProfilePhotoRemove", {})).status).toBe(303);
+    expect(photoOf("ada@example.org")).toBeNull();
+  });
+});
+
+describe("a proposal's lifecycle", () => {
+  it("creates a draft, refuses bad input by the field without writing, edits with the version, submits, and mails the acknowledgement in the speaker's language", async () => {
+    // Bob writes in French.
+    expect((await bob.post("/fr/cfp/profile?_action=cfpSaveProfile", profileFields({ name: "Bob Martin", language: "fr" }))).status).toBe(
+      303,
+    );
+    const before = snapshot();
+    const bad = await bob.post(
+      "/fr/cfp/proposals/new?_action=cfpCreateProposal",
+      proposalFields({ title: "", format: "keynote", tlp: "PURPLE" }),
+    );
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    expect(html).toMatch(/id="f-title-error"[^>]*>\s*Ce champ est obligatoire\./);
+    expect(html).toMatch(/id="f-format-error"[^>]*>\s*Choisissez l’un des formats de l’appel\./);
+    expect(html).toContain("How three police forces took a botnet down together.");
+    expect(snapshot()).toEqual(before);
+
+    const code = await createDraft(bob, { abstract: "" });
+    expect(proposalOf(code)).toMatchObject({ state: "draft", version: 1 });
+    const page = await (await bob.get(`/fr/cfp/proposals/${code}`)).text();
+    expect(page).toContain("Brouillon (non soumise)");
+
+    // Submitting without an abstract is refused next to the field.
+    const refused = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "1" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Rédigez un résumé avant de soumettre.");
+    expect(proposalOf(code).state).toBe("draft");
+
+    const saved = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpUpdateProposal`, {
+      code,
+      version: "1",
+      ...proposalFields({ title: "Traquer les botnets", language: "fr" }),
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get("location")).toBe(`/fr/cfp/proposals/${code}?notice=saved`);
+    expect(proposalOf(code)).toMatchObject({ title: "Traquer les botnets", version: 2 });
+    // A stale form does not overwrite.
+    const stale = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpUpdateProposal`, {
+      code,
+      version: "1",
+      ...proposalFields({ title: "Stale" }),
+    });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain("La proposition a été modifiée ailleurs");
+    expect(proposalOf(code).title).toBe("Traquer les botnets");
+    // Bad input on edit: by the field, nothing changed.
+    const badEdit = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpUpdateProposal`, {
+      code,
+      version: "2",
+      ...proposalFields({ title: "x".repeat(201) }),
+    });
+    expect(badEdit.status).toBe(400);
+    expect(await badEdit.text()).toMatch(/id="f-title-error"[^>]*>\s*Utilisez au plus 200 caractères\./);
+    expect(proposalOf(code)).toMatchObject({ title: "Traquer les botnets", version: 2 });
+
+    const submitted = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "2" });
+    expect(submitted.status).toBe(303);
+    expect(submitted.headers.get("location")).toBe(`/fr/cfp/proposals/${code}?notice=submitted`);
+    expect(proposalOf(code).state).toBe("submitted");
+    const mail = await waitForMail(server, "bob@example.org", "cfp.submitted");
+    expect(mail.subject).toBe("Proposition reçue – Forum Monde plus sûr");
+    expect(mail.text).toContain("Bonjour Bob Martin,");
+    expect(mail.text).toContain(`${server.url}/fr/cfp/proposals/${code}`);
+
+    const list = await (await bob.get("/fr/cfp/proposals")).text();
+    expect(list).toContain("Traquer les botnets");
+    expect(list).toContain("Soumise, en cours d’examen");
+  });
+
+  it("withdraws a submitted proposal, and refuses to withdraw it twice", async () => {
+    const code = await createDraft(ada);
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "1" })).status).toBe(303);
+    const withdrawn = await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawProposal`, { code });
+    expect(withdrawn.status).toBe(303);
+    expect(proposalOf(code).state).toBe("withdrawn");
+    const again = await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawProposal`, { code });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("This is no longer possible for this proposal.");
+    const page = await (await ada.get(`/cfp/proposals/${code}`)).text();
+    expect(page).toContain("Withdrawn");
+    expect(page).not.toContain("_action=cfpUpdateProposal");
+  });
+
+  it("shows a pending decision as under review, and never the reviews", async () => {
+    const code = await createDraft(ada);
+    await ada.post(`/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "1" });
+    const organizer =
+      accounts.account("org@example.org").linkToken && sql.get<{ id: number }>("select id from users where email = 'org@example.org'").id;
+    accounts.db.$client.prepare("update proposals set pending_state = 'rejected' where code = ?").run(code);
+    accounts.db.$client
+      .prepare("insert into reviews (proposal_id, reviewer_id, comment) values (?, ?, 'SECRET REVIEW')")
+      .run(proposalOf(code).id, organizer);
+    accounts.db.$client
+      .prepare("insert into proposal_messages (proposal_id, author_id, body) values (?, ?, 'Please add a demo.')")
+      .run(proposalOf(code).id, organizer);
+    const page = await (await ada.get(`/cfp/proposals/${code}`)).text();
+    expect(page).toContain("Submitted, under review");
+    expect(page).toContain("Please add a demo.");
+    expect(page).not.toContain("SECRET REVIEW");
+    expect(page).not.toContain("Not selected");
+  });
+});
+
+describe("deadline and late-submission link", () => {
+  it("refuses to create, edit or submit a workshop after its deadline; a late link lets its holder do it", async () => {
+    const before = snapshot();
+    const refused = await ada.post("/cfp/proposals/new?_action=cfpCreateProposal", proposalFields({ format: "workshop" }));
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("The call for papers is closed for this format.");
+    expect(snapshot()).toEqual(before);
+
+    // A talk cannot become a workshop either.
+    const talk = await createDraft(ada);
+    const edit = await ada.post(`/cfp/proposals/${talk}?_action=cfpUpdateProposal`, {
+      code: talk,
+      version: "1",
+      ...proposalFields({ format: "workshop" }),
+    });
+    expect(edit.status).toBe(403);
+    expect(proposalOf(talk).version).toBe(1);
+
+    // The organizers' Action: refused to a speaker, granted by an organizer.
+    const grant = { email: "ada@example.org", days: "5", format: "workshop", language: "en" };
+    expect((await ada.post("/cfp?_action=cfpGrantLate", grant)).status).toBe(403);
+    expect(sql.get<{ n: number }>("select count(*) as n from cfp_tokens").n).toBe(0);
+    const organizer = await who.staff("organizer@example.org", ["organizer"]);
+    const badGrant = await organizer.post("/cfp?_action=cfpGrantLate", { ...grant, days: "0" });
+    expect(badGrant.status).toBe(400);
+    expect((await organizer.post("/cfp?_action=cfpGrantLate", grant)).status).toBe(200);
+    const mail = await waitForMail(server, "ada@example.org", "cfp.late");
+    const token = deriveSecret(accounts.appKey, "cfp-late", nonceOf("ada@example.org", "cfp.late"));
+    expect(mail.text).toContain(`${server.url}/cfp/late/${token}`);
+    expect(mail.text).toContain("submit a proposal (Workshop)");
+
+    const late = await (await ada.get(`/cfp/late/${token}`)).text();
+    expect(late).toContain("The organizers allow ada@example.org to submit proposals after the deadline");
+    expect(late).toContain('href="/cfp/proposals/new"');
+    expect(await (await bob.get(`/cfp/late/${token}`)).text()).toContain("This link works only for the address it was sent to");
+    expect(await (await ada.get(`/cfp/late/${"x".repeat(43)}`)).text()).toContain("is not valid or has expired");
+
+    const workshop = await createDraft(ada, { format: "workshop" });
+    expect(
+      (
+        await ada.post(`/cfp/proposals/${workshop}?_action=cfpUpdateProposal`, {
+          code: workshop,
+          version: "1",
+          ...proposalFields({ format: "workshop", title: "Hands-on" }),
+        })
+      ).status,
+    ).toBe(303);
+    expect((await ada.post(`/cfp/proposals/${workshop}?_action=cfpSubmitProposal`, { code: workshop, version: "2" })).status).toBe(303);
+    expect(proposalOf(workshop)).toMatchObject({ state: "submitted", title: "Hands-on" });
+    // Bob has no link.
+    expect((await bob.post("/cfp/proposals/new?_action=cfpCreateProposal", proposalFields({ format: "workshop" }))).status).toBe(403);
+  });
+});
+
+describe("ownership", () => {
+  it("gives another speaker a 404 on the proposal's page and on every Action, and changes nothing", async () => {
+    const code = await createDraft(ada);
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "carol@example.org" })).status).toBe(303);
+    const invitation = String(sql.get<{ id: number }>("select id from proposal_invitations where email = 'carol@example.org'").id);
+    expect((await bob.get(`/cfp/proposals/${code}`)).status).toBe(404);
+    expect((await bob.get(`/fr/cfp/proposals/${code}`)).status).toBe(404);
+    expect((await bob.get("/cfp/proposals/ZZZZZZZZ")).status).toBe(404);
+    expect(await (await bob.get("/cfp/proposals")).text()).not.toContain(code);
+    const before = snapshot();
+    const posts: [string, Record<string, string>][] = [
+      ["cfpUpdateProposal", { code, version: "1", ...proposalFields({ title: "Mine now" }) }],
+      ["cfpSubmitProposal", { code, version: "1" }],
+      ["cfpWithdrawProposal", { code }],
+      ["cfpInvite", { code, email: "mallory@example.org" }],
+      ["cfpResendInvitation", { code, invitation }],
+      ["cfpWithdrawInvitation", { code, invitation }],
+    ];
+    for (const [action, fields] of posts) {
+      const response = await bob.post(`/cfp/proposals/${code}?_action=${action}`, fields);
+      expect(response.status, action).toBe(404);
+      // Posted from another page, the Action says the same.
+      expect((await bob.post(`/cfp/proposals?_action=${action}`, fields)).status, action).toBe(404);
+    }
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("co-speakers", () => {
+  it("invites by e-mail; resend kills the old link; the invitee accepts with a button and joins the proposal", async () => {
+    const code = await createDraft(ada, { title: "Joint talk" });
+    const bad = await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "not an address" });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/id="f-email-error"[^>]*>\s*Enter an e-mail address like name@example\.org\./);
+    expect(sql.get<{ n: number }>("select count(*) as n from proposal_invitations where proposal_id = ?", proposalOf(code).id).n).toBe(0);
+
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "Dan@Example.org" })).status).toBe(303);
+    const again = await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "dan@example.org" });
+    expect(again.status).toBe(409);
+    const first = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("dan@example.org", "cfp.invitation"));
+    const mail = await waitForMail(server, "dan@example.org", "cfp.invitation");
+    expect(mail.subject).toBe("Ada Lovelace invites you to speak – Safer World Forum");
+    expect(mail.text).toContain(`/cfp/invitation/${first}`);
+    const id = String(sql.get<{ id: number }>("select id from proposal_invitations where email = 'dan@example.org'").id);
+    const page = await (await ada.get(`/cfp/proposals/${code}`)).text();
+    expect(page).toContain("dan@example.org");
+    expect(page).toContain("Waiting for an answer");
+
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpResendInvitation`, { code, invitation: id })).status).toBe(303);
+    const second = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("dan@example.org", "cfp.invitation"));
+    expect(second).not.toBe(first);
+
+    // The link shows the invitation; GET changes nothing; a visitor is asked to sign in.
+    const dan = await who.signedIn("dan@example.org");
+    expect(await (await dan.get(`/cfp/invitation/${first}`)).text()).toContain("This invitation is not valid");
+    const visitorView = await (await new Client(server).get(`/cfp/invitation/${second}`)).text();
+    expect(visitorView).toContain("Ada Lovelace invites you to join the proposal “Joint talk” as a co-speaker.");
+    expect(visitorView).toContain("Sign in to accept");
+    expect(sql.get<{ state: string }>("select state from proposal_invitations where id = ?", id).state).toBe("pending");
+    const stale = await dan.post(`/cfp/invitation/${first}?_action=cfpAcceptInvitation`, { token: first });
+    expect(stale.status).toBe(404);
+
+    const accepted = await dan.post(`/cfp/invitation/${second}?_action=cfpAcceptInvitation`, { token: second });
+    expect(accepted.status).toBe(303);
+    expect(accepted.headers.get("location")).toBe(`/cfp/proposals/${code}?notice=joined`);
+    expect(sql.get<{ state: string }>("select state from proposal_invitations where id = ?", id).state).toBe("accepted");
+    const joined = await (await dan.get(accepted.headers.get("location")!)).text();
+    expect(joined).toContain("You are now a speaker of this proposal.");
+    expect(joined).toContain("Joint talk");
+    expect(
+      sql.all<{ email: string }>(
+        "select s.email from proposal_speakers ps join speakers s on s.id = ps.speaker_id where ps.proposal_id = ? order by ps.position",
+        proposalOf(code).id,
+      ),
+    ).toEqual([{ email: "ada@example.org" }, { email: "dan@example.org" }]);
+  });
+
+  it("withdraws an invitation (its link dies) and lets an invitee decline without signing in", async () => {
+    const code = await createDraft(ada, { title: "Another talk" });
+    await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "erin@example.org" });
+    const erinToken = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("erin@example.org", "cfp.invitation"));
+    const erin = String(sql.get<{ id: number }>("select id from proposal_invitations where email = 'erin@example.org'").id);
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawInvitation`, { code, invitation: erin })).status).toBe(303);
+    expect(await (await new Client(server).get(`/cfp/invitation/${erinToken}`)).text()).toContain("This invitation is not valid");
+    expect((await ada.post(`/cfp/proposals/${code}?_action=cfpResendInvitation`, { code, invitation: erin })).status).toBe(409);
+
+    await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "finn@example.org" });
+    const finnToken = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("finn@example.org", "cfp.invitation"));
+    const visitor = new Client(server);
+    const declined = await visitor.post(`/cfp/invitation/${finnToken}?_action=cfpDeclineInvitation`, { token: finnToken });
+    expect(declined.status).toBe(303);
+    expect(await (await visitor.get(declined.headers.get("location")!)).text()).toContain("You declined the invitation.");
+    expect(
+      sql.all<{ state: string }>("select state from proposal_invitations where proposal_id = ? order by id", proposalOf(code).id),
+    ).toEqual([{ state: "withdrawn" }, { state: "declined" }]);
+    // Accepting needs a signed-in account.
+    await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "gus@example.org" });
+    const gusToken = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("gus@example.org", "cfp.invitation"));
+    const anonymous = await visitor.post(`/cfp/invitation/${gusToken}?_action=cfpAcceptInvitation`, { token: gusToken });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toMatch(/^\/signin\?next=/);
+    expect(sql.get<{ state: string }>("select state from proposal_invitations where email = 'gus@example.org'").state).toBe("pending");
+  });
+});
