@@ -152,6 +152,11 @@ export function scheduleValues(s: Session, zone: string, firstDay: string): Reco
   return { day: start.date, start: start.time, end: end.time, roomId: s.room ? String(s.room.id) : "" };
 }
 
+/** The schedule's warnings with the edition's settings (the speaker's walking gap). */
+export function editorWarnings(programme: Programme): Warning[] {
+  return scheduleWarnings(programme, { speakerGapMinutes: getEdition().schedule.speakerGapMinutes });
+}
+
 /** Warnings that name the session `slug`. */
 export function warningsOf(warnings: readonly Warning[], slug: string): Warning[] {
   return warnings.filter((w) => ("session" in w ? w.session === slug : w.sessions.includes(slug)));
@@ -253,7 +258,7 @@ export async function sessionEditState(Astro: AstroGlobal, slug: string | null):
     schedule = scheduleValues(session, edition.timezone, days[0]!);
   }
 
-  const warnings = session ? warningsOf(scheduleWarnings(programme), session.slug) : [];
+  const warnings = session ? warningsOf(editorWarnings(programme), session.slug) : [];
   const query = Astro.url.searchParams;
   return {
     props: {
@@ -306,7 +311,7 @@ export function sessionsListState(Astro: AstroGlobal): Guarded<SessionsListProps
   const params = Astro.url.searchParams;
   const query = { q: (params.get("q") ?? "").slice(0, 200), state: params.get("state") ?? "", placed: params.get("placed") ?? "" };
   const states = [...new Set(programme.sessions.map((s) => s.state))].sort();
-  const warnings = scheduleWarnings(programme);
+  const warnings = editorWarnings(programme);
   const needle = fold(query.q.trim());
   const rows = programme.sessions
     .filter((s) => !needle || fold(s.title).includes(needle))
@@ -355,7 +360,7 @@ export function scheduleState(Astro: AstroGlobal): Guarded<ScheduleProps> {
     from: EDITOR_DAY.from,
     to: EDITOR_DAY.to,
   });
-  const warnings = scheduleWarnings(programme).filter((w) =>
+  const warnings = editorWarnings(programme).filter((w) =>
     ("session" in w ? [w.session] : w.sessions).some((slug) => placed.some((s) => s.slug === slug)),
   );
   return {

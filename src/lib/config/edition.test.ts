@@ -36,6 +36,16 @@ describe("edition configuration", () => {
     expect(edition.registration.pendingEmailHours).toBe(48);
     expect(edition.registration.categories[0]).toMatchObject({ id: "law-enforcement", vetting: true });
     expect(editionDays(edition)).toEqual(["2013-07-02", "2013-07-03"]);
+    expect(edition.schedule.speakerGapMinutes).toBe(10);
+  });
+
+  it("takes the speaker's walking gap from schedule: and refuses a negative one", () => {
+    expect(parseContent("edition.yaml", `${valid}\nschedule: { speakerGapMinutes: 25 }\n`, editionSchema).schedule.speakerGapMinutes).toBe(
+      25,
+    );
+    expect(() => parseContent("edition.yaml", `${valid}\nschedule: { speakerGapMinutes: -5 }\n`, editionSchema)).toThrow(
+      "edition.yaml: schedule.speakerGapMinutes:",
+    );
   });
 
   it.each([

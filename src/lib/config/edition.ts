@@ -94,6 +94,11 @@ export const editionSchema = z
           .min(1),
       })
       .strict(),
+    /** The programme editor's warnings: minutes a speaker needs to walk between rooms. */
+    schedule: z
+      .object({ speakerGapMinutes: z.number().int().min(0).max(120).default(10) })
+      .strict()
+      .default({ speakerGapMinutes: 10 }),
     officialDomains: z
       .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain like interpol.int or *.gouv.fr"))
       .default([]),
