@@ -1,4 +1,5 @@
-// `npm run bench`: how fast the real server answers the programme and a session page, next to a bare
+// `npm run bench`: how fast the real server answers the programme, a session page, the changelog, the
+// call for papers and the organizers' schedule grid (signed in as an organizer), next to a bare
 // node:http server that returns the very same bytes (the floor: what Node alone costs on this
 // machine). It builds nothing: run `npm run build` (or `npm start` / `npm test`) first.
 //
@@ -32,10 +33,15 @@ async function cleanUp() {
 }
 for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => cleanUp().then(() => process.exit(130)));
 
+/** Cookie sent with the organizers' pages (set once an organizer session exists). */
+let organizerCookie = "";
+const isAdmin = (path) => path.startsWith("/admin");
+
 /** One GET over the keep-alive agent; resolves with the status once the body is read. */
 function get(port, path) {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: "127.0.0.1", port, path, agent }, (response) => {
+    const headers = isAdmin(path) ? { Cookie: organizerCookie } : {};
+    const request = http.get({ host: "127.0.0.1", port, path, agent, headers }, (response) => {
       response.on("data", () => {});
       response.on("end", () => resolve(response.statusCode));
       response.on("error", reject);
@@ -89,10 +95,22 @@ try {
   const programmeHtml = await programme.text();
   const slug = /href="\/sessions\/([a-z0-9-]+)"/.exec(programmeHtml)?.[1];
   if (programme.status !== 200 || !slug) throw new Error(`GET /programme answered ${programme.status} without a session link`);
-  const paths = ["/programme", `/sessions/${slug}`];
+  // An organizer who gave the second factor, straight in the database (the bench is not about sign-in).
+  const { openDatabase } = await import("../db/client.ts");
+  const { addUser } = await import("../src/lib/auth/users.ts");
+  const { createSession, markSessionTwoFactorVerified, SESSION_COOKIE } = await import("../src/lib/auth/sessions.ts");
+  const db = openDatabase(join(dataDir, "forum.db"));
+  const user = addUser(db, { email: "bench-organizer@example.org", roles: ["organizer"] });
+  db.$client.prepare("update users set totp_enabled_at = ? where id = ?").run(Date.now(), user.id);
+  const { token, session } = createSession(db, user.id);
+  markSessionTwoFactorVerified(db, session.id);
+  db.$client.close();
+  organizerCookie = `${SESSION_COOKIE}=${token}`;
+
+  const paths = ["/programme", `/sessions/${slug}`, "/changelog", "/cfp", "/admin/programme/schedule"];
   const pages = {};
   for (const path of paths) {
-    const response = await fetch(site + path);
+    const response = await fetch(site + path, { headers: isAdmin(path) ? { Cookie: organizerCookie } : {} });
     const body = Buffer.from(await response.arrayBuffer());
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
     pages[path] = { type: response.headers.get("content-type"), body: body.toString("base64") };

@@ -1,17 +1,14 @@
 import type { APIRoute } from "astro";
-import { diffProgrammes, summarize } from "../lib/programme/changelog.ts";
-import { listReleases } from "../lib/programme/releases.ts";
-import { getDb, getEdition, getSiteUrl } from "../lib/server/runtime.ts";
+import { summarize } from "../lib/programme/changelog.ts";
+import { changelog, getEdition, getSiteUrl } from "../lib/server/runtime.ts";
 
 const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The programme's releases as an RSS 2.0 feed: one item per release, with what changed. */
 export const GET: APIRoute = () => {
-  const releases = listReleases(getDb());
   const site = getSiteUrl();
   const edition = getEdition();
-  const items = releases.map((release, i) => {
-    const changes = diffProgrammes(releases[i + 1]?.programme ?? null, release.programme);
+  const items = changelog().map(({ release, changes }) => {
     const counts = summarize(changes);
     const lines = changes.map((c) => `${c.kind}: ${c.title}`);
     const description = [

@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../../db/client.ts";
 import { seedIfEmpty } from "../../../db/seed.ts";
 import { loadProgramme } from "./queries.ts";
-import { createReleaseCache, deserializeProgramme, listReleases, publishRelease, serializeProgramme } from "./releases.ts";
+import {
+  createChangelogCache,
+  createReleaseCache,
+  deserializeProgramme,
+  listReleases,
+  publishRelease,
+  serializeProgramme,
+} from "./releases.ts";
 
 describe("releases", () => {
   it("store the whole programme and read it back identical, dates included", () => {
@@ -29,6 +36,28 @@ describe("releases", () => {
       db.$client.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("keep the changelog until the next release, then tell what it moved", () => {
+    const db = openDatabase(":memory:");
+    seedIfEmpty(db);
+    const changelog = createChangelogCache(db);
+    const first = changelog();
+    expect(first.map((e) => [e.release.number, e.first])).toEqual([[1, true]]);
+    expect(changelog()).toBe(first);
+    db.$client
+      .prepare(
+        "update sessions set starts_at = starts_at + 3600000, ends_at = ends_at + 3600000 where slug = 'opening-keynote-anticipating-crime'",
+      )
+      .run();
+    // An edit alone changes nothing public.
+    expect(changelog()).toBe(first);
+    publishRelease(db, { id: null, email: "o@example.org" }, "Later keynote");
+    const [latest] = changelog();
+    expect(latest.release).toMatchObject({ number: 2, comment: "Later keynote" });
+    expect(latest.changes.map((c) => [c.kind, c.slug])).toEqual([["moved", "opening-keynote-anticipating-crime"]]);
+    expect("programme" in latest.release).toBe(false);
+    db.$client.close();
   });
 
   it("read nothing from a database that never released", () => {

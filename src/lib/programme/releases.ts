@@ -2,6 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
+import { diffProgrammes, type Change } from "./changelog.ts";
 import type { Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
 import { enqueueReleaseMails } from "./release-mail.ts";
@@ -110,5 +111,36 @@ export function createReleaseCache(db: Db): () => Release | undefined {
       cached = { number, release: toRelease(row) };
     }
     return cached.release;
+  };
+}
+
+/** One release of the changelog: its number, time, comment and what changed since the previous one. */
+export interface ChangelogEntry {
+  release: Omit<Release, "programme">;
+  changes: Change[];
+  /** The first release: everything in it is new. */
+  first: boolean;
+}
+
+/** The changelog of `releases` (newest first), each compared with the one before it. */
+export function changelogOf(releases: readonly Release[]): ChangelogEntry[] {
+  return releases.map(({ programme, ...release }, i) => ({
+    release,
+    changes: diffProgrammes(releases[i + 1]?.programme ?? null, programme),
+    first: i === releases.length - 1,
+  }));
+}
+
+/**
+ * A reader of the changelog, computed once per release (parsing every snapshot and diffing them is
+ * the costly part); one indexed lookup per request otherwise.
+ */
+export function createChangelogCache(db: Db): () => ChangelogEntry[] {
+  const latest = db.$client.prepare("select max(number) from schedule_releases").pluck();
+  let cached: { number: number | null; entries: ChangelogEntry[] } | undefined;
+  return () => {
+    const number = latest.get() as number | null;
+    if (!cached || cached.number !== number) cached = { number, entries: changelogOf(listReleases(db)) };
+    return cached.entries;
   };
 }

@@ -3,7 +3,7 @@ import { loadEdition, type Edition } from "../config/edition.ts";
 import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
 import type { Programme } from "../programme/model.ts";
 import { createProgrammeCache } from "../programme/queries.ts";
-import { createReleaseCache, type Release } from "../programme/releases.ts";
+import { createChangelogCache, createReleaseCache, type ChangelogEntry, type Release } from "../programme/releases.ts";
 import type { RegistrationDeps } from "../registration/service.ts";
 import { createRateLimiter, parseLimit, type RateLimiter } from "../security/rate-limit.ts";
 import { loadAppKey } from "../security/secrets.ts";
@@ -31,6 +31,14 @@ let releaseCache: (() => Release | undefined) | undefined;
 export function workInProgress(): Programme {
   programmeCache ??= createProgrammeCache(getDb());
   return programmeCache();
+}
+
+let changelogCache: (() => ChangelogEntry[]) | undefined;
+
+/** Every release with what it changed, newest first (computed once per release). Read-only. */
+export function changelog(): ChangelogEntry[] {
+  changelogCache ??= createChangelogCache(getDb());
+  return changelogCache();
 }
 
 /** The latest schedule release, if any. */
