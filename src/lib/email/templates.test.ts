@@ -525,6 +525,14 @@ describe("programme.release", () => {
       },
       { slug: "panel", title: "Panel", kind: "changed", startsAt: "2013-07-03T12:00:00.000Z", endsAt: "2013-07-03T13:00:00.000Z" },
       { slug: "lab", title: "Lab", kind: "cancelled" },
+      {
+        slug: "new-talk",
+        title: "New talk",
+        kind: "added",
+        startsAt: "2013-07-03T07:30:00.000Z",
+        endsAt: "2013-07-03T08:00:00.000Z",
+        room: "Salle 2",
+      },
     ],
   };
 
@@ -534,6 +542,7 @@ describe("programme.release", () => {
     expect(email.text).toContain("Keynote <b>now</b> & later: moved to Tuesday, 2 July 2013, 10:15–11:00, Amphi <A>");
     expect(email.text).toContain("Panel: changed (Wednesday, 3 July 2013, 14:00–15:00)");
     expect(email.text).toContain("Lab: cancelled");
+    expect(email.text).toContain("New talk: scheduled for Wednesday, 3 July 2013, 09:30–10:00, Salle 2");
     expect(email.text).toContain("https://forum.example.org/changelog");
     expect(email.html).toContain("Keynote &#60;b&#62;now&#60;/b&#62; &#38; later: moved to");
     expect(email.html).toContain("Amphi &#60;A&#62;");
@@ -546,6 +555,7 @@ describe("programme.release", () => {
     expect(email.subject).toBe("La version 3 du programme modifie des sessions que vous suivez – Forum Monde plus sûr");
     expect(email.text).toContain("Keynote <b>now</b> & later\u00a0: déplacée au mardi 2 juillet 2013, 10:15–11:00, Amphi <A>");
     expect(email.text).toContain("Lab\u00a0: annulée");
+    expect(email.text).toContain("New talk\u00a0: programmée le mercredi 3 juillet 2013, 09:30–10:00, Salle 2");
     expect(email.text).toContain("https://forum.example.org/fr/changelog");
   });
 
@@ -556,7 +566,7 @@ describe("programme.release", () => {
     const ics = first.attachments[0]!.content.toString("utf8");
     expect(again.attachments[0]!.content.toString("utf8")).toBe(ics);
     const events = vevents(ics);
-    expect(events).toHaveLength(2);
+    expect(events).toHaveLength(3);
     expect(unfoldIcs(ics)).toContain("BEGIN:VTIMEZONE");
     expect(events[0]).toContain("UID:ftsw2013-session-opening-keynote@forum.example.org");
     expect(events[0]).toContain("DTSTART;TZID=Europe/Paris:20130702T101500");

@@ -67,7 +67,7 @@ const PAYLOADS = {
         z.object({
           slug: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
           title: name,
-          kind: z.enum(["moved", "changed", "cancelled"]),
+          kind: z.enum(["added", "moved", "changed", "cancelled"]),
           startsAt: z.iso.datetime().optional(),
           endsAt: z.iso.datetime().optional(),
           room: z.string().transform(oneLine).optional(),

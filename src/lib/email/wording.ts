@@ -23,7 +23,7 @@ export type Block =
 /** One session of a release message, formatted: `when` and `room` blank for a cancelled session. */
 export interface ReleaseLine {
   title: string;
-  kind: "moved" | "changed" | "cancelled";
+  kind: "added" | "moved" | "changed" | "cancelled";
   when: string;
   room: string;
 }
@@ -262,6 +262,7 @@ const en: Wording = {
             .map((c) => {
               const place = [c.when, c.room].filter(Boolean).join(", ");
               if (c.kind === "cancelled") return `${c.title}: cancelled`;
+              if (c.kind === "added") return `${c.title}: scheduled for ${place}`;
               return c.kind === "moved" ? `${c.title}: moved to ${place}` : `${c.title}: changed (${place})`;
             })
             .join("\n"),
@@ -494,6 +495,7 @@ const fr: Wording = {
             .map((c) => {
               const place = [c.when, c.room].filter(Boolean).join(", ");
               if (c.kind === "cancelled") return `${c.title}${NBSP}: annulée`;
+              if (c.kind === "added") return `${c.title}${NBSP}: programmée le ${place}`;
               return c.kind === "moved" ? `${c.title}${NBSP}: déplacée au ${place}` : `${c.title}${NBSP}: modifiée (${place})`;
             })
             .join("\n"),

@@ -1,4 +1,4 @@
-import { ANONYMOUS, isListed, sessionAccess, viewProgramme, type SessionView } from "./audience.ts";
+import { ANONYMOUS, isListed, sessionAccess, viewProgramme, type SessionView, type Viewer } from "./audience.ts";
 import type { Programme } from "./model.ts";
 
 /**
@@ -47,8 +47,8 @@ function slot(s: SessionView): Slot {
   return { startsAt: s.startsAt, endsAt: s.endsAt, room: s.room ? { slug: s.room.slug, name: s.room.name } : null };
 }
 
-function publicSessions(programme: Programme): Map<string, SessionView> {
-  return new Map(viewProgramme(programme, ANONYMOUS).sessions.map((s) => [s.slug, s]));
+function visibleSessions(programme: Programme, viewer: Viewer): Map<string, SessionView> {
+  return new Map(viewProgramme(programme, viewer).sessions.map((s) => [s.slug, s]));
 }
 
 const sameSlot = (a: SessionView, b: SessionView) =>
@@ -67,10 +67,13 @@ function changedFields(a: SessionView, b: SessionView): ChangedField[] {
   return fields;
 }
 
-/** The public changes from `before` to `after`; `before` null is the first release (everything `added`). */
-export function diffProgrammes(before: Programme | null, after: Programme): Change[] {
-  const was = before ? publicSessions(before) : new Map<string, SessionView>();
-  const now = publicSessions(after);
+/**
+ * The changes from `before` to `after` as `viewer` sees them (the public changelog: the anonymous
+ * public; the release e-mails: staff, who see every session); `before` null is the first release.
+ */
+export function diffProgrammes(before: Programme | null, after: Programme, viewer: Viewer = ANONYMOUS): Change[] {
+  const was = before ? visibleSessions(before, viewer) : new Map<string, SessionView>();
+  const now = visibleSessions(after, viewer);
   const rawAfter = new Map(after.sessions.map((s) => [s.slug, s]));
   const entries: { at: number; change: Change }[] = [];
 
@@ -95,7 +98,7 @@ export function diffProgrammes(before: Programme | null, after: Programme): Chan
     if (now.has(slug)) continue;
     const raw = rawAfter.get(slug);
     // Still in the programme, only hidden from the public: say nothing (see the module comment).
-    if (raw && isListed(raw) && sessionAccess(raw, ANONYMOUS) === "none") continue;
+    if (raw && isListed(raw) && sessionAccess(raw, viewer) === "none") continue;
     const reason = raw?.state === "cancelled" || raw?.state === "withdrawn" ? raw.state : "unlisted";
     entries.push({
       at: a.startsAt.getTime(),

@@ -104,6 +104,20 @@ describe("release e-mails", () => {
     for (const email of labSpeakers) expect(byRecipient.get(email)!.payload.sessions.map((s) => s.slug)).toContain(LAW_ENFORCEMENT);
   });
 
+  it("tell the speakers of a restricted session whose title the public may not see", () => {
+    db.$client.prepare("update sessions set title_public = 0 where slug = ?").run(LAW_ENFORCEMENT);
+    expect(publishRelease(db, actor, "Hide the lab's title")).toBe(2);
+    moveLater(LAW_ENFORCEMENT);
+    expect(publishRelease(db, actor, "Later lab")).toBe(3);
+    const programme = loadProgramme(db);
+    const lab = programme.sessions.find((s) => s.slug === LAW_ENFORCEMENT)!;
+    const speakers = programme.speakers.filter((s) => lab.speakerIds.includes(s.id) && s.email).map((s) => s.email!.toLowerCase());
+    expect(speakers.length).toBeGreaterThan(0);
+    const rows = outbox().filter((r) => r.payload.release === 3);
+    expect(rows.map((r) => r.recipient).sort()).toEqual([...speakers].sort());
+    for (const row of rows) expect(row.payload.sessions).toEqual([expect.objectContaining({ slug: LAW_ENFORCEMENT, kind: "moved" })]);
+  });
+
   it("write to a speaker in the language of their profile", () => {
     db.$client.prepare("update speakers set language = 'fr' where email = ?").run(KEYNOTE_SPEAKER);
     moveLater(KEYNOTE);
@@ -140,5 +154,25 @@ describe("release e-mails", () => {
     const mails = releaseMails(db, 2, before, after);
     expect(mails.find((m) => m.recipient === "dan@example.org")?.payload.sessions.map((s) => s.slug)).toEqual([LAW_ENFORCEMENT]);
     expect(mails.some((m) => m.recipient === "eve@example.org")).toBe(false);
+  });
+
+  it("tell the speakers of a session new to the public where and when it is (not its starrers)", () => {
+    const after = loadProgramme(db);
+    const before = structuredClone(after);
+    before.sessions = before.sessions.filter((s) => s.slug !== KEYNOTE);
+    star(addUser("ada@example.org"), KEYNOTE);
+    const keynote = after.sessions.find((s) => s.slug === KEYNOTE)!;
+    const mails = releaseMails(db, 2, before, after);
+    expect(mails.map((m) => m.recipient)).toEqual([KEYNOTE_SPEAKER]);
+    expect(mails[0]!.payload.sessions).toEqual([
+      {
+        slug: KEYNOTE,
+        title: keynote.title,
+        kind: "added",
+        startsAt: keynote.startsAt!.toISOString(),
+        endsAt: keynote.endsAt!.toISOString(),
+        room: keynote.room!.name,
+      },
+    ]);
   });
 });

@@ -3,22 +3,24 @@ import type { Db } from "../../../db/client.ts";
 import { agendaStars } from "../../../db/schema/agenda.ts";
 import { users } from "../../../db/schema/auth.ts";
 import { enqueue, type DbLike } from "../email/outbox.ts";
-import { sessionAccess } from "./audience.ts";
+import { sessionAccess, type Viewer } from "./audience.ts";
 import { affectedSessionSlugs, diffProgrammes } from "./changelog.ts";
 import type { Programme, Session } from "./model.ts";
 import { registrationViewer } from "./viewer.ts";
 
 /**
  * On a release, the speakers of the sessions that moved, changed or were cancelled, and the people
- * who starred them, are told by e-mail: one `programme.release` message per address and release,
- * listing all their affected sessions, in their language. A starrer only hears of the sessions their
+ * who starred them, are told by e-mail; so are the speakers of a session new to the public (such as
+ * a confirmed proposal placed at last, whose confirmation page promised to tell them when and
+ * where). One `programme.release` message per address and release lists all their affected
+ * sessions, in their language. A starrer only hears of the sessions their
  * registration lets them see in full (the audience rule of viewer.ts); a speaker always hears of
  * their own. The payload carries titles, times and room names only: no secret, nothing restricted
  * that the recipient may not see.
  */
 
 /** How an affected session changed, as the message tells it. */
-export type ReleaseChangeKind = "moved" | "changed" | "cancelled";
+export type ReleaseChangeKind = "added" | "moved" | "changed" | "cancelled";
 
 /** One affected session in a `programme.release` payload (times as ISO strings). */
 export interface ReleaseMailSession {
@@ -38,12 +40,17 @@ export interface ReleaseMail {
 }
 
 const normalize = (email: string) => email.trim().toLowerCase();
+const STAFF: Viewer = { kind: "staff" };
 
 /** The messages release `number` (programme `after`, following `before`) calls for; none for the first release. */
 export function releaseMails(db: Pick<Db, "select">, number: number, before: Programme | null, after: Programme): ReleaseMail[] {
   if (!before) return [];
-  const changes = diffProgrammes(before, after);
-  const slugs = affectedSessionSlugs(changes);
+  // Seen by staff, who see every session: a restricted session whose title the public may not see
+  // still reaches its speakers and the attendees allowed to see it (checked below, per starrer).
+  const changes = diffProgrammes(before, after, STAFF);
+  // Speakers hear of every change to their sessions; starrers not of additions (nothing to have starred).
+  const slugs = [...new Set(changes.map((c) => c.slug))];
+  const starrable = new Set(affectedSessionSlugs(changes));
   if (slugs.length === 0) return [];
 
   const oldBySlug = new Map(before.sessions.map((s) => [s.slug, s]));
@@ -59,7 +66,13 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
   const affected: Affected[] = [];
   for (const slug of slugs) {
     const kinds = new Set(changes.filter((c) => c.slug === slug).map((c) => c.kind));
-    const kind: ReleaseChangeKind = kinds.has("cancelled") ? "cancelled" : kinds.has("moved") ? "moved" : "changed";
+    const kind: ReleaseChangeKind = kinds.has("cancelled")
+      ? "cancelled"
+      : kinds.has("added")
+        ? "added"
+        : kinds.has("moved")
+          ? "moved"
+          : "changed";
     const session = kind === "cancelled" ? (oldBySlug.get(slug) ?? newBySlug.get(slug)) : (newBySlug.get(slug) ?? oldBySlug.get(slug));
     if (session) affected.push({ slug, kind, session });
   }
@@ -97,7 +110,7 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
 
   // Starrers, for the sessions their registration lets them see in full.
   const byId = new Map<number, Affected>();
-  for (const a of affected) {
+  for (const a of affected.filter((a) => starrable.has(a.slug))) {
     for (const s of [newBySlug.get(a.slug), oldBySlug.get(a.slug)]) if (s) byId.set(s.id, a);
   }
   const stars =
