@@ -297,6 +297,8 @@ describe("slugs", () => {
   it("makes lower-case ASCII words of any title and numbers repeats", () => {
     expect(slugify("  Ünïcode — Crime & IA (2013)! ")).toBe("unicode-crime-ia-2013");
     expect(slugify("!!!")).toBe("item");
+    expect(slugify("Œuvres, æther & Straße", "session")).toBe("oeuvres-aether-strasse");
+    expect(slugify("", "session")).toBe("session");
     expect(slugify("x".repeat(80))).toHaveLength(60);
     const taken = new Set(["talk", "talk-2"]);
     expect(uniqueSlug("talk", (s) => taken.has(s))).toBe("talk-3");

@@ -272,16 +272,19 @@ function missingReference(tx: Tx, input: Pick<DetailsFields, "formatId" | "track
 }
 
 /** A URL slug made of `text`: lower-case ASCII words joined by hyphens (accents dropped), at most 60 characters. */
-export function slugify(text: string): string {
+export function slugify(text: string, fallback = "item"): string {
   const slug = text
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
+    .replace(/œ/g, "oe")
+    .replace(/æ/g, "ae")
+    .replace(/ß/g, "ss")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 60)
     .replace(/-+$/, "");
-  return slug || "item";
+  return slug || fallback;
 }
 
 /** `base`, or `base-2`, `base-3`... whichever `taken` says is free. */
@@ -356,6 +359,44 @@ export function updateSessionDetails(
 export type CreateResult = { ok: true; slug: string } | { ok: false; error: DetailsError };
 
 /**
+ * Inserts a confirmed, published session without time or room (it waits beside the grid), its
+ * speakers in order, under a slug made unique from its title; returns the slug. For the caller's
+ * transaction: the organizers' new session, a speaker's confirmed proposal.
+ */
+export function insertUnscheduledSession(
+  tx: Pick<Db, "select" | "insert">,
+  fields: Omit<DetailsFields, "speakerIds" | "expectedAudience"> & { expectedAudience?: number | null },
+  speakerIds: readonly number[],
+  now: number,
+): string {
+  const slug = uniqueSlug(
+    slugify(fields.title, "session"),
+    (s) => !!tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, s)).get(),
+  );
+  const row = tx
+    .insert(sessions)
+    .values({
+      ...fields,
+      slug,
+      state: "confirmed",
+      published: true,
+      startsAt: null,
+      endsAt: null,
+      roomId: null,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    })
+    .returning({ id: sessions.id })
+    .get();
+  if (speakerIds.length > 0) {
+    tx.insert(sessionSpeakers)
+      .values(speakerIds.map((speakerId, position) => ({ sessionId: row.id, speakerId, position })))
+      .run();
+  }
+  return slug;
+}
+
+/**
  * Adds a session made by the organizers (an invited talk, a break, a plenary item): confirmed and
  * published at once, unscheduled, so it waits beside the grid and reaches the public with the next release.
  */
@@ -366,21 +407,8 @@ export function createSession(db: Db, _edition: Edition, input: DetailsFields, a
     (tx): CreateResult => {
       const missing = missingReference(tx, input);
       if (missing) return { ok: false, error: missing };
-      const slug = uniqueSlug(
-        slugify(input.title),
-        (s) => !!tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, s)).get(),
-      );
       const { speakerIds, ...columns } = input;
-      const row = tx
-        .insert(sessions)
-        .values({ ...columns, slug, state: "confirmed", published: true, createdAt: new Date(now), updatedAt: new Date(now) })
-        .returning({ id: sessions.id })
-        .get();
-      if (speakerIds.length > 0) {
-        tx.insert(sessionSpeakers)
-          .values(speakerIds.map((speakerId, position) => ({ sessionId: row.id, speakerId, position })))
-          .run();
-      }
+      const slug = insertUnscheduledSession(tx, columns, speakerIds, now);
       recordAudit(tx, { actor, action: "programme.create", subjectType: "session", subjectId: slug, after: input }, now);
       return { ok: true, slug };
     },

@@ -1,8 +1,9 @@
-import { and, asc, eq, like, or } from "drizzle-orm";
-import { fold, type Db } from "../../../db/client.ts";
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "../../../db/client.ts";
 import { cfpTokens, proposals, proposalSpeakers } from "../../../db/schema/cfp.ts";
-import { sessions, sessionSpeakers, speakers } from "../../../db/schema/programme.ts";
+import { sessions, speakers } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
+import { insertUnscheduledSession, slugify, uniqueSlug } from "../programme/editor.ts";
 import { isTokenShaped, tokenHash } from "../cfp/links.ts";
 
 /**
@@ -44,25 +45,10 @@ export function lookupConfirmation(db: Pick<Db, "select">, token: string, now: n
 
 /** A session slug made of a title: folded to ASCII, words joined by hyphens, unique among sessions. */
 export function uniqueSessionSlug(db: Pick<Db, "select">, title: string): string {
-  const base =
-    fold(title)
-      .replace(/œ/g, "oe")
-      .replace(/æ/g, "ae")
-      .replace(/ß/g, "ss")
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "")
-      .slice(0, 60)
-      .replace(/-+$/, "") || "session";
-  const taken = new Set(
-    db
-      .select({ slug: sessions.slug })
-      .from(sessions)
-      .where(or(eq(sessions.slug, base), like(sessions.slug, `${base}-%`)))
-      .all()
-      .map((r) => r.slug),
+  return uniqueSlug(
+    slugify(title, "session"),
+    (slug) => !!db.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, slug)).get(),
   );
-  if (!taken.has(base)) return base;
-  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
 /**
@@ -97,30 +83,24 @@ export function answerConfirmation(
       let sessionSlug: string | null = null;
       let sessionId: number | null = null;
       if (answer === "confirm") {
-        sessionSlug = uniqueSessionSlug(tx, p.title);
-        sessionId = tx
-          .insert(sessions)
-          .values({
-            slug: sessionSlug,
-            title: p.title,
-            abstract: p.abstract,
-            description: p.description,
-            formatId: p.formatId,
-            trackId: p.trackId,
-            language: p.language,
-            audience: p.audience,
-            tlp: p.tlp,
-            state: "confirmed",
-            published: true,
-            startsAt: null,
-            endsAt: null,
-            roomId: null,
-            createdAt: new Date(now),
-            updatedAt: new Date(now),
-          })
-          .returning({ id: sessions.id })
-          .get().id;
-        people.forEach((s, position) => tx.insert(sessionSpeakers).values({ sessionId: sessionId!, speakerId: s.id, position }).run());
+        const fields = {
+          title: p.title,
+          abstract: p.abstract,
+          description: p.description,
+          formatId: p.formatId,
+          trackId: p.trackId,
+          language: p.language,
+          audience: p.audience,
+          tlp: p.tlp,
+          titlePublic: true,
+        };
+        sessionSlug = insertUnscheduledSession(
+          tx,
+          fields,
+          people.map((s) => s.id),
+          now,
+        );
+        sessionId = tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, sessionSlug)).get()!.id;
       }
       const state = answer === "confirm" ? "confirmed" : "declined";
       tx.update(proposals)
