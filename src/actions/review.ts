@@ -184,6 +184,7 @@ export const review = {
         if (reason === "own_proposal") refuse("FORBIDDEN", "ownProposal");
         if (reason === "not_assigned") refuse("FORBIDDEN", "notAssigned");
         if (reason === "closed") refuse("CONFLICT", "closed");
+        if (reason === "abstention_final") refuse("CONFLICT", "abstentionFinal");
         refuse("BAD_REQUEST", "scoreRange");
       }
       return { code: input.code };

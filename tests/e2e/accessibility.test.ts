@@ -192,6 +192,9 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
           `/admin/cfp/${reviewed.code}`,
           `/admin/cfp/${accepted.code}`,
           `/admin/reviews/${reviewed.code}`,
+          // The saved notice with its link to the next proposal, and the late link's notice.
+          `/admin/reviews/${reviewed.code}?saved=1`,
+          `/admin/cfp/settings?late=2013-06-30T21:59:00.000Z`,
           `/cfp/confirm/${token}`,
         ]) {
           const response = await page.goto(`${server.url}${prefix}${path}`);

@@ -118,7 +118,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     await chair.goto(`${server.url}/admin/cfp/reviewers`);
     await chair.getByLabel("Reviewer", { exact: true }).selectOption({ label: REVIEWER });
     await chair.getByRole("radio", { name: "One proposal" }).check();
-    await chair.getByLabel("Proposal code").fill(code);
+    await chair.getByLabel("Proposal", { exact: true }).selectOption(code);
     await chair.getByRole("button", { name: "Assign", exact: true }).click();
     await chair.waitForURL("**/admin/cfp/reviewers?done=assigned");
     expect(await chair.getByRole("row", { name: new RegExp(REVIEWER.replace(".", "\\.")) }).textContent()).toContain(`(${code})`);

@@ -132,6 +132,11 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
       await page.locator("#invitations form[method=post] button[type=submit]").last().click();
       await page.waitForURL(/notice=invited/);
       expect(await blockingViolations(page), "axe on a proposal with an invitation").toEqual([]);
+      // Withdrawing asks first: the link opens a confirmation step, nothing is withdrawn yet.
+      await page.getByRole("link", { name: locale === "fr" ? "Retirer la proposition" : "Withdraw the proposal" }).click();
+      await page.waitForURL(/withdraw=1/);
+      expect(await page.getByRole("button", { name: locale === "fr" ? "Oui, la retirer" : "Yes, withdraw it" }).count()).toBe(1);
+      expect(await blockingViolations(page), "axe on the withdrawal's confirmation").toEqual([]);
       await page.goto(`${server.url}${prefix}/cfp/profile`);
       await page.locator("#f-country").selectOption({ index: 0 });
       await page.locator("#f-links").fill("not a link");

@@ -122,6 +122,15 @@ describe("committee settings", () => {
 
   it("an organizer deletes a criterion and removes an assignment; unknown ones are refused", async () => {
     const spare = criterion(accounts.db, { nameEn: "Spare", nameFr: "Réserve" });
+    // Deleting takes its scores with it: the page asks first.
+    const settings = await (await organizer.get("/admin/cfp/settings")).text();
+    expect(settings).toContain(`href="/admin/cfp/settings?delete=${spare}#c${spare}-title"`);
+    expect(settings).not.toContain("_action=reviewCriterionDelete");
+    const step = await (await organizer.get(`/admin/cfp/settings?delete=${spare}`)).text();
+    expect(step).toContain("Delete “Spare”? The scores reviewers gave on it are deleted too");
+    expect(step).toContain("_action=reviewCriterionDelete");
+    expect(await (await organizer.get(`/fr/admin/cfp/settings?delete=${spare}`)).text()).toContain("Oui, le supprimer");
+    expect(sql.count("select count(*) as n from review_criteria where id = ?", spare)).toBe(1);
     expect((await organizer.post("/admin/cfp/settings?_action=reviewCriterionDelete", { id: String(spare) })).status).toBe(303);
     expect(sql.count("select count(*) as n from review_criteria where id = ?", spare)).toBe(0);
     expect((await organizer.post("/admin/cfp/settings?_action=reviewCriterionDelete", { id: String(spare) })).status).toBe(404);
@@ -144,6 +153,12 @@ describe("committee settings", () => {
     const assignment = sql.get<{ id: number }>("select id from reviewer_assignments where scope = 'track'").id;
     expect((await organizer.post("/admin/cfp/reviewers?_action=reviewerUnassign", { id: String(assignment) })).status).toBe(303);
     expect((await organizer.post("/admin/cfp/reviewers?_action=reviewerUnassign", { id: String(assignment) })).status).toBe(404);
+  });
+
+  it("the reviewers page offers the proposals by title rather than asking for a code", async () => {
+    const html = await (await organizer.get("/admin/cfp/reviewers")).text();
+    expect(html).toMatch(/<select id="f-code" name="code"/);
+    expect(html).toContain(`<option value="${props.a!.code}">Tracing ransomware payments (${props.a!.code})</option>`);
   });
 
   it("refuses the organizers' settings Actions to a reviewer, a speaker and an anonymous visitor, changing nothing", async () => {
@@ -177,6 +192,11 @@ describe("reviews", () => {
     expect(html).not.toContain("Reviewer’s own talk");
     const page = await (await reviewer.get(`/admin/reviews/${props.a!.code}`)).text();
     expect(page).toContain("Tracing ransomware payments");
+    // Words, not the stored codes.
+    expect(page).toContain("<dd>Everyone</dd>");
+    expect(page).toContain("<dd>TLP:CLEAR</dd>");
+    expect(page).not.toContain("<dd>public</dd>");
+    expect(await (await reviewer.get(`/fr/admin/reviews/${props.a!.code}`)).text()).toContain("<dd>Tout public</dd>");
     for (const secret of ["Ada Hidden-Name", "Hidden Lab", "ada@example.org", "bob@example.org"]) expect(page).not.toContain(secret);
     expect((await reviewer.get(`/admin/reviews/${props.own!.code}`)).status).toBe(404);
     // The admin home shows the reviewer their queue (and not the organizers' pages).
@@ -223,7 +243,15 @@ describe("reviews", () => {
       (await reviewer.post(`/admin/reviews/${props.b!.code}?_action=reviewSubmit`, { code: props.b!.code, abstain: "on", comment: "" }))
         .status,
     ).toBe(303);
-    expect(await (await reviewer.get("/admin/reviews")).text()).toContain("Abstained");
+    const queue = await (await reviewer.get("/admin/reviews")).text();
+    expect(queue).toContain("Abstained");
+    expect(queue).toContain("2 of 3 reviewed.");
+    expect(await (await reviewer.get("/fr/admin/reviews")).text()).toContain("2 sur 3 évaluées.");
+    // After a save, the next proposal still without a review is one click away.
+    const saved = await (await reviewer.get(`/admin/reviews/${props.b!.code}?saved=1`)).text();
+    expect(saved).toContain(`href="/admin/reviews/${props.c!.code}">Next to review: “Forensics of smart cars”</a>`);
+    const savedFr = await (await reviewer.get(`/fr/admin/reviews/${props.b!.code}?saved=1`)).text();
+    expect(savedFr).toContain(`href="/fr/admin/reviews/${props.c!.code}">À évaluer ensuite : « Forensics of smart cars »</a>`);
   });
 
   it("a reviewer cannot score a proposal they speak on, even by posting directly; others cannot review at all", async () => {
@@ -250,6 +278,10 @@ describe("reviews", () => {
 
 describe("decisions", () => {
   it("organizers see the scores; only they may decide, release, write or touch held mail", async () => {
+    const words = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
+    expect(words).toContain("<dd>Everyone</dd>");
+    expect(words).toContain("<dd>TLP:CLEAR</dd>");
+    expect(await (await organizer.get(`/fr/admin/cfp/${props.a!.code}`)).text()).toContain("<dd>Tout public</dd>");
     const list = await (await organizer.get("/admin/cfp?sort=mean&dir=desc")).text();
     // Relevance 5/5 (×2) and clarity 3 on 1..3: 100.
     expect(list).toMatch(/Tracing ransomware payments[\s\S]*?<td>100\.0<\/td>/);
@@ -397,7 +429,15 @@ describe("confirmation by the accepted speaker", () => {
     expect(twice.headers.get("location")).toBe(`/fr/cfp/confirm/${token}?done=already`);
     expect(await (await anonymous.get(`/fr/cfp/confirm/${token}?done=already`)).text()).toContain("C’était déjà fait.");
     expect(sql.get<{ state: string }>("select state from proposals where id = ?", props.a!.id).state).toBe("confirmed");
-    expect(await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text()).toContain(`href="/admin/programme/sessions/${session.slug}"`);
+    const detail = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
+    expect(detail).toContain(`href="/admin/programme/sessions/${session.slug}">Open it in the programme editor</a>`);
+    // And back: the session's page in the editor links its proposal.
+    expect(await (await organizer.get(`/admin/programme/sessions/${session.slug}`)).text()).toContain(
+      `href="/admin/cfp/${props.a!.code}">Its proposal in the call for papers</a>`,
+    );
+    expect(await (await organizer.get(`/fr/admin/programme/sessions/${session.slug}`)).text()).toContain(
+      `href="/fr/admin/cfp/${props.a!.code}">Sa proposition dans l’appel à communications</a>`,
+    );
     // Not public before the editor places it and a release publishes it.
     expect(await (await anonymous.get("/programme")).text()).not.toContain("Tracing ransomware payments");
   });

@@ -266,9 +266,30 @@ describe("a proposal's lifecycle", () => {
     expect(list).toContain("Soumise, en cours d’examen");
   });
 
+  it("the account page leads a speaker to their proposals and profile", async () => {
+    const account = await (await ada.get("/account")).text();
+    expect(account).toContain('<a href="/cfp/proposals">My proposals</a>');
+    expect(account).toContain('<a href="/cfp/profile">My speaker profile</a>');
+    const compte = await (await ada.get("/fr/account")).text();
+    expect(compte).toContain('<a href="/fr/cfp/proposals">Mes propositions</a>');
+  });
+
   it("withdraws a submitted proposal, and refuses to withdraw it twice", async () => {
     const code = await createDraft(ada);
     expect((await ada.post(`/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "1" })).status).toBe(303);
+    // The page asks first: a link to the confirmation step, whose button posts the withdrawal.
+    const before = await (await ada.get(`/cfp/proposals/${code}`)).text();
+    expect(before).toContain(`href="?withdraw=1#withdraw-title"`);
+    expect(before).not.toContain("_action=cfpWithdrawProposal");
+    const step = await (await ada.get(`/cfp/proposals/${code}?withdraw=1`)).text();
+    expect(step).toContain("Withdraw “Hunting botnets across borders”? The committee will no longer consider it");
+    expect(step).toContain("_action=cfpWithdrawProposal");
+    expect(step).toContain("Yes, withdraw it");
+    expect(step).toContain("No, keep the proposal");
+    const stepFr = await (await ada.get(`/fr/cfp/proposals/${code}?withdraw=1`)).text();
+    expect(stepFr).toContain("Retirer « Hunting botnets across borders » ?");
+    expect(stepFr).toContain("Oui, la retirer");
+    expect(proposalOf(code).state).toBe("submitted");
     const withdrawn = await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawProposal`, { code });
     expect(withdrawn.status).toBe(303);
     expect(proposalOf(code).state).toBe("withdrawn");
@@ -351,6 +372,23 @@ describe("deadline and late-submission link", () => {
     expect(proposalOf(workshop)).toMatchObject({ state: "submitted", title: "Hands-on" });
     // Bob has no link.
     expect((await bob.post("/cfp/proposals/new?_action=cfpCreateProposal", proposalFields({ format: "workshop" }))).status).toBe(403);
+  });
+
+  it("a late-submission link sent from the settings page redirects (a reload sends nothing more) and says until when", async () => {
+    const chair = await who.staff("chair@example.org", ["organizer"]);
+    const fields = { email: "late.speaker@example.org", days: "7", format: "", language: "fr" };
+    const sent = await chair.post("/fr/admin/cfp/settings?_action=cfpGrantLate", fields);
+    expect(sent.status).toBe(303);
+    const location = sent.headers.get("location")!;
+    expect(location).toMatch(/^\/fr\/admin\/cfp\/settings\?late=[^&#]+#late-link$/);
+    expect(sql.get<{ n: number }>("select count(*) as n from outbox where recipient = ?", "late.speaker@example.org").n).toBe(1);
+    const page = await (await chair.get(location.replace(/#.*/, ""))).text();
+    expect(page).toContain("Le lien de soumission tardive est envoyé, valable jusqu’au");
+    const bad = await chair.post("/admin/cfp/settings?_action=cfpGrantLate", { ...fields, email: "not-an-address", days: "0" });
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    expect(html).toContain('value="not-an-address"');
+    expect(html).toContain('href="#f-days"');
   });
 });
 

@@ -4,6 +4,7 @@
 // 64 KiB body limit that every other form keeps.
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { speakerProfile } from "../fixtures/cfp.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts } from "../helpers/session.ts";
@@ -117,6 +118,23 @@ describe("pages", () => {
     expect(html).toContain("1 speaker");
     const none = await (await organizer.get("/admin/programme/speakers?q=zzzz-nobody")).text();
     expect(none).toContain("No speaker matches.");
+  });
+
+  it("lists how many sessions use each room (each its own count), and a speaker who gave no name yet by words, not an empty link", async () => {
+    const rooms = await (await organizer.get("/admin/programme/rooms")).text();
+    const counts = sql.all<{ name: string; n: number }>(
+      "select r.name, (select count(*) from sessions s where s.room_id = r.id) as n from rooms r order by r.position, r.id",
+    );
+    expect(new Set(counts.map((c) => c.n)).size).toBeGreaterThan(1);
+    for (const { name, n } of counts)
+      expect(rooms).toMatch(new RegExp(`<th scope="row">${name}</th>\\s*<td>\\d+</td>\\s*<td>${n} sessions? or proposals?</td>`));
+    // A call-for-papers account that has not filled in its profile yet.
+    speakerProfile(accounts.db, "unnamed@example.org", { slug: "speaker-unnamed", name: "" }, { linked: false });
+    const list = await (await organizer.get("/admin/programme/speakers")).text();
+    expect(list).toContain('<a href="/admin/programme/speakers/speaker-unnamed">(name not given yet)</a>');
+    expect(await (await organizer.get("/fr/admin/programme/speakers")).text()).toContain(
+      '<a href="/fr/admin/programme/speakers/speaker-unnamed">(nom pas encore indiqué)</a>',
+    );
   });
 });
 

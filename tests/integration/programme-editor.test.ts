@@ -211,6 +211,13 @@ describe("placing a session", () => {
       room_id: room.id,
       version: r.version + 1,
     });
+    // The sessions list says when in words people read, not as an ISO date.
+    expect(DAY).toBe("2013-07-02");
+    const search = `?q=${encodeURIComponent(r.title)}`;
+    const list = await page(await organizer.get(`/admin/programme/sessions${search}`));
+    expect(list).toContain("Tue 2 Jul 16:05–16:50");
+    expect(list).not.toContain(`${DAY} 16:05`);
+    expect(await page(await organizer.get(`/fr/admin/programme/sessions${search}`))).toContain("mar. 2 juil. 16:05–16:50");
     const spanning = await organizer.post(`/admin/programme/sessions/${KEYNOTE}?_action=sessionSchedule`, {
       slug: KEYNOTE,
       version: String(r.version + 1),

@@ -1,4 +1,6 @@
 import type { AstroGlobal } from "astro";
+import { eq } from "drizzle-orm";
+import { proposals } from "../../../db/schema/cfp.ts";
 import { actions, isInputError, type ActionError } from "astro:actions";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { editionDays } from "../../lib/config/edition.ts";
@@ -7,7 +9,7 @@ import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
 import { errorMessage } from "../../i18n/errors.ts";
-import { getEdition, workInProgress } from "../../lib/server/runtime.ts";
+import { getDb, getEdition, workInProgress } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 
 /**
@@ -195,6 +197,8 @@ export interface SessionEditProps {
   stateErrors: EditorErrors;
   conflict?: Conflict;
   warnings: Warning[];
+  /** The proposal this session came from, if any. */
+  proposalCode?: string;
   notice?: "saved" | "created";
 }
 
@@ -260,6 +264,10 @@ export async function sessionEditState(Astro: AstroGlobal, slug: string | null):
 
   const warnings = session ? warningsOf(editorWarnings(programme), session.slug) : [];
   const query = Astro.url.searchParams;
+  // A session that came from the call for papers is decided on its proposal's page: link there.
+  const proposalCode = session
+    ? getDb().select({ code: proposals.code }).from(proposals).where(eq(proposals.sessionId, session.id)).get()?.code
+    : undefined;
   return {
     props: {
       locale,
@@ -278,6 +286,7 @@ export async function sessionEditState(Astro: AstroGlobal, slug: string | null):
       stateErrors: editorErrors(results.state?.error, m, []),
       conflict,
       warnings,
+      proposalCode,
       notice: query.get("created") ? "created" : query.get("saved") ? "saved" : undefined,
     },
   };
@@ -313,6 +322,9 @@ export function sessionsListState(Astro: AstroGlobal): Guarded<SessionsListProps
   const states = [...new Set(programme.sessions.map((s) => s.state))].sort();
   const warnings = editorWarnings(programme);
   const needle = fold(query.q.trim());
+  // A day people read ("Tue 2 Jul"), not an ISO date; the time zone is the forum's (the date is already in it).
+  const dayName = new Intl.DateTimeFormat(t(guard.locale).intl, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const dayOf = (date: string) => dayName.format(new Date(`${date}T12:00:00Z`));
   const rows = programme.sessions
     .filter((s) => !needle || fold(s.title).includes(needle))
     .filter((s) => !query.state || s.state === query.state)
@@ -323,7 +335,7 @@ export function sessionsListState(Astro: AstroGlobal): Guarded<SessionsListProps
       const end = session.endsAt ? instantToZoned(session.endsAt, zone) : null;
       return {
         session,
-        when: start && end ? `${start.date} ${start.time}–${end.time}` : "",
+        when: start && end ? `${dayOf(start.date)} ${start.time}–${end.time}` : "",
         warnings: warningsOf(warnings, session.slug).length,
       };
     });

@@ -158,6 +158,8 @@ export interface CfpSettingsProps {
   /** The criterion form that failed ("new" or an id) and what it held. */
   failed?: { form: string; values: Record<string, string> };
   done?: "criterion" | "criterionDeleted" | "settings";
+  /** A late-submission link was just sent, valid until then. */
+  lateUntil?: Date;
 }
 
 /** /admin/cfp/settings: criteria and what reviewers see. */
@@ -172,12 +174,17 @@ export async function cfpSettingsState(Astro: AstroGlobal): Promise<Guarded<CfpS
   ];
   const success = results.find((r) => r && !r.error);
   if (success?.data) return { redirect: `${Astro.url.pathname}?done=${success.data.done}` };
+  // The late-submission link too: a reload must not send a second link. (Its errors stay with its form.)
+  const late = Astro.getActionResult(actions.cfpGrantLate);
+  if (late && !late.error) return { redirect: `${Astro.url.pathname}?late=${encodeURIComponent(late.data.expiresAt)}#late-link` };
   const error = results.find((r) => r?.error)?.error;
   const values = error ? ((await submittedForm(Astro.request)) ?? {}) : {};
   const done = Astro.url.searchParams.get("done");
+  const lateUntil = new Date(Astro.url.searchParams.get("late") ?? "");
   return {
     props: {
       locale,
+      lateUntil: Number.isNaN(lateUntil.getTime()) ? undefined : lateUntil,
       criteria: listCriteria(getDb()),
       settings: getSettings(getDb()),
       errors: reviewErrors(error, t(locale), ["nameEn", "nameFr", "scaleMin", "scaleMax", "weight", "position", "id"]),
@@ -192,6 +199,8 @@ export interface CfpReviewersProps {
   reviewers: ReturnType<typeof listReviewers>;
   assignments: ReturnType<typeof listAssignments>;
   tracks: ReturnType<typeof catalogue>["tracks"];
+  /** Proposals one may be assigned to (every one but drafts), by title. */
+  proposals: { code: string; title: string }[];
   errors: FormErrors;
   values: Record<string, string>;
   done?: "assigned" | "unassigned";
@@ -213,6 +222,10 @@ export async function cfpReviewersState(Astro: AstroGlobal): Promise<Guarded<Cfp
       reviewers: listReviewers(getDb()),
       assignments: listAssignments(getDb()),
       tracks: catalogue().tracks,
+      proposals: listProposals(getDb(), parseProposalQuery(new URLSearchParams({ sort: "title" }))).map(({ code, title }) => ({
+        code,
+        title,
+      })),
       errors: reviewErrors(error, t(locale), ["userId", "scope", "trackId", "code", "id"]),
       values: error ? ((await submittedForm(Astro.request)) ?? {}) : {},
       done: done === "assigned" || done === "unassigned" ? done : undefined,
@@ -240,6 +253,8 @@ export interface ReviewFormProps {
   /** What the form shows: what was typed after an error, else the saved review. */
   values: { abstain: boolean; comment: string; scores: Record<number, string> };
   saved: boolean;
+  /** After a save: the next proposal of the queue still without this reviewer's review. */
+  next?: { code: string; title: string };
 }
 
 /** /admin/reviews/[code]: the proposal as the reviewer may see it, and the review form. */
@@ -257,6 +272,7 @@ export async function reviewFormState(Astro: AstroGlobal): Promise<Guarded<Revie
     return { notFound: true };
   }
   const { view } = seen;
+  const saved = Astro.url.searchParams.get("saved") === "1";
   const form = result?.error ? await submittedForm(Astro.request) : null;
   const values = form
     ? {
@@ -277,7 +293,10 @@ export async function reviewFormState(Astro: AstroGlobal): Promise<Guarded<Revie
       view,
       errors: reviewErrors(result?.error, t(locale), [...view.criteria.map((c) => `score-${c.id}`), "abstain", "comment"]),
       values,
-      saved: Astro.url.searchParams.get("saved") === "1",
+      saved,
+      next: saved
+        ? reviewQueue(getDb(), { id: user.id, email: user.email }).find((item) => item.reviewed === null && item.code !== view.code)
+        : undefined,
     },
   };
 }

@@ -119,6 +119,10 @@ export const cfpEn = {
     withdrawTitle: "Withdraw",
     withdrawIntro: "Withdrawing takes the proposal out of the call. This cannot be undone.",
     withdraw: "Withdraw the proposal",
+    withdrawConfirmBody: (title: string) =>
+      `Withdraw “${title}”? The committee will no longer consider it, and you cannot submit it again.`,
+    withdrawConfirm: "Yes, withdraw it",
+    withdrawKeep: "No, keep the proposal",
     speakers: "Speakers",
     you: "you",
     unnamed: "(name not given yet)",
@@ -184,6 +188,7 @@ export const cfpEn = {
     language: "Language of the e-mail",
     submit: "Send the link",
     sent: (email: string, until: string) => `A late-submission link was sent to ${email}, valid until ${until}.`,
+    sentUntil: (until: string) => `The late-submission link is on its way, valid until ${until}.`,
   },
   errors: {
     signIn: "Please sign in first.",

@@ -69,6 +69,7 @@ export const editorEn = {
     "A cancelled session stays in the changelog as cancelled after the next release; its speakers and the attendees who starred it are told then.",
   restoreSession: "Restore this session",
   stateNotEditable: "This session comes from the call for papers and is not confirmed yet: decide it there.",
+  openProposal: "Its proposal in the call for papers",
   saved: "Saved. The public sees it after the next release.",
   created: "Session created. Place it on the grid, then publish a release.",
   conflictTitle: "Someone else saved this session while you were editing",

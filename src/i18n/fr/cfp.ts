@@ -129,6 +129,10 @@ export const cfpFr: typeof cfpEn = {
     withdrawTitle: "Retirer",
     withdrawIntro: "Retirer la proposition la sort de l’appel. C’est définitif.",
     withdraw: "Retirer la proposition",
+    withdrawConfirmBody: (title: string) =>
+      `Retirer « ${title} » ? Le comité ne l’examinera plus et vous ne pourrez pas la soumettre à nouveau.`,
+    withdrawConfirm: "Oui, la retirer",
+    withdrawKeep: "Non, garder la proposition",
     speakers: "Intervenants",
     you: "vous",
     unnamed: "(nom pas encore indiqué)",
@@ -198,6 +202,7 @@ export const cfpFr: typeof cfpEn = {
     language: "Langue de l’e-mail",
     submit: "Envoyer le lien",
     sent: (email: string, until: string) => `Un lien de soumission tardive a été envoyé à ${email}, valable jusqu’au ${until}.`,
+    sentUntil: (until: string) => `Le lien de soumission tardive est envoyé, valable jusqu’au ${until}.`,
   },
   errors: {
     signIn: "Connectez-vous d’abord.",

@@ -72,6 +72,7 @@ export const editorFr: typeof editorEn = {
     "Une session annulée reste dans l’historique comme annulée après la prochaine version publiée ; ses intervenants et les participants qui l’ont ajoutée à leur agenda sont alors prévenus.",
   restoreSession: "Rétablir cette session",
   stateNotEditable: "Cette session vient de l’appel à communications et n’est pas encore confirmée : décidez-en là-bas.",
+  openProposal: "Sa proposition dans l’appel à communications",
   saved: "Enregistré. Le public le verra après la prochaine version publiée.",
   created: "Session créée. Placez-la sur la grille, puis publiez une version.",
   conflictTitle: "Quelqu’un d’autre a enregistré cette session pendant que vous la modifiiez",

@@ -19,7 +19,15 @@ import { editionSchema, loadEdition, type Edition } from "../config/edition.ts";
 import { zonedToInstant } from "../programme/time.ts";
 import { callStatus, overallStatus } from "./call.ts";
 import { proposalSchema, profileSchema, type ProposalInput } from "./form.ts";
-import { acceptInvitation, declineInvitation, invitationByToken, invite, resendInvitation, withdrawInvitation } from "./invitations.ts";
+import {
+  acceptInvitation,
+  declineInvitation,
+  INVITATION_DAYS,
+  invitationByToken,
+  invite,
+  resendInvitation,
+  withdrawInvitation,
+} from "./invitations.ts";
 import { grantLateSubmission, lateGrantByToken } from "./late.ts";
 import { invitationToken, lateToken } from "./links.ts";
 import { availableDays, profileOf, updateProfile } from "./profile.ts";
@@ -372,7 +380,7 @@ describe("co-speaker invitations", () => {
     const stored = db.select().from(proposalInvitations).get()!;
     expect(stored).toMatchObject({ email: "bob@example.org", state: "pending", invitedBy: ada.id });
     expect(stored.tokenHash).not.toBe(token);
-    expect(invitationByToken(db, token)).toMatchObject({ title: "Hunting botnets across borders", inviter: "Ada Lovelace", code });
+    expect(invitationByToken(db, token, OPEN)).toMatchObject({ title: "Hunting botnets across borders", inviter: "Ada Lovelace", code });
     expect(invite(deps, ada, code, "bob@example.org", OPEN)).toEqual({ ok: false, reason: "alreadyInvited" });
     expect(invite(deps, ada, code, "ada@example.org", OPEN)).toEqual({ ok: false, reason: "alreadySpeaker" });
 
@@ -402,7 +410,7 @@ describe("co-speaker invitations", () => {
     expect(resendInvitation(deps, ada, code, id, OPEN + 1)).toEqual({ ok: true });
     const second = invitationToken(appKey, (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce);
     expect(second).not.toBe(first);
-    expect(invitationByToken(db, first)).toBeUndefined();
+    expect(invitationByToken(db, first, OPEN)).toBeUndefined();
     expect(acceptInvitation(deps, bob, first, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
     expect(withdrawInvitation(deps, ada, code, id, OPEN)).toEqual({ ok: true });
     expect(acceptInvitation(deps, bob, second, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
@@ -420,6 +428,22 @@ describe("co-speaker invitations", () => {
     ).toEqual(["withdrawn", "declined"]);
     expect(declineInvitation(deps, null, third, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
     expect(db.select().from(proposalSpeakers).all()).toHaveLength(1);
+  });
+
+  it("expires a link not answered within INVITATION_DAYS of its sending; a resend starts a new period", () => {
+    named(ada, "Ada");
+    const code = draft();
+    const token = invited(code);
+    const expiry = OPEN + INVITATION_DAYS * 86_400_000;
+    expect(invitationByToken(db, token, expiry - 1)).toBeDefined();
+    expect(invitationByToken(db, token, expiry)).toBeUndefined();
+    expect(acceptInvitation(deps, bob, token, expiry)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(declineInvitation(deps, null, token, expiry)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(db.select().from(proposalSpeakers).all()).toHaveLength(1);
+    const id = db.select().from(proposalInvitations).get()!.id;
+    expect(resendInvitation(deps, ada, code, id, expiry)).toEqual({ ok: true });
+    const fresh = invitationToken(appKey, (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce);
+    expect(acceptInvitation(deps, bob, fresh, expiry + 1)).toEqual({ ok: true, code });
   });
 
   it("closes invitations of a withdrawn proposal", () => {

@@ -18,6 +18,8 @@ import { ownProposal, speakersOf, type CfpDeps, type CfpResult } from "./proposa
 
 export type Invitation = typeof proposalInvitations.$inferSelect;
 
+/** Days an invitation's link stays valid after it was (last) sent; a resend starts again. */
+export const INVITATION_DAYS = 30;
 /** Pending invitations a proposal may have at once. */
 export const MAX_PENDING_INVITATIONS = 10;
 /** States of a proposal in which co-speakers can still be invited or join. */
@@ -160,8 +162,8 @@ export function withdrawInvitation(
   );
 }
 
-/** What the invitation page shows: the pending invitation behind a token, with its proposal's title and inviter. */
-export function invitationByToken(db: DbOrTx, token: string) {
+/** What the invitation page shows: the pending, unexpired invitation behind a token, with its proposal's title and inviter. */
+export function invitationByToken(db: DbOrTx, token: string, now: number = Date.now()) {
   if (!isTokenShaped(token)) return undefined;
   const row = db
     .select({ invitation: proposalInvitations, title: proposals.title, code: proposals.code, state: proposals.state })
@@ -170,6 +172,7 @@ export function invitationByToken(db: DbOrTx, token: string) {
     .where(eq(proposalInvitations.tokenHash, tokenHash(token)))
     .get();
   if (!row || row.invitation.state !== "pending" || !INVITABLE_STATES.includes(row.state)) return undefined;
+  if (row.invitation.sentAt.getTime() + INVITATION_DAYS * 86_400_000 <= now) return undefined;
   const inviter = speakersOf(db, row.invitation.proposalId).find((s) => s.userId === row.invitation.invitedBy);
   return { id: row.invitation.id, email: row.invitation.email, title: row.title, code: row.code, inviter: inviter?.name || "" };
 }
@@ -178,7 +181,7 @@ export function invitationByToken(db: DbOrTx, token: string) {
 export function acceptInvitation(deps: CfpDeps, account: Account, token: string, now: number = Date.now()): CfpResult<{ code: string }> {
   return deps.db.transaction(
     (tx) => {
-      const found = invitationByToken(tx, token);
+      const found = invitationByToken(tx, token, now);
       if (!found) return refuse("unknownLink");
       const speaker = profileOf(tx, account);
       const proposalId = tx
@@ -224,7 +227,7 @@ export function acceptInvitation(deps: CfpDeps, account: Account, token: string,
 export function declineInvitation(deps: CfpDeps, account: Account | null, token: string, now: number = Date.now()): CfpResult {
   return deps.db.transaction(
     (tx) => {
-      const found = invitationByToken(tx, token);
+      const found = invitationByToken(tx, token, now);
       if (!found) return refuse("unknownLink");
       tx.update(proposalInvitations)
         .set({ state: "declined", respondedAt: new Date(now) })

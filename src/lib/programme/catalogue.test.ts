@@ -11,7 +11,10 @@ import {
   deleteEntry,
   formatSchema,
   httpUrl,
+  listFormats,
+  listRooms,
   listSpeakers,
+  listTracks,
   moveEntry,
   roomSchema,
   speakerSchema,
@@ -227,6 +230,29 @@ describe("rooms", () => {
     expect(db.select().from(rooms).where(eq(rooms.slug, slug)).get()).toBeUndefined();
     expect(audits().at(-1)).toMatchObject({ action: "room.delete", subjectId: slug });
     expect(deleteEntry(db, "room", slug, actor)).toEqual({ ok: false, error: "not_found" });
+  });
+});
+
+describe("lists", () => {
+  it("count, for each room, track and format, the sessions (and proposals) that use it: not the same number for all", () => {
+    const countOf = (query: string) =>
+      new Map((db.$client.prepare(query).all() as { id: number; n: number }[]).map(({ id, n }) => [id, n]));
+    const perRoom = countOf("select room_id as id, count(*) as n from sessions where room_id is not null group by room_id");
+    expect(listRooms(db).map(({ room, uses }) => [room.slug, uses])).toEqual(
+      listRooms(db).map(({ room }) => [room.slug, perRoom.get(room.id) ?? 0]),
+    );
+    expect(new Set(listRooms(db).map((r) => r.uses)).size).toBeGreaterThan(1);
+    const perTrack = countOf(
+      "select id, (select count(*) from sessions s where s.track_id = t.id) + (select count(*) from proposals p where p.track_id = t.id) as n from tracks t",
+    );
+    expect(listTracks(db).map(({ track, uses }) => [track.slug, uses])).toEqual(
+      listTracks(db).map(({ track }) => [track.slug, perTrack.get(track.id)]),
+    );
+    const perFormat = countOf("select format_id as id, count(*) as n from sessions group by format_id");
+    expect(listFormats(db).map(({ format, uses }) => [format.slug, uses])).toEqual(
+      listFormats(db).map(({ format }) => [format.slug, perFormat.get(format.id) ?? 0]),
+    );
+    expect(new Set(listFormats(db).map((f) => f.uses)).size).toBeGreaterThan(1);
   });
 });
 

@@ -593,13 +593,15 @@ export function moveEntry(
 
 // ---------------------------------------------------------------------------------------------------
 // Lists
+// (Columns in the subqueries are qualified: drizzle writes them bare here, and a bare `id` would be
+// the subquery's own table, counting the same rows for every entry.)
 
 /** Rooms in programme order, with how many sessions use each. */
 export function listRooms(db: Db) {
   return db
     .select({
       room: rooms,
-      uses: sql<number>`(select count(*) from ${sessions} where ${sessions.roomId} = ${rooms.id})`,
+      uses: sql<number>`(select count(*) from ${sessions} where ${sessions}.${sessions.roomId} = ${rooms}.${rooms.id})`,
     })
     .from(rooms)
     .orderBy(asc(rooms.position), asc(rooms.id))
@@ -611,7 +613,7 @@ export function listTracks(db: Db) {
   return db
     .select({
       track: tracks,
-      uses: sql<number>`(select count(*) from ${sessions} where ${sessions.trackId} = ${tracks.id}) + (select count(*) from ${proposals} where ${proposals.trackId} = ${tracks.id})`,
+      uses: sql<number>`(select count(*) from ${sessions} where ${sessions}.${sessions.trackId} = ${tracks}.${tracks.id}) + (select count(*) from ${proposals} where ${proposals}.${proposals.trackId} = ${tracks}.${tracks.id})`,
     })
     .from(tracks)
     .orderBy(asc(tracks.position), asc(tracks.id))
@@ -623,7 +625,7 @@ export function listFormats(db: Db) {
   return db
     .select({
       format: formats,
-      uses: sql<number>`(select count(*) from ${sessions} where ${sessions.formatId} = ${formats.id}) + (select count(*) from ${proposals} where ${proposals.formatId} = ${formats.id})`,
+      uses: sql<number>`(select count(*) from ${sessions} where ${sessions}.${sessions.formatId} = ${formats}.${formats.id}) + (select count(*) from ${proposals} where ${proposals}.${proposals.formatId} = ${formats}.${formats.id})`,
     })
     .from(formats)
     .orderBy(asc(formats.defaultDuration), asc(formats.nameEn))

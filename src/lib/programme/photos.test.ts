@@ -86,6 +86,13 @@ describe("processPhoto", () => {
     expect(pixel(50, 380)).toBeGreaterThan(200);
   });
 
+  it("gives each photo its own answer when several arrive at once and one fails (they queue for decoding)", async () => {
+    const good = await phonePhoto(300, 300);
+    const results = await Promise.all([processPhoto(good), processPhoto(Buffer.from("not an image")), processPhoto(good)]);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+    expect(results[1]).toEqual({ ok: false, error: "photo_type" });
+  });
+
   it("accepts PNG and WebP", async () => {
     for (const format of ["png", "webp"] as const) {
       const bytes = await sharp({ create: { width: 300, height: 300, channels: 4, background: "#336699" } })
@@ -123,6 +130,7 @@ describe("processPhoto", () => {
       "photo_too_small",
     ],
     ["a decompression bomb (huge dimensions, small file)", async () => pngClaiming(60_000, 60_000), "photo_dimensions"],
+    ["an image just over the pixel limit", async () => pngClaiming(5_001, 5_000), "photo_dimensions"],
   ])("refuses %s", async (_name, make, error) => {
     expect(await processPhoto(await make())).toEqual({ ok: false, error });
   });

@@ -17,7 +17,7 @@ import type { EditorActor } from "./editor.ts";
 /** Largest upload accepted (bytes). The photo Action's body limit is a little above it. */
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 /** Largest decoded image (pixels): refuses decompression bombs before they are decoded. */
-export const MAX_PHOTO_PIXELS = 50_000_000;
+export const MAX_PHOTO_PIXELS = 25_000_000;
 /** Smallest side accepted, so that a thumbnail is not blown up to a blur. */
 export const MIN_PHOTO_SIDE = 100;
 /** Side of the stored square (pixels). */
@@ -43,8 +43,21 @@ export function sniffImageType(bytes: Uint8Array): "jpeg" | "png" | "webp" | nul
   return null;
 }
 
-/** Re-encodes an uploaded photo, or says why it is refused. */
-export async function processPhoto(bytes: Uint8Array): Promise<{ ok: true; photo: ProcessedPhoto } | { ok: false; error: PhotoError }> {
+type PhotoResult = { ok: true; photo: ProcessedPhoto } | { ok: false; error: PhotoError };
+
+let decoding: Promise<unknown> = Promise.resolve();
+
+/**
+ * Re-encodes an uploaded photo, or says why it is refused. One photo decodes at a time per process:
+ * a large image takes a few hundred megabytes while decoded, and anyone with an account may upload.
+ */
+export function processPhoto(bytes: Uint8Array): Promise<PhotoResult> {
+  const run = decoding.then(() => decodePhoto(bytes));
+  decoding = run.catch(() => undefined);
+  return run;
+}
+
+async function decodePhoto(bytes: Uint8Array): Promise<PhotoResult> {
   if (bytes.byteLength === 0) return { ok: false, error: "photo_required" };
   if (bytes.byteLength > MAX_PHOTO_BYTES) return { ok: false, error: "photo_too_large" };
   const type = sniffImageType(bytes);

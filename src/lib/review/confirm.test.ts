@@ -31,6 +31,26 @@ function acceptAndRelease(code: string, now = Date.now()): string {
 }
 
 describe("confirmation by the accepted speaker", () => {
+  it("a restricted session's title stays hidden from those who may not see it until an organizer chooses to show it", () => {
+    const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
+    const restricted = proposal(db, [ada.id], { title: "Operation Example: inside the takedown", audience: "law-enforcement" });
+    const registered = proposal(db, [ada.id], { title: "For attendees", audience: "registered" });
+    const open = proposal(db, [ada.id], { title: "For everyone", audience: "public" });
+    setPendingDecisions(db, organizer, [restricted.code, registered.code, open.code], "accepted");
+    expect(releaseDecisions(db, appKey, organizer, 3)).toMatchObject({ ok: true, accepted: 3 });
+    for (const m of db.select().from(outbox).all())
+      answerConfirmation(db, confirmToken(appKey, (m.payload as { nonce: string }).nonce), "confirm");
+    const titlePublic = Object.fromEntries(
+      db
+        .select({ title: sessions.title, titlePublic: sessions.titlePublic })
+        .from(sessions)
+        .all()
+        .filter((s) => [restricted.title, registered.title, open.title].includes(s.title))
+        .map((s) => [s.title, s.titlePublic]),
+    );
+    expect(titlePublic).toEqual({ [restricted.title]: false, [registered.title]: false, [open.title]: true });
+  });
+
   it("confirm: the proposal is confirmed and becomes an unscheduled published session with its speakers in order", () => {
     const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
     const bob = speakerProfile(db, "bob@example.org", { name: "Bob" });

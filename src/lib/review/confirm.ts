@@ -92,7 +92,8 @@ export function answerConfirmation(
           language: p.language,
           audience: p.audience,
           tlp: p.tlp,
-          titlePublic: true,
+          // Nobody chose yet whether others may see a restricted session's title: hidden until an organizer does.
+          titlePublic: p.audience === "public",
         };
         sessionSlug = insertUnscheduledSession(
           tx,

@@ -11,6 +11,7 @@ import { renderEmail } from "../email/templates.ts";
 import { loadEdition } from "../config/edition.ts";
 import { listProposals, messageSpeakers, parseProposalQuery, pendingCounts, releaseDecisions, setPendingDecisions } from "./decisions.ts";
 import { submitReview } from "./reviewing.ts";
+import { myProposals } from "../cfp/view.ts";
 
 let db: Db;
 const appKey = randomBytes(32);
@@ -49,6 +50,18 @@ describe("pending decisions", () => {
         .all()
         .filter((e) => e.action === "proposal.pending_decision"),
     ).toHaveLength(4);
+  });
+});
+
+describe("a pending decision, to the speakers", () => {
+  it("leaves no trace on what they see until it is released (not even the proposal's time of update)", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    const seen = () => myProposals(db, ada.userId!);
+    const before = seen();
+    setPendingDecisions(db, organizer, [p.code], "rejected", Date.now() + 60_000);
+    setPendingDecisions(db, organizer, [p.code], "accepted", Date.now() + 120_000);
+    expect(seen()).toEqual(before);
   });
 });
 

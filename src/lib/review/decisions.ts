@@ -304,7 +304,8 @@ export function setPendingDecisions(
       for (const row of rows) {
         if (row.pendingState === decision) continue;
         tx.update(proposals)
-          .set({ pendingState: decision, updatedAt: new Date(now) })
+          // Not `updatedAt`: the speakers see it, and a decision must not show before its release.
+          .set({ pendingState: decision })
           .where(and(eq(proposals.id, row.id), eq(proposals.state, "submitted")))
           .run();
         recordAudit(

@@ -111,13 +111,30 @@ describe("the reviewer's view", () => {
     expect(JSON.stringify(before)).not.toContain("Solid");
     submitReview(db, reviewer, { code: p.code, abstain: true, comment: "", scores: {} });
     const after = reviewerView(db, reviewer, p.code);
-    expect(after.ok && after.view.others?.map((r) => [r.reviewer, r.comment, r.total])).toEqual([["otto@example.org", "Solid", 100]]);
+    expect(after.ok && after.view.others?.map((r) => [r.reviewer, r.comment, r.total])).toEqual([["#1", "Solid", 100]]);
 
     saveSettings(db, organizer, { hideSpeakerNames: true, othersAfterOwn: false });
     const third = user(db, "tess@example.org", ["reviewer"]);
     assignAll(db, third.id);
     const open = reviewerView(db, third, p.code);
     expect(open.ok && open.view.others?.length).toBe(2);
+  });
+
+  it("never tells a reviewer who the other reviewers are (their addresses are for the organizers)", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    const otto = user(db, "otto@example.org", ["reviewer"]);
+    const tess = user(db, "tess@example.org", ["reviewer"]);
+    for (const r of [reviewer, otto, tess]) assignAll(db, r.id);
+    saveSettings(db, organizer, { hideSpeakerNames: false, othersAfterOwn: false });
+    submitReview(db, otto, { code: p.code, abstain: false, comment: "Solid", scores: scores(5, 3) });
+    submitReview(db, tess, { code: p.code, abstain: true, comment: "Conflict", scores: {} });
+    const seen = reviewerView(db, reviewer, p.code);
+    expect(seen.ok && seen.view.others?.map((r) => [r.reviewer, r.comment])).toEqual([
+      ["#1", "Solid"],
+      ["#2", "Conflict"],
+    ]);
+    expect(JSON.stringify(seen)).not.toMatch(/otto|tess/);
   });
 
   it("is refused for a proposal not assigned, unknown or a draft", () => {
@@ -174,6 +191,8 @@ describe("submitReview", () => {
       { abstain: true, comment: "Conflict of interest" },
     ]);
     expect(db.select().from(reviewScores).all()).toEqual([]);
+    // With the others' reviews visible to all anyway, an abstention may become scores again.
+    saveSettings(db, organizer, { hideSpeakerNames: true, othersAfterOwn: false });
     expect(submitReview(db, reviewer, { code: p.code, abstain: false, comment: "Back", scores: scores(5, 1) })).toMatchObject({ ok: true });
     expect(db.select({ c: reviewScores.criterionId, s: reviewScores.score }).from(reviewScores).all()).toEqual([
       { c: relevance, s: 5 },
@@ -185,8 +204,23 @@ describe("submitReview", () => {
         .from(auditLog)
         .all()
         .map((a) => a.action)
-        .filter((a) => a.startsWith("review.")),
+        .filter((a) => a === "review.create" || a === "review.update"),
     ).toEqual(["review.create", "review.update", "review.update"]);
+  });
+
+  it("keeps an abstention that showed the others' reviews: it cannot become scores, the comment may change", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    assignAll(db, reviewer.id);
+    expect(submitReview(db, reviewer, { code: p.code, abstain: true, comment: "", scores: {} })).toMatchObject({ ok: true });
+    expect(submitReview(db, reviewer, { code: p.code, abstain: false, comment: "Now I know", scores: scores(5, 3) })).toEqual({
+      ok: false,
+      reason: "abstention_final",
+    });
+    expect(db.select({ abstain: reviews.abstain, comment: reviews.comment }).from(reviews).all()).toEqual([{ abstain: true, comment: "" }]);
+    expect(submitReview(db, reviewer, { code: p.code, abstain: true, comment: "Conflict of interest", scores: {} })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("is closed once the proposal is no longer submitted", () => {

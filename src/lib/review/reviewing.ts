@@ -108,7 +108,7 @@ export interface ReviewerView {
   speakerCount: number;
   criteria: Criterion[];
   own: ShownReview | null;
-  /** The others' reviews; null while they are hidden (before one's own review, when the committee says so). */
+  /** The others' reviews, their authors as "#1", "#2"...; null while hidden (before one's own review, when the committee says so). */
   others: ShownReview[] | null;
   /** Whether a review may still be given or changed. */
   open: boolean;
@@ -200,7 +200,8 @@ export function reviewerView(
   const all = reviewsOf(db, p.id, criteria);
   const mine = all.find((r) => r.reviewerId === reviewer.id);
   const strip = ({ reviewerId: _, ...shown }: ShownReview & { reviewerId: number }): ShownReview => shown;
-  const others = all.filter((r) => r.reviewerId !== reviewer.id).map(strip);
+  // Who the other reviewers are is for the organizers (/admin/cfp): a reviewer sees "#1", "#2"...
+  const others = all.filter((r) => r.reviewerId !== reviewer.id).map((r, i) => ({ ...strip(r), reviewer: `#${i + 1}` }));
   return {
     ok: true,
     view: {
@@ -234,7 +235,7 @@ export interface ReviewInput {
   scores: Record<number, number | undefined>;
 }
 
-export type ReviewRefusal = ViewRefusal | "closed" | "too_long" | { scores: number[] };
+export type ReviewRefusal = ViewRefusal | "closed" | "too_long" | "abstention_final" | { scores: number[] };
 
 /** Criteria ids whose score is missing or outside the scale (or not a whole number). */
 export function badScores(criteria: readonly Criterion[], scores: ReviewInput["scores"]): number[] {
@@ -262,6 +263,10 @@ export function submitReview(
       const seen = reviewerView(tx, reviewer, input.code);
       if (!seen.ok) return seen;
       if (!seen.view.open) return { ok: false, reason: "closed" } as const;
+      // Abstaining showed the others' reviews: turning it into scores now would be scoring with them in view.
+      if (seen.view.own?.abstain && !input.abstain && getSettings(tx).othersAfterOwn) {
+        return { ok: false, reason: "abstention_final" } as const;
+      }
       const criteria = seen.view.criteria;
       if (!input.abstain) {
         const bad = badScores(criteria, input.scores);
