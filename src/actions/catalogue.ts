@@ -1,6 +1,6 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
-import { allowed } from "../lib/auth/guard.ts";
 import {
   createEntry,
   deleteEntry,
@@ -26,14 +26,6 @@ import { getDb, getEdition } from "../lib/server/runtime.ts";
  * the guard for `programme.edit`, then hands the validated form to src/lib/programme/catalogue.ts.
  * Refusals are error keys (`catalogue:...`) the pages translate.
  */
-
-/** The organizer making the change; otherwise the Action stops (401 or 403). */
-function organizer(context: ActionAPIContext): EditorActor {
-  const principal = context.locals.principal;
-  if (!principal || !allowed(principal, "programme.edit"))
-    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
-  return { id: principal.user.id, email: principal.user.email };
-}
 
 const notFound = () => new ActionError({ code: "NOT_FOUND", message: "catalogue:notFound" });
 
@@ -91,6 +83,9 @@ function moveAction(kind: "room" | "track") {
 const room = simpleKind("room", roomFields);
 const track = simpleKind("track", trackFields);
 const format = simpleKind("format", formatFields);
+
+/** The organizer making the change; otherwise the Action stops (401 or 403). */
+const organizer = (context: ActionAPIContext): EditorActor => actorOf(requirePermission(context, "programme.edit"));
 
 export const catalogue = {
   roomCreate: room.create,

@@ -18,6 +18,7 @@ import {
   type Refusal,
 } from "../lib/cfp/proposals.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
+import { answerAcceptance } from "../lib/review/confirm.ts";
 import { createRateLimiter } from "../lib/security/rate-limit.ts";
 import { getAppKey, getDb, getEdition } from "../lib/server/runtime.ts";
 
@@ -141,6 +142,16 @@ export const cfp = {
     handler: ({ code }, context) => {
       const account = accountOf(context);
       return { code, ...done(withdrawProposal(deps(), account, code)) };
+    },
+  }),
+
+  /** A speaker of an accepted proposal confirms or declines it from its page (the e-mail's link does the same). */
+  cfpAnswerAcceptance: defineAction({
+    accept: "form",
+    input: z.object({ code: codeField, answer: z.enum(["confirm", "decline"], "invalid") }),
+    handler: ({ code, answer }, context) => {
+      const account = accountOf(context);
+      return { code, ...done(answerAcceptance(getDb(), account, code, answer)) };
     },
   }),
 

@@ -1,5 +1,6 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { agenda } from "./agenda.ts";
+import { actorOf, requirePermission } from "./guard.ts";
 import { catalogue } from "./catalogue.ts";
 import { cfp } from "./cfp.ts";
 import { localeOfPath } from "../i18n/index.ts";
@@ -7,7 +8,7 @@ import { mailstaff } from "./mailstaff.ts";
 import { programme } from "./programme.ts";
 import { review } from "./review.ts";
 import { recordAudit } from "../lib/audit.ts";
-import { allowed, safeNext } from "../lib/auth/guard.ts";
+import { safeNext } from "../lib/auth/guard.ts";
 import {
   createSession,
   invalidateSession,
@@ -316,13 +317,11 @@ export const server = {
       reason: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(1000, "tooLong:1000")),
     }),
     handler: ({ ids, decision, reason }, context) => {
-      const principal = context.locals.principal;
-      if (!allowed(principal, "registrations.decide"))
-        throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+      const principal = requirePermission(context, "registrations.decide");
       if (ids.length === 0) throw new ActionError({ code: "BAD_REQUEST", message: "admin:noneSelected" });
       if (decision === "reject" && !reason) throw new ActionError({ code: "BAD_REQUEST", message: "admin:reasonRequired" });
       try {
-        const after = decideRegistrations(registrationDeps(), principal!.user, decision, ids, reason);
+        const after = decideRegistrations(registrationDeps(), principal.user, decision, ids, reason);
         nudgeWorker();
         return { count: after.length };
       } catch (error) {
@@ -349,10 +348,8 @@ export const server = {
     accept: "form",
     input: z.object({ comment: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")) }),
     handler: ({ comment }, context) => {
-      const principal = context.locals.principal;
-      if (!allowed(principal, "programme.edit"))
-        throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
-      return { number: publishRelease(getDb(), { id: principal!.user.id, email: principal!.user.email }, comment) };
+      const principal = requirePermission(context, "programme.edit");
+      return { number: publishRelease(getDb(), actorOf(principal), comment) };
     },
   }),
 };

@@ -1,8 +1,8 @@
-import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { ActionError, defineAction } from "astro:actions";
+import { requirePermission } from "./guard.ts";
 import { z } from "zod";
 import { ROLES } from "../../db/schema/auth.ts";
 import { t } from "../i18n/index.ts";
-import { allowed, type Permission, type Principal } from "../lib/auth/guard.ts";
 import { changeRoles, inviteStaff, resetSecondFactor, restoreStaff, revokeStaff, type StaffResult } from "../lib/auth/staff.ts";
 import { MAX_EMAIL_LENGTH } from "../lib/auth/users.ts";
 import { retryMessage } from "../lib/email/admin.ts";
@@ -24,14 +24,6 @@ import { getAppKey, getDb, getEdition, getSiteUrl } from "../lib/server/runtime.
  * The organizers' e-mail and staff forms. Each asks the guard first; refusals a user can cause are
  * error keys (`mailstaff:...`) the page translates.
  */
-
-/** The principal, if it holds `permission`; otherwise the Action stops (401 or 403). */
-function requirePermission(context: ActionAPIContext, permission: Permission): Principal {
-  const principal = context.locals.principal;
-  if (!principal || !allowed(principal, permission))
-    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
-  return principal;
-}
 
 const uuid = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),

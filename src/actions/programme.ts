@@ -1,7 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
 import { AUDIENCES, LANGUAGES, TLP_LABELS } from "../../db/schema/programme.ts";
-import { allowed, type Principal } from "../lib/auth/guard.ts";
 import { editionDays } from "../lib/config/edition.ts";
 import {
   createSession,
@@ -23,14 +23,7 @@ import { getDb, getEdition } from "../lib/server/runtime.ts";
  * the session page's form. Refusals are `editor:<code>` keys the pages translate and put by the field.
  */
 
-function organizer(context: ActionAPIContext): Principal {
-  const principal = context.locals.principal;
-  if (!principal || !allowed(principal, "programme.edit"))
-    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
-  return principal;
-}
-
-const actorOf = (principal: Principal) => ({ id: principal.user.id, email: principal.user.email });
+const organizer = (context: ActionAPIContext) => requirePermission(context, "programme.edit");
 
 const trimmed = (max: number) =>
   z.preprocess((v) => (typeof v === "string" ? v.replace(/\r\n/g, "\n").trim() : ""), z.string().max(max, `tooLong:${max}`));

@@ -1,7 +1,7 @@
-import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
+import { ActionError, defineAction } from "astro:actions";
+import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
 import { PENDING_DECISIONS } from "../../db/schema/cfp.ts";
-import { allowed, type Permission, type Principal } from "../lib/auth/guard.ts";
 import { cancelHeldMessage, sendHeldMessages } from "../lib/email/admin.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import {
@@ -26,15 +26,6 @@ import { getAppKey, getDb } from "../lib/server/runtime.ts";
  * `review:<name>` keys the pages translate.
  */
 
-/** The principal, if it holds `permission`; otherwise the Action stops (401 or 403). */
-function requirePermission(context: ActionAPIContext, permission: Permission): Principal {
-  const principal = context.locals.principal;
-  if (!principal || !allowed(principal, permission))
-    throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
-  return principal;
-}
-
-const actorOf = (principal: Principal) => ({ id: principal.user.id, email: principal.user.email });
 const refuse = (code: ActionError["code"], name: string): never => {
   throw new ActionError({ code, message: `review:${name}` });
 };

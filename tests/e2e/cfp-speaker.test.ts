@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { serverAccounts } from "../helpers/session.ts";
+import * as cfp from "../fixtures/cfp.ts";
+import { releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 
 const AXE = resolve("node_modules/axe-core/axe.min.js");
 
@@ -147,4 +149,33 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
       await context.close();
     }
   });
+
+  it.each(["en", "fr"])(
+    "axe finds no serious violation on an accepted proposal, its decline step and once confirmed (%s)",
+    async (locale) => {
+      const prefix = locale === "fr" ? "/fr" : "";
+      const email = `axe-answer-${locale}@example.org`;
+      const db = accounts.db;
+      const organizer = cfp.user(db, `axe-chair-${locale}@example.org`, ["organizer"]);
+      const { code } = cfp.proposal(db, [cfp.speakerProfile(db, email, { name: `Axe ${locale}` }).id], { title: `Accepted ${locale}` });
+      setPendingDecisions(db, organizer, [code], "accepted");
+      expect(releaseDecisions(db, accounts.appKey, organizer, 1)).toMatchObject({ ok: true });
+      const { context, page } = await newPage(browser, { bypassCSP: true });
+      try {
+        await signIn(page, email, `${prefix}/cfp/proposals/${code}`);
+        expect(await blockingViolations(page), "axe on the accepted proposal").toEqual([]);
+        await page.getByRole("link", { name: locale === "fr" ? "Je décline" : "I decline" }).click();
+        await page.waitForURL(/decline=1/);
+        expect(await blockingViolations(page), "axe on the decline step").toEqual([]);
+        await page.getByRole("link", { name: locale === "fr" ? "Non, revenir en arrière" : "No, go back" }).click();
+        await page
+          .getByRole("button", { name: locale === "fr" ? "Je confirme, je la présenterai" : "I confirm, I will present it" })
+          .click();
+        await page.waitForURL(/notice=confirmed$/);
+        expect(await blockingViolations(page), "axe on the confirmed proposal").toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 });

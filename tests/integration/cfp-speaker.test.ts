@@ -409,6 +409,8 @@ describe("ownership", () => {
       ["cfpInvite", { code, email: "mallory@example.org" }],
       ["cfpResendInvitation", { code, invitation }],
       ["cfpWithdrawInvitation", { code, invitation }],
+      ["cfpAnswerAcceptance", { code, answer: "confirm" }],
+      ["cfpAnswerAcceptance", { code, answer: "decline" }],
     ];
     for (const [action, fields] of posts) {
       const response = await bob.post(`/cfp/proposals/${code}?_action=${action}`, fields);

@@ -230,8 +230,8 @@ describe("rooms, tracks and formats", () => {
     expect(sql.get("select default_duration from formats where slug = 'lightning-talk'")).toEqual({ default_duration: 15 });
     const movedTrack = await organizer.post("/admin/programme/tracks?_action=trackMove", { slug: "ethics", direction: "up" });
     expect(movedTrack.status).toBe(303);
-    expect(await (await organizer.post("/admin/programme/tracks?_action=trackDelete", { slug: "ethics" })).status).toBe(303);
-    expect(await (await organizer.post("/admin/programme/formats?_action=formatDelete", { slug: "lightning-talk" })).status).toBe(303);
+    expect((await organizer.post("/admin/programme/tracks?_action=trackDelete", { slug: "ethics" })).status).toBe(303);
+    expect((await organizer.post("/admin/programme/formats?_action=formatDelete", { slug: "lightning-talk" })).status).toBe(303);
     expect(sql.get("select * from formats where slug = 'lightning-talk'")).toBeUndefined();
   });
 

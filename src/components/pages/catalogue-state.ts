@@ -13,7 +13,7 @@ import {
   usesOf,
   type CatalogueKind,
 } from "../../lib/programme/catalogue.ts";
-import type { FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
@@ -35,25 +35,10 @@ export function catalogueMessage(m: Messages, key: string | undefined): string {
 
 /** An Action's error as messages by field (input errors, and `catalogue:photo_...` on `photo`) or for the whole form. */
 export function catalogueErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
-  const byField: Record<string, string> = {};
-  const summary: FormErrors["summary"] = [];
-  if (!error) return { byField, summary };
-  if (isInputError(error)) {
-    for (const field of fieldOrder) {
-      const key = error.fields[field as keyof typeof error.fields]?.[0];
-      if (key) summary.push({ field, message: (byField[field] = catalogueMessage(m, key)) });
-    }
-    for (const [field, keys] of Object.entries(error.fields))
-      if (!(field in byField) && Array.isArray(keys) && keys[0]) summary.push({ field: "", message: catalogueMessage(m, keys[0]) });
-    if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
-    return { byField, summary };
-  }
-  if (error.message.startsWith("catalogue:photo_") && fieldOrder.includes("photo")) {
-    summary.push({ field: "photo", message: (byField.photo = catalogueMessage(m, error.message)) });
-    return { byField, summary };
-  }
-  summary.push({ field: "", message: catalogueMessage(m, error.code === "CONTENT_TOO_LARGE" ? "tooLarge" : error.message) });
-  return { byField, summary };
+  return formErrors(error, m, fieldOrder, {
+    message: (key) => catalogueMessage(m, key),
+    fieldOf: (key) => (key.startsWith("catalogue:photo_") ? "photo" : undefined),
+  });
 }
 
 /** Every value of a form POST (repeated fields included), or null (not a POST, too large, not a form). */

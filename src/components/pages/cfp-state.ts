@@ -1,19 +1,19 @@
 import type { AstroGlobal } from "astro";
-import { actions, isInputError, type ActionError } from "astro:actions";
+import { actions, type ActionError } from "astro:actions";
 import { asc, eq } from "drizzle-orm";
 import { formats, tracks } from "../../../db/schema/programme.ts";
 import { errorMessage } from "../../i18n/errors.ts";
-import { formatDay, formatTime, localDay } from "../../i18n/format.ts";
+import { describeTimes, formatDay, formatTime, localDay } from "../../i18n/format.ts";
 import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { callFormats, callStatus, overallStatus, type CallState } from "../../lib/cfp/call.ts";
 import { invitationByToken } from "../../lib/cfp/invitations.ts";
 import { lateGrantByToken } from "../../lib/cfp/late.ts";
 import { proposalPath } from "../../lib/cfp/links.ts";
 import { availableDays, findProfile, type Speaker } from "../../lib/cfp/profile.ts";
-import { myProposals, proposalForSpeaker, type SpeakerProposalSummary, type SpeakerProposalView } from "../../lib/cfp/view.ts";
+import { myProposals, proposalForSpeaker, sessionSlot, type SpeakerProposalSummary, type SpeakerProposalView } from "../../lib/cfp/view.ts";
 import { editionDays } from "../../lib/config/edition.ts";
-import { retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { currentProgramme, getDb, getEdition } from "../../lib/server/runtime.ts";
 import { signInPath } from "./agenda-state.ts";
 import { privatePage } from "./auth-state.ts";
 
@@ -48,24 +48,7 @@ const FIELD_OF: Record<string, string> = {
 
 /** An Action's error as messages by field (input errors and field-bound refusals) or for the whole form. */
 export function cfpErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
-  const byField: Record<string, string> = {};
-  const summary: FormErrors["summary"] = [];
-  if (!error) return { byField, summary };
-  if (isInputError(error)) {
-    for (const field of fieldOrder) {
-      const key = error.fields[field as keyof typeof error.fields]?.[0];
-      if (key) summary.push({ field, message: (byField[field] = cfpMessage(m, key)) });
-    }
-    for (const [field, keys] of Object.entries(error.fields))
-      if (!(field in byField) && Array.isArray(keys) && keys[0]) summary.push({ field: "", message: cfpMessage(m, keys[0]) });
-    if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
-    return { byField, summary };
-  }
-  const key = error.code === "CONTENT_TOO_LARGE" ? "tooLarge" : error.message;
-  const field = FIELD_OF[key];
-  if (field && fieldOrder.includes(field)) byField[field] = cfpMessage(m, key);
-  summary.push({ field: field && fieldOrder.includes(field) ? field : "", message: cfpMessage(m, key) });
-  return { byField, summary };
+  return formErrors(error, m, fieldOrder, { message: (key) => cfpMessage(m, key), fieldOf: (key) => FIELD_OF[key] });
 }
 
 const noErrors = (): FormErrors => ({ byField: {}, summary: [] });
@@ -299,10 +282,22 @@ function setRetryAfter(Astro: AstroGlobal, error: ActionError | undefined) {
   if (retryAfter) Astro.response.headers.set("Retry-After", String(retryAfter));
 }
 
-const PROPOSAL_NOTICES = ["created", "saved", "submitted", "withdrawn", "invited", "resent", "invitationWithdrawn", "joined"] as const;
+const PROPOSAL_NOTICES = [
+  "created",
+  "saved",
+  "submitted",
+  "withdrawn",
+  "invited",
+  "resent",
+  "invitationWithdrawn",
+  "joined",
+  "confirmed",
+  "declined",
+  "alreadyAnswered",
+] as const;
 export type ProposalNotice = (typeof PROPOSAL_NOTICES)[number];
 /** Which form of the proposal page an error belongs to. */
-export type ProposalForm = "edit" | "submit" | "withdraw" | "invite" | "invitation";
+export type ProposalForm = "edit" | "submit" | "withdraw" | "invite" | "invitation" | "answer";
 
 export interface ProposalProps {
   locale: Locale;
@@ -317,6 +312,36 @@ export interface ProposalProps {
   notice?: ProposalNotice;
   /** The deadline that applies (or the late link's end), formatted. */
   until: string;
+  /** A confirmed proposal's session once the latest release places it; null before. */
+  placement: ProposalSlot | null;
+}
+
+/** When and where a confirmed proposal's session takes place, in the page's language. */
+export interface ProposalSlot {
+  day: string;
+  startsAt: Date;
+  endsAt: Date;
+  zone: string;
+  times: string;
+  /** Null: the session spans every room. */
+  room: string | null;
+  href: string;
+}
+
+/** The slot of the proposal's session as the public sees it (the latest release, never the editor's tables). */
+function publishedSlot(sessionId: number | null, locale: Locale): ProposalSlot | null {
+  const slot = sessionSlot(currentProgramme(), sessionId);
+  if (!slot) return null;
+  const zone = getEdition().timezone;
+  return {
+    day: formatDay(localDay(slot.startsAt, zone), locale),
+    startsAt: slot.startsAt,
+    endsAt: slot.endsAt,
+    zone,
+    times: describeTimes(zone, slot.startsAt, locale),
+    room: slot.room,
+    href: localizePath(`/sessions/${slot.slug}`, locale),
+  };
 }
 
 /** /cfp/proposals/[code]: the proposal of one of its speakers, its forms and their results. */
@@ -325,6 +350,7 @@ export async function proposalState(Astro: AstroGlobal): Promise<Page<ProposalPr
   const code = String(Astro.params.code ?? "").toUpperCase();
   const here = proposalPath(locale, code);
   const englishHere = proposalPath("en", code);
+  const answered = Astro.getActionResult(actions.cfpAnswerAcceptance);
   const results: [ProposalForm, ProposalNotice, ReturnType<typeof Astro.getActionResult>][] = [
     ["edit", "saved", Astro.getActionResult(actions.cfpUpdateProposal)],
     ["submit", "submitted", Astro.getActionResult(actions.cfpSubmitProposal)],
@@ -332,6 +358,7 @@ export async function proposalState(Astro: AstroGlobal): Promise<Page<ProposalPr
     ["invite", "invited", Astro.getActionResult(actions.cfpInvite)],
     ["invitation", "resent", Astro.getActionResult(actions.cfpResendInvitation)],
     ["invitation", "invitationWithdrawn", Astro.getActionResult(actions.cfpWithdrawInvitation)],
+    ["answer", answered?.data?.already ? "alreadyAnswered" : answered?.data?.state === "declined" ? "declined" : "confirmed", answered],
   ];
   const who = signedIn(Astro, englishHere);
   if ("redirect" in who) return who;
@@ -379,6 +406,7 @@ export async function proposalState(Astro: AstroGlobal): Promise<Page<ProposalPr
       errorsOf: error ? posted![0] : undefined,
       notice: !posted && PROPOSAL_NOTICES.includes(notice as ProposalNotice) ? (notice as ProposalNotice) : undefined,
       until: call ? formatWhen(call.deadline, locale) : "",
+      placement: proposal.state === "confirmed" ? publishedSlot(proposal.sessionId, locale) : null,
     },
   };
 }

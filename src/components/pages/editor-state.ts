@@ -1,14 +1,14 @@
 import type { AstroGlobal } from "astro";
 import { eq } from "drizzle-orm";
 import { proposals } from "../../../db/schema/cfp.ts";
-import { actions, isInputError, type ActionError } from "astro:actions";
+import { actions, type ActionError } from "astro:actions";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { editionDays } from "../../lib/config/edition.ts";
 import { scheduleWarnings, type Warning } from "../../lib/programme/conflicts.ts";
 import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
-import { errorMessage } from "../../i18n/errors.ts";
+import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition, workInProgress } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 
@@ -24,10 +24,7 @@ export interface SessionForm {
   speakerIds: string[];
 }
 
-export interface EditorErrors {
-  byField: Record<string, string>;
-  summary: { field: string; message: string }[];
-}
+export type EditorErrors = FormErrors;
 
 /** Which field an editor refusal belongs to, so the message sits by it. */
 const FIELD_OF: Record<string, string> = {
@@ -66,26 +63,7 @@ const SCHEDULE_ORDER = ["day", "start", "end", "roomId"];
 
 /** An Action's refusal as messages by field (zod input errors and `editor:<code>` refusals alike). */
 export function editorErrors(error: ActionError | undefined, m: Messages, order: readonly string[]): EditorErrors {
-  const byField: Record<string, string> = {};
-  const summary: { field: string; message: string }[] = [];
-  if (!error) return { byField, summary };
-  if (isInputError(error)) {
-    for (const field of order) {
-      const key = error.fields[field as keyof typeof error.fields]?.[0];
-      if (key) byField[field] = errorMessage(m, key);
-    }
-  } else if (error.message.startsWith("editor:")) {
-    const code = error.message.slice("editor:".length);
-    const field = FIELD_OF[code];
-    const message = errorMessage(m, error.message);
-    if (field) byField[field] = message;
-    else summary.push({ field: "", message });
-  } else {
-    summary.push({ field: "", message: errorMessage(m, error.message) });
-  }
-  for (const field of order) if (byField[field]) summary.push({ field, message: byField[field] });
-  if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
-  return { byField, summary };
+  return formErrors(error, m, order, { fieldOf: (key) => (key.startsWith("editor:") ? FIELD_OF[key.slice("editor:".length)] : undefined) });
 }
 
 /** The values of a POSTed form, every value of repeated `speakerIds` kept in order. */

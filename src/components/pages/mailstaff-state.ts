@@ -1,12 +1,12 @@
 import type { AstroGlobal } from "astro";
-import { actions, isInputError, type ActionError } from "astro:actions";
+import { actions, type ActionError } from "astro:actions";
 import { errorMessage } from "../../i18n/errors.ts";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { allowed } from "../../lib/auth/guard.ts";
 import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
 import { listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
-import { submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { reviewErrors } from "./review-errors.ts";
@@ -25,21 +25,7 @@ export function mailstaffMessage(m: Messages, key: string | undefined): string {
 
 /** An Action's error as messages by field (input errors) or for the whole form. */
 export function mailstaffErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
-  const byField: Record<string, string> = {};
-  const summary: FormErrors["summary"] = [];
-  if (!error) return { byField, summary };
-  if (isInputError(error)) {
-    for (const field of fieldOrder) {
-      const key = error.fields[field as keyof typeof error.fields]?.[0];
-      if (key) summary.push({ field, message: (byField[field] = mailstaffMessage(m, key)) });
-    }
-    for (const [field, keys] of Object.entries(error.fields))
-      if (!(field in byField) && Array.isArray(keys) && keys[0]) summary.push({ field: "", message: mailstaffMessage(m, keys[0]) });
-    if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
-    return { byField, summary };
-  }
-  summary.push({ field: "", message: mailstaffMessage(m, error.code === "CONTENT_TOO_LARGE" ? "tooLarge" : error.message) });
-  return { byField, summary };
+  return formErrors(error, m, fieldOrder, { message: (key) => mailstaffMessage(m, key) });
 }
 
 /** The current URL without `_action` and the given notices, with `changes` applied. */

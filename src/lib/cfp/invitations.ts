@@ -4,7 +4,7 @@ import { recordAudit } from "../audit.ts";
 import { findUserByEmail, normalizeEmail, type DbOrTx } from "../auth/users.ts";
 import { enqueue } from "../email/outbox.ts";
 import { randomNonce } from "../security/secrets.ts";
-import { invitationToken, isTokenShaped, tokenHash } from "./links.ts";
+import { INVITATION_DAYS, invitationToken, isTokenShaped, tokenHash } from "./links.ts";
 import { profileOf, type Account } from "./profile.ts";
 import { ownProposal, speakersOf, type CfpDeps, type CfpResult } from "./proposals.ts";
 
@@ -18,8 +18,7 @@ import { ownProposal, speakersOf, type CfpDeps, type CfpResult } from "./proposa
 
 export type Invitation = typeof proposalInvitations.$inferSelect;
 
-/** Days an invitation's link stays valid after it was (last) sent; a resend starts again. */
-export const INVITATION_DAYS = 30;
+export { INVITATION_DAYS } from "./links.ts";
 /** Pending invitations a proposal may have at once. */
 export const MAX_PENDING_INVITATIONS = 10;
 /** States of a proposal in which co-speakers can still be invited or join. */

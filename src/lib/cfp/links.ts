@@ -35,6 +35,9 @@ export function absolute(siteUrl: string, path: string): string {
 }
 
 /** The token of a co-speaker invitation's link. */
+/** Days an invitation's link stays valid after it was (last) sent; a resend starts again. */
+export const INVITATION_DAYS = 30;
+
 export const invitationToken = (appKey: Buffer, nonce: string) => deriveSecret(appKey, "cfp-invitation", nonce);
 /** The token of a late-submission link. */
 export const lateToken = (appKey: Buffer, nonce: string) => deriveSecret(appKey, "cfp-late", nonce);

@@ -10,6 +10,8 @@ import {
 import { formats, speakers, tracks, type Audience, type Language, type TlpLabel } from "../../../db/schema/programme.ts";
 import type { DbOrTx } from "../auth/users.ts";
 import type { Edition } from "../config/edition.ts";
+import { isListed } from "../programme/audience.ts";
+import type { Programme } from "../programme/model.ts";
 import { callStatus, type CallStatus } from "./call.ts";
 import { INVITABLE_STATES } from "./invitations.ts";
 import { EDITABLE_STATES, mayWrite, ownProposal, WITHDRAWABLE_STATES, type Proposal } from "./proposals.ts";
@@ -50,6 +52,8 @@ export interface SpeakerProposalView extends SpeakerProposalSummary {
   can: { edit: boolean; submit: boolean; withdraw: boolean; invite: boolean };
   /** Writing is possible only thanks to a late-submission link. */
   late: boolean;
+  /** The programme session a confirmed proposal became. */
+  sessionId: number | null;
 }
 
 /** The released state of a proposal, as its speakers see it. */
@@ -135,5 +139,22 @@ export function proposalForSpeaker(
       invite: INVITABLE_STATES.includes(state),
     },
     late: writable === "late",
+    sessionId: proposal.sessionId,
   };
+}
+
+/** When and where a session takes place. */
+export interface SessionSlot {
+  slug: string;
+  startsAt: Date;
+  endsAt: Date;
+  /** Null: the session spans every room. */
+  room: string | null;
+}
+
+/** The slot of session `sessionId` in `programme` (the published one), once it is placed there. */
+export function sessionSlot(programme: Pick<Programme, "sessions">, sessionId: number | null): SessionSlot | null {
+  const session = sessionId === null ? undefined : programme.sessions.find((s) => s.id === sessionId);
+  if (!session || !isListed(session)) return null;
+  return { slug: session.slug, startsAt: session.startsAt!, endsAt: session.endsAt!, room: session.room?.name ?? null };
 }

@@ -616,6 +616,9 @@ describe("call for papers messages", () => {
   it("names the inviter and the proposal in an invitation, and the format and end of a late link in the edition's zone", async () => {
     const invitation = await renderEmail({ template: "cfp.invitation", language: "en", payload: PAYLOADS["cfp.invitation"] }, ctx);
     expect(invitation.text).toContain("Grace Inviter invites you to join the proposal “Hunting botnets” as a co-speaker");
+    expect(invitation.text).toContain("The link works for 30 days.");
+    const french = await renderEmail({ template: "cfp.invitation", language: "fr", payload: PAYLOADS["cfp.invitation"] }, ctx);
+    expect(french.text).toContain("Ce lien est valable 30\u00a0jours.");
     const late = await renderEmail({ template: "cfp.late", language: "en", payload: PAYLOADS["cfp.late"] }, ctx);
     expect(late.text).toContain("submit a proposal (Workshop)");
     // 21:59 UTC is 23:59 in Paris in April.

@@ -8,7 +8,16 @@ import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
 import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
-import { confirmPath, confirmToken, invitationPath, invitationToken, latePath, lateToken, proposalPath } from "../cfp/links.ts";
+import {
+  confirmPath,
+  confirmToken,
+  INVITATION_DAYS,
+  invitationPath,
+  invitationToken,
+  latePath,
+  lateToken,
+  proposalPath,
+} from "../cfp/links.ts";
 import { WORDING, type Block, type ReleaseLine, type Vars, type Wording } from "./wording.ts";
 
 /**
@@ -241,6 +250,7 @@ function cfpVars(template: TemplateName, payload: Record<string, string | undefi
     inviter: payload.inviter ?? "",
     proposalUrl: payload.code ? new URL(proposalPath(language, payload.code), siteUrl).href : "",
     linkUrl: link ? new URL(link, siteUrl).href : "",
+    invitationDays: INVITATION_DAYS,
     cfpUrl: new URL(localizePath("/cfp", language), siteUrl).href,
     until: expires ? `${formatDay(localDay(expires, edition.timezone), language)}, ${formatTime(expires, language, edition.timezone)}` : "",
     formatName: payload.formatName ?? "",

@@ -70,6 +70,8 @@ export interface Vars {
   proposalUrl: string;
   /** The message's one-time link: invitation, late submission or confirmation. */
   linkUrl: string;
+  /** Days an invitation's link works. */
+  invitationDays: number;
   /** The public call for papers page. */
   cfpUrl: string;
   /** Until when a late-submission link works, formatted in the edition's zone. */
@@ -293,6 +295,7 @@ const en: Wording = {
           "Open this link to accept or decline. To accept, you sign in to the forum’s website with your e-mail address (no password needed):",
         ),
         action("See the invitation", v.linkUrl),
+        p(`The link works for ${v.invitationDays} days.`),
         p("If you do not know this person or do not wish to speak, you can decline from the same page, or ignore this message."),
       ],
       why: "You receive this message because a speaker of the forum’s call for papers invited this e-mail address.",
@@ -526,6 +529,7 @@ const fr: Wording = {
           `Ouvrez ce lien pour accepter ou refuser. Pour accepter, vous vous connectez au site du forum avec votre adresse e-mail (sans mot de passe)${NBSP}:`,
         ),
         action("Voir l’invitation", v.linkUrl),
+        p(`Ce lien est valable ${v.invitationDays}${NBSP}jours.`),
         p(
           "Si vous ne connaissez pas cette personne ou ne souhaitez pas intervenir, vous pouvez refuser depuis la même page, ou ignorer ce message.",
         ),

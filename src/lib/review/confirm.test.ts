@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
-import { auditLog, outbox, proposals, sessions, sessionSpeakers } from "../../../db/schema/index.ts";
+import { auditLog, cfpTokens, outbox, proposals, sessions, sessionSpeakers } from "../../../db/schema/index.ts";
 import { catalogue, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
 import { confirmToken } from "../cfp/links.ts";
 import { loadProgramme } from "../programme/queries.ts";
-import { answerConfirmation, lookupConfirmation, uniqueSessionSlug } from "./confirm.ts";
+import { answerAcceptance, answerConfirmation, lookupConfirmation, uniqueSessionSlug } from "./confirm.ts";
 import { releaseDecisions, setPendingDecisions } from "./decisions.ts";
 
 let db: Db;
@@ -144,6 +144,142 @@ describe("confirmation by the accepted speaker", () => {
     expect(answerConfirmation(db, "x".repeat(43), "confirm")).toEqual({ ok: false, reason: "unknown" });
     expect(answerConfirmation(db, "<script>", "confirm")).toEqual({ ok: false, reason: "unknown" });
     expect(db.select({ state: proposals.state }).from(proposals).where(eq(proposals.id, p.id)).get()!.state).toBe("accepted");
+  });
+});
+
+describe("answer from the proposal's page by a signed-in speaker", () => {
+  /** Everything an answer may change. */
+  const snapshot = () => ({
+    proposals: db.select({ code: proposals.code, state: proposals.state, sessionId: proposals.sessionId }).from(proposals).all(),
+    sessions: db.select({ slug: sessions.slug }).from(sessions).all(),
+    sessionSpeakers: db.select().from(sessionSpeakers).all().length,
+    tokens: db.select({ usedAt: cfpTokens.usedAt }).from(cfpTokens).all(),
+    audit: db.select({ id: auditLog.id }).from(auditLog).all().length,
+  });
+  const tokensOf = (id: number) =>
+    db
+      .select({ usedAt: cfpTokens.usedAt })
+      .from(cfpTokens)
+      .where(eq(cfpTokens.proposalId, id))
+      .all()
+      .map((t) => t.usedAt?.getTime() ?? null);
+
+  it("confirm: exactly one session, speakers in order, the link spent, audited in the speaker's name", () => {
+    const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
+    const bob = speakerProfile(db, "bob@example.org", { name: "Bob" });
+    const p = proposal(db, [bob.id, ada.id], { title: "Tracing ransomware payments" });
+    acceptAndRelease(p.code);
+    const sessionsBefore = db.select().from(sessions).all().length;
+    const now = Date.parse("2013-05-02T10:00:00Z");
+
+    const result = answerAcceptance(db, { id: bob.userId!, email: "bob@example.org" }, p.code, "confirm", now);
+    expect(result).toEqual({ ok: true, state: "confirmed", already: false, sessionSlug: "tracing-ransomware-payments" });
+    expect(db.select().from(sessions).all().length).toBe(sessionsBefore + 1);
+    const session = db.select().from(sessions).where(eq(sessions.slug, "tracing-ransomware-payments")).get()!;
+    expect(session).toMatchObject({ title: p.title, state: "confirmed", published: true, startsAt: null, roomId: null });
+    expect(
+      db
+        .select({ id: sessionSpeakers.speakerId })
+        .from(sessionSpeakers)
+        .where(eq(sessionSpeakers.sessionId, session.id))
+        .orderBy(sessionSpeakers.position)
+        .all(),
+    ).toEqual([{ id: bob.id }, { id: ada.id }]);
+    expect(
+      db.select({ state: proposals.state, sessionId: proposals.sessionId }).from(proposals).where(eq(proposals.id, p.id)).get(),
+    ).toEqual({
+      state: "confirmed",
+      sessionId: session.id,
+    });
+    expect(tokensOf(p.id)).toEqual([now]);
+    expect(
+      db
+        .select({ actorId: auditLog.actorId, actorEmail: auditLog.actorEmail, subjectId: auditLog.subjectId, after: auditLog.after })
+        .from(auditLog)
+        .where(eq(auditLog.action, "proposal.confirmed"))
+        .all(),
+    ).toEqual([
+      { actorId: bob.userId, actorEmail: "bob@example.org", subjectId: p.code, after: { state: "confirmed", session: session.slug } },
+    ]);
+  });
+
+  it("a co-speaker may confirm, and the e-mail's link afterwards says it was already done", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const cy = speakerProfile(db, "cy@example.org");
+    const p = proposal(db, [ada.id, cy.id]);
+    const token = acceptAndRelease(p.code);
+    const result = answerAcceptance(db, { id: cy.userId!, email: "cy@example.org" }, p.code, "confirm");
+    expect(result).toMatchObject({ ok: true, state: "confirmed", already: false });
+    const slug = (result as { sessionSlug: string }).sessionSlug;
+    const after = snapshot();
+    expect(lookupConfirmation(db, token)).toEqual({ ok: true, code: p.code, title: p.title, state: "confirmed", sessionSlug: slug });
+    expect(answerConfirmation(db, token, "decline")).toEqual({ ok: true, state: "confirmed", already: true, sessionSlug: slug });
+    expect(snapshot()).toEqual(after);
+  });
+
+  it("decline: declined, no session, the link spent", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    const token = acceptAndRelease(p.code);
+    const sessionsBefore = db.select().from(sessions).all().length;
+    expect(answerAcceptance(db, { id: ada.userId!, email: "ada@example.org" }, p.code, "decline")).toEqual({
+      ok: true,
+      state: "declined",
+      already: false,
+      sessionSlug: null,
+    });
+    expect(db.select().from(sessions).all().length).toBe(sessionsBefore);
+    expect(
+      db.select({ state: proposals.state, sessionId: proposals.sessionId }).from(proposals).where(eq(proposals.id, p.id)).get(),
+    ).toEqual({
+      state: "declined",
+      sessionId: null,
+    });
+    expect(tokensOf(p.id).every((at) => at !== null)).toBe(true);
+    expect(answerConfirmation(db, token, "confirm")).toEqual({ ok: true, state: "declined", already: true, sessionSlug: null });
+  });
+
+  it("a second answer reports the first and changes nothing", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    acceptAndRelease(p.code);
+    const account = { id: ada.userId!, email: "ada@example.org" };
+    const first = answerAcceptance(db, account, p.code, "confirm");
+    const after = snapshot();
+    expect(answerAcceptance(db, account, p.code, "confirm")).toEqual({ ...first, already: true });
+    expect(answerAcceptance(db, account, p.code, "decline")).toEqual({ ...first, already: true });
+    expect(snapshot()).toEqual(after);
+  });
+
+  it("refuses someone who is not a speaker of the proposal, and an unknown code, as not found; nothing changes", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    acceptAndRelease(p.code);
+    // Mallory has a speaker profile of her own, and an organizer's account is no speaker either.
+    const mallory = speakerProfile(db, "mallory@example.org");
+    proposal(db, [mallory.id]);
+    const before = snapshot();
+    for (const account of [{ id: mallory.userId!, email: "mallory@example.org" }, organizer])
+      for (const answer of ["confirm", "decline"] as const)
+        expect(answerAcceptance(db, account, p.code, answer)).toEqual({ ok: false, reason: "notFound" });
+    expect(answerAcceptance(db, { id: ada.userId!, email: "ada@example.org" }, "NOSUCHCODE", "confirm")).toEqual({
+      ok: false,
+      reason: "notFound",
+    });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("refuses a proposal that is not accepted (submitted, rejected, withdrawn); nothing changes", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const account = { id: ada.userId!, email: "ada@example.org" };
+    const codes = (["submitted", "rejected", "withdrawn", "draft"] as const).map((state) => proposal(db, [ada.id], { state }).code);
+    // A decision taken but not released is not an acceptance the speaker may answer.
+    const pending = proposal(db, [ada.id]);
+    setPendingDecisions(db, organizer, [pending.code], "accepted");
+    const before = snapshot();
+    for (const code of [...codes, pending.code])
+      expect(answerAcceptance(db, account, code, "confirm"), code).toEqual({ ok: false, reason: "invalidState" });
+    expect(snapshot()).toEqual(before);
   });
 });
 

@@ -24,27 +24,48 @@ export interface FormErrors {
   summary: { field: string; message: string }[];
 }
 
-/** Translates an Action's error into messages by field (input errors) or for the whole form. */
-export function formErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
+/** How one area of the site words its errors. */
+export interface ErrorWording {
+  /** The message of an error key (default: the site's common messages). */
+  message?: (key: string) => string;
+  /** The field a refusal (not an input error) belongs to, so that it shows by that field. */
+  fieldOf?: (key: string) => string | undefined;
+  /** Input errors of fields not in the order still link to their field (generated fields, say). */
+  linkUnlisted?: boolean;
+}
+
+/**
+ * Translates an Action's error into messages by field (input errors, and refusals that belong to a
+ * field) or for the whole form, the summary in field order. Every area's forms go through this.
+ */
+export function formErrors(
+  error: ActionError | undefined,
+  m: Messages,
+  fieldOrder: readonly string[],
+  wording: ErrorWording = {},
+): FormErrors {
+  const message = wording.message ?? ((key: string) => errorMessage(m, key));
   const byField: Record<string, string> = {};
   const summary: { field: string; message: string }[] = [];
   if (!error) return { byField, summary };
   if (isInputError(error)) {
+    const fields = error.fields as Record<string, string[] | undefined>;
     for (const field of fieldOrder) {
-      const key = error.fields[field as keyof typeof error.fields]?.[0];
-      if (key) {
-        byField[field] = errorMessage(m, key);
-        summary.push({ field, message: byField[field] });
-      }
+      const key = fields[field]?.[0];
+      if (key) summary.push({ field, message: (byField[field] = message(key)) });
     }
-    for (const [field, keys] of Object.entries(error.fields)) {
-      if (!(field in byField) && Array.isArray(keys) && keys[0]) summary.push({ field: "", message: errorMessage(m, keys[0]) });
+    for (const [field, keys] of Object.entries(fields)) {
+      if (field in byField || !keys?.[0]) continue;
+      if (wording.linkUnlisted) summary.push({ field, message: (byField[field] = message(keys[0])) });
+      else summary.push({ field: "", message: message(keys[0]) });
     }
     if (summary.length === 0) summary.push({ field: "", message: m.errors.generic });
     return { byField, summary };
   }
   const key = error.code === "CONTENT_TOO_LARGE" ? "tooLarge" : error.message;
-  summary.push({ field: "", message: errorMessage(m, key) });
+  const field = wording.fieldOf?.(key);
+  if (field && fieldOrder.includes(field)) summary.push({ field, message: (byField[field] = message(key)) });
+  else summary.push({ field: "", message: message(key) });
   return { byField, summary };
 }
 
