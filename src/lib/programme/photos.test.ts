@@ -5,7 +5,16 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, media, speakers } from "../../../db/schema/index.ts";
 import { seedIfEmpty } from "../../../db/seed.ts";
-import { findMedia, MAX_PHOTO_BYTES, processPhoto, setSpeakerPhoto, sniffImageType } from "./photos.ts";
+import {
+  findMedia,
+  MAX_PHOTO_BYTES,
+  processPhoto,
+  purgeUnusedMedia,
+  setSpeakerPhoto,
+  sniffImageType,
+  UNUSED_MEDIA_GRACE_MS,
+} from "./photos.ts";
+import { publishRelease } from "./releases.ts";
 
 const actor = { id: 1, email: "organizer@example.org" };
 
@@ -161,5 +170,30 @@ describe("setSpeakerPhoto", () => {
     expect(setSpeakerPhoto(db, speaker.slug, null, actor)).toMatchObject({ ok: true, url: "" });
     expect(db.select().from(speakers).where(eq(speakers.id, speaker.id)).get()!.photo).toBeNull();
     expect(setSpeakerPhoto(db, "nobody", null, actor)).toEqual({ ok: false, error: "not_found" });
+  });
+
+  it("deletes a photo nobody uses any more, once the latest release no longer shows it", async () => {
+    const [first, second] = db.select().from(speakers).limit(2).all();
+    const photos = [];
+    for (const colour of ["#aa0000", "#00aa00"]) {
+      const bytes = await sharp({ create: { width: 200, height: 200, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+      const result = await processPhoto(bytes);
+      if (!result.ok) throw new Error(result.error);
+      photos.push(result.photo);
+    }
+    setSpeakerPhoto(db, first.slug, photos[0], actor);
+    setSpeakerPhoto(db, second.slug, photos[1], actor);
+    publishRelease(db, actor, "Photos");
+    const later = Date.now() + UNUSED_MEDIA_GRACE_MS + 1;
+    // Replaced: the speaker no longer uses the first photo, but the public release still shows it.
+    setSpeakerPhoto(db, first.slug, null, actor);
+    expect(purgeUnusedMedia(db, later)).toBe(0);
+    // Within the grace period nothing goes, even once unused everywhere.
+    publishRelease(db, actor, "Without the first photo");
+    expect(purgeUnusedMedia(db, Date.now())).toBe(0);
+    expect(purgeUnusedMedia(db, later)).toBe(1);
+    expect(db.select({ hash: media.hash }).from(media).all()).toEqual([{ hash: photos[1].hash }]);
   });
 });

@@ -140,3 +140,23 @@ export function findMedia(db: Db, file: string): { bytes: Buffer; contentType: s
   if (!match) return undefined;
   return db.select({ bytes: media.bytes, contentType: media.contentType }).from(media).where(eq(media.hash, match[1])).get();
 }
+
+/** How long an unused upload is kept before the housekeeping deletes it. */
+export const UNUSED_MEDIA_GRACE_MS = 60 * 60_000;
+
+/**
+ * Deletes stored images no speaker uses and the latest release does not show (a replaced or
+ * removed photo, the photo of a profile since deleted), once older than `graceMs`. Older releases
+ * are only read for the changelog, which shows no photo. Returns how many were deleted.
+ */
+export function purgeUnusedMedia(db: Db, now: number = Date.now(), graceMs = UNUSED_MEDIA_GRACE_MS): number {
+  return db.$client
+    .prepare(
+      `delete from media
+        where created_at < ?
+          and not exists (select 1 from speakers where speakers.photo = '/media/' || media.hash || '.webp')
+          and not exists (select 1 from schedule_releases r
+                           where r.number = (select max(number) from schedule_releases) and instr(r.snapshot, media.hash) > 0)`,
+    )
+    .run(now - graceMs).changes;
+}

@@ -3,13 +3,15 @@ import type { Edition } from "../config/edition.ts";
 import { purgeExpiredSessions } from "../auth/sessions.ts";
 import { purgeSignInChallenges } from "../auth/sign-in.ts";
 import { nudgeWorker } from "../email/outbox.ts";
+import { purgeUnusedMedia } from "../programme/photos.ts";
 import { expirePending, promoteWaiting, purgeAfterEvent } from "./service.ts";
 
 /**
  * Periodic chores of the registration desk, in the server process: expire unconfirmed
  * registrations past their deadline, and promote waiting ones where seats are free (after a
  * capacity was raised in the configuration, say), and delete all registration data once the
- * retention period after the event is over. Runs once at start, then every `intervalMs`.
+ * retention period after the event is over; also delete uploaded photos nobody uses any more.
+ * Runs once at start, then every `intervalMs`.
  */
 export function startHousekeeping({
   db,
@@ -33,6 +35,8 @@ export function startHousekeeping({
       // Expired sessions and sign-in challenges are of no use to anyone.
       purgeExpiredSessions(deps.db);
       purgeSignInChallenges(deps.db);
+      const photos = purgeUnusedMedia(deps.db);
+      if (photos) log.log(`Photos: ${photos} no longer used, deleted.`);
       if (expired || promoted) log.log(`Registrations: ${expired} expired, ${promoted} promoted from the waiting list.`);
       if (purged) log.log(`Registrations: ${purged} deleted, the retention period after the event being over.`);
       if (promoted) nudgeWorker();
