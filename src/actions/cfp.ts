@@ -19,8 +19,8 @@ import {
 } from "../lib/cfp/proposals.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { answerAcceptance } from "../lib/review/confirm.ts";
-import { createRateLimiter } from "../lib/security/rate-limit.ts";
-import { getAppKey, getDb, getEdition } from "../lib/server/runtime.ts";
+import { clientKey, createRateLimiter } from "../lib/security/rate-limit.ts";
+import { getAppKey, getDb, getEdition, rateLimits } from "../lib/server/runtime.ts";
 
 /**
  * The speakers' forms of the call for papers (and the organizers' late-submission link). Each needs
@@ -161,6 +161,7 @@ export const cfp = {
     handler: ({ code, email }, context) => {
       const account = accountOf(context);
       limit(invitations, `${account.id}`);
+      limit(rateLimits().cfpInviteByIp, clientKey(context.clientAddress));
       return { code, ...done(invite(deps(), account, code, email)) };
     },
   }),
@@ -171,6 +172,7 @@ export const cfp = {
     handler: ({ code, invitation }, context) => {
       const account = accountOf(context);
       limit(invitations, `${account.id}`);
+      limit(rateLimits().cfpInviteByIp, clientKey(context.clientAddress));
       return { code, ...done(resendInvitation(deps(), account, code, invitation)) };
     },
   }),

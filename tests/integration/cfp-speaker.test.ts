@@ -498,3 +498,25 @@ describe("co-speakers", () => {
     expect(sql.get<{ state: string }>("select state from proposal_invitations where email = 'gus@example.org'").state).toBe("pending");
   });
 });
+
+describe("invitations from one client", () => {
+  it("are limited per address too, whatever the number of accounts (429 with Retry-After)", async () => {
+    const limited = await startServer({ CONTENT_DIR: contentDir, CFP_INVITE_LIMIT_IP: "2/3600", MAIL_WORKER: "off" });
+    const limitedAccounts = serverAccounts(limited);
+    try {
+      const crowd = people(limited, limitedAccounts);
+      const [first, second] = [await crowd.signedIn("first@example.org"), await crowd.signedIn("second@example.org")];
+      const [a, b] = [await createDraft(first), await createDraft(second)];
+      expect((await first.post(`/cfp/proposals/${a}?_action=cfpInvite`, { code: a, email: "x1@example.org" })).status).toBe(303);
+      expect((await second.post(`/cfp/proposals/${b}?_action=cfpInvite`, { code: b, email: "x2@example.org" })).status).toBe(303);
+      const refused = await second.post(`/cfp/proposals/${b}?_action=cfpInvite`, { code: b, email: "x3@example.org" });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      const count = limitedAccounts.db.$client.prepare("select count(*) as n from proposal_invitations").get() as { n: number };
+      expect(count.n).toBe(2);
+    } finally {
+      limitedAccounts.close();
+      await limited.stop();
+    }
+  });
+});

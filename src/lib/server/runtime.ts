@@ -109,6 +109,8 @@ export function rateLimits() {
     registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
     signInByIp: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
     signInByEmail: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
+    // Co-speaker invitations carry words chosen by whoever signed up: per client too, not only per account.
+    cfpInviteByIp: createRateLimiter(parseLimit(process.env.CFP_INVITE_LIMIT_IP, { limit: 40, windowMs: 3_600_000 })),
     // Wrong second-factor codes: per client and per account; the account's limit ends its sessions.
     secondFactorByIp: createRateLimiter({ limit: 20, windowMs: 900_000 }),
     secondFactorByAccount: createRateLimiter({ limit: 5, windowMs: 900_000 }),
