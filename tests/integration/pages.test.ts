@@ -117,6 +117,16 @@ describe("every public page, in English and in French", () => {
   });
 });
 
+describe("the hosts", () => {
+  it("are named in the page's language, on the home page and in the footer", async () => {
+    const fr = (await get("/fr/")).body;
+    expect(fr).toContain("<li>Ministère de l’Intérieur</li>");
+    expect(fr).toContain("INTERPOL &amp; Ministère de l’Intérieur");
+    expect(fr).not.toContain("French Ministry of the Interior");
+    expect((await get("/")).body).toContain("INTERPOL &amp; French Ministry of the Interior");
+  });
+});
+
 describe("the language switcher", () => {
   it.each([
     ["/", "/fr/"],

@@ -25,6 +25,11 @@ describe("edition configuration", () => {
     const edition = loadEdition("content");
     expect(edition.timezone).toBe("Europe/Paris");
     expect(edition.venue.city).toBe("Lyon");
+    // A host named alike in both languages, or one name per language.
+    expect(edition.hosts).toEqual([
+      { en: "INTERPOL", fr: "INTERPOL" },
+      { en: "French Ministry of the Interior", fr: "Ministère de l’Intérieur" },
+    ]);
     expect(edition.startDate.startsWith("2013-07")).toBe(true);
     expect(edition.registration.categories.map((c) => c.id)).toEqual(
       expect.arrayContaining(["law-enforcement", "industry", "researcher", "policy-maker"]),

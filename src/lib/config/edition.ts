@@ -59,7 +59,18 @@ export const editionSchema = z
     name: localized,
     shortName: localized,
     acronym: z.string().min(1),
-    hosts: z.array(z.string().min(1)).default([]),
+    /** Who hosts the forum: a name said the same in both languages, or `{ en, fr }`. */
+    hosts: z
+      .array(
+        z.union([
+          z
+            .string()
+            .min(1)
+            .transform((name) => ({ en: name, fr: name })),
+          localized,
+        ]),
+      )
+      .default([]),
     startDate: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), isoDate),
     endDate: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), isoDate),
     timezone: z.string().refine(isTimeZone, "unknown IANA time zone"),
