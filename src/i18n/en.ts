@@ -390,6 +390,10 @@ export const en = {
     none: "Nothing changed that is shown publicly.",
     kinds: { added: "Added", cancelled: "Cancelled", moved: "Moved", changed: "Changed" },
     rss: "RSS feed of the changes",
+    rssTitle: (forum: string) => `${forum}: programme changes`,
+    rssCounts: (c: { added: number; moved: number; changed: number; cancelled: number }) =>
+      `${c.added} added, ${c.moved} moved, ${c.changed} changed, ${c.cancelled} cancelled.`,
+    rssLine: (kind: string, title: string) => `${kind}: ${title}`,
     admin: "Programme and releases",
     live: "Work in progress compared with the published version",
     current: (n: number) => `Published version: ${n}`,

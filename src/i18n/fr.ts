@@ -403,6 +403,10 @@ export const fr: typeof en = {
     none: "Aucune modification visible du public.",
     kinds: { added: "Ajoutée", cancelled: "Annulée", moved: "Déplacée", changed: "Modifiée" },
     rss: "Flux RSS des modifications",
+    rssTitle: (forum: string) => `${forum}\u00a0: modifications du programme`,
+    rssCounts: (c: { added: number; moved: number; changed: number; cancelled: number }) =>
+      `${c.added} ajoutée(s), ${c.moved} déplacée(s), ${c.changed} modifiée(s), ${c.cancelled} annulée(s).`,
+    rssLine: (kind: string, title: string) => `${kind}\u00a0: ${title}`,
     admin: "Programme et versions",
     live: "Travail en cours comparé à la version publiée",
     current: (n: number) => `Version publiée : ${n}`,

@@ -97,6 +97,13 @@ describe("releases", () => {
     const rss = await (await fetch(`${server.url}/changelog.rss`)).text();
     expect(rss).toContain("<title>Version 2</title>");
     expect(rss).toContain("1 moved");
+    expect(rss).toContain("Moved: ");
+    const french = await (await fetch(`${server.url}/fr/changelog.rss`)).text();
+    expect(french).toContain("<language>fr</language>");
+    expect(french).toContain("1 déplacée(s)");
+    expect(french).toContain("Déplacée\u00a0: ");
+    expect(french).toContain("/fr/changelog#release-2");
+    expect(changelog).toContain('href="/fr/changelog.rss"');
 
     // The keynote's speaker is told by e-mail, with the new time attached.
     const serverDb = openDatabase(server.databasePath);

@@ -93,6 +93,7 @@ let limiters:
       registerByEmail: RateLimiter;
       signInByIp: RateLimiter;
       signInByEmail: RateLimiter;
+      cfpInviteByIp: RateLimiter;
       secondFactorByIp: RateLimiter;
       secondFactorByAccount: RateLimiter;
     }
@@ -101,7 +102,8 @@ let limiters:
 /**
  * Rate limits of the registration form, per process: REGISTER_LIMIT_IP (default 10 per 10 minutes)
  * and REGISTER_LIMIT_EMAIL (3 per hour); of sign-in requests: SIGNIN_LIMIT_IP (20 per 10 minutes)
- * and SIGNIN_LIMIT_EMAIL (5 per 15 minutes); as "count/seconds". Only well-formed submissions count.
+ * and SIGNIN_LIMIT_EMAIL (5 per 15 minutes); of co-speaker invitations: CFP_INVITE_LIMIT_IP (40 per
+ * hour); as "count/seconds". Only well-formed submissions count.
  */
 export function rateLimits() {
   limiters ??= {
