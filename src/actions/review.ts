@@ -192,8 +192,11 @@ export const review = {
       const principal = requirePermission(context, "cfp.manage");
       if (input.codes.length === 0) refuse("BAD_REQUEST", "noneSelected");
       const result = setPendingDecisions(getDb(), actorOf(principal), input.codes, input.decision === "clear" ? null : input.decision);
-      if (!result.ok)
-        refuse(result.reason === "not_found" ? "NOT_FOUND" : "CONFLICT", result.reason === "not_found" ? "notFound" : "notSubmitted");
+      if (!result.ok) {
+        if (result.reason === "not_found") refuse("NOT_FOUND", "notFound");
+        if (result.reason === "own_proposal") refuse("FORBIDDEN", "ownDecision");
+        refuse("CONFLICT", "notSubmitted");
+      }
       return { count: input.codes.length };
     },
   }),

@@ -131,7 +131,11 @@ export async function cfpDetailState(Astro: AstroGlobal): Promise<Guarded<CfpDet
   if (decided && !decided.error) return { redirect: `${Astro.url.pathname}?done=decided` };
   const messaged = Astro.getActionResult(actions.proposalMessage);
   if (messaged && !messaged.error) return { redirect: `${Astro.url.pathname}?done=sent&sent=${messaged.data.recipients}` };
-  const detail = proposalDetail(getDb(), String(Astro.params.code ?? "").toUpperCase());
+  const principal = Astro.locals.principal!;
+  const detail = proposalDetail(getDb(), String(Astro.params.code ?? "").toUpperCase(), {
+    id: principal.user.id,
+    email: principal.user.email,
+  });
   if (!detail) {
     Astro.response.status = 404;
     return { notFound: true };

@@ -9,7 +9,15 @@ import { cancelHeldMessage, listOutbox, sendHeldMessages } from "../email/admin.
 import { claimNext, HELD_UNTIL } from "../email/outbox.ts";
 import { renderEmail } from "../email/templates.ts";
 import { loadEdition } from "../config/edition.ts";
-import { listProposals, messageSpeakers, parseProposalQuery, pendingCounts, releaseDecisions, setPendingDecisions } from "./decisions.ts";
+import {
+  listProposals,
+  messageSpeakers,
+  parseProposalQuery,
+  pendingCounts,
+  proposalDetail,
+  releaseDecisions,
+  setPendingDecisions,
+} from "./decisions.ts";
 import { submitReview } from "./reviewing.ts";
 import { myProposals } from "../cfp/view.ts";
 
@@ -50,6 +58,38 @@ describe("pending decisions", () => {
         .all()
         .filter((e) => e.action === "proposal.pending_decision"),
     ).toHaveLength(4);
+  });
+});
+
+describe("an organizer who speaks on a proposal", () => {
+  it("cannot decide it, alone or among others, and nothing changes", () => {
+    const own = speakerProfile(db, organizer.email);
+    const ada = speakerProfile(db, "ada@example.org");
+    const theirs = proposal(db, [ada.id]);
+    const mine = proposal(db, [ada.id, own.id]);
+    expect(setPendingDecisions(db, organizer, [theirs.code, mine.code], "accepted")).toEqual({
+      ok: false,
+      reason: "own_proposal",
+      code: mine.code,
+    });
+    expect([stateOf(theirs.code)?.pending, stateOf(mine.code)?.pending]).toEqual([null, null]);
+    const colleague = user(db, "colleague@example.org", ["organizer"]);
+    expect(setPendingDecisions(db, colleague, [theirs.code, mine.code], "accepted")).toEqual({ ok: true, count: 2 });
+  });
+
+  it("does not see its reviews nor its score; another organizer does", () => {
+    const own = speakerProfile(db, organizer.email);
+    const mine = proposal(db, [own.id]);
+    const rita = user(db, "rita@example.org", ["reviewer"]);
+    criterion(db, { nameEn: "Relevance", scaleMin: 0, scaleMax: 5 });
+    assignAll(db, rita.id);
+    const [c] = db.$client.prepare("select id from review_criteria").all() as { id: number }[];
+    expect(submitReview(db, rita, { code: mine.code, abstain: false, comment: "Weak", scores: { [c.id]: 1 } })).toMatchObject({ ok: true });
+    const mineSeen = proposalDetail(db, mine.code, organizer)!;
+    expect([mineSeen.own, mineSeen.reviews, mineSeen.score.count]).toEqual([true, [], 0]);
+    const colleague = user(db, "colleague@example.org", ["organizer"]);
+    const theirs = proposalDetail(db, mine.code, colleague)!;
+    expect([theirs.own, theirs.reviews.map((r) => r.comment), theirs.score.count]).toEqual([false, ["Weak"], 1]);
   });
 });
 

@@ -21,7 +21,7 @@ import { enqueue } from "../email/outbox.ts";
 import { randomNonce } from "../security/secrets.ts";
 import { summarise, type ScoreSummary } from "./aggregate.ts";
 import { listCriteria, type Actor, type Criterion } from "./committee.ts";
-import { reviewsOf } from "./reviewing.ts";
+import { ownProposal, reviewsOf } from "./reviewing.ts";
 
 /**
  * The organizers' side of the review: every proposal with its score, filters and sorting, the
@@ -242,9 +242,16 @@ export function speakersOf(db: Pick<Db, "select">, proposalId: number) {
 }
 
 /** Everything the organizers see of one proposal: itself, speakers, reviews with scores, score, messages. */
-export function proposalDetail(db: Pick<Db, "select">, code: string) {
+export function proposalDetail(db: Pick<Db, "select">, code: string, viewer?: Actor) {
   const row = db
-    .select({ proposal: proposals, formatEn: formats.nameEn, formatFr: formats.nameFr, trackEn: tracks.nameEn, trackFr: tracks.nameFr })
+    .select({
+      proposal: proposals,
+      formatEn: formats.nameEn,
+      formatFr: formats.nameFr,
+      trackEn: tracks.nameEn,
+      trackFr: tracks.nameFr,
+      own: viewer ? sql<number>`${ownProposal(viewer)}` : sql<number>`0`,
+    })
     .from(proposals)
     .innerJoin(formats, eq(formats.id, proposals.formatId))
     .leftJoin(tracks, eq(tracks.id, proposals.trackId))
@@ -252,8 +259,11 @@ export function proposalDetail(db: Pick<Db, "select">, code: string) {
     .get();
   if (!row || row.proposal.state === "draft") return undefined;
   const criteria = listCriteria(db);
-  const all = reviewsOf(db, row.proposal.id, criteria);
+  // An organizer who speaks on the proposal sees neither its reviews nor its score: others decide it.
+  const own = !!row.own;
+  const all = own ? [] : reviewsOf(db, row.proposal.id, criteria);
   return {
+    own,
     proposal: row.proposal,
     format: { en: row.formatEn, fr: row.formatFr },
     track: row.trackEn === null ? null : { en: row.trackEn, fr: row.trackFr! },
@@ -274,7 +284,8 @@ export function proposalDetail(db: Pick<Db, "select">, code: string) {
   };
 }
 
-export type DecideRefusal = "not_found" | "not_submitted";
+/** `own_proposal`: the organizer speaks on (or wrote, or is invited to) it; someone else decides. */
+export type DecideRefusal = "not_found" | "not_submitted" | "own_proposal";
 
 /**
  * Sets (or, with null, clears) the pending decision of proposals, all or none: every one must still
@@ -291,7 +302,13 @@ export function setPendingDecisions(
     (tx) => {
       const rows = codes.length
         ? tx
-            .select({ id: proposals.id, code: proposals.code, state: proposals.state, pendingState: proposals.pendingState })
+            .select({
+              id: proposals.id,
+              code: proposals.code,
+              state: proposals.state,
+              pendingState: proposals.pendingState,
+              own: sql<number>`${ownProposal(actor)}`,
+            })
             .from(proposals)
             .where(inArray(proposals.code, [...codes]))
             .all()
@@ -300,6 +317,7 @@ export function setPendingDecisions(
         const row = rows.find((r) => r.code === code);
         if (!row) return { ok: false, reason: "not_found", code } as const;
         if (row.state !== "submitted") return { ok: false, reason: "not_submitted", code } as const;
+        if (row.own) return { ok: false, reason: "own_proposal", code } as const;
       }
       for (const row of rows) {
         if (row.pendingState === decision) continue;
