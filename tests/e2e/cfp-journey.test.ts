@@ -197,6 +197,16 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     await speaker.getByRole("button", { name: "I confirm, I will present it" }).click();
     await speaker.waitForURL("**?done=confirmed");
     expect(await status(speaker)).toContain(`“${TITLE}” is confirmed.`);
+    // The speaker is told at once that the session will be scheduled: one message for each step of the proposal so far.
+    const thanks = await waitForMail(server, SPEAKER, "cfp.confirmed");
+    expect(thanks.text).toContain(`the proposal “${TITLE}” is confirmed`);
+    expect(thanks.text).toContain("Your session will be scheduled; you will be told when and where.");
+    expect(
+      readMailbox(mailboxOf(server))
+        .filter((m) => m.to.includes(SPEAKER) && m.template.startsWith("cfp."))
+        .map((m) => m.template)
+        .sort(),
+    ).toEqual(["cfp.accepted", "cfp.confirmed", "cfp.submitted"]);
     const confirmed = row<{ state: string; sessionId: number }>(
       "select state, session_id as sessionId from proposals where id = ?",
       proposal.id,

@@ -31,7 +31,15 @@ const snapshot = () =>
   sql.get(
     `select (select group_concat(code || state || coalesce(session_id, '-')) from proposals) as proposals,
       (select count(*) from sessions) as sessions, (select count(*) from session_speakers) as speakers,
-      (select count(*) from audit_log) as audit, (select group_concat(coalesce(used_at, '-')) from cfp_tokens) as tokens`,
+      (select count(*) from audit_log) as audit, (select group_concat(coalesce(used_at, '-')) from cfp_tokens) as tokens,
+      (select count(*) from outbox) as outbox`,
+  );
+/** The e-mails of `template` about proposal `code`: to whom, in which language. */
+const toldOf = (template: string, code: string) =>
+  sql.all(
+    "select recipient, language from outbox where template = ? and json_extract(payload, '$.code') = ? order by rowid",
+    template,
+    code,
   );
 const proposalRow = (code: string) =>
   sql.get<{ state: string; session_id: number | null }>("select state, session_id from proposals where code = ?", code);
@@ -100,6 +108,11 @@ describe("answering an acceptance from the proposal's page", () => {
     expect(sql.all("select actor_email as actor from audit_log where action = 'proposal.confirmed' and subject_id = ?", code)).toEqual([
       { actor: "ada@example.org" },
     ]);
+    // Both speakers are told, each in their language.
+    expect(toldOf("cfp.confirmed", code)).toEqual([
+      { recipient: "ada@example.org", language: "en" },
+      { recipient: "bob@example.org", language: "fr" },
+    ]);
     expect(
       sql.get<{ used: number | null }>(
         "select used_at as used from cfp_tokens where proposal_id = (select id from proposals where code = ?)",
@@ -154,6 +167,10 @@ describe("answering an acceptance from the proposal's page", () => {
     expect(sql.count("select count(*) as n from sessions")).toBe(sessions);
     expect(sql.all("select actor_email as actor from audit_log where action = 'proposal.declined' and subject_id = ?", code)).toEqual([
       { actor: "bob@example.org" },
+    ]);
+    expect(toldOf("cfp.declined", code)).toEqual([
+      { recipient: "ada@example.org", language: "en" },
+      { recipient: "bob@example.org", language: "fr" },
     ]);
     const page = await (await ada.get(`/cfp/proposals/${code}`)).text();
     expect(page).toContain("Declined");

@@ -9,7 +9,8 @@ import sharp from "sharp";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveSecret } from "../../src/lib/security/secrets.ts";
-import { waitForMail } from "../helpers/forms.ts";
+import { readMailbox } from "../../src/lib/email/mailbox.ts";
+import { mailboxOf, waitForMail } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts } from "../helpers/session.ts";
@@ -93,6 +94,29 @@ const nonceOf = (email: string, template: string) =>
       template,
     ).payload,
   ).nonce as string;
+
+/** The outbox rows of `template` about proposal `code`: recipient, language, payload. */
+const toldOf = (template: string, code: string) =>
+  sql
+    .all<{ recipient: string; language: string; payload: string }>(
+      "select recipient, language, payload from outbox where template = ? and json_extract(payload, '$.code') = ? order by rowid",
+      template,
+      code,
+    )
+    .map((m) => ({ ...m, payload: JSON.parse(m.payload) as Record<string, string> }));
+
+/** The delivered message of `template` to `email` about the proposal `code` (its page is linked in the text). */
+async function mailAbout(email: string, template: string, code: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const found = readMailbox(mailboxOf(server)).find(
+      (m) => m.to.includes(email) && m.template === template && m.text.includes(`/cfp/proposals/${code}`),
+    );
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${template} message to ${email} about ${code}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 describe("public call page", () => {
   it("shows the call open, the formats with their durations and deadlines, the tracks, and a sign-in button for visitors", async () => {
@@ -296,6 +320,17 @@ describe("a proposal's lifecycle", () => {
     const again = await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawProposal`, { code });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain("This is no longer possible for this proposal.");
+    // One receipt, from the withdrawal that happened.
+    expect(toldOf("cfp.withdrawn", code)).toEqual([
+      {
+        recipient: "ada@example.org",
+        language: "en",
+        payload: { name: "Ada Lovelace", title: "Hunting botnets across borders", code, by: "" },
+      },
+    ]);
+    const receipt = await mailAbout("ada@example.org", "cfp.withdrawn", code);
+    expect(receipt.subject).toBe("Proposal withdrawn – Safer World Forum");
+    expect(receipt.text).toContain("You have withdrawn your proposal “Hunting botnets across borders” from the forum’s call for papers.");
     const page = await (await ada.get(`/cfp/proposals/${code}`)).text();
     expect(page).toContain("Withdrawn");
     expect(page).not.toContain("_action=cfpUpdateProposal");
@@ -469,6 +504,13 @@ describe("co-speakers", () => {
         proposalOf(code).id,
       ),
     ).toEqual([{ email: "ada@example.org" }, { email: "dan@example.org" }]);
+    // Ada is told; Dan, who has no name yet, is named by the address she invited.
+    expect(toldOf("cfp.speaker_joined", code).map((m) => [m.recipient, m.language, m.payload.speaker])).toEqual([
+      ["ada@example.org", "en", "dan@example.org"],
+    ]);
+    expect((await mailAbout("ada@example.org", "cfp.speaker_joined", code)).subject).toBe(
+      "dan@example.org joined your proposal – Safer World Forum",
+    );
   });
 
   it("withdraws an invitation (its link dies) and lets an invitee decline without signing in", async () => {
@@ -489,6 +531,13 @@ describe("co-speakers", () => {
     expect(
       sql.all<{ state: string }>("select state from proposal_invitations where proposal_id = ? order by id", proposalOf(code).id),
     ).toEqual([{ state: "withdrawn" }, { state: "declined" }]);
+    // The inviter is told who declined.
+    expect(toldOf("cfp.invitation_declined", code).map((m) => [m.recipient, m.language, m.payload.invitee])).toEqual([
+      ["ada@example.org", "en", "finn@example.org"],
+    ]);
+    expect((await mailAbout("ada@example.org", "cfp.invitation_declined", code)).text).toContain(
+      "finn@example.org declined your invitation to join the proposal “Another talk” as a co-speaker.",
+    );
     // Accepting needs a signed-in account.
     await ada.post(`/cfp/proposals/${code}?_action=cfpInvite`, { code, email: "gus@example.org" });
     const gusToken = deriveSecret(accounts.appKey, "cfp-invitation", nonceOf("gus@example.org", "cfp.invitation"));

@@ -22,6 +22,11 @@ const TEMPLATES: Record<string, string> = {
   "cfp.accepted": "Proposal accepted",
   "cfp.rejected": "Proposal not selected",
   "cfp.message": "Message about a proposal",
+  "cfp.withdrawn": "Proposal withdrawn",
+  "cfp.speaker_joined": "Co-speaker joined",
+  "cfp.invitation_declined": "Invitation declined",
+  "cfp.confirmed": "Proposal confirmed",
+  "cfp.declined": "Proposal declined",
 };
 
 export const mailstaffEn = {

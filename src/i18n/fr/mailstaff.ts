@@ -27,6 +27,11 @@ const TEMPLATES: Record<string, string> = {
   "cfp.accepted": "Proposition acceptée",
   "cfp.rejected": "Proposition non retenue",
   "cfp.message": "Message sur une proposition",
+  "cfp.withdrawn": "Proposition retirée",
+  "cfp.speaker_joined": "Arrivée d’un co-intervenant",
+  "cfp.invitation_declined": "Invitation refusée",
+  "cfp.confirmed": "Proposition confirmée",
+  "cfp.declined": "Proposition déclinée",
 };
 
 export const mailstaffFr: typeof mailstaffEn = {

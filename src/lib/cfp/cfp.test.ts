@@ -16,6 +16,7 @@ import {
 import { seedIfEmpty } from "../../../db/seed.ts";
 import { findOrCreateUser } from "../auth/users.ts";
 import { editionSchema, loadEdition, type Edition } from "../config/edition.ts";
+import { isHeld } from "../email/outbox.ts";
 import { zonedToInstant } from "../programme/time.ts";
 import { callStatus, overallStatus } from "./call.ts";
 import { proposalSchema, profileSchema, type ProposalInput } from "./form.ts";
@@ -453,6 +454,134 @@ describe("co-speaker invitations", () => {
     withdrawProposal(deps, ada, code, OPEN);
     expect(invite(deps, ada, code, "dan@example.org", OPEN)).toEqual({ ok: false, reason: "invalidState" });
     expect(acceptInvitation(deps, bob, token, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+  });
+});
+
+describe("speakers are told of each change", () => {
+  /** The outbox rows of `template`, as sent: who, what, in which language, with which payload. */
+  const told = (template: string) =>
+    mails(template).map((m) => ({
+      recipient: m.recipient,
+      template: m.template,
+      language: m.language,
+      payload: m.payload,
+      held: isHeld(m),
+    }));
+  /** Bob joins Ada's draft by her invitation. */
+  function withBob(): string {
+    named(ada, "Ada Lovelace", "fr");
+    named(bob, "Bob Martin", "en");
+    const code = draft();
+    invite(deps, ada, code, "bob@example.org", OPEN);
+    const nonce = (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce;
+    expect(acceptInvitation(deps, bob, invitationToken(appKey, nonce), OPEN)).toEqual({ ok: true, code });
+    return code;
+  }
+
+  it("withdrawn: a receipt to the speaker who withdrew, the withdrawer's name to the others, each in their language", () => {
+    const code = withBob();
+    const title = "Hunting botnets across borders";
+    expect(withdrawProposal(deps, bob, code, OPEN + 1)).toEqual({ ok: true });
+    expect(told("cfp.withdrawn")).toEqual([
+      {
+        recipient: "ada@example.org",
+        template: "cfp.withdrawn",
+        language: "fr",
+        payload: { name: "Ada Lovelace", title, code, by: "Bob Martin" },
+        held: false,
+      },
+      {
+        recipient: "bob@example.org",
+        template: "cfp.withdrawn",
+        language: "en",
+        payload: { name: "Bob Martin", title, code, by: "" },
+        held: false,
+      },
+    ]);
+    // Refused: withdrawn already, or not one's own; nothing more is queued.
+    const before = snapshot();
+    expect(withdrawProposal(deps, ada, code, OPEN + 2)).toEqual({ ok: false, reason: "invalidState" });
+    const carol = findOrCreateUser(db, "carol@example.org");
+    expect(withdrawProposal(deps, carol, code, OPEN + 2)).toEqual({ ok: false, reason: "notFound" });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("withdrawn by a speaker without a name yet: the others read the withdrawer's address", () => {
+    const code = draft();
+    invite(deps, ada, code, "bob@example.org", OPEN);
+    const nonce = (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce;
+    acceptInvitation(deps, bob, invitationToken(appKey, nonce), OPEN);
+    withdrawProposal(deps, ada, code, OPEN);
+    expect(told("cfp.withdrawn").map((m) => [m.recipient, m.language, (m.payload as { by: string }).by])).toEqual([
+      ["ada@example.org", "en", ""],
+      ["bob@example.org", "fr", "ada@example.org"],
+    ]);
+  });
+
+  it("a co-speaker joined: the other speakers are told, not the one who joined; a refused acceptance tells nobody", () => {
+    const code = withBob();
+    const title = "Hunting botnets across borders";
+    expect(told("cfp.speaker_joined")).toEqual([
+      {
+        recipient: "ada@example.org",
+        template: "cfp.speaker_joined",
+        language: "fr",
+        payload: { name: "Ada Lovelace", title, code, speaker: "Bob Martin" },
+        held: false,
+      },
+    ]);
+    // Carol, invited by Bob, joins before naming herself: Ada and Bob read the address Bob invited.
+    expect(invite(deps, bob, code, "Carol@Example.org", OPEN)).toEqual({ ok: true });
+    const token = invitationToken(appKey, (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce);
+    const carol = findOrCreateUser(db, "carol.work@example.org", { language: "fr" });
+    expect(acceptInvitation(deps, carol, token, OPEN)).toEqual({ ok: true, code });
+    expect(told("cfp.speaker_joined").slice(1)).toEqual([
+      {
+        recipient: "ada@example.org",
+        template: "cfp.speaker_joined",
+        language: "fr",
+        payload: { name: "Ada Lovelace", title, code, speaker: "carol@example.org" },
+        held: false,
+      },
+      {
+        recipient: "bob@example.org",
+        template: "cfp.speaker_joined",
+        language: "en",
+        payload: { name: "Bob Martin", title, code, speaker: "carol@example.org" },
+        held: false,
+      },
+    ]);
+    const before = snapshot();
+    expect(acceptInvitation(deps, carol, token, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(acceptInvitation(deps, carol, "x".repeat(43), OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("an invitation declined: the inviter alone is told, with the address invited; a refused decline tells nobody", () => {
+    const code = withBob();
+    const title = "Hunting botnets across borders";
+    // Bob invites Dan; Ada, the other speaker, is not told of Dan's answer.
+    expect(invite(deps, bob, code, "dan@example.org", OPEN)).toEqual({ ok: true });
+    const token = invitationToken(appKey, (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce);
+    expect(declineInvitation(deps, null, token, OPEN)).toEqual({ ok: true });
+    expect(told("cfp.invitation_declined")).toEqual([
+      {
+        recipient: "bob@example.org",
+        template: "cfp.invitation_declined",
+        language: "en",
+        payload: { name: "Bob Martin", title, code, invitee: "dan@example.org" },
+        held: false,
+      },
+    ]);
+    const before = snapshot();
+    expect(declineInvitation(deps, null, token, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+    // An expired link cannot be declined either.
+    expect(invite(deps, ada, code, "eve@example.org", OPEN)).toEqual({ ok: true });
+    const late = invitationToken(appKey, (mails("cfp.invitation").at(-1)!.payload as { nonce: string }).nonce);
+    const queued = snapshot();
+    expect(declineInvitation(deps, null, late, OPEN + INVITATION_DAYS * 86_400_000)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(snapshot()).toEqual(queued);
+    expect(before.outbox + 1).toBe(queued.outbox);
   });
 });
 

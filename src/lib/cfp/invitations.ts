@@ -6,14 +6,15 @@ import { enqueue } from "../email/outbox.ts";
 import { randomNonce } from "../security/secrets.ts";
 import { INVITATION_DAYS, invitationToken, isTokenShaped, tokenHash } from "./links.ts";
 import { profileOf, type Account } from "./profile.ts";
-import { ownProposal, speakersOf, type CfpDeps, type CfpResult } from "./proposals.ts";
+import { ownProposal, speakersOf, tellSpeakers, type CfpDeps, type CfpResult } from "./proposals.ts";
 
 /**
  * Co-speakers. A speaker invites an address; the e-mail carries a one-time link (only its hash is
  * stored). Resending makes a new link and kills the old one; withdrawing kills it. Whoever opens the
  * link and is signed in may accept, with any account: the link went only to the invited address,
  * and people often sign in with another address than the one their colleague knows. The accepting
- * account's profile joins the proposal. Declining needs only the link.
+ * account's profile joins the proposal, and the other speakers are told. Declining needs only the
+ * link; the inviter is told.
  */
 
 export type Invitation = typeof proposalInvitations.$inferSelect;
@@ -176,7 +177,11 @@ export function invitationByToken(db: DbOrTx, token: string, now: number = Date.
   return { id: row.invitation.id, email: row.invitation.email, title: row.title, code: row.code, inviter: inviter?.name || "" };
 }
 
-/** Accepts an invitation: the account's profile joins the proposal's speakers. Returns the proposal's code. */
+/**
+ * Accepts an invitation: the account's profile joins the proposal's speakers, and the other speakers
+ * are told (by the joiner's name, or the invited address while the profile has none). Returns the
+ * proposal's code.
+ */
 export function acceptInvitation(deps: CfpDeps, account: Account, token: string, now: number = Date.now()): CfpResult<{ code: string }> {
   return deps.db.transaction(
     (tx) => {
@@ -201,6 +206,13 @@ export function acceptInvitation(deps: CfpDeps, account: Account, token: string,
         .set({ state: "accepted", respondedAt: new Date(now) })
         .where(eq(proposalInvitations.id, found.id))
         .run();
+      tellSpeakers(
+        tx,
+        speakersOf(tx, proposalId).filter((s) => s.id !== speaker.id),
+        "cfp.speaker_joined",
+        (s) => ({ name: s.name, title: found.title, code: found.code, speaker: speaker.name || found.email }),
+        now,
+      );
       tx.update(proposals)
         .set({ updatedAt: new Date(now) })
         .where(eq(proposals.id, proposalId))
@@ -222,16 +234,29 @@ export function acceptInvitation(deps: CfpDeps, account: Account, token: string,
   );
 }
 
-/** Declines an invitation (the link is enough; `account` is recorded when someone is signed in). */
+/**
+ * Declines an invitation (the link is enough; `account` is recorded when someone is signed in). The
+ * inviter is told, if still a speaker of the proposal.
+ */
 export function declineInvitation(deps: CfpDeps, account: Account | null, token: string, now: number = Date.now()): CfpResult {
   return deps.db.transaction(
     (tx) => {
       const found = invitationByToken(tx, token, now);
       if (!found) return refuse("unknownLink");
-      tx.update(proposalInvitations)
+      const invitation = tx
+        .update(proposalInvitations)
         .set({ state: "declined", respondedAt: new Date(now) })
         .where(eq(proposalInvitations.id, found.id))
-        .run();
+        .returning({ proposalId: proposalInvitations.proposalId, invitedBy: proposalInvitations.invitedBy })
+        .get()!;
+      const inviter = speakersOf(tx, invitation.proposalId).filter((s) => s.userId === invitation.invitedBy);
+      tellSpeakers(
+        tx,
+        inviter,
+        "cfp.invitation_declined",
+        (s) => ({ name: s.name, title: found.title, code: found.code, invitee: found.email }),
+        now,
+      );
       if (account)
         recordAudit(
           tx,

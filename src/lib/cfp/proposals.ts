@@ -7,7 +7,8 @@ import { formats, speakers, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import type { DbOrTx } from "../auth/users.ts";
 import type { Edition } from "../config/edition.ts";
-import { enqueue } from "../email/outbox.ts";
+import { enqueue, type DbLike } from "../email/outbox.ts";
+import type { TemplateName, TemplatePayload } from "../email/templates.ts";
 import { callStatus } from "./call.ts";
 import type { ProposalInput } from "./form.ts";
 import { lateGrantFor } from "./late.ts";
@@ -193,7 +194,7 @@ export function updateProposal(
 }
 
 /** The speakers of a proposal with the address and language their e-mails go to. */
-export function speakersOf(db: DbOrTx, proposalId: number) {
+export function speakersOf(db: Pick<Db, "select">, proposalId: number) {
   return db
     .select({
       id: speakers.id,
@@ -208,6 +209,28 @@ export function speakersOf(db: DbOrTx, proposalId: number) {
     .where(eq(proposalSpeakers.proposalId, proposalId))
     .orderBy(asc(proposalSpeakers.position), asc(speakers.id))
     .all();
+}
+
+/** A speaker to write to, as `speakersOf` gives them. */
+export type Addressee = Pick<ReturnType<typeof speakersOf>[number], "id" | "name" | "language" | "email">;
+
+/**
+ * Queues `template` to each of `people` who has an address, in that speaker's language, once per
+ * address, with the payload `payloadOf` gives them. Call it inside the transaction of the change.
+ */
+export function tellSpeakers<T extends TemplateName>(
+  tx: DbLike,
+  people: readonly Addressee[],
+  template: T,
+  payloadOf: (person: Addressee) => TemplatePayload<T>,
+  now: number,
+): void {
+  const told = new Set<string>();
+  for (const person of people) {
+    if (!person.email || told.has(person.email)) continue;
+    told.add(person.email);
+    enqueue(tx, { template, language: person.language, recipient: person.email, payload: payloadOf(person) }, now);
+  }
 }
 
 /**
@@ -238,19 +261,7 @@ export function submitProposal(deps: CfpDeps, account: Account, code: string, ve
             .where(eq(cfpTokens.tokenHash, grant.tokenHash))
             .run();
       }
-      for (const speaker of speakersOf(tx, proposal.id)) {
-        if (!speaker.email) continue;
-        enqueue(
-          tx,
-          {
-            template: "cfp.submitted",
-            language: speaker.language,
-            recipient: speaker.email,
-            payload: { name: speaker.name, title: proposal.title, code },
-          },
-          now,
-        );
-      }
+      tellSpeakers(tx, speakersOf(tx, proposal.id), "cfp.submitted", (s) => ({ name: s.name, title: proposal.title, code }), now);
       recordAudit(
         tx,
         {
@@ -268,7 +279,10 @@ export function submitProposal(deps: CfpDeps, account: Account, code: string, ve
   );
 }
 
-/** Withdraws a draft or submitted proposal (any pending decision with it). */
+/**
+ * Withdraws a draft or submitted proposal (any pending decision with it). Every speaker is told,
+ * the one who withdrew it by a receipt, the others with the withdrawer's name.
+ */
 export function withdrawProposal(deps: CfpDeps, account: Account, code: string, now: number = Date.now()): CfpResult {
   return deps.db.transaction(
     (tx) => {
@@ -279,6 +293,14 @@ export function withdrawProposal(deps: CfpDeps, account: Account, code: string, 
         .set({ state: "withdrawn", pendingState: null, version: proposal.version + 1, updatedAt: new Date(now) })
         .where(eq(proposals.id, proposal.id))
         .run();
+      const withdrawer = profileOf(tx, account);
+      tellSpeakers(
+        tx,
+        speakersOf(tx, proposal.id),
+        "cfp.withdrawn",
+        (s) => ({ name: s.name, title: proposal.title, code, by: s.id === withdrawer.id ? "" : withdrawer.name || account.email }),
+        now,
+      );
       recordAudit(
         tx,
         {

@@ -64,6 +64,11 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "cfp.accepted": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", nonce: "c-1" },
   "cfp.rejected": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", reason: "Too close to another talk." },
   "cfp.message": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", body: "Could you shorten the abstract?" },
+  "cfp.withdrawn": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", by: "Grace Inviter" },
+  "cfp.speaker_joined": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", speaker: "Grace Inviter" },
+  "cfp.invitation_declined": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345", invitee: "grace@example.org" },
+  "cfp.confirmed": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345" },
+  "cfp.declined": { name: "Ada Example", title: "Hunting botnets", code: "ABCD2345" },
 };
 
 const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
@@ -86,6 +91,11 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "cfp.accepted": "Your proposal is accepted – Safer World Forum",
     "cfp.rejected": "Your proposal was not selected – Safer World Forum",
     "cfp.message": "About your proposal “Hunting botnets” – Safer World Forum",
+    "cfp.withdrawn": "Proposal withdrawn – Safer World Forum",
+    "cfp.speaker_joined": "Grace Inviter joined your proposal – Safer World Forum",
+    "cfp.invitation_declined": "Your invitation was declined – Safer World Forum",
+    "cfp.confirmed": "Your session is confirmed – Safer World Forum",
+    "cfp.declined": "Your proposal will not be presented – Safer World Forum",
   },
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
@@ -106,6 +116,11 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "cfp.accepted": "Votre proposition est acceptée – Forum Monde plus sûr",
     "cfp.rejected": "Votre proposition n’a pas été retenue – Forum Monde plus sûr",
     "cfp.message": "À propos de votre proposition «\u00a0Hunting botnets\u00a0» – Forum Monde plus sûr",
+    "cfp.withdrawn": "Proposition retirée – Forum Monde plus sûr",
+    "cfp.speaker_joined": "Grace Inviter a rejoint votre proposition – Forum Monde plus sûr",
+    "cfp.invitation_declined": "Votre invitation a été refusée – Forum Monde plus sûr",
+    "cfp.confirmed": "Votre intervention est confirmée – Forum Monde plus sûr",
+    "cfp.declined": "Votre proposition ne sera pas présentée – Forum Monde plus sûr",
   },
 };
 
@@ -124,6 +139,11 @@ const WITHOUT_MANAGE_LINK = new Set<TemplateName>([
   "cfp.accepted",
   "cfp.rejected",
   "cfp.message",
+  "cfp.withdrawn",
+  "cfp.speaker_joined",
+  "cfp.invitation_declined",
+  "cfp.confirmed",
+  "cfp.declined",
 ]);
 // Sent before anyone proved they own the address: no typed name reaches it.
 const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
@@ -660,5 +680,95 @@ describe("call for papers messages", () => {
     await expect(
       renderEmail({ template: "cfp.message", language: "en", payload: { name: "A", title: "T", code: "ABCD2345", body: "" } }, ctx),
     ).rejects.toThrow(/body: must not be empty/);
+  });
+
+  it("tells a withdrawal: a receipt to whoever withdrew, the withdrawer's name to the other speakers, with the proposal's page", async () => {
+    const receipt = await renderEmail(
+      { template: "cfp.withdrawn", language: "en", payload: { ...PAYLOADS["cfp.withdrawn"], by: "" } },
+      ctx,
+    );
+    expect(receipt.text).toContain("You have withdrawn your proposal “Hunting botnets” from the forum’s call for papers.");
+    expect(receipt.text).not.toContain("Grace Inviter");
+    expect(receipt.text).toContain("https://forum.example.org/cfp/proposals/ABCD2345\n");
+    expect(receipt.text).toContain("If this is a mistake, please write to contact@forum.example.");
+    const other = await renderEmail({ template: "cfp.withdrawn", language: "en", payload: PAYLOADS["cfp.withdrawn"] }, ctx);
+    expect(other.text).toContain("Grace Inviter has withdrawn the proposal “Hunting botnets”, of which you are a speaker,");
+    const french = await renderEmail({ template: "cfp.withdrawn", language: "fr", payload: PAYLOADS["cfp.withdrawn"] }, ctx);
+    expect(french.text).toContain("Grace Inviter a retiré la proposition «\u00a0Hunting botnets\u00a0», dont vous êtes intervenant,");
+    expect(french.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
+    const frenchReceipt = await renderEmail(
+      { template: "cfp.withdrawn", language: "fr", payload: { ...PAYLOADS["cfp.withdrawn"], by: "" } },
+      ctx,
+    );
+    expect(frenchReceipt.text).toContain("Vous avez retiré votre proposition «\u00a0Hunting botnets\u00a0»");
+  });
+
+  it("names the co-speaker who joined and the address that declined, with the proposal's page", async () => {
+    const joined = await renderEmail({ template: "cfp.speaker_joined", language: "en", payload: PAYLOADS["cfp.speaker_joined"] }, ctx);
+    expect(joined.text).toContain("Grace Inviter accepted the invitation and is now a co-speaker of your proposal “Hunting botnets”.");
+    expect(joined.text).toContain("https://forum.example.org/cfp/proposals/ABCD2345\n");
+    const declined = await renderEmail(
+      { template: "cfp.invitation_declined", language: "fr", payload: PAYLOADS["cfp.invitation_declined"] },
+      ctx,
+    );
+    expect(declined.text).toContain(
+      "grace@example.org a refusé votre invitation à rejoindre la proposition «\u00a0Hunting botnets\u00a0» en tant que co-intervenant.",
+    );
+    expect(declined.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
+  });
+
+  it("tells a confirmation that the session will be scheduled and its time and place told later, and a declined acceptance", async () => {
+    const confirmed = await renderEmail({ template: "cfp.confirmed", language: "en", payload: PAYLOADS["cfp.confirmed"] }, ctx);
+    expect(confirmed.text).toContain("the proposal “Hunting botnets” is confirmed and is now a session of the forum’s programme.");
+    expect(confirmed.text).toContain("Your session will be scheduled; you will be told when and where.");
+    expect(confirmed.text).toContain("https://forum.example.org/cfp/proposals/ABCD2345\n");
+    const french = await renderEmail({ template: "cfp.confirmed", language: "fr", payload: PAYLOADS["cfp.confirmed"] }, ctx);
+    expect(french.text).toContain("Votre session sera programmée\u00a0; nous vous indiquerons quand et où.");
+    const declined = await renderEmail({ template: "cfp.declined", language: "en", payload: PAYLOADS["cfp.declined"] }, ctx);
+    expect(declined.text).toContain(
+      "The acceptance of the proposal “Hunting botnets” has been declined: it will not be presented at the forum.",
+    );
+    expect(declined.text).toContain("please write to contact@forum.example as soon as possible.");
+    const frenchDeclined = await renderEmail({ template: "cfp.declined", language: "fr", payload: PAYLOADS["cfp.declined"] }, ctx);
+    expect(frenchDeclined.text).toContain("a été déclinée\u00a0: elle ne sera pas présentée au forum.");
+    expect(frenchDeclined.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
+  });
+
+  it("escapes the names of others and keeps them out of the headers", async () => {
+    const hostile = "<b>Eve</b>\r\nBcc: victim@example.org";
+    for (const [template, key] of [
+      ["cfp.withdrawn", "by"],
+      ["cfp.speaker_joined", "speaker"],
+      ["cfp.invitation_declined", "invitee"],
+    ] as const) {
+      const email = await renderEmail({ template, language: "en", payload: { ...PAYLOADS[template], [key]: hostile } }, ctx);
+      expect(email.html).toContain("&#60;b&#62;Eve&#60;/b&#62; Bcc: victim@example.org");
+      expect(email.html).not.toContain("<b>");
+      expect(email.text).toContain("<b>Eve</b> Bcc: victim@example.org");
+      expect(email.subject).not.toMatch(/[\r\n]/);
+    }
+    const joined = await renderEmail(
+      { template: "cfp.speaker_joined", language: "en", payload: { ...PAYLOADS["cfp.speaker_joined"], speaker: hostile } },
+      ctx,
+    );
+    expect(joined.subject).toBe("<b>Eve</b> Bcc: victim@example.org joined your proposal – Safer World Forum");
+  });
+
+  it("refuses a payload without the proposal's code, the co-speaker or the invitee", async () => {
+    await expect(renderEmail({ template: "cfp.confirmed", language: "en", payload: { name: "A", title: "T" } }, ctx)).rejects.toThrow(
+      /code: /,
+    );
+    await expect(
+      renderEmail({ template: "cfp.withdrawn", language: "en", payload: { name: "A", title: "T", code: "nope" } }, ctx),
+    ).rejects.toThrow(/code: expected a proposal code/);
+    await expect(
+      renderEmail(
+        { template: "cfp.speaker_joined", language: "en", payload: { name: "A", title: "T", code: "ABCD2345", speaker: " " } },
+        ctx,
+      ),
+    ).rejects.toThrow(/speaker: must not be empty/);
+    await expect(
+      renderEmail({ template: "cfp.invitation_declined", language: "fr", payload: { name: "A", title: "T", code: "ABCD2345" } }, ctx),
+    ).rejects.toThrow(/invitee: /);
   });
 });

@@ -101,9 +101,19 @@ const PAYLOADS = {
     code: proposalCode,
     body: z.string().transform(plainText).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.body)),
   }),
+  /** A proposal was withdrawn, to each of its speakers: `by` names who withdrew it, blank in that speaker's own receipt. */
+  "cfp.withdrawn": z.object({ name: optionalName, title: oneLineText, code: proposalCode, by: optionalName }),
+  /** An invited co-speaker (`speaker`: their name, or the invited address while they have none) joined; to the other speakers. */
+  "cfp.speaker_joined": z.object({ name: optionalName, title: oneLineText, code: proposalCode, speaker: oneLineText }),
+  /** The address the inviter invited (`invitee`) declined; to the inviter. */
+  "cfp.invitation_declined": z.object({ name: optionalName, title: oneLineText, code: proposalCode, invitee: oneLineText }),
+  /** An accepted proposal was confirmed (it is now an unscheduled session); to each of its speakers. */
+  "cfp.confirmed": z.object({ name: optionalName, title: oneLineText, code: proposalCode }),
+  /** An accepted proposal was declined (it will not be presented); to each of its speakers. */
+  "cfp.declined": z.object({ name: optionalName, title: oneLineText, code: proposalCode }),
 } satisfies Record<keyof Wording["templates"], z.ZodType>;
 
-/** Names of the e-mail templates: one per registration transition, the sign-in message, and the organizers' announcement. */
+/** Names of the e-mail templates: one per registration and proposal transition, the sign-in message, the organizers' messages, the programme's changes. */
 export type TemplateName = keyof typeof PAYLOADS;
 
 /** Every template name. */
@@ -248,6 +258,9 @@ function cfpVars(template: TemplateName, payload: Record<string, string | undefi
   return {
     title: payload.title ?? "",
     inviter: payload.inviter ?? "",
+    by: payload.by ?? "",
+    speaker: payload.speaker ?? "",
+    invitee: payload.invitee ?? "",
     proposalUrl: payload.code ? new URL(proposalPath(language, payload.code), siteUrl).href : "",
     linkUrl: link ? new URL(link, siteUrl).href : "",
     invitationDays: INVITATION_DAYS,

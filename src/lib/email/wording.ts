@@ -66,6 +66,12 @@ export interface Vars {
   title: string;
   /** Name of the speaker who invites a co-speaker. */
   inviter: string;
+  /** Who withdrew a proposal; blank when the recipient did (their receipt). */
+  by: string;
+  /** The co-speaker who joined a proposal: their name, or the address invited while they have none. */
+  speaker: string;
+  /** The address that declined an invitation. */
+  invitee: string;
   /** The proposal's page for its speakers. */
   proposalUrl: string;
   /** The message's one-time link: invitation, late submission or confirmation. */
@@ -119,6 +125,11 @@ export interface Wording {
     "cfp.accepted": (v: Vars) => Composed;
     "cfp.rejected": (v: Vars) => Composed;
     "cfp.message": (v: Vars) => Composed;
+    "cfp.withdrawn": (v: Vars) => Composed;
+    "cfp.speaker_joined": (v: Vars) => Composed;
+    "cfp.invitation_declined": (v: Vars) => Composed;
+    "cfp.confirmed": (v: Vars) => Composed;
+    "cfp.declined": (v: Vars) => Composed;
   };
 }
 
@@ -339,6 +350,61 @@ const en: Wording = {
       blocks: [
         p(`The organizers wrote about your proposal “${v.title}”:`),
         { kind: "quote", text: v.body },
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.withdrawn": (v) => ({
+      subject: "Proposal withdrawn",
+      blocks: [
+        p(
+          v.by
+            ? `${v.by} has withdrawn the proposal “${v.title}”, of which you are a speaker, from the forum’s call for papers.`
+            : `You have withdrawn your proposal “${v.title}” from the forum’s call for papers.`,
+        ),
+        p("The programme committee will not review it, and it can no longer be edited or submitted. It stays on your list of proposals:"),
+        action("See the proposal", v.proposalUrl),
+        ...(v.contactEmail ? [p(`If this is a mistake, please write to ${v.contactEmail}.`)] : []),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.speaker_joined": (v) => ({
+      subject: `${v.speaker} joined your proposal`,
+      blocks: [
+        p(`${v.speaker} accepted the invitation and is now a co-speaker of your proposal “${v.title}”.`),
+        p("The proposal’s page lists its speakers and invitations:"),
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.invitation_declined": (v) => ({
+      subject: "Your invitation was declined",
+      blocks: [
+        p(`${v.invitee} declined your invitation to join the proposal “${v.title}” as a co-speaker.`),
+        p("You can invite someone else from the proposal’s page:"),
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.confirmed": (v) => ({
+      subject: "Your session is confirmed",
+      blocks: [
+        p(`Thank you: the proposal “${v.title}” is confirmed and is now a session of the forum’s programme.`),
+        p("Your session will be scheduled; you will be told when and where."),
+        p("Until then, please keep your speaker profile and availability up to date: the organizers use them to schedule the session."),
+        action("See my proposal", v.proposalUrl),
+      ],
+      why: EN_CFP_WHY,
+    }),
+    "cfp.declined": (v) => ({
+      subject: "Your proposal will not be presented",
+      blocks: [
+        p(`The acceptance of the proposal “${v.title}” has been declined: it will not be presented at the forum.`),
+        p(
+          v.contactEmail
+            ? `Thank you for letting us know. If this is a mistake, please write to ${v.contactEmail} as soon as possible.`
+            : "Thank you for letting us know.",
+        ),
         action("See my proposal", v.proposalUrl),
       ],
       why: EN_CFP_WHY,
@@ -579,6 +645,65 @@ const fr: Wording = {
       blocks: [
         p(`Les organisateurs vous écrivent au sujet de votre proposition ${q(v.title)}${NBSP}:`),
         { kind: "quote", text: v.body },
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.withdrawn": (v) => ({
+      subject: "Proposition retirée",
+      blocks: [
+        p(
+          v.by
+            ? `${v.by} a retiré la proposition ${q(v.title)}, dont vous êtes intervenant, de l’appel à communications du forum.`
+            : `Vous avez retiré votre proposition ${q(v.title)} de l’appel à communications du forum.`,
+        ),
+        p(
+          `Le comité de programme ne l’examinera pas, et elle ne peut plus être modifiée ni soumise. Elle reste dans la liste de vos propositions${NBSP}:`,
+        ),
+        action("Voir la proposition", v.proposalUrl),
+        ...(v.contactEmail ? [p(`S’il s’agit d’une erreur, écrivez-nous à ${v.contactEmail}.`)] : []),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.speaker_joined": (v) => ({
+      subject: `${v.speaker} a rejoint votre proposition`,
+      blocks: [
+        p(`${v.speaker} a accepté l’invitation et intervient désormais avec vous sur la proposition ${q(v.title)}.`),
+        p(`La page de la proposition en présente les intervenants et les invitations${NBSP}:`),
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.invitation_declined": (v) => ({
+      subject: "Votre invitation a été refusée",
+      blocks: [
+        p(`${v.invitee} a refusé votre invitation à rejoindre la proposition ${q(v.title)} en tant que co-intervenant.`),
+        p(`Vous pouvez inviter quelqu’un d’autre depuis la page de la proposition${NBSP}:`),
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.confirmed": (v) => ({
+      subject: "Votre intervention est confirmée",
+      blocks: [
+        p(`Merci${NBSP}: la proposition ${q(v.title)} est confirmée et fait désormais partie du programme du forum.`),
+        p(`Votre session sera programmée${NBSP}; nous vous indiquerons quand et où.`),
+        p(
+          `D’ici là, merci de tenir à jour votre profil d’intervenant et vos disponibilités${NBSP}: les organisateurs s’en servent pour programmer la session.`,
+        ),
+        action("Voir ma proposition", v.proposalUrl),
+      ],
+      why: FR_CFP_WHY,
+    }),
+    "cfp.declined": (v) => ({
+      subject: "Votre proposition ne sera pas présentée",
+      blocks: [
+        p(`L’acceptation de la proposition ${q(v.title)} a été déclinée${NBSP}: elle ne sera pas présentée au forum.`),
+        p(
+          v.contactEmail
+            ? `Merci de nous avoir prévenus. S’il s’agit d’une erreur, écrivez-nous au plus vite à ${v.contactEmail}.`
+            : "Merci de nous avoir prévenus.",
+        ),
         action("Voir ma proposition", v.proposalUrl),
       ],
       why: FR_CFP_WHY,

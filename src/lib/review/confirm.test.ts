@@ -5,6 +5,7 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, cfpTokens, outbox, proposals, sessions, sessionSpeakers } from "../../../db/schema/index.ts";
 import { catalogue, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
 import { confirmToken } from "../cfp/links.ts";
+import { isHeld } from "../email/outbox.ts";
 import { loadProgramme } from "../programme/queries.ts";
 import { answerAcceptance, answerConfirmation, lookupConfirmation, uniqueSessionSlug } from "./confirm.ts";
 import { releaseDecisions, setPendingDecisions } from "./decisions.ts";
@@ -155,6 +156,7 @@ describe("answer from the proposal's page by a signed-in speaker", () => {
     sessionSpeakers: db.select().from(sessionSpeakers).all().length,
     tokens: db.select({ usedAt: cfpTokens.usedAt }).from(cfpTokens).all(),
     audit: db.select({ id: auditLog.id }).from(auditLog).all().length,
+    outbox: db.select({ id: outbox.id }).from(outbox).all().length,
   });
   const tokensOf = (id: number) =>
     db
@@ -280,6 +282,87 @@ describe("answer from the proposal's page by a signed-in speaker", () => {
     for (const code of [...codes, pending.code])
       expect(answerAcceptance(db, account, code, "confirm"), code).toEqual({ ok: false, reason: "invalidState" });
     expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("the speakers are told of the answer", () => {
+  /** The outbox rows of the answers: who, what, in which language, with which payload. */
+  const told = () =>
+    db
+      .select()
+      .from(outbox)
+      .all()
+      .filter((m) => m.template === "cfp.confirmed" || m.template === "cfp.declined")
+      .map((m) => ({ recipient: m.recipient, template: m.template, language: m.language, payload: m.payload, held: isHeld(m) }));
+  const outboxSize = () => db.select({ id: outbox.id }).from(outbox).all().length;
+
+  it("confirmed by the link: every speaker, in their own language, is told the session will be scheduled", () => {
+    const ada = speakerProfile(db, "ada@example.org", { name: "Ada", language: "fr" });
+    const bob = speakerProfile(db, "bob@example.org", { name: "Bob" });
+    const p = proposal(db, [bob.id, ada.id], { title: "Tracing ransomware payments" });
+    const token = acceptAndRelease(p.code);
+    expect(answerConfirmation(db, token, "confirm")).toMatchObject({ ok: true, state: "confirmed", already: false });
+    const payload = (name: string) => ({ name, title: p.title, code: p.code });
+    expect(told()).toEqual([
+      { recipient: "bob@example.org", template: "cfp.confirmed", language: "en", payload: payload("Bob"), held: false },
+      { recipient: "ada@example.org", template: "cfp.confirmed", language: "fr", payload: payload("Ada"), held: false },
+    ]);
+    // A second answer changes nothing, and tells nobody again.
+    const size = outboxSize();
+    expect(answerConfirmation(db, token, "confirm")).toMatchObject({ ok: true, already: true });
+    expect(answerConfirmation(db, token, "decline")).toMatchObject({ ok: true, already: true });
+    expect(answerAcceptance(db, { id: ada.userId!, email: "ada@example.org" }, p.code, "decline")).toMatchObject({
+      ok: true,
+      already: true,
+    });
+    expect(outboxSize()).toBe(size);
+  });
+
+  it("declined from the page: every speaker is told, the one who declined too", () => {
+    const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
+    const cy = speakerProfile(db, "cy@example.org", { name: "Cy", language: "fr" });
+    const p = proposal(db, [ada.id, cy.id]);
+    acceptAndRelease(p.code);
+    expect(answerAcceptance(db, { id: cy.userId!, email: "cy@example.org" }, p.code, "decline")).toMatchObject({
+      ok: true,
+      state: "declined",
+      already: false,
+    });
+    const payload = (name: string) => ({ name, title: p.title, code: p.code });
+    expect(told()).toEqual([
+      { recipient: "ada@example.org", template: "cfp.declined", language: "en", payload: payload("Ada"), held: false },
+      { recipient: "cy@example.org", template: "cfp.declined", language: "fr", payload: payload("Cy"), held: false },
+    ]);
+  });
+
+  it("a speaker without an address is skipped; the others are told", () => {
+    const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
+    const ghost = speakerProfile(db, "ghost@example.org", { name: "Ghost", email: null }, { linked: false });
+    const p = proposal(db, [ada.id, ghost.id]);
+    const token = acceptAndRelease(p.code);
+    answerConfirmation(db, token, "decline");
+    expect(told().map((m) => [m.recipient, m.template])).toEqual([["ada@example.org", "cfp.declined"]]);
+  });
+
+  it("a refused answer tells nobody: expired or unknown link, not a speaker, not accepted", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    const token = acceptAndRelease(p.code, Date.parse("2013-01-01T00:00:00Z"));
+    const mallory = speakerProfile(db, "mallory@example.org");
+    const submitted = proposal(db, [ada.id]);
+    const size = outboxSize();
+    expect(answerConfirmation(db, token, "confirm", Date.parse("2013-12-31T00:00:00Z"))).toEqual({ ok: false, reason: "expired" });
+    expect(answerConfirmation(db, "x".repeat(43), "decline")).toEqual({ ok: false, reason: "unknown" });
+    expect(answerAcceptance(db, { id: mallory.userId!, email: "mallory@example.org" }, p.code, "confirm")).toEqual({
+      ok: false,
+      reason: "notFound",
+    });
+    expect(answerAcceptance(db, { id: ada.userId!, email: "ada@example.org" }, submitted.code, "decline")).toEqual({
+      ok: false,
+      reason: "invalidState",
+    });
+    expect(outboxSize()).toBe(size);
+    expect(told()).toEqual([]);
   });
 });
 

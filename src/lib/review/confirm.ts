@@ -5,14 +5,14 @@ import { sessions, speakers } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import { insertUnscheduledSession, slugify, uniqueSlug } from "../programme/editor.ts";
 import { isTokenShaped, tokenHash } from "../cfp/links.ts";
-import { ownProposal, type Proposal } from "../cfp/proposals.ts";
+import { ownProposal, speakersOf, tellSpeakers, type Proposal } from "../cfp/proposals.ts";
 
 /**
  * An accepted speaker confirms (or declines) by the link of the acceptance e-mail. Confirming makes
  * the proposal a programme session in the same transaction: confirmed, published, without time or
  * room (public pages show only placed sessions of a release, so it waits in the editor). A speaker
  * of the proposal may also answer from its page, signed in. Both answers are final and idempotent:
- * a second click reports what was done.
+ * a second click reports what was done. Every speaker of the proposal is told of the answer.
  */
 
 export type ConfirmAnswer = "confirm" | "decline";
@@ -75,7 +75,7 @@ function slugOf(tx: Pick<Db, "select">, sessionId: number | null): string | null
 /**
  * The answer itself, inside the caller's transaction, for an accepted proposal: `confirm` makes it
  * confirmed with a session of its fields and speakers in order, `decline` declined; every
- * confirmation link of the proposal is spent, and the audit names `actor`.
+ * confirmation link of the proposal is spent, every speaker is told, and the audit names `actor`.
  */
 function settle(
   tx: Pick<Db, "select" | "insert" | "update">,
@@ -117,6 +117,13 @@ function settle(
     .set({ usedAt: new Date(now) })
     .where(and(eq(cfpTokens.proposalId, p.id), eq(cfpTokens.purpose, "confirm"), isNull(cfpTokens.usedAt)))
     .run();
+  tellSpeakers(
+    tx,
+    speakersOf(tx, p.id),
+    answer === "confirm" ? "cfp.confirmed" : "cfp.declined",
+    (s) => ({ name: s.name, title: p.title, code: p.code }),
+    now,
+  );
   recordAudit(
     tx,
     {
