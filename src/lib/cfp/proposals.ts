@@ -199,8 +199,12 @@ export function speakersOf(db: Pick<Db, "select">, proposalId: number) {
     .select({
       id: speakers.id,
       name: speakers.name,
+      affiliation: speakers.affiliation,
+      country: speakers.country,
+      bio: speakers.bio,
       language: speakers.language,
       userId: speakers.userId,
+      // The address the speaker signs in with (and so proved) first; the profile's otherwise.
       email: sql<string | null>`coalesce(${users.email}, ${speakers.email})`,
     })
     .from(proposalSpeakers)

@@ -22,6 +22,7 @@ import { randomNonce } from "../security/secrets.ts";
 import { summarise, type ScoreSummary } from "./aggregate.ts";
 import { listCriteria, type Actor, type Criterion } from "./committee.ts";
 import { ownProposal, reviewsOf } from "./reviewing.ts";
+import { speakersOf } from "../cfp/proposals.ts";
 
 /**
  * The organizers' side of the review: every proposal with its score, filters and sorting, the
@@ -219,26 +220,6 @@ export function scoresByProposal(
     ]);
   for (const id of ids) result.set(id, summarise(byProposal.get(id) ?? [], criteria));
   return result;
-}
-
-/** A proposal's speakers in order, with what the organizers need to write to them. */
-export function speakersOf(db: Pick<Db, "select">, proposalId: number) {
-  return db
-    .select({
-      id: speakers.id,
-      name: speakers.name,
-      affiliation: speakers.affiliation,
-      country: speakers.country,
-      bio: speakers.bio,
-      language: speakers.language,
-      email: sql<string | null>`coalesce(${speakers.email}, ${users.email})`,
-    })
-    .from(proposalSpeakers)
-    .innerJoin(speakers, eq(speakers.id, proposalSpeakers.speakerId))
-    .leftJoin(users, eq(users.id, speakers.userId))
-    .where(eq(proposalSpeakers.proposalId, proposalId))
-    .orderBy(asc(proposalSpeakers.position))
-    .all();
 }
 
 /** Everything the organizers see of one proposal: itself, speakers, reviews with scores, score, messages. */
