@@ -87,7 +87,7 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
     props: {
       locale,
       query,
-      list: listProposals(getDb(), query),
+      list: listProposals(getDb(), query, { id: Astro.locals.principal!.user.id, email: Astro.locals.principal!.user.email }),
       ...catalogue(),
       pending: pendingCounts(getDb()),
       confirming: params.get("release") === "confirm" && !released?.error,

@@ -90,6 +90,9 @@ describe("an organizer who speaks on a proposal", () => {
     const colleague = user(db, "colleague@example.org", ["organizer"]);
     const theirs = proposalDetail(db, mine.code, colleague)!;
     expect([theirs.own, theirs.reviews.map((r) => r.comment), theirs.score.count]).toEqual([false, ["Weak"], 1]);
+    const listed = (viewer: { id: number; email: string }) =>
+      listProposals(db, query(), viewer).find((p) => p.code === mine.code)!.score.count;
+    expect([listed(organizer), listed(colleague)]).toEqual([0, 1]);
   });
 });
 

@@ -96,8 +96,11 @@ export interface ProposalListItem {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Every proposal but drafts, with its score, filtered and sorted as asked. */
-export function listProposals(db: Pick<Db, "select">, query: ProposalQuery): ProposalListItem[] {
+/**
+ * Every proposal but drafts, with its score, filtered and sorted as asked. A proposal `viewer`
+ * speaks on shows no score to them (as on its own page): another organizer decides it.
+ */
+export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, viewer?: Actor): ProposalListItem[] {
   const pattern = `%${escapeLike(fold(query.q))}%`;
   const rows = db
     .select({
@@ -111,6 +114,7 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery): Pro
       formatEn: formats.nameEn,
       formatFr: formats.nameFr,
       submittedAt: proposals.submittedAt,
+      own: viewer ? sql<number>`${ownProposal(viewer)}` : sql<number>`0`,
     })
     .from(proposals)
     .innerJoin(formats, eq(formats.id, proposals.formatId))
@@ -150,7 +154,7 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery): Pro
       track: r.trackEn === null ? null : { en: r.trackEn, fr: r.trackFr! },
       format: { en: r.formatEn, fr: r.formatFr },
       submittedAt: r.submittedAt,
-      score: scores.get(r.id) ?? summarise([], []),
+      score: (r.own ? undefined : scores.get(r.id)) ?? summarise([], []),
     }))
     .filter((item) => {
       if (query.min === null && query.max === null) return true;
