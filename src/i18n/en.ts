@@ -399,7 +399,6 @@ export const en = {
     current: (n: number) => `Published version: ${n}`,
     noneYet: "Nothing published yet.",
     warnings: "Warnings",
-    noWarnings: "No warning.",
     comment: "Comment (optional, shown in the changelog)",
     publish: "Publish a new version",
     publishedDone: (n: number) => `Version ${n} is published.`,
