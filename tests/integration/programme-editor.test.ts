@@ -287,6 +287,9 @@ describe("placing a session", () => {
     expect(grid.match(/editor-card--warning/g)?.length).toBeGreaterThanOrEqual(2);
     const fr = await page(await organizer.get(`/fr/admin/programme/schedule?day=${edition.endDate}`));
     expect(fr).toContain("Alertes de ce jour");
+    // French puts a no-break space before the colon; English none.
+    expect(fr).toMatch(/<strong>[^<]+\)\u00a0:<\/strong>/);
+    expect(grid).toMatch(/<strong>Two sessions in one room at once \([^)]+\):<\/strong>/);
   });
 });
 

@@ -93,6 +93,8 @@ export const editorEn = {
   moveConflict: "Someone else changed this session meanwhile. The page shows the current schedule now.",
   reload: "Reload",
   minutes: (n: number) => `${n} min`,
+  /** The colon after a label: French puts a no-break space before it. */
+  colon: ":",
   errors: {
     not_found: "This session no longer exists.",
     incomplete_time: "Give both a start and an end, or take the session off the grid.",

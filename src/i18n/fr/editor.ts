@@ -96,6 +96,7 @@ export const editorFr: typeof editorEn = {
   moveConflict: "Quelqu’un d’autre a modifié cette session entre-temps. La page montre maintenant la grille actuelle.",
   reload: "Recharger",
   minutes: (n: number) => `${n} min`,
+  colon: "\u00a0:",
   errors: {
     not_found: "Cette session n’existe plus.",
     incomplete_time: "Indiquez un début et une fin, ou retirez la session de la grille.",
