@@ -48,6 +48,8 @@ export const proposals = sqliteTable(
     state: text("state", { enum: PROPOSAL_STATES }).notNull().default("draft"),
     /** The committee's decision, invisible to speakers until released. */
     pendingState: text("pending_state", { enum: PENDING_DECISIONS }),
+    /** The committee's words to the speakers with a rejection (optional; sent when released). */
+    decisionReason: text("decision_reason").notNull().default(""),
     /** The account that created it. */
     createdBy: integer("created_by")
       .notNull()

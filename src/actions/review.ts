@@ -14,7 +14,7 @@ import {
   scaleOrder,
 } from "../lib/review/committee.ts";
 import { answerConfirmation } from "../lib/review/confirm.ts";
-import { MAX_MESSAGE, messageSpeakers, releaseDecisions, setPendingDecisions } from "../lib/review/decisions.ts";
+import { MAX_MESSAGE, MAX_REASON, messageSpeakers, releaseDecisions, setPendingDecisions } from "../lib/review/decisions.ts";
 import { badScores, MAX_COMMENT, submitReview } from "../lib/review/reviewing.ts";
 import { removeAssignment } from "../lib/review/committee.ts";
 import { getAppKey, getDb } from "../lib/server/runtime.ts";
@@ -187,11 +187,17 @@ export const review = {
     input: z.object({
       codes: z.array(code).max(1000, "invalid"),
       decision: z.enum([...PENDING_DECISIONS, "clear"], "review:decisionRequired"),
+      reason: z.preprocess(
+        (v) => (typeof v === "string" ? v.replace(/\r\n/g, "\n").trim() : ""),
+        z.string().max(MAX_REASON, `tooLong:${MAX_REASON}`),
+      ),
     }),
     handler: (input, context) => {
       const principal = requirePermission(context, "cfp.manage");
       if (input.codes.length === 0) refuse("BAD_REQUEST", "noneSelected");
-      const result = setPendingDecisions(getDb(), actorOf(principal), input.codes, input.decision === "clear" ? null : input.decision);
+      const result = setPendingDecisions(getDb(), actorOf(principal), input.codes, input.decision === "clear" ? null : input.decision, {
+        reason: input.reason,
+      });
       if (!result.ok) {
         if (result.reason === "not_found") refuse("NOT_FOUND", "notFound");
         if (result.reason === "own_proposal") refuse("FORBIDDEN", "ownDecision");

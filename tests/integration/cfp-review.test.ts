@@ -312,9 +312,24 @@ describe("decisions", () => {
     expect(
       (await organizer.post("/admin/cfp?_action=proposalsDecide", { codes: [props.a!.code, props.c!.code], decision: "accepted" })).status,
     ).toBe(303);
+    // Words to the speakers are kept by the field when too long, and nothing is decided.
+    const long = await organizer.post(`/admin/cfp/${props.b!.code}?_action=proposalsDecide`, {
+      codes: props.b!.code,
+      decision: "rejected",
+      reason: "x".repeat(2001),
+    });
+    expect(long.status).toBe(400);
+    expect(await long.text()).toMatch(/id="f-reason-error"/);
     expect(
-      (await organizer.post(`/admin/cfp/${props.b!.code}?_action=proposalsDecide`, { codes: props.b!.code, decision: "rejected" })).status,
+      (
+        await organizer.post(`/admin/cfp/${props.b!.code}?_action=proposalsDecide`, {
+          codes: props.b!.code,
+          decision: "rejected",
+          reason: "Out of scope for this edition.",
+        })
+      ).status,
     ).toBe(303);
+    expect(await (await organizer.get(`/admin/cfp/${props.b!.code}`)).text()).toContain("Out of scope for this edition.");
 
     const confirmStep = await (await organizer.get("/admin/cfp?release=confirm")).text();
     expect(confirmStep).toContain("Release 3 decisions");

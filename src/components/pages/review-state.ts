@@ -53,7 +53,7 @@ export interface CfpListProps {
   confirming: boolean;
   errors: FormErrors;
   /** The codes and decision submitted, when refused. */
-  values: { codes: string[]; decision: string };
+  values: { codes: string[]; decision: string; reason?: string };
   applied?: number;
   released?: { decisions: number; messages: number };
   /** Where the page's forms post (the query kept). */
@@ -91,8 +91,8 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
       ...catalogue(),
       pending: pendingCounts(getDb()),
       confirming: params.get("release") === "confirm" && !released?.error,
-      errors: reviewErrors(error, t(locale), ["codes", "decision", "expected"]),
-      values: { codes: form.getAll("codes"), decision: form.get("decision") ?? "" },
+      errors: reviewErrors(error, t(locale), ["codes", "decision", "reason", "expected"]),
+      values: { codes: form.getAll("codes"), decision: form.get("decision") ?? "", reason: form.get("reason") ?? "" },
       applied: positive(params.get("applied")) || undefined,
       released: releasedCount ? { decisions: releasedCount, messages: positive(params.get("messages")) ?? 0 } : undefined,
       decideAction: pageUrl(Astro.url, { _action: "proposalsDecide" }, [...NOTICES, "release"]),
@@ -146,7 +146,7 @@ export async function cfpDetailState(Astro: AstroGlobal): Promise<Guarded<CfpDet
     props: {
       locale,
       detail,
-      errors: reviewErrors(error, t(locale), ["decision", "body"]),
+      errors: reviewErrors(error, t(locale), ["decision", "reason", "body"]),
       values: error ? ((await submittedForm(Astro.request)) ?? {}) : {},
       notice: done === "decided" || done === "sent" ? done : undefined,
       sent: positive(Astro.url.searchParams.get("sent")),

@@ -111,6 +111,8 @@ export const reviewEn = {
     comment: "Comment",
     abstained: "Abstained",
     decide: "Decision",
+    reason: "Words to the speakers with a rejection (optional)",
+    reasonHint: "Sent in the rejection e-mail when the decisions are released. Never shown with an acceptance.",
     decideHint: "Held as pending until the decisions are released.",
     decideClosed: "The decision was released; it cannot be changed.",
     session: "Programme session",

@@ -114,6 +114,8 @@ export const reviewFr: typeof reviewEn = {
     comment: "Commentaire",
     abstained: "Abstention",
     decide: "Décision",
+    reason: "Mot aux intervenants en cas de refus (facultatif)",
+    reasonHint: "Envoyé dans l’e-mail de refus à la publication des décisions. Jamais joint à une acceptation.",
     decideHint: "Gardée en attente jusqu’à la publication des décisions.",
     decideClosed: "La décision est publiée ; elle ne peut plus être changée.",
     session: "Session du programme",

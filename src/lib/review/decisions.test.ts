@@ -61,6 +61,28 @@ describe("pending decisions", () => {
   });
 });
 
+describe("the committee's words with a rejection", () => {
+  it("are kept with the pending rejection, dropped with an acceptance, and sent only in the rejection e-mail", async () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const no = proposal(db, [ada.id]);
+    const yes = proposal(db, [ada.id]);
+    setPendingDecisions(db, organizer, [yes.code], "accepted", { reason: "Never sent" });
+    setPendingDecisions(db, organizer, [no.code], "rejected", { reason: "  Too many strong proposals this year.  " });
+    const reasons = () => db.select({ code: proposals.code, reason: proposals.decisionReason }).from(proposals).all();
+    expect(reasons()).toEqual([
+      { code: no.code, reason: "Too many strong proposals this year." },
+      { code: yes.code, reason: "" },
+    ]);
+    expect(releaseDecisions(db, appKey, organizer, 2)).toMatchObject({ ok: true });
+    const rejected = db.select().from(outbox).where(eq(outbox.template, "cfp.rejected")).get()!;
+    expect(rejected.payload).toMatchObject({ reason: "Too many strong proposals this year." });
+    const accepted = db.select().from(outbox).where(eq(outbox.template, "cfp.accepted")).get()!;
+    expect(JSON.stringify(accepted.payload)).not.toContain("Never sent");
+    const email = await renderEmail(rejected, { edition: loadEdition(), siteUrl: "https://forum.example", appKey });
+    expect(email.text).toContain("Too many strong proposals this year.");
+  });
+});
+
 describe("an organizer who speaks on a proposal", () => {
   it("cannot decide it, alone or among others, and nothing changes", () => {
     const own = speakerProfile(db, organizer.email);
@@ -102,8 +124,8 @@ describe("a pending decision, to the speakers", () => {
     const p = proposal(db, [ada.id]);
     const seen = () => myProposals(db, ada.userId!);
     const before = seen();
-    setPendingDecisions(db, organizer, [p.code], "rejected", Date.now() + 60_000);
-    setPendingDecisions(db, organizer, [p.code], "accepted", Date.now() + 120_000);
+    setPendingDecisions(db, organizer, [p.code], "rejected", { now: Date.now() + 60_000 });
+    setPendingDecisions(db, organizer, [p.code], "accepted", { now: Date.now() + 120_000 });
     expect(seen()).toEqual(before);
   });
 });

@@ -269,6 +269,9 @@ export function proposalDetail(db: Pick<Db, "select">, code: string, viewer?: Ac
   };
 }
 
+/** Longest words to the speakers with a rejection (characters). */
+export const MAX_REASON = 2000;
+
 /** `own_proposal`: the organizer speaks on (or wrote, or is invited to) it; someone else decides. */
 export type DecideRefusal = "not_found" | "not_submitted" | "own_proposal";
 
@@ -281,7 +284,7 @@ export function setPendingDecisions(
   actor: Actor,
   codes: readonly string[],
   decision: PendingDecision | null,
-  now: number = Date.now(),
+  { reason = "", now = Date.now() }: { reason?: string; now?: number } = {},
 ): { ok: true; count: number } | { ok: false; reason: DecideRefusal; code: string } {
   return db.transaction(
     (tx) => {
@@ -292,6 +295,7 @@ export function setPendingDecisions(
               code: proposals.code,
               state: proposals.state,
               pendingState: proposals.pendingState,
+              decisionReason: proposals.decisionReason,
               own: sql<number>`${ownProposal(actor)}`,
             })
             .from(proposals)
@@ -304,11 +308,13 @@ export function setPendingDecisions(
         if (row.state !== "submitted") return { ok: false, reason: "not_submitted", code } as const;
         if (row.own) return { ok: false, reason: "own_proposal", code } as const;
       }
+      // Only a rejection carries the committee's words.
+      const words = decision === "rejected" ? reason.trim() : "";
       for (const row of rows) {
-        if (row.pendingState === decision) continue;
+        if (row.pendingState === decision && row.decisionReason === words) continue;
         tx.update(proposals)
           // Not `updatedAt`: the speakers see it, and a decision must not show before its release.
-          .set({ pendingState: decision })
+          .set({ pendingState: decision, decisionReason: words })
           .where(and(eq(proposals.id, row.id), eq(proposals.state, "submitted")))
           .run();
         recordAudit(
@@ -318,8 +324,8 @@ export function setPendingDecisions(
             action: "proposal.pending_decision",
             subjectType: "proposal",
             subjectId: row.code,
-            before: { pendingState: row.pendingState },
-            after: { pendingState: decision },
+            before: { pendingState: row.pendingState, reason: row.decisionReason },
+            after: { pendingState: decision, reason: words },
           },
           now,
         );
@@ -423,7 +429,18 @@ export function releaseDecisions(
               now,
               { held: true },
             );
-          else enqueue(tx, { template: "cfp.rejected", language: person.language, recipient: person.email!, payload }, now, { held: true });
+          else
+            enqueue(
+              tx,
+              {
+                template: "cfp.rejected",
+                language: person.language,
+                recipient: person.email!,
+                payload: { ...payload, ...(p.decisionReason ? { reason: p.decisionReason } : {}) },
+              },
+              now,
+              { held: true },
+            );
           messages++;
         }
         recordAudit(

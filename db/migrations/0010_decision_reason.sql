@@ -1,0 +1,1 @@
+ALTER TABLE `proposals` ADD `decision_reason` text DEFAULT '' NOT NULL;
