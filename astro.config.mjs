@@ -14,6 +14,8 @@ export default defineConfig({
   },
   // Every stylesheet is a file, so the Content-Security-Policy can forbid inline styles.
   build: { inlineStylesheets: "never" },
+  // Likewise every script (Astro inlines a small bundled <script>, which "script-src 'self'" would block).
+  vite: { build: { assetsInlineLimit: (file) => (/\.[cm]?js$/.test(file) ? false : undefined) } },
   // Forms are small: a body over 64 KiB is refused with 413 before it is parsed. This is the limit of
   // the photo upload Action; src/lib/server/action-body-limit.ts holds every other Action to 64 KiB.
   security: { checkOrigin: true, actionBodySizeLimit: 6 * 1024 * 1024 },

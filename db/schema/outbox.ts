@@ -1,7 +1,11 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { registrations } from "./registration.ts";
 
-export const OUTBOX_STATES = ["pending", "sending", "sent", "failed"] as const;
+/**
+ * `cancelled`: a held message an organizer gave up before sending (never retried). A plain text
+ * column without a CHECK constraint (migration 0003), so a new state needs no migration.
+ */
+export const OUTBOX_STATES = ["pending", "sending", "sent", "failed", "cancelled"] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /**

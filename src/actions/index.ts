@@ -2,6 +2,7 @@ import { ActionError, defineAction, type ActionAPIContext } from "astro:actions"
 import { agenda } from "./agenda.ts";
 import { actorOf, requirePermission } from "./guard.ts";
 import { catalogue } from "./catalogue.ts";
+import { checkin } from "./checkin.ts";
 import { cfp } from "./cfp.ts";
 import { localeOfPath } from "../i18n/index.ts";
 import { mailstaff } from "./mailstaff.ts";
@@ -99,6 +100,7 @@ export const server = {
   ...cfp,
   ...programme,
   ...review,
+  ...checkin,
   register: defineAction({
     accept: "form",
     input: registrationSchema(getEdition()),

@@ -209,8 +209,9 @@ export const review = {
 
   decisionsRelease: defineAction({
     accept: "form",
+    // The digest of the pending decisions the organizer confirmed (decisions.ts pendingDigest).
     input: z.object({
-      expected: z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number("invalid").int("invalid").min(0, "invalid")),
+      expected: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "invalid").max(100, "invalid")),
     }),
     handler: (input, context) => {
       const principal = requirePermission(context, "cfp.manage");
@@ -235,13 +236,18 @@ export const review = {
 
   heldMailSend: defineAction({
     accept: "form",
-    input: z.object({ id: uuid }),
+    // With `id` "all", `expected` is the digest of the held messages shown (heldDigest): if others were held since, nothing is sent.
+    input: z
+      .object({ id: uuid, expected: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid")) })
+      .superRefine((value, ctx) => {
+        if (value.id === "all" && !value.expected) ctx.addIssue({ code: "custom", path: ["expected"], message: "invalid" });
+      }),
     handler: (input, context) => {
       const principal = requirePermission(context, "mail.send");
-      const sent = sendHeldMessages(getDb(), actorOf(principal), input.id === "all" ? "all" : [input.id]);
-      if (sent === 0) refuse("CONFLICT", "notHeld");
+      const result = sendHeldMessages(getDb(), actorOf(principal), input.id === "all" ? { all: input.expected } : [input.id]);
+      if (!result.ok) refuse("CONFLICT", result.reason === "changed" ? "heldChanged" : "notHeld");
       nudgeWorker();
-      return { sent };
+      return { sent: result.ok ? result.sent : 0 };
     },
   }),
 

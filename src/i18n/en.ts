@@ -5,6 +5,7 @@ import { reviewEn } from "./en/review.ts";
 import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
 import { editorEn } from "./en/editor.ts";
+import { checkinEn } from "./en/checkin.ts";
 
 /** English interface text. French in fr.ts has the same keys. */
 export const en = {
@@ -379,6 +380,7 @@ export const en = {
   cfp: cfpEn,
   catalogue: catalogueEn,
   editor: editorEn,
+  checkin: checkinEn,
   releases: {
     previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",
     previewLink: "Preview the work in progress as the public will see it",

@@ -6,6 +6,7 @@ import { reviewFr } from "./fr/review.ts";
 import { cfpFr } from "./fr/cfp.ts";
 import { catalogueFr } from "./fr/catalogue.ts";
 import { editorFr } from "./fr/editor.ts";
+import { checkinFr } from "./fr/checkin.ts";
 
 /** French interface text. */
 export const fr: typeof en = {
@@ -392,6 +393,7 @@ export const fr: typeof en = {
   cfp: cfpFr,
   catalogue: catalogueFr,
   editor: editorFr,
+  checkin: checkinFr,
   releases: {
     previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
     previewLink: "Prévisualiser le travail en cours tel que le public le verra",

@@ -150,6 +150,8 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
         "/admin/cfp/settings",
         "/admin/cfp/reviewers",
         "/admin/reviews",
+        "/admin/checkin",
+        "/admin/checkin?q=e",
         "/agenda",
         "/account",
       ]) {

@@ -184,9 +184,14 @@ describe("the organizers' area", () => {
     const unverified = await who.signedIn("organizer2@example.org", ["organizer"]);
     const expected: [string, Client, number, string?][] = [];
     for (const path of ["/admin", "/admin/registrations", "/admin/registrations/1", "/fr/admin/registrations"]) {
-      // Reviewers enter the organizers' home (their review queue is linked there), nothing else of it.
+      // Reviewers and check-in staff enter the organizers' home (their queue or desk is linked there), nothing else of it.
       const reviewerStatus = path === "/admin" ? 200 : 403;
-      expected.push([path, anonymous, 303, "/signin"], [path, plain, 403], [path, reviewer, reviewerStatus], [path, checkin, 403]);
+      expected.push(
+        [path, anonymous, 303, "/signin"],
+        [path, plain, 403],
+        [path, reviewer, reviewerStatus],
+        [path, checkin, reviewerStatus],
+      );
       expected.push([path, unverified, 303, "/signin/second-factor"], [path, organizer, path.endsWith("/1") ? 404 : 200]);
     }
     for (const [path, client, status, location] of expected) {

@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ticketSecretOf } from "../../src/lib/registration/service.ts";
 import { serverDb } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -77,8 +78,10 @@ describe("authorization of the organizers' area", () => {
         const location = response.headers.get("location") ?? "";
         // Reviewers may enter the admin home and their review pages (a proposal under this id is not theirs: 404).
         const reviewerRoute = /^(\/fr)?\/admin(\/reviews(\/[^/]+)?)?$/.test(path);
+        // Check-in staff may enter the admin home and the desk (this registration is not checked in: no badge, 404).
+        const checkinRoute = /^(\/fr)?\/admin(\/checkin(\/[^/]+\/badge)?)?$/.test(path);
         const ok =
-          who === "organizer" || (who === "reviewer" && reviewerRoute)
+          who === "organizer" || (who === "reviewer" && reviewerRoute) || (who === "checkin" && checkinRoute)
             ? // A dynamic route other than a registration's (a mail preview) has nothing under this id.
               response.status === 200 || (dynamic && response.status === 404)
             : who === "anonymous"
@@ -143,7 +146,11 @@ describe("authorization of the organizers' area", () => {
       "speakerDelete",
       "speakerPhoto",
       "speakerPhotoRemove",
+      "checkinTicket",
+      "checkinRegistration",
     ];
+    // Check-in staff may use the desk's Actions (tests/integration/checkin.test.ts): not refused here.
+    const theirs: Record<string, readonly string[]> = { checkin: ["checkinTicket", "checkinRegistration"] };
     const data = serverDb(server);
     const state = () =>
       data.db
@@ -152,6 +159,10 @@ describe("authorization of the organizers' area", () => {
         )
         .get();
     try {
+      const { nonce } = data.db.prepare("select ticket_nonce as nonce from registrations where id = ?").get(registrationId) as {
+        nonce: string;
+      };
+      const ticketOfRegistration = ticketSecretOf(accounts.appKey, { ticketNonce: nonce });
       const before = state();
       const failures: string[] = [];
       // Plausible input, so that only authorization stands between the request and the change.
@@ -174,10 +185,11 @@ describe("authorization of the organizers' area", () => {
         start: "10:00",
         end: "10:30",
         state: "cancelled",
+        ticket: ticketOfRegistration,
       };
       for (const action of actions) {
         for (const [who, client] of Object.entries(clients)) {
-          if (who === "organizer") continue;
+          if (who === "organizer" || theirs[who]?.includes(action)) continue;
           const response = await client.post(`/admin?_action=${action}`, fields);
           await response.arrayBuffer();
           const location = response.headers.get("location") ?? "";

@@ -4,7 +4,7 @@ import { errorMessage } from "../../i18n/errors.ts";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { allowed } from "../../lib/auth/guard.ts";
 import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
-import { listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
+import { heldDigest, heldMessageIds, listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
@@ -54,6 +54,8 @@ export interface MailProps {
   /** Held messages just sent to the queue, or one just cancelled (review.ts Actions). */
   released?: number;
   cancelled: boolean;
+  /** Every held message (whatever the search): how many, and the digest "send all" posts to confirm them. */
+  held: { count: number; digest: string };
   /** Where the held messages' Send and Cancel buttons post. */
   heldSendAction: string;
   heldCancelAction: string;
@@ -75,6 +77,7 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
   const released = Number(Astro.url.searchParams.get("released") ?? NaN);
   const query = parseOutboxQuery(Astro.url.searchParams);
   const queued = Number(Astro.url.searchParams.get("queued") ?? NaN);
+  const heldIds = heldMessageIds(getDb());
   return {
     props: {
       locale,
@@ -89,6 +92,7 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
       retryAction: pageUrl(Astro.url, { _action: "mailRetry" }, MAIL_NOTICES),
       released: Number.isInteger(released) && released > 0 ? released : undefined,
       cancelled: Astro.url.searchParams.get("cancelled") === "1",
+      held: { count: heldIds.length, digest: heldDigest(heldIds) },
       heldSendAction: pageUrl(Astro.url, { _action: "heldMailSend" }, MAIL_NOTICES),
       heldCancelAction: pageUrl(Astro.url, { _action: "heldMailCancel" }, MAIL_NOTICES),
     },

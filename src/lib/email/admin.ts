@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { and, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { OUTBOX_STATES, outbox, type OutboxState } from "../../../db/schema/outbox.ts";
@@ -117,8 +118,8 @@ export function listOutbox(
   return { rows, total, page, pages, counts };
 }
 
-/** Why a retry was refused. */
-export type RetryRefusal = "not_found" | "not_failed";
+/** Why a retry was refused: `cancelled` was given up by an organizer before sending, and stays unsent. */
+export type RetryRefusal = "not_found" | "not_failed" | "cancelled";
 
 /**
  * Queues a failed message again (same id, hence the same idempotency key at the provider), with its
@@ -138,6 +139,7 @@ export function retryMessage(
         .where(eq(outbox.id, id))
         .get();
       if (!before) return { ok: false, reason: "not_found" } as const;
+      if (before.state === "cancelled") return { ok: false, reason: "cancelled" } as const;
       if (!requeueFailed(tx, id, now)) return { ok: false, reason: "not_failed" } as const;
       recordAudit(
         tx,
@@ -162,26 +164,50 @@ export function heldMessageIds(db: Pick<Db, "select">): string[] {
 }
 
 /**
- * Sends held messages (one id, or every held one with `"all"`): they become due now, each with its
- * audit entry, in one transaction. Returns how many were released; 0 when none was held.
+ * What "send all" confirms: a digest of the ids of the held messages the organizer was shown
+ * (order-free). Sending all is refused when it differs, so nothing held since goes out unseen.
  */
-export function sendHeldMessages(db: Db, actor: Actor, ids: readonly string[] | "all", now: number = Date.now()): number {
+export function heldDigest(ids: readonly string[]): string {
+  return createHash("sha256")
+    .update([...ids].sort().join("\n"))
+    .digest("base64url")
+    .slice(0, 32);
+}
+
+/** `changed`: the held messages are not those the organizer was shown (`count` held now). */
+export type SendHeldResult = { ok: true; sent: number } | { ok: false; reason: "not_held" | "changed"; count: number };
+
+/**
+ * Sends held messages, each with its audit entry, in one transaction: they become due now. Either
+ * given ids (those still held are sent), or `{ all: digest }`: every held message, only if they are
+ * exactly those of `digest` (heldDigest of the ids shown). Refused when none was sent.
+ */
+export function sendHeldMessages(
+  db: Db,
+  actor: Actor,
+  target: readonly string[] | { all: string },
+  now: number = Date.now(),
+): SendHeldResult {
   return db.transaction(
     (tx) => {
-      let released = 0;
-      const targets = ids === "all" ? heldMessageIds(tx) : ids;
+      let targets: readonly string[];
+      if ("all" in target) {
+        targets = heldMessageIds(tx);
+        if (targets.length > 0 && heldDigest(targets) !== target.all) return { ok: false, reason: "changed", count: targets.length } as const;
+      } else targets = target;
+      let sent = 0;
       for (const id of targets) {
         if (!releaseHeld(tx, id, now)) continue;
-        released++;
+        sent++;
         recordAudit(tx, { actor, action: "mail.release_held", subjectType: "outbox", subjectId: id, after: { state: "pending" } }, now);
       }
-      return released;
+      return sent === 0 ? ({ ok: false, reason: "not_held", count: 0 } as const) : ({ ok: true, sent } as const);
     },
     { behavior: "immediate" },
   );
 }
 
-/** Cancels a held message (it is failed unsent, with who cancelled it), audited. Refused for a message not held. */
+/** Cancels a held message (`cancelled` unsent, with who cancelled it; never retried), audited. Refused for a message not held. */
 export function cancelHeldMessage(
   db: Db,
   actor: Actor,
@@ -192,8 +218,8 @@ export function cancelHeldMessage(
     (tx) => {
       const before = tx.select({ state: outbox.state, template: outbox.template }).from(outbox).where(eq(outbox.id, id)).get();
       if (!before) return { ok: false, reason: "not_found" } as const;
-      if (!cancelHeld(tx, id, `Cancelled before sending by ${actor.email}`)) return { ok: false, reason: "not_held" } as const;
-      recordAudit(tx, { actor, action: "mail.cancel_held", subjectType: "outbox", subjectId: id, before, after: { state: "failed" } }, now);
+      if (!cancelHeld(tx, id, `Cancelled before sending by ${actor.email}`, now)) return { ok: false, reason: "not_held" } as const;
+      recordAudit(tx, { actor, action: "mail.cancel_held", subjectType: "outbox", subjectId: id, before, after: { state: "cancelled" } }, now);
       return { ok: true } as const;
     },
     { behavior: "immediate" },

@@ -36,7 +36,7 @@ export const DEFAULT_RETRY = { baseMs: 30_000, maxMs: 60 * 60_000 } as const;
 /**
  * A held message (decision e-mails of the call for papers, to be reviewed by an organizer before
  * they go) is a `pending` row due at this instant: the worker never finds it due until
- * `releaseHeld` makes it due now, and `cancelHeld` fails it instead.
+ * `releaseHeld` makes it due now, and `cancelHeld` cancels it instead.
  */
 export const HELD_UNTIL = new Date("9999-12-31T00:00:00.000Z");
 
@@ -184,11 +184,14 @@ export function releaseHeld(db: DbLike, id: string, now: number = Date.now()): b
   return result.changes > 0;
 }
 
-/** Gives a held message up unsent (failed, with `reason`); a retry would still send it. Returns whether it was held. */
-export function cancelHeld(db: DbLike, id: string, reason: string): boolean {
+/**
+ * Gives a held message up unsent: `cancelled` (not `failed`, which a retry would send), with
+ * `reason`. Returns whether it was held.
+ */
+export function cancelHeld(db: DbLike, id: string, reason: string, now: number = Date.now()): boolean {
   const result = db
     .update(outbox)
-    .set({ state: "failed", lastError: reason, nextAttemptAt: new Date() })
+    .set({ state: "cancelled", lastError: reason, nextAttemptAt: new Date(now) })
     .where(and(eq(outbox.id, id), eq(outbox.state, "pending"), gte(outbox.nextAttemptAt, HELD_UNTIL)))
     .run();
   return result.changes > 0;

@@ -426,20 +426,34 @@ export function promoteWaiting(deps: RegistrationDeps): Registration[] {
   return immediate(deps.db, (tx) => fillSeats(tx, deps.edition, now));
 }
 
+/** Which registration a check-in is for: the secret of its ticket (the QR code) or its id (found by name at the desk). */
+export type CheckInKey = { ticketSecret: string } | { id: number };
+
+/** The registration a check-in key designates, if any. */
+export function findForCheckIn(db: Db | Tx, key: CheckInKey): Registration | undefined {
+  const where = "id" in key ? eq(registrations.id, key.id) : eq(registrations.ticketHash, hashSecret(key.ticketSecret));
+  return db.select().from(registrations).where(where).get();
+}
+
 /** At the venue: records the check-in of a confirmed ticket (once). */
 export function checkIn(
   deps: RegistrationDeps,
   ticketSecret: string,
   actor: Actor,
 ): { registration: Registration; alreadyCheckedIn: boolean } {
+  return checkInBy(deps, { ticketSecret }, actor);
+}
+
+/** At the venue: records the check-in of a confirmed registration, by ticket or by id (once; again is a no-op). */
+export function checkInBy(
+  deps: RegistrationDeps,
+  key: CheckInKey,
+  actor: Actor,
+): { registration: Registration; alreadyCheckedIn: boolean } {
   const now = deps.now?.() ?? Date.now();
   return immediate(deps.db, (tx) => {
-    const registration = tx
-      .select()
-      .from(registrations)
-      .where(eq(registrations.ticketHash, hashSecret(ticketSecret)))
-      .get();
-    if (!registration) throw new RegistrationError("not_found", "unknown ticket");
+    const registration = findForCheckIn(tx, key);
+    if (!registration) throw new RegistrationError("not_found", "id" in key ? `no registration ${key.id}` : "unknown ticket");
     if (registration.status !== "confirmed") throw new RegistrationError("invalid_state", `registration is ${registration.status}`);
     if (registration.checkedInAt) return { registration, alreadyCheckedIn: true };
     record(tx, registration, "confirmed", actor, now, "checked in");

@@ -1,0 +1,39 @@
+import { ActionError, defineAction } from "astro:actions";
+import { z } from "zod";
+import { checkInAtDesk, type DeskResult } from "../lib/registration/checkin.ts";
+import type { CheckInKey } from "../lib/registration/service.ts";
+import { registrationDeps } from "../lib/server/runtime.ts";
+import { actorOf, requirePermission } from "./guard.ts";
+
+/**
+ * The check-in desk's forms (`checkin.scan`): a ticket code (scanned or typed) or a row found by
+ * name. A refusal is an error key `checkin:<reason>[:<registration id>]` the page words.
+ */
+
+const ticket = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "required").max(200, "checkin:not_found"));
+const id = z.number("invalid").int("invalid").positive("invalid");
+
+/** Checks in at the desk as the signed-in staff member; a refusal becomes an ActionError. */
+function checkInAs(context: Parameters<typeof requirePermission>[0], key: CheckInKey): { id: number; already: boolean } {
+  const principal = requirePermission(context, "checkin.scan");
+  const result: DeskResult = checkInAtDesk(registrationDeps(), actorOf(principal), key);
+  if (!result.ok) {
+    if (result.reason === "not_found") throw new ActionError({ code: "NOT_FOUND", message: "checkin:not_found" });
+    throw new ActionError({ code: "CONFLICT", message: `checkin:${result.reason}:${result.attendee?.id ?? ""}` });
+  }
+  return { id: result.attendee.id, already: result.alreadyCheckedIn };
+}
+
+export const checkin = {
+  checkinTicket: defineAction({
+    accept: "form",
+    input: z.object({ ticket }),
+    handler: (input, context) => checkInAs(context, { ticketSecret: input.ticket }),
+  }),
+
+  checkinRegistration: defineAction({
+    accept: "form",
+    input: z.object({ id }),
+    handler: (input, context) => checkInAs(context, { id: input.id }),
+  }),
+};

@@ -1,0 +1,97 @@
+import type { AstroGlobal } from "astro";
+import { actions, type ActionError } from "astro:actions";
+import { errorMessage } from "../../i18n/errors.ts";
+import { t, type Locale, type Messages } from "../../i18n/index.ts";
+import { deskAttendee, DESK_RESULTS, searchDesk, type DeskAttendee } from "../../lib/registration/checkin.ts";
+import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { guardPage, type Guarded } from "./admin-state.ts";
+import { pageUrl } from "./mailstaff-state.ts";
+
+/** Request handling of the check-in desk and the badge page: guard, Action results, redirect after a check-in. */
+
+const NOTICES = ["done", "already"] as const;
+
+/** A time of day at the forum (its time zone), for "checked in at 09:41". */
+export function deskTime(locale: Locale, at: Date): string {
+  return new Intl.DateTimeFormat(t(locale).intl, { hour: "2-digit", minute: "2-digit", timeZone: getEdition().timezone }).format(at);
+}
+
+/** The message of an error key, the `checkin:<reason>:<id>` refusals included (worded with the attendee's name). */
+function checkinMessage(m: Messages, key: string): string {
+  const [area, reason, id] = key.split(":");
+  if (area !== "checkin" || !reason) return errorMessage(m, key);
+  const text = m.checkin.errors[reason] ?? m.errors.generic;
+  const attendee = id ? deskAttendee(getDb(), Number(id)) : undefined;
+  return attendee ? m.checkin.refusedWho(attendee.name, text) : text;
+}
+
+function checkinErrors(error: ActionError | undefined, m: Messages, field: string): FormErrors {
+  return formErrors(error, m, [field], { message: (key) => checkinMessage(m, key), fieldOf: () => field });
+}
+
+export interface DeskProps {
+  locale: Locale;
+  q: string;
+  results: DeskAttendee[];
+  /** Whether a search was made (an empty list then says "no match"). */
+  searched: boolean;
+  max: number;
+  /** The attendee just checked in, or found already checked in. */
+  done?: DeskAttendee;
+  already?: DeskAttendee;
+  ticket: string;
+  ticketErrors: FormErrors;
+  rowErrors: FormErrors;
+  ticketAction: string;
+  rowAction: string;
+}
+
+/** The desk (`checkin.scan`): a check-in comes back to the same search with a notice (`?done=` or `?already=`). */
+export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>> {
+  const guard = guardPage(Astro, "checkin.scan");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const m = t(locale);
+  const byTicket = Astro.getActionResult(actions.checkinTicket);
+  const byRow = Astro.getActionResult(actions.checkinRegistration);
+  const success = (byTicket && !byTicket.error && byTicket.data) || (byRow && !byRow.error && byRow.data);
+  if (success) return { redirect: pageUrl(Astro.url, { [success.already ? "already" : "done"]: success.id }, NOTICES) };
+  const notice = (name: string) => {
+    const id = Number(Astro.url.searchParams.get(name) ?? NaN);
+    return Number.isInteger(id) && id > 0 ? deskAttendee(getDb(), id) : undefined;
+  };
+  const q = (Astro.url.searchParams.get("q") ?? "").trim().slice(0, 200);
+  const submitted = byTicket?.error ? await submittedForm(Astro.request) : null;
+  return {
+    props: {
+      locale,
+      q,
+      results: q ? searchDesk(getDb(), q) : [],
+      searched: q !== "",
+      max: DESK_RESULTS,
+      done: notice("done"),
+      already: notice("already"),
+      ticket: submitted?.ticket ?? "",
+      ticketErrors: checkinErrors(byTicket?.error, m, "ticket"),
+      rowErrors: formErrors(byRow?.error, m, ["id"], { message: (key) => checkinMessage(m, key) }),
+      ticketAction: pageUrl(Astro.url, { _action: "checkinTicket" }, NOTICES),
+      rowAction: pageUrl(Astro.url, { _action: "checkinRegistration" }, NOTICES),
+    },
+  };
+}
+
+export interface BadgeProps {
+  locale: Locale;
+  attendee: DeskAttendee;
+}
+
+/** The badge of a registration that is checked in (`checkin.scan`); any other id is not found. */
+export function badgeState(Astro: AstroGlobal): Guarded<BadgeProps> | { notFound: true } {
+  const guard = guardPage(Astro, "checkin.scan");
+  if (!("ok" in guard)) return guard;
+  const id = Number(Astro.params.id);
+  const attendee = Number.isInteger(id) && id > 0 ? deskAttendee(getDb(), id) : undefined;
+  if (!attendee || attendee.status !== "confirmed" || !attendee.checkedInAt) return { notFound: true };
+  return { props: { locale: guard.locale, attendee } };
+}

@@ -1,0 +1,107 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import { fold, type Db } from "../../../db/client.ts";
+import { registrations, type RegistrationState } from "../../../db/schema/index.ts";
+import { recordAudit } from "../audit.ts";
+import { checkInBy, findForCheckIn, type CheckInKey, type Registration, type RegistrationDeps } from "./service.ts";
+
+/**
+ * The check-in desk: find an attendee by name (or scan their ticket) and check them in. The desk
+ * sees only what it needs to recognise someone and print a badge; dietary, accessibility and the
+ * other personal fields stay with the organizers.
+ */
+
+/** What the desk sees of a registration. */
+export interface DeskAttendee {
+  id: number;
+  name: string;
+  organisation: string;
+  category: string;
+  status: RegistrationState;
+  checkedInAt: Date | null;
+}
+
+/** Results shown for one search, at most. */
+export const DESK_RESULTS = 20;
+
+const deskColumns = {
+  id: registrations.id,
+  name: registrations.name,
+  organisation: registrations.organisation,
+  category: registrations.category,
+  status: registrations.status,
+  checkedInAt: registrations.checkedInAt,
+};
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const deskView = (r: Pick<Registration, keyof DeskAttendee>): DeskAttendee => ({
+  id: r.id,
+  name: r.name,
+  organisation: r.organisation,
+  category: r.category,
+  status: r.status,
+  checkedInAt: r.checkedInAt,
+});
+
+/** Confirmed registrations (checked in or not) whose name, e-mail or organisation contains `q`, accents and case ignored. */
+export function searchDesk(db: Db, q: string, limit = DESK_RESULTS): DeskAttendee[] {
+  const folded = fold(q.trim());
+  if (folded === "") return [];
+  const pattern = `%${escapeLike(folded)}%`;
+  return db
+    .select(deskColumns)
+    .from(registrations)
+    .where(
+      and(
+        eq(registrations.status, "confirmed"),
+        sql`(fold(${registrations.name}) like ${pattern} escape '\\' or fold(${registrations.email}) like ${pattern} escape '\\' or fold(${registrations.organisation}) like ${pattern} escape '\\')`,
+      ),
+    )
+    .orderBy(sql`fold(${registrations.name})`, asc(registrations.id))
+    .limit(limit)
+    .all();
+}
+
+/** One registration as the desk sees it (for the notices and the badge). */
+export function deskAttendee(db: Db, id: number): DeskAttendee | undefined {
+  return db.select(deskColumns).from(registrations).where(eq(registrations.id, id)).get();
+}
+
+/** Why the desk cannot check a registration in: it does not exist, or it is not confirmed (its state says why). */
+export type DeskRefusal = "not_found" | Exclude<RegistrationState, "confirmed">;
+
+export type DeskResult =
+  { ok: true; attendee: DeskAttendee; alreadyCheckedIn: boolean } | { ok: false; reason: DeskRefusal; attendee?: DeskAttendee };
+
+/**
+ * Checks in the registration of a scanned ticket or of a row found by name, with an audit entry
+ * naming the staff member. Only confirmed registrations are let in; checking in twice changes
+ * nothing and says when it happened the first time.
+ */
+export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email: string }, key: CheckInKey): DeskResult {
+  const now = deps.now?.() ?? Date.now();
+  return deps.db.transaction(
+    (tx) => {
+      const found = findForCheckIn(tx, key);
+      if (!found) return { ok: false, reason: "not_found" };
+      if (found.status !== "confirmed") return { ok: false, reason: found.status, attendee: deskView(found) };
+      const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
+      const { registration, alreadyCheckedIn } = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
+      if (!alreadyCheckedIn)
+        recordAudit(
+          tx,
+          {
+            actor: staff,
+            action: "registration.checkin",
+            subjectType: "registration",
+            subjectId: registration.id,
+            before: { checkedInAt: null },
+            after: { checkedInAt: registration.checkedInAt?.toISOString(), by: "id" in key ? "name" : "ticket" },
+          },
+          now,
+        );
+      return { ok: true, attendee: deskView(registration), alreadyCheckedIn };
+    },
+    { behavior: "immediate" },
+  );
+}

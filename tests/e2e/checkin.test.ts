@@ -1,0 +1,149 @@
+// The check-in desk in a browser, under the site's real Content-Security-Policy: without a QR reader
+// the desk says so and the typed field works; with one (BarcodeDetector and a camera, stood in for
+// here), a code read fills the field and submits it. The badge page has no axe violation.
+import { resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ticketSecretOf } from "../../src/lib/registration/service.ts";
+import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
+import { people } from "../helpers/people.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverAccounts } from "../helpers/session.ts";
+
+describe.skipIf(skipBrowser)(browserSuite("check-in desk in a browser"), () => {
+  let server: TestServer;
+  let browser: Browser;
+  let accounts: ReturnType<typeof serverAccounts>;
+  let who: ReturnType<typeof people>;
+  let session: string;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer({ MAIL_WORKER: "off" }), launchBrowser()]);
+    accounts = serverAccounts(server);
+    who = people(server, accounts);
+    session = (await who.staff("desk@example.org", ["checkin"])).cookies.get("forum_session")!;
+  });
+  afterAll(async () => {
+    accounts?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const ticketOf = (id: number) =>
+    ticketSecretOf(
+      accounts.appKey,
+      accounts.db.$client.prepare("select ticket_nonce as ticketNonce from registrations where id = ?").get(id) as { ticketNonce: string },
+    );
+
+  async function deskPage(options: { bypassCSP?: boolean } = {}) {
+    const { context, page } = await newPage(browser, options);
+    await context.addCookies([{ name: "forum_session", value: session, url: server.url }]);
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    return { context, page, errors };
+  }
+
+  it("without a QR reader, says so and checks in by the typed code", async () => {
+    const id = await who.register("typed@example.org", "industry", { overrides: { name: "Tia Typed" } });
+    const { context, page, errors } = await deskPage();
+    try {
+      await page.addInitScript(() => {
+        delete (globalThis as { BarcodeDetector?: unknown }).BarcodeDetector;
+      });
+      await page.goto(`${server.url}/admin/checkin`);
+      await expect.poll(() => page.locator("[data-scan-status]").textContent()).toContain("cannot read QR codes");
+      expect(await page.locator("[data-scan-toggle]").isHidden()).toBe(true);
+      await page.fill("#f-ticket", ticketOf(id));
+      await page.press("#f-ticket", "Enter");
+      await page.waitForURL(`**/admin/checkin?done=${id}`);
+      expect(await page.locator("main").textContent()).toContain("Tia Typed is checked in.");
+      await page.click(`a[href="/admin/checkin/${id}/badge"]`);
+      expect(await page.locator(".badge__name").textContent()).toBe("Tia Typed");
+      // The print button is the script's (none without JavaScript).
+      expect(await page.locator("[data-print]").isVisible()).toBe(true);
+      expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("with a QR reader and a camera, a code read fills the field and checks in", async () => {
+    const id = await who.register("scanned@example.org", "industry", { overrides: { name: "Sam Scanned" } });
+    const { context, page, errors } = await deskPage();
+    try {
+      await page.addInitScript((code: string) => {
+        // A stand-in QR reader that reads `code` at once, and a camera that films a blank canvas.
+        (globalThis as { BarcodeDetector?: unknown }).BarcodeDetector = class {
+          static getSupportedFormats = async () => ["qr_code", "ean_13"];
+          async detect() {
+            return [{ rawValue: code }];
+          }
+        };
+        Object.defineProperty(navigator, "mediaDevices", {
+          value: {
+            getUserMedia: async () => {
+              const canvas = document.createElement("canvas");
+              canvas.getContext("2d")!.fillRect(0, 0, 10, 10);
+              return canvas.captureStream(5);
+            },
+          },
+        });
+      }, ticketOf(id));
+      await page.goto(`${server.url}/fr/admin/checkin`);
+      await page.click("[data-scan-toggle]");
+      await page.waitForURL(`**/fr/admin/checkin?done=${id}`);
+      expect(await page.locator("main").textContent()).toContain("Arrivée de Sam Scanned enregistrée.");
+      expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("says so when the camera is refused, and keeps the typed field", async () => {
+    const { context, page } = await deskPage();
+    try {
+      await page.addInitScript(() => {
+        (globalThis as { BarcodeDetector?: unknown }).BarcodeDetector = class {
+          static getSupportedFormats = async () => ["qr_code"];
+          async detect() {
+            return [];
+          }
+        };
+        Object.defineProperty(navigator, "mediaDevices", {
+          value: { getUserMedia: async () => Promise.reject(new DOMException("denied", "NotAllowedError")) },
+        });
+      });
+      await page.goto(`${server.url}/admin/checkin`);
+      await page.click("[data-scan-toggle]");
+      await expect.poll(() => page.locator("[data-scan-status]").textContent()).toContain("camera is not available");
+      expect(await page.locator("#f-ticket").isEditable()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("the desk with results and the badge have no serious or critical axe violation", async () => {
+    const id = await who.register("axe.desk@example.org", "industry", { overrides: { name: "Axel Desk" } });
+    await who.register("axe.desk2@example.org", "industry", { overrides: { name: "Axelle Waiting" } });
+    const { context, page } = await deskPage({ bypassCSP: true });
+    try {
+      await page.goto(`${server.url}/admin/checkin?q=axe`);
+      await page.click(`form.checkin-row:has(input[value="${id}"]) button`);
+      await page.waitForURL(`**/admin/checkin?q=axe&done=${id}`);
+      for (const path of [page.url(), `${server.url}/admin/checkin/${id}/badge`, `${server.url}/fr/admin/checkin/${id}/badge`]) {
+        await page.goto(path);
+        await page.addScriptTag({ path: resolve("node_modules/axe-core/axe.min.js") });
+        const violations = await page.evaluate(async () => {
+          const axe = (globalThis as unknown as { axe: { run(d: Document): Promise<{ violations: { id: string; impact: string }[] }> } })
+            .axe;
+          return (await axe.run(document)).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+        });
+        expect(violations, path).toEqual([]);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+});
