@@ -38,6 +38,8 @@ function saved<K extends CatalogueKind>(result: UpdateResult<K>) {
 function deleted(result: DeleteResult, kind: CatalogueKind) {
   if (result.ok) return { deleted: true };
   if (result.error === "not_found") throw notFound();
+  if (result.error === "has_proposals")
+    throw new ActionError({ code: "CONFLICT", message: `catalogue:speakerHasProposals:${result.proposals}` });
   throw new ActionError({ code: "CONFLICT", message: `catalogue:${kind === "speaker" ? "speakerInUse" : "inUse"}:${result.uses}` });
 }
 

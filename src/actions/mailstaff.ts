@@ -55,7 +55,7 @@ export const mailstaff = {
         throw new ActionError(
           result.reason === "not_found"
             ? { code: "NOT_FOUND", message: "mailstaff:notFound" }
-            : { code: "CONFLICT", message: "mailstaff:notFailed" },
+            : { code: "CONFLICT", message: result.reason === "cancelled" ? "mailstaff:cancelled" : "mailstaff:notFailed" },
         );
       nudgeWorker();
       return { ok: true };

@@ -5,7 +5,7 @@ import { auditLog } from "../../db/schema/index.ts";
 type Writer = Pick<Db, "insert">;
 
 export interface AuditEntry {
-  actor: { id: number; email: string };
+  actor: { id: number | null; email: string };
   /** What was done, as `area.verb`: `registration.approve`, `registrations.export`. */
   action: string;
   subjectType: string;

@@ -9,7 +9,7 @@ import { serverAccounts } from "../helpers/session.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import * as cfp from "../fixtures/cfp.ts";
 import { confirmToken } from "../../src/lib/cfp/links.ts";
-import { releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
+import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 
 const AXE = resolve("node_modules/axe-core/axe.min.js");
 
@@ -184,7 +184,7 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
           title: `Accepted ${locale}`,
         });
         setPendingDecisions(db, { id: organizerId, email }, [accepted.code], "accepted");
-        const release = releaseDecisions(db, accounts.appKey, { id: organizerId, email }, 1);
+        const release = releaseDecisions(db, accounts.appKey, { id: organizerId, email }, pendingDigest(db));
         expect(release.ok).toBe(true);
         const { payload } = db.$client
           .prepare("select payload from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ?")

@@ -7,7 +7,7 @@ import { confirmToken } from "../../src/lib/cfp/links.ts";
 import { loadEdition } from "../../src/lib/config/edition.ts";
 import { scheduleSession } from "../../src/lib/programme/editor.ts";
 import { publishRelease } from "../../src/lib/programme/releases.ts";
-import { releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
+import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 import { proposal, speakerProfile, user } from "../fixtures/cfp.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -69,7 +69,7 @@ function accepted(title: string): { code: string; token: string } {
   const { code } = proposal(accounts.db, [ids.ada, ids.bob], { title, audience: "public", formatId: talk });
   const organizer = { id: ids.organizer, email: "chair@example.org" };
   setPendingDecisions(accounts.db, organizer, [code], "accepted");
-  expect(releaseDecisions(accounts.db, accounts.appKey, organizer, 1)).toMatchObject({ ok: true, accepted: 1 });
+  expect(releaseDecisions(accounts.db, accounts.appKey, organizer, pendingDigest(accounts.db))).toMatchObject({ ok: true, accepted: 1 });
   const { payload } = sql.get<{ payload: string }>(
     "select payload from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ? limit 1",
     code,

@@ -35,6 +35,8 @@ const snapshot = () =>
       (select count(*) from reviewer_assignments) as assignments, (select count(*) from sessions) as sessions,
       (select count(*) from proposal_messages) as messages`,
   );
+/** The `expected` confirmation a page's form posts (release of decisions, or sending every held message). */
+const expectedOf = (html: string) => /name="expected" value="([^"]+)"/.exec(html)![1]!;
 const refused = (response: Response) =>
   response.status === 401 ||
   response.status === 403 ||
@@ -293,9 +295,9 @@ describe("decisions", () => {
     for (const client of [reviewer, speaker, anonymous]) {
       for (const [path, fields] of [
         ["/admin/cfp?_action=proposalsDecide", { codes: props.a!.code, decision: "accepted" }],
-        ["/admin/cfp?_action=decisionsRelease", { expected: "0" }],
+        ["/admin/cfp?_action=decisionsRelease", { expected: "x" }],
         [`/admin/cfp/${props.a!.code}?_action=proposalMessage`, { code: props.a!.code, body: "Hello" }],
-        ["/admin/mail?_action=heldMailSend", { id: "all" }],
+        ["/admin/mail?_action=heldMailSend", { id: "all", expected: "x" }],
         ["/admin/mail?_action=heldMailCancel", { id: "00000000-0000-4000-8000-000000000000" }],
       ] as const) {
         const response = await client.post(path, fields);
@@ -333,12 +335,19 @@ describe("decisions", () => {
 
     const confirmStep = await (await organizer.get("/admin/cfp?release=confirm")).text();
     expect(confirmStep).toContain("Release 3 decisions");
-    expect(confirmStep).toContain('name="expected" value="3"');
-    const stale = await organizer.post("/admin/cfp?_action=decisionsRelease", { expected: "2" });
+    // What is confirmed is the set of (proposal, decision) shown, not just how many.
+    const shown = expectedOf(confirmStep);
+    expect((await organizer.post("/admin/cfp?_action=decisionsRelease", { expected: "3" })).status).toBe(409);
+    // Meanwhile another organizer turns one decision: still 3 pending, but not those confirmed.
+    const decide = (decision: string) => organizer.post("/admin/cfp?_action=proposalsDecide", { codes: props.c!.code, decision });
+    expect((await decide("rejected")).status).toBe(303);
+    const stale = await organizer.post("/admin/cfp?_action=decisionsRelease", { expected: shown });
     expect(stale.status).toBe(409);
     expect(await stale.text()).toContain("The pending decisions changed meanwhile.");
+    expect(sql.count("select count(*) as n from proposals where state <> 'submitted'")).toBe(0);
+    expect((await decide("accepted")).status).toBe(303);
 
-    const released = await organizer.post("/admin/cfp?_action=decisionsRelease", { expected: "3" });
+    const released = await organizer.post("/admin/cfp?_action=decisionsRelease", { expected: shown });
     expect(released.status).toBe(303);
     expect(released.headers.get("location")).toBe("/admin/cfp?released=3&messages=4");
     expect(
@@ -368,13 +377,21 @@ describe("decisions", () => {
     expect(outbox).toContain("Held for review (4)");
     expect(outbox).toContain("Send the held message to ada@example.org");
 
-    // A wrong one is cancelled; the rest are sent.
+    // "Send all" confirms the held messages shown: once one is cancelled, that confirmation no longer holds.
+    const shownHeld = expectedOf(outbox);
     const wrong = sql.get<{ id: string }>("select id from outbox where template = 'cfp.rejected' and recipient = 'bob@example.org'").id;
     const cancelled = await organizer.post("/admin/mail?_action=heldMailCancel", { id: wrong });
     expect(cancelled.status).toBe(303);
     expect((await organizer.post("/admin/mail?_action=heldMailCancel", { id: wrong })).status).toBe(409);
     expect((await organizer.post("/admin/mail?_action=heldMailSend", { id: "not-an-id" })).status).toBe(400);
-    const sent = await organizer.post("/fr/admin/mail?_action=heldMailSend", { id: "all" });
+    expect((await organizer.post("/admin/mail?_action=heldMailSend", { id: "all" })).status).toBe(400);
+    const changed = await organizer.post("/admin/mail?_action=heldMailSend", { id: "all", expected: shownHeld });
+    expect(changed.status).toBe(409);
+    expect(await changed.text()).toContain("The held messages changed since this page was shown: nothing was sent.");
+    expect(sql.count("select count(*) as n from outbox where state = 'pending' and next_attempt_at < 253402214400000")).toBe(0);
+    const now = await (await organizer.get("/fr/admin/mail?state=held")).text();
+    expect(now).toContain("Envoyer tous les messages retenus (3)");
+    const sent = await organizer.post("/fr/admin/mail?_action=heldMailSend", { id: "all", expected: expectedOf(now) });
     expect(sent.status).toBe(303);
     expect(sent.headers.get("location")).toBe("/fr/admin/mail?released=3");
     const accepted = await waitForMail(server, "ada@example.org", "cfp.accepted");
@@ -383,9 +400,19 @@ describe("decisions", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(readMailbox(mailboxOf(server)).filter((m) => m.template === "cfp.rejected")).toEqual([]);
     expect(sql.get("select state, last_error as e from outbox where id = ?", wrong)).toEqual({
-      state: "failed",
+      state: "cancelled",
       e: "Cancelled before sending by organizer@example.org",
     });
+    // Cancelled is its own state: listed as such, and the ordinary retry refuses it.
+    const cancelledList = await (await organizer.get("/admin/mail?state=cancelled")).text();
+    expect(cancelledList).toContain("Cancelled (1)");
+    expect(cancelledList).toContain("bob@example.org");
+    expect(cancelledList).not.toContain("_action=mailRetry");
+    expect(await (await organizer.get("/fr/admin/mail?state=cancelled")).text()).toContain("Annulé (1)");
+    const retry = await organizer.post("/admin/mail?_action=mailRetry", { id: wrong });
+    expect(retry.status).toBe(409);
+    expect(await retry.text()).toContain("This message was cancelled before sending: it cannot be retried.");
+    expect(sql.get<{ state: string }>("select state from outbox where id = ?", wrong).state).toBe("cancelled");
   });
 
   it("an organizer writes to a proposal's speakers; an empty message is refused by the field", async () => {
@@ -466,5 +493,24 @@ describe("confirmation by the accepted speaker", () => {
     const unknown = "A".repeat(43);
     expect((await anonymous.get(`/cfp/confirm/${unknown}`)).status).toBe(404);
     expect((await anonymous.post(`/cfp/confirm/${unknown}?_action=proposalConfirm`, { token: unknown })).status).toBe(404);
+  });
+});
+
+describe("a reviewer who became a speaker", () => {
+  it("has their review shown to the organizers as not counted, and left out of the score", async () => {
+    // Rita scored proposal A; she now accepts an invitation to speak on it.
+    const before = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
+    expect(before).toContain("rita@example.org");
+    expect(before).not.toContain("Not counted: now a speaker");
+    expect(before).toMatch(/Reviews:\s*1\b/);
+    accounts.db.$client
+      .prepare(
+        "insert into proposal_invitations (proposal_id, email, token_hash, state, invited_by, sent_at) values (?, 'rita@example.org', 'x', 'accepted', ?, 0)",
+      )
+      .run(props.a!.id, ids.reviewer);
+    const after = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
+    expect(after).toContain("Not counted: now a speaker");
+    expect(after).toMatch(/Reviews:\s*0\b/);
+    expect(await (await organizer.get(`/fr/admin/cfp/${props.a!.code}`)).text()).toContain("Non comptée : désormais intervenant");
   });
 });

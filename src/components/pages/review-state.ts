@@ -16,6 +16,7 @@ import {
   listProposals,
   parseProposalQuery,
   pendingCounts,
+  pendingDigest,
   proposalDetail,
   type ProposalListItem,
   type ProposalQuery,
@@ -48,7 +49,8 @@ export interface CfpListProps {
   list: ProposalListItem[];
   tracks: ReturnType<typeof catalogue>["tracks"];
   formats: ReturnType<typeof catalogue>["formats"];
-  pending: ReturnType<typeof pendingCounts>;
+  /** The pending decisions: how many of each, and the digest the release's confirmation posts (pendingDigest). */
+  pending: ReturnType<typeof pendingCounts> & { digest: string };
   /** Showing the release's confirmation step. */
   confirming: boolean;
   errors: FormErrors;
@@ -89,7 +91,7 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
       query,
       list: listProposals(getDb(), query, { id: Astro.locals.principal!.user.id, email: Astro.locals.principal!.user.email }),
       ...catalogue(),
-      pending: pendingCounts(getDb()),
+      pending: { ...pendingCounts(getDb()), digest: pendingDigest(getDb()) },
       confirming: params.get("release") === "confirm" && !released?.error,
       errors: reviewErrors(error, t(locale), ["codes", "decision", "reason", "expected"]),
       values: { codes: form.getAll("codes"), decision: form.get("decision") ?? "", reason: form.get("reason") ?? "" },

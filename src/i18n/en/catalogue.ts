@@ -135,6 +135,8 @@ export const catalogueEn = {
       `It cannot be deleted: ${n === 1 ? "1 session or proposal uses" : `${n} sessions or proposals use`} it. Change them first.`,
     speakerInUse: (n: number) =>
       `This speaker is on ${n === 1 ? "1 session" : `${n} sessions`}. To delete them anyway, tick “Also take the speaker off these sessions” and delete again.`,
+    speakerHasProposals: (n: number) =>
+      `This speaker is on ${n === 1 ? "1 proposal" : `${n} proposals`} of the call for papers and cannot be deleted here: the proposals would lose them.`,
     capacity: "Enter a whole number of seats from 1 to 100,000.",
     colourFormat: "Enter a colour as # and six hexadecimal digits, for example #1f5fa8.",
     colourContrast: "This colour is too light to stand out on white. Choose a darker one (contrast of at least 3:1).",

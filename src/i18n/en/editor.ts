@@ -95,6 +95,7 @@ export const editorEn = {
   minutes: (n: number) => `${n} min`,
   /** The colon after a label: French puts a no-break space before it. */
   colon: ":",
+  roomTooSmall: (capacity: number, expected: number) => `${capacity} seats for ${expected} people expected`,
   errors: {
     not_found: "This session no longer exists.",
     incomplete_time: "Give both a start and an end, or take the session off the grid.",

@@ -47,7 +47,7 @@ export const mailstaffEn = {
     compose: "Write to a group of attendees",
     search: "Recipient or template",
     state: "State",
-    states: { pending: "Pending", sending: "Sending", sent: "Sent", failed: "Failed" },
+    states: { pending: "Pending", sending: "Sending", sent: "Sent", failed: "Failed", cancelled: "Cancelled" },
     stateCount: (label: string, n: number) => `${label} (${n})`,
     results: (n: number) => plural(n, "message", "messages"),
     empty: "No message matches.",
@@ -150,6 +150,7 @@ export const mailstaffEn = {
   roles: { organizer: "Organizer", reviewer: "Reviewer", checkin: "Check-in staff" },
   errors: {
     notFailed: "This message is no longer failed: it was already retried or sent.",
+    cancelled: "This message was cancelled before sending: it cannot be retried.",
     notFound: "This item no longer exists.",
     noRecipients: "No registration matches these filters: nothing was sent.",
     notPreviewed: "The message changed since its preview, or was not previewed. Preview it again before sending.",

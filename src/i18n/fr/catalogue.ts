@@ -137,6 +137,8 @@ export const catalogueFr: typeof catalogueEn = {
       `Impossible de le supprimer : ${n === 1 ? "1 session ou proposition l’utilise" : `${n} sessions ou propositions l’utilisent`}. Modifiez-les d’abord.`,
     speakerInUse: (n: number) =>
       `Cet intervenant participe à ${n === 1 ? "1 session" : `${n} sessions`}. Pour le supprimer quand même, cochez « Retirer aussi l’intervenant de ces sessions » et supprimez à nouveau.`,
+    speakerHasProposals: (n: number) =>
+      `Cet intervenant figure sur ${n === 1 ? "1 proposition" : `${n} propositions`} de l’appel à communications et ne peut pas être supprimé ici : elles le perdraient.`,
     capacity: "Saisissez un nombre entier de places, de 1 à 100 000.",
     colourFormat: "Saisissez une couleur sous la forme # suivi de six chiffres hexadécimaux, par exemple #1f5fa8.",
     colourContrast: "Cette couleur est trop claire pour ressortir sur du blanc. Choisissez-en une plus foncée (contraste d’au moins 3:1).",

@@ -97,6 +97,7 @@ export const editorFr: typeof editorEn = {
   reload: "Recharger",
   minutes: (n: number) => `${n} min`,
   colon: "\u00a0:",
+  roomTooSmall: (capacity: number, expected: number) => `${capacity} places pour ${expected} personnes attendues`,
   errors: {
     not_found: "Cette session n’existe plus.",
     incomplete_time: "Indiquez un début et une fin, ou retirez la session de la grille.",

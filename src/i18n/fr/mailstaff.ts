@@ -52,7 +52,7 @@ export const mailstaffFr: typeof mailstaffEn = {
     compose: "Écrire à un groupe de participants",
     search: "Destinataire ou modèle",
     state: "État",
-    states: { pending: "En attente", sending: "En cours d’envoi", sent: "Envoyé", failed: "En échec" },
+    states: { pending: "En attente", sending: "En cours d’envoi", sent: "Envoyé", failed: "En échec", cancelled: "Annulé" },
     stateCount: (label: string, n: number) => `${label} (${count(n)})`,
     results: (n: number) => plural(n, "message", "messages"),
     empty: "Aucun message ne correspond.",
@@ -155,6 +155,7 @@ export const mailstaffFr: typeof mailstaffEn = {
   roles: { organizer: "Organisateur", reviewer: "Relecteur", checkin: "Équipe d’accueil" },
   errors: {
     notFailed: `Ce message n’est plus en échec${NBSP}: il a déjà été retenté ou envoyé.`,
+    cancelled: `Ce message a été annulé avant l’envoi${NBSP}: il ne peut pas être retenté.`,
     notFound: "Cet élément n’existe plus.",
     noRecipients: `Aucune inscription ne correspond à ces filtres${NBSP}: rien n’a été envoyé.`,
     notPreviewed: "Le message a changé depuis son aperçu, ou n’a pas été prévisualisé. Prévisualisez-le de nouveau avant de l’envoyer.",

@@ -113,6 +113,7 @@ export const reviewFr: typeof reviewEn = {
     total: "Total",
     comment: "Commentaire",
     abstained: "Abstention",
+    notCounted: "Non comptée : désormais intervenant",
     decide: "Décision",
     reason: "Mot aux intervenants en cas de refus (facultatif)",
     reasonHint: "Envoyé dans l’e-mail de refus à la publication des décisions. Jamais joint à une acceptation.",
@@ -251,6 +252,8 @@ export const reviewFr: typeof reviewEn = {
     countChanged: "Les décisions en attente ont changé entre-temps. Vérifiez la liste et publiez à nouveau.",
     noRecipient: "Cette proposition n’a aucun intervenant avec une adresse électronique.",
     notHeld: "Ce message n’est plus retenu.",
+    heldChanged:
+      "Les messages retenus ont changé depuis l’affichage de cette page : rien n’a été envoyé. Vérifiez la liste et envoyez à nouveau.",
     unknownLink: "Ce lien n’est pas valide.",
     expired: "Ce lien a expiré.",
     invalidState: "Cette proposition ne peut plus être confirmée.",

@@ -146,6 +146,14 @@ describe("speaker profile", () => {
     db.update(speakers).set({ email: "carol@example.org" }).where(eq(speakers.id, demo.id)).run();
     const carol = findOrCreateUser(db, "carol@example.org");
     expect(profileOf(db, carol).id).toBe(demo.id);
+    expect(
+      db
+        .select()
+        .from(auditLog)
+        .all()
+        .filter((e) => e.action === "speaker.profile_claimed")
+        .map((e) => [e.actorEmail, e.subjectId]),
+    ).toEqual([["carol@example.org", demo.slug]]);
 
     const saved = updateProfile(
       db,
@@ -261,6 +269,12 @@ describe("proposal lifecycle", () => {
     db.update(proposals).set({ pendingState: "accepted" }).where(eq(proposals.code, b)).run();
     expect(withdrawProposal(deps, ada, b, AFTER)).toEqual({ ok: true });
     expect(row(b)).toMatchObject({ state: "withdrawn", pendingState: null });
+    const withdrawal = db
+      .select()
+      .from(auditLog)
+      .all()
+      .filter((e) => e.action === "cfp.proposal_withdrawn" && e.subjectId === b);
+    expect(withdrawal.map((e) => e.before)).toEqual([{ state: "submitted", pendingState: "accepted" }]);
 
     for (const state of ["accepted", "rejected", "confirmed", "declined"] as const) {
       const c = draft();
@@ -428,6 +442,22 @@ describe("co-speaker invitations", () => {
         .map((i) => i.state),
     ).toEqual(["withdrawn", "declined"]);
     expect(declineInvitation(deps, null, third, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(db.select().from(proposalSpeakers).all()).toHaveLength(1);
+    // Declined by the link alone: the audit names the invited address.
+    expect(
+      db
+        .select()
+        .from(auditLog)
+        .all()
+        .filter((e) => e.action === "cfp.invitation_declined")
+        .map((e) => [e.actorId, e.actorEmail]),
+    ).toEqual([[null, "carol@example.org"]]);
+
+    // Once confirmed, the session's speakers are the organizers' to change: no one joins any more.
+    const pending = invited(code, "dan@example.org");
+    db.update(proposals).set({ state: "confirmed" }).where(eq(proposals.code, code)).run();
+    expect(acceptInvitation(deps, bob, pending, OPEN)).toEqual({ ok: false, reason: "unknownLink" });
+    expect(invite(deps, ada, code, "erin@example.org", OPEN)).toEqual({ ok: false, reason: "invalidState" });
     expect(db.select().from(proposalSpeakers).all()).toHaveLength(1);
   });
 

@@ -22,8 +22,11 @@ export type Invitation = typeof proposalInvitations.$inferSelect;
 export { INVITATION_DAYS } from "./links.ts";
 /** Pending invitations a proposal may have at once. */
 export const MAX_PENDING_INVITATIONS = 10;
-/** States of a proposal in which co-speakers can still be invited or join. */
-export const INVITABLE_STATES: readonly ProposalState[] = ["draft", "submitted", "accepted", "confirmed"];
+/**
+ * States of a proposal in which co-speakers can still be invited or join. Not once confirmed: the
+ * session's speakers were copied then, and from there the organizers change them in the editor.
+ */
+export const INVITABLE_STATES: readonly ProposalState[] = ["draft", "submitted", "accepted"];
 
 const refuse = (reason: Extract<CfpResult, { ok: false }>["reason"]) => ({ ok: false as const, reason });
 
@@ -257,18 +260,18 @@ export function declineInvitation(deps: CfpDeps, account: Account | null, token:
         (s) => ({ name: s.name, title: found.title, code: found.code, invitee: found.email }),
         now,
       );
-      if (account)
-        recordAudit(
-          tx,
-          {
-            actor: account,
-            action: "cfp.invitation_declined",
-            subjectType: "proposal",
-            subjectId: found.code,
-            after: { invitation: found.id },
-          },
-          now,
-        );
+      // Declining needs only the link: without an account, the audit names the invited address.
+      recordAudit(
+        tx,
+        {
+          actor: account ?? { id: null, email: found.email },
+          action: "cfp.invitation_declined",
+          subjectType: "proposal",
+          subjectId: found.code,
+          after: { invitation: found.id },
+        },
+        now,
+      );
       return { ok: true as const };
     },
     { behavior: "immediate" },

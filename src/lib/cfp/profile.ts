@@ -51,7 +51,15 @@ export function profileOf(db: DbOrTx, account: Account): Speaker {
     .where(and(eq(speakers.email, account.email), isNull(speakers.userId)))
     .get();
   if (unclaimed) {
+    // A programme speaker with this address and no account becomes this account's profile: recorded.
     db.update(speakers).set({ userId: account.id }).where(eq(speakers.id, unclaimed.id)).run();
+    recordAudit(db, {
+      actor: account,
+      action: "speaker.profile_claimed",
+      subjectType: "speaker",
+      subjectId: unclaimed.slug,
+      after: { userId: account.id },
+    });
     return findProfile(db, account.id)!;
   }
   db.insert(speakers)

@@ -312,8 +312,9 @@ export function withdrawProposal(deps: CfpDeps, account: Account, code: string, 
           action: "cfp.proposal_withdrawn",
           subjectType: "proposal",
           subjectId: code,
-          before: { state: proposal.state },
-          after: { state: "withdrawn" },
+          // A decision taken but not released goes with the withdrawal: keep it in the record.
+          before: { state: proposal.state, pendingState: proposal.pendingState },
+          after: { state: "withdrawn", pendingState: null },
         },
         now,
       );

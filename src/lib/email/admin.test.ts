@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, outbox } from "../../../db/schema/index.ts";
-import { listOutbox, parseOutboxQuery, retryMessage } from "./admin.ts";
+import { cancelHeldMessage, heldDigest, heldMessageIds, listOutbox, parseOutboxQuery, retryMessage, sendHeldMessages } from "./admin.ts";
 import { enqueue } from "./outbox.ts";
 
 const T0 = Date.UTC(2013, 5, 1, 9);
@@ -63,7 +63,14 @@ describe("the outbox list", () => {
     expect(ids({ q: "%" })).toEqual([]);
     const list = listOutbox(db, { state: "failed", q: "", page: 1 });
     expect(list).toMatchObject({ total: 2, page: 1, pages: 1, counts: { pending: 1, sending: 0, sent: 1, failed: 2 } });
-    expect(listOutbox(db, { state: "", q: "ada", page: 1 }).counts).toEqual({ held: 0, pending: 0, sending: 0, sent: 1, failed: 1 });
+    expect(listOutbox(db, { state: "", q: "ada", page: 1 }).counts).toEqual({
+      held: 0,
+      pending: 0,
+      sending: 0,
+      sent: 1,
+      failed: 1,
+      cancelled: 0,
+    });
     // The payload is not shown.
     expect(Object.keys(list.rows[0]!).sort()).toEqual(
       ["attempts", "createdAt", "held", "id", "language", "lastError", "nextAttemptAt", "recipient", "sentAt", "state", "template"].sort(),
@@ -100,5 +107,46 @@ describe("retry", () => {
     expect(retryMessage(db, staff, sent, now)).toEqual({ ok: false, reason: "not_failed" });
     expect(retryMessage(db, staff, "00000000-0000-4000-8000-000000000000", now)).toEqual({ ok: false, reason: "not_found" });
     expect(db.select().from(auditLog).all()).toHaveLength(1);
+  });
+});
+
+describe("held messages", () => {
+  const held = (recipient: string, minutes: number) =>
+    enqueue(db, { template: "auth.sign_in", language: "en", recipient, payload: { nonce: "n" } }, T0 + minutes * 60_000, { held: true });
+
+  it("a cancelled one is `cancelled` at the given time, listed as such, and never retried", () => {
+    const id = held("ada@example.org", 1);
+    const now = T0 + 3_600_000;
+    expect(cancelHeldMessage(db, staff, id, now)).toEqual({ ok: true });
+    expect(db.select().from(outbox).where(eq(outbox.id, id)).get()).toMatchObject({
+      state: "cancelled",
+      nextAttemptAt: new Date(now),
+      lastError: "Cancelled before sending by organizer@example.org",
+    });
+    expect(retryMessage(db, staff, id, now)).toEqual({ ok: false, reason: "cancelled" });
+    expect(db.select().from(outbox).where(eq(outbox.id, id)).get()!.state).toBe("cancelled");
+    const list = listOutbox(db, parseOutboxQuery(new URLSearchParams("state=cancelled")));
+    expect(list.rows.map((r) => [r.id, r.state, r.held])).toEqual([[id, "cancelled", false]]);
+    expect(list.counts).toMatchObject({ cancelled: 1, failed: 0, held: 0 });
+    expect(
+      db
+        .select()
+        .from(auditLog)
+        .all()
+        .map((e) => [e.action, e.after]),
+    ).toEqual([["mail.cancel_held", { state: "cancelled" }]]);
+  });
+
+  it("sending all sends only the held messages the organizer was shown, or nothing", () => {
+    const a = held("ada@example.org", 1);
+    const shown = heldDigest(heldMessageIds(db));
+    expect(heldDigest([a])).toBe(shown);
+    const b = held("bob@example.org", 2);
+    expect(sendHeldMessages(db, staff, { all: shown }, T0)).toEqual({ ok: false, reason: "changed", count: 2 });
+    expect(heldMessageIds(db)).toEqual([a, b]);
+    expect(db.select().from(auditLog).all()).toEqual([]);
+    // The order the ids come in does not matter.
+    expect(sendHeldMessages(db, staff, { all: heldDigest([b, a]) }, T0)).toEqual({ ok: true, sent: 2 });
+    expect(heldMessageIds(db)).toEqual([]);
   });
 });

@@ -193,7 +193,8 @@ export function sendHeldMessages(
       let targets: readonly string[];
       if ("all" in target) {
         targets = heldMessageIds(tx);
-        if (targets.length > 0 && heldDigest(targets) !== target.all) return { ok: false, reason: "changed", count: targets.length } as const;
+        if (targets.length > 0 && heldDigest(targets) !== target.all)
+          return { ok: false, reason: "changed", count: targets.length } as const;
       } else targets = target;
       let sent = 0;
       for (const id of targets) {
@@ -219,7 +220,11 @@ export function cancelHeldMessage(
       const before = tx.select({ state: outbox.state, template: outbox.template }).from(outbox).where(eq(outbox.id, id)).get();
       if (!before) return { ok: false, reason: "not_found" } as const;
       if (!cancelHeld(tx, id, `Cancelled before sending by ${actor.email}`, now)) return { ok: false, reason: "not_held" } as const;
-      recordAudit(tx, { actor, action: "mail.cancel_held", subjectType: "outbox", subjectId: id, before, after: { state: "cancelled" } }, now);
+      recordAudit(
+        tx,
+        { actor, action: "mail.cancel_held", subjectType: "outbox", subjectId: id, before, after: { state: "cancelled" } },
+        now,
+      );
       return { ok: true } as const;
     },
     { behavior: "immediate" },

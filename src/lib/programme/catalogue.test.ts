@@ -1,7 +1,8 @@
 import { asc, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
-import { auditLog, formats, rooms, sessions, sessionSpeakers, speakers, tracks } from "../../../db/schema/index.ts";
+import { auditLog, formats, proposalSpeakers, rooms, sessions, sessionSpeakers, speakers, tracks } from "../../../db/schema/index.ts";
+import { proposal as makeProposal } from "../../../tests/fixtures/cfp.ts";
 import { seedIfEmpty } from "../../../db/seed.ts";
 import { loadEdition, type Edition } from "../config/edition.ts";
 import {
@@ -358,6 +359,20 @@ describe("speakers", () => {
       subjectId: speaker.slug,
       after: { removedFromSessions: expect.arrayContaining([session.title]) },
     });
+  });
+
+  it("never deletes a speaker on a proposal of the call for papers, even when asked to take them off sessions", () => {
+    const speaker = db.select().from(speakers).get()!;
+    const proposal = makeProposal(db, [speaker.id]);
+    const before = db.select().from(proposalSpeakers).all();
+    expect(deleteEntry(db, "speaker", speaker.slug, actor, { detachFromSessions: true })).toEqual({
+      ok: false,
+      error: "has_proposals",
+      proposals: 1,
+    });
+    expect(db.select().from(speakers).where(eq(speakers.id, speaker.id)).get()).toBeDefined();
+    expect(db.select().from(proposalSpeakers).all()).toEqual(before);
+    expect(before.map((r) => r.proposalId)).toContain(proposal.id);
   });
 
   it("searches without regard to accents or case", () => {

@@ -1,7 +1,7 @@
 import { asc, count, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { fold, type Db } from "../../../db/client.ts";
-import { proposals, cfpTokens } from "../../../db/schema/cfp.ts";
+import { proposals, proposalSpeakers, cfpTokens } from "../../../db/schema/cfp.ts";
 import { formats, LANGUAGES, rooms, sessions, sessionSpeakers, speakers, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import { editionDays, type Edition } from "../config/edition.ts";
@@ -334,7 +334,9 @@ export type DeleteResult =
   | { ok: true }
   | { ok: false; error: "not_found" }
   /** Sessions (or proposals) still use it; for a speaker, the titles of the sessions. */
-  | { ok: false; error: "in_use"; uses: number; sessions: string[] };
+  | { ok: false; error: "in_use"; uses: number; sessions: string[] }
+  /** A speaker on proposals of the call for papers: their proposals would lose them. */
+  | { ok: false; error: "has_proposals"; proposals: number };
 
 // The tables differ only in their own columns; slug, id, updatedAt are common to all four.
 type AnyTable = typeof rooms;
@@ -484,8 +486,8 @@ const isForeignKeyError = (error: unknown) =>
 /**
  * Deletes an entry nothing uses. A speaker who still has sessions is only deleted with
  * `detachFromSessions` (the organizer confirmed): they are taken off those sessions, whose version
- * is bumped so that an editor who has one open is told. Proposals keep their own speaker rows
- * (the call for papers' concern) and are removed with the speaker by the database's cascade.
+ * is bumped so that an editor who has one open is told. A speaker on proposals of the call for
+ * papers is never deleted here: the proposals would silently lose them (and their e-mails).
  */
 export function deleteEntry(
   db: Db,
@@ -500,6 +502,10 @@ export function deleteEntry(
       (tx): DeleteResult => {
         const row = findRow(tx, kind, slug);
         if (!row) return { ok: false, error: "not_found" };
+        if (kind === "speaker") {
+          const onProposals = tx.select({ n: count() }).from(proposalSpeakers).where(eq(proposalSpeakers.speakerId, row.id)).get()?.n ?? 0;
+          if (onProposals > 0) return { ok: false, error: "has_proposals", proposals: onProposals };
+        }
         const uses = usesOf(tx, kind, row.id);
         if (uses.uses > 0 && !(kind === "speaker" && detachFromSessions)) return { ok: false, error: "in_use", ...uses };
         if (kind === "speaker" && uses.uses > 0) {

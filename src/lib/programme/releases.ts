@@ -23,9 +23,15 @@ export interface Release {
 
 const DATE_KEYS = new Set(["startsAt", "endsAt", "updatedAt", "lastModified"]);
 
-/** The programme as stored in a release (dates as ISO strings). */
+/**
+ * The programme as stored in a release (dates as ISO strings). Only the speakers of its sessions are
+ * kept, without their availability: a release is kept for ever, and applicants of the call for papers
+ * with no session, or when a speaker can speak, are nobody's business there.
+ */
 export function serializeProgramme(programme: Programme): string {
-  return JSON.stringify(programme);
+  const onSessions = new Set(programme.sessions.flatMap((s) => s.speakerIds));
+  const speakers = programme.speakers.filter((s) => onSessions.has(s.id)).map(({ availability: _private, ...speaker }) => speaker);
+  return JSON.stringify({ ...programme, speakers });
 }
 
 /** A programme read back from a release, its dates revived. */

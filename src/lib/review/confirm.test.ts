@@ -3,12 +3,12 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, cfpTokens, outbox, proposals, sessions, sessionSpeakers } from "../../../db/schema/index.ts";
-import { catalogue, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
+import { proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
 import { confirmToken } from "../cfp/links.ts";
 import { isHeld } from "../email/outbox.ts";
 import { loadProgramme } from "../programme/queries.ts";
-import { answerAcceptance, answerConfirmation, lookupConfirmation, uniqueSessionSlug } from "./confirm.ts";
-import { releaseDecisions, setPendingDecisions } from "./decisions.ts";
+import { answerAcceptance, answerConfirmation, lookupConfirmation } from "./confirm.ts";
+import { pendingDigest, releaseDecisions, setPendingDecisions } from "./decisions.ts";
 
 let db: Db;
 const appKey = randomBytes(32);
@@ -22,7 +22,7 @@ beforeEach(() => {
 /** Accepts proposal `code`, releases, and returns the confirmation token of its e-mail. */
 function acceptAndRelease(code: string, now = Date.now()): string {
   setPendingDecisions(db, organizer, [code], "accepted");
-  expect(releaseDecisions(db, appKey, organizer, 1, now)).toMatchObject({ ok: true });
+  expect(releaseDecisions(db, appKey, organizer, pendingDigest(db), now)).toMatchObject({ ok: true });
   const row = db
     .select()
     .from(outbox)
@@ -38,7 +38,7 @@ describe("confirmation by the accepted speaker", () => {
     const registered = proposal(db, [ada.id], { title: "For attendees", audience: "registered" });
     const open = proposal(db, [ada.id], { title: "For everyone", audience: "public" });
     setPendingDecisions(db, organizer, [restricted.code, registered.code, open.code], "accepted");
-    expect(releaseDecisions(db, appKey, organizer, 3)).toMatchObject({ ok: true, accepted: 3 });
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db))).toMatchObject({ ok: true, accepted: 3 });
     for (const m of db.select().from(outbox).all())
       answerConfirmation(db, confirmToken(appKey, (m.payload as { nonce: string }).nonce), "confirm");
     const titlePublic = Object.fromEntries(
@@ -363,16 +363,5 @@ describe("the speakers are told of the answer", () => {
     });
     expect(outboxSize()).toBe(size);
     expect(told()).toEqual([]);
-  });
-});
-
-describe("uniqueSessionSlug", () => {
-  it("folds the title and numbers a taken slug", () => {
-    expect(uniqueSessionSlug(db, "  Œuvres & Zero-Days  ")).toBe("oeuvres-zero-days");
-    db.insert(sessions)
-      .values({ slug: "ai-crime", title: "x", formatId: catalogue(db).formatId })
-      .run();
-    expect(uniqueSessionSlug(db, "AI crime")).toBe("ai-crime-2");
-    expect(uniqueSessionSlug(db, "!!!")).toBe("session");
   });
 });

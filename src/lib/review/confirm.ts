@@ -3,7 +3,7 @@ import type { Db } from "../../../db/client.ts";
 import { cfpTokens, proposals, proposalSpeakers } from "../../../db/schema/cfp.ts";
 import { sessions, speakers } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
-import { insertUnscheduledSession, slugify, uniqueSlug } from "../programme/editor.ts";
+import { insertUnscheduledSession } from "../programme/editor.ts";
 import { isTokenShaped, tokenHash } from "../cfp/links.ts";
 import { ownProposal, speakersOf, tellSpeakers, type Proposal } from "../cfp/proposals.ts";
 
@@ -40,14 +40,6 @@ export function lookupConfirmation(db: Pick<Db, "select">, token: string, now: n
   if (state !== "accepted" && state !== "confirmed" && state !== "declined") return { ok: false, reason: "invalid_state" };
   if (state === "accepted" && row.token.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
   return { ok: true, code: row.proposal.code, title: row.proposal.title, state, sessionSlug: slugOf(db, row.proposal.sessionId) };
-}
-
-/** A session slug made of a title: folded to ASCII, words joined by hyphens, unique among sessions. */
-export function uniqueSessionSlug(db: Pick<Db, "select">, title: string): string {
-  return uniqueSlug(
-    slugify(title, "session"),
-    (slug) => !!db.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, slug)).get(),
-  );
 }
 
 /** Who answers, as the audit names them. */

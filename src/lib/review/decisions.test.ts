@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
-import { auditLog, cfpTokens, outbox, proposals } from "../../../db/schema/index.ts";
+import { auditLog, cfpTokens, outbox, proposalInvitations, proposals } from "../../../db/schema/index.ts";
 import { assignAll, criterion, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
 import { confirmToken, tokenHash } from "../cfp/links.ts";
-import { cancelHeldMessage, listOutbox, sendHeldMessages } from "../email/admin.ts";
+import { cancelHeldMessage, heldDigest, heldMessageIds, listOutbox, retryMessage, sendHeldMessages } from "../email/admin.ts";
 import { claimNext, HELD_UNTIL } from "../email/outbox.ts";
 import { renderEmail } from "../email/templates.ts";
 import { loadEdition } from "../config/edition.ts";
@@ -14,6 +14,7 @@ import {
   messageSpeakers,
   parseProposalQuery,
   pendingCounts,
+  pendingDigest,
   proposalDetail,
   releaseDecisions,
   setPendingDecisions,
@@ -73,7 +74,7 @@ describe("the committee's words with a rejection", () => {
       { code: no.code, reason: "Too many strong proposals this year." },
       { code: yes.code, reason: "" },
     ]);
-    expect(releaseDecisions(db, appKey, organizer, 2)).toMatchObject({ ok: true });
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db))).toMatchObject({ ok: true });
     const rejected = db.select().from(outbox).where(eq(outbox.template, "cfp.rejected")).get()!;
     expect(rejected.payload).toMatchObject({ reason: "Too many strong proposals this year." });
     const accepted = db.select().from(outbox).where(eq(outbox.template, "cfp.accepted")).get()!;
@@ -140,9 +141,9 @@ describe("releasing decisions", () => {
     setPendingDecisions(db, organizer, [yes.code], "accepted");
     setPendingDecisions(db, organizer, [no.code], "rejected");
 
-    expect(releaseDecisions(db, appKey, organizer, 3)).toEqual({ ok: false, reason: "count_changed", count: 2 });
+    expect(releaseDecisions(db, appKey, organizer, "stale")).toEqual({ ok: false, reason: "count_changed", count: 2 });
     expect(stateOf(yes.code)!.state).toBe("submitted");
-    expect(releaseDecisions(db, appKey, organizer, 2, Date.parse("2013-05-01T10:00:00Z"))).toEqual({
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db), Date.parse("2013-05-01T10:00:00Z"))).toEqual({
       ok: true,
       accepted: 1,
       rejected: 1,
@@ -177,7 +178,7 @@ describe("releasing decisions", () => {
     expect(tokens[0]!.expiresAt.getTime()).toBe(Date.parse("2013-05-01T10:00:00Z") + 60 * 86_400_000);
     expect(JSON.stringify(mail)).not.toContain(confirmToken(appKey, nonce));
 
-    expect(releaseDecisions(db, appKey, organizer, 0)).toEqual({ ok: false, reason: "nothing", count: 0 });
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db))).toEqual({ ok: false, reason: "nothing", count: 0 });
   });
 
   it("queues payloads the e-mail templates render, the acceptance with its confirmation link", async () => {
@@ -186,7 +187,7 @@ describe("releasing decisions", () => {
     const no = proposal(db, [ada.id], { title: "No" });
     setPendingDecisions(db, organizer, [yes.code], "accepted");
     setPendingDecisions(db, organizer, [no.code], "rejected");
-    releaseDecisions(db, appKey, organizer, 2);
+    releaseDecisions(db, appKey, organizer, pendingDigest(db));
     const ctx = { edition: loadEdition(), siteUrl: "https://forum.example", appKey };
     for (const row of db.select().from(outbox).all()) {
       const rendered = await renderEmail(row, ctx);
@@ -202,13 +203,13 @@ describe("releasing decisions", () => {
     const ada = speakerProfile(db, "ada@example.org");
     const p = proposal(db, [ada.id]);
     setPendingDecisions(db, organizer, [p.code], "accepted");
-    releaseDecisions(db, appKey, organizer, 1);
+    releaseDecisions(db, appKey, organizer, pendingDigest(db));
     // A released decision is final: it cannot be changed, so nothing is left to release.
     expect(setPendingDecisions(db, organizer, [p.code], "rejected")).toEqual({ ok: false, reason: "not_submitted", code: p.code });
-    expect(releaseDecisions(db, appKey, organizer, 1)).toEqual({ ok: false, reason: "nothing", count: 0 });
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db))).toEqual({ ok: false, reason: "nothing", count: 0 });
     // Even if the state were forced back by hand, a second decision e-mail is refused and nothing changes.
     db.update(proposals).set({ state: "submitted", pendingState: "rejected" }).where(eq(proposals.id, p.id)).run();
-    expect(() => releaseDecisions(db, appKey, organizer, 1)).toThrow(/already has a decision e-mail/);
+    expect(() => releaseDecisions(db, appKey, organizer, pendingDigest(db))).toThrow(/already has a decision e-mail/);
     expect(db.select({ t: outbox.template }).from(outbox).all()).toEqual([{ t: "cfp.accepted" }]);
     expect(stateOf(p.code)).toEqual({ state: "submitted", pending: "rejected" });
   });
@@ -218,18 +219,22 @@ describe("releasing decisions", () => {
     const bob = speakerProfile(db, "bob@example.org");
     setPendingDecisions(db, organizer, [proposal(db, [ada.id]).code], "accepted");
     setPendingDecisions(db, organizer, [proposal(db, [bob.id]).code], "rejected");
-    releaseDecisions(db, appKey, organizer, 2);
+    releaseDecisions(db, appKey, organizer, pendingDigest(db));
     const [first, second] = db.select().from(outbox).all();
     expect(cancelHeldMessage(db, organizer, first!.id)).toEqual({ ok: true });
     expect(cancelHeldMessage(db, organizer, first!.id)).toEqual({ ok: false, reason: "not_held" });
     expect(cancelHeldMessage(db, organizer, "00000000-0000-0000-0000-000000000000")).toEqual({ ok: false, reason: "not_found" });
-    expect(sendHeldMessages(db, organizer, "all", 1_000)).toBe(1);
-    expect(sendHeldMessages(db, organizer, "all", 1_000)).toBe(0);
+    expect(sendHeldMessages(db, organizer, { all: heldDigest([second!.id]) }, 1_000)).toEqual({ ok: true, sent: 1 });
+    expect(sendHeldMessages(db, organizer, { all: heldDigest([second!.id]) }, 1_000)).toEqual({ ok: false, reason: "not_held", count: 0 });
     const after = db.select().from(outbox).all();
+    // Cancelled, not failed: the ordinary retry must never send it.
     expect(after.find((m) => m.id === first!.id)).toMatchObject({
-      state: "failed",
+      state: "cancelled",
       lastError: "Cancelled before sending by organizer@example.org",
     });
+    expect(retryMessage(db, organizer, first!.id, 1_000)).toEqual({ ok: false, reason: "cancelled" });
+    expect(db.select().from(outbox).where(eq(outbox.id, first!.id)).get()).toMatchObject({ state: "cancelled" });
+    expect(listOutbox(db, { state: "cancelled", q: "", page: 1 }).rows.map((r) => r.id)).toEqual([first!.id]);
     expect(after.find((m) => m.id === second!.id)).toMatchObject({ state: "pending", nextAttemptAt: new Date(1_000) });
     expect(claimNext(db, { now: 2_000, leaseMs: 60_000 })?.id).toBe(second!.id);
     expect(
@@ -240,6 +245,84 @@ describe("releasing decisions", () => {
         .filter((e) => e.action.startsWith("mail."))
         .map((e) => e.action),
     ).toEqual(["mail.cancel_held", "mail.release_held"]);
+  });
+});
+
+describe("confirmations that must match what the organizer saw", () => {
+  it("a release is refused when the pending decisions changed, even if their number did not", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const a = proposal(db, [ada.id]);
+    const b = proposal(db, [ada.id]);
+    setPendingDecisions(db, organizer, [a.code], "accepted");
+    const shown = pendingDigest(db);
+    // Another organizer clears that one and sets another: still one pending decision.
+    setPendingDecisions(db, organizer, [a.code], null);
+    setPendingDecisions(db, organizer, [b.code], "accepted");
+    expect(releaseDecisions(db, appKey, organizer, shown)).toEqual({ ok: false, reason: "count_changed", count: 1 });
+    // Turning a decision changes it too.
+    const again = pendingDigest(db);
+    setPendingDecisions(db, organizer, [b.code], "rejected");
+    expect(releaseDecisions(db, appKey, organizer, again)).toMatchObject({ ok: false, reason: "count_changed" });
+    expect([stateOf(a.code), stateOf(b.code)]).toEqual([
+      { state: "submitted", pending: null },
+      { state: "submitted", pending: "rejected" },
+    ]);
+    expect(db.select().from(outbox).all()).toEqual([]);
+    expect(releaseDecisions(db, appKey, organizer, pendingDigest(db))).toMatchObject({ ok: true, rejected: 1 });
+  });
+
+  it("sending every held message is refused when messages were held since the page was shown", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const bob = speakerProfile(db, "bob@example.org");
+    setPendingDecisions(db, organizer, [proposal(db, [ada.id]).code], "accepted");
+    releaseDecisions(db, appKey, organizer, pendingDigest(db));
+    const shown = heldDigest(heldMessageIds(db));
+    // Meanwhile another organizer releases another decision: its e-mail is held too.
+    setPendingDecisions(db, organizer, [proposal(db, [bob.id]).code], "rejected");
+    releaseDecisions(db, appKey, organizer, pendingDigest(db));
+    expect(sendHeldMessages(db, organizer, { all: shown }, 1_000)).toEqual({ ok: false, reason: "changed", count: 2 });
+    expect(heldMessageIds(db)).toHaveLength(2);
+    expect(
+      db
+        .select()
+        .from(auditLog)
+        .all()
+        .filter((e) => e.action === "mail.release_held"),
+    ).toEqual([]);
+    expect(sendHeldMessages(db, organizer, { all: heldDigest(heldMessageIds(db)) }, 1_000)).toEqual({ ok: true, sent: 2 });
+  });
+});
+
+describe("a reviewer who becomes a speaker", () => {
+  it("no longer has their review counted in the score; the organizers see it marked", () => {
+    const rita = user(db, "rita@example.org", ["reviewer"]);
+    const otto = user(db, "otto@example.org", ["reviewer"]);
+    assignAll(db, rita.id);
+    assignAll(db, otto.id);
+    const c = criterion(db, { scaleMin: 0, scaleMax: 4 });
+    const ada = speakerProfile(db, "ada@example.org");
+    const p = proposal(db, [ada.id]);
+    submitReview(db, rita, { code: p.code, abstain: false, comment: "", scores: { [c]: 4 } });
+    submitReview(db, otto, { code: p.code, abstain: false, comment: "", scores: { [c]: 2 } });
+    expect(listProposals(db, query())[0]!.score).toMatchObject({ mean: 75, count: 2 });
+    // Rita accepts a co-speaker invitation after reviewing (her address in another case).
+    db.insert(proposalInvitations)
+      .values({
+        proposalId: p.id,
+        email: "Rita@Example.org",
+        tokenHash: "h",
+        state: "accepted",
+        invitedBy: organizer.id,
+        sentAt: new Date(),
+      })
+      .run();
+    expect(listProposals(db, query())[0]!.score).toMatchObject({ mean: 50, count: 1 });
+    const detail = proposalDetail(db, p.code, organizer)!;
+    expect(detail.score).toMatchObject({ mean: 50, count: 1 });
+    expect(detail.reviews.map((r) => [r.reviewer, r.nowSpeaker])).toEqual([
+      ["rita@example.org", true],
+      ["otto@example.org", false],
+    ]);
   });
 });
 

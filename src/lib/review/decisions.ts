@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { fold, type Db } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
@@ -7,21 +8,20 @@ import {
   PROPOSAL_STATES,
   proposalMessages,
   proposals,
-  proposalSpeakers,
   reviews,
   reviewScores,
   type PendingDecision,
   type ProposalState,
 } from "../../../db/schema/cfp.ts";
 import { outbox } from "../../../db/schema/outbox.ts";
-import { formats, sessions, speakers, tracks } from "../../../db/schema/programme.ts";
+import { formats, sessions, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import { confirmToken, tokenHash } from "../cfp/links.ts";
 import { enqueue } from "../email/outbox.ts";
 import { randomNonce } from "../security/secrets.ts";
 import { summarise, type ScoreSummary } from "./aggregate.ts";
 import { listCriteria, type Actor, type Criterion } from "./committee.ts";
-import { ownProposal, reviewsOf } from "./reviewing.ts";
+import { ownProposal, reviewerNowOwns, reviewsOf } from "./reviewing.ts";
 import { speakersOf } from "../cfp/proposals.ts";
 
 /**
@@ -185,7 +185,7 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, view
   });
 }
 
-/** The score summary of each proposal of `ids`. */
+/** The score summary of each proposal of `ids`; a review whose author now speaks on the proposal does not count (reviewerNowOwns). */
 export function scoresByProposal(
   db: Pick<Db, "select">,
   ids: readonly number[],
@@ -196,7 +196,9 @@ export function scoresByProposal(
   const reviewRows = db
     .select({ id: reviews.id, proposalId: reviews.proposalId, abstain: reviews.abstain })
     .from(reviews)
-    .where(inArray(reviews.proposalId, [...ids]))
+    .innerJoin(users, eq(users.id, reviews.reviewerId))
+    .innerJoin(proposals, eq(proposals.id, reviews.proposalId))
+    .where(and(inArray(reviews.proposalId, [...ids]), sql`not ${reviewerNowOwns()}`))
     .all();
   const scoreRows = reviewRows.length
     ? db
@@ -255,7 +257,11 @@ export function proposalDetail(db: Pick<Db, "select">, code: string, viewer?: Ac
     speakers: speakersOf(db, row.proposal.id),
     criteria,
     reviews: all,
-    score: summarise(all, criteria),
+    // A review by someone who now speaks on the proposal shows, marked, but does not count.
+    score: summarise(
+      all.filter((r) => !r.nowSpeaker),
+      criteria,
+    ),
     sessionSlug: row.proposal.sessionId
       ? (db.select({ slug: sessions.slug }).from(sessions).where(eq(sessions.id, row.proposal.sessionId)).get()?.slug ?? null)
       : null,
@@ -349,20 +355,43 @@ export function pendingCounts(db: Pick<Db, "select">): { accepted: number; rejec
   return { accepted, rejected, total: accepted + rejected };
 }
 
+/**
+ * What the organizer confirms before a release: a digest of the pending (code, decision) pairs
+ * shown on the confirmation step. Any change meanwhile (one cleared and another set, a decision
+ * turned) changes it, and the release is refused.
+ */
+export function pendingDigest(db: Pick<Db, "select">): string {
+  return digestOf(pendingPairs(db));
+}
+
+function pendingPairs(db: Pick<Db, "select">): { code: string; decision: PendingDecision }[] {
+  return db
+    .select({ code: proposals.code, decision: proposals.pendingState })
+    .from(proposals)
+    .where(and(eq(proposals.state, "submitted"), isNotNull(proposals.pendingState)))
+    .all()
+    .map((r) => ({ code: r.code, decision: r.decision! }));
+}
+
+function digestOf(pairs: readonly { code: string; decision: string }[]): string {
+  const lines = pairs.map((p) => `${p.code}:${p.decision}`).sort();
+  return createHash("sha256").update(lines.join("\n")).digest("base64url").slice(0, 32);
+}
+
 const DECISION_TEMPLATES = ["cfp.accepted", "cfp.rejected"] as const;
 
 /**
  * Releases every pending decision together: in one transaction, each submitted proposal with a
  * pending decision becomes accepted or rejected, an accepted one gets its confirmation link
  * (`cfp_tokens`, purpose `confirm`, hash only; the nonce travels in the e-mail payload as `nonce`), and each
- * speaker gets one e-mail, held in the outbox until an organizer sends it. `expected` is the number
- * the organizer confirmed: if decisions changed meanwhile, nothing is released.
+ * speaker gets one e-mail, held in the outbox until an organizer sends it. `expected` is the
+ * `pendingDigest` the organizer confirmed: if the decisions changed meanwhile, nothing is released.
  */
 export function releaseDecisions(
   db: Db,
   appKey: Buffer,
   actor: Actor,
-  expected: number,
+  expected: string,
   now: number = Date.now(),
 ): { ok: true; accepted: number; rejected: number; messages: number } | { ok: false; reason: "nothing" | "count_changed"; count: number } {
   return db.transaction(
@@ -374,7 +403,8 @@ export function releaseDecisions(
         .orderBy(asc(proposals.id))
         .all();
       if (due.length === 0) return { ok: false, reason: "nothing", count: 0 } as const;
-      if (due.length !== expected) return { ok: false, reason: "count_changed", count: due.length } as const;
+      if (digestOf(due.map((p) => ({ code: p.code, decision: p.pendingState! }))) !== expected)
+        return { ok: false, reason: "count_changed", count: due.length } as const;
       let accepted = 0;
       let messages = 0;
       for (const p of due) {

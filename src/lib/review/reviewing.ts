@@ -21,10 +21,23 @@ export type Reviewer = Actor;
 
 /** SQL true when `reviewer` speaks on (or created, or is invited to) the proposal of the outer query. */
 export function ownProposal(reviewer: Reviewer): SQL {
-  const email = reviewer.email.toLowerCase();
-  return sql`(${proposals.createdBy} = ${reviewer.id}
+  return ownBy(sql`${reviewer.id}`, sql`${reviewer.email.toLowerCase()}`);
+}
+
+/**
+ * SQL true when the author of the review of the outer query (`reviews` joined with `users` and
+ * `proposals`) now speaks on (or created, or is invited to) its proposal: e.g. they accepted a
+ * co-speaker invitation after reviewing. Such a review no longer counts in the score.
+ */
+export function reviewerNowOwns(): SQL {
+  return ownBy(sql`${reviews.reviewerId}`, sql`lower(${users.email})`);
+}
+
+/** `ownProposal` for an account id and a lower-case e-mail address given as SQL. */
+function ownBy(id: SQL, email: SQL): SQL {
+  return sql`(${proposals.createdBy} = ${id}
     or exists (select 1 from proposal_speakers ps join speakers s on s.id = ps.speaker_id
-               where ps.proposal_id = ${proposals.id} and (s.user_id = ${reviewer.id} or lower(s.email) = ${email}))
+               where ps.proposal_id = ${proposals.id} and (s.user_id = ${id} or lower(s.email) = ${email}))
     or exists (select 1 from proposal_invitations pi
                where pi.proposal_id = ${proposals.id} and lower(pi.email) = ${email} and pi.state in ('pending', 'accepted')))`;
 }
@@ -114,12 +127,15 @@ export interface ReviewerView {
   open: boolean;
 }
 
-/** Reviews of a proposal with their scores, newest first (all reviewers). */
+/**
+ * Reviews of a proposal with their scores, oldest first (all reviewers). `nowSpeaker`: its author
+ * now speaks on the proposal (reviewerNowOwns), so the review does not count in its score.
+ */
 export function reviewsOf(
   db: Pick<Db, "select">,
   proposalId: number,
   criteria: readonly Criterion[],
-): (ShownReview & { reviewerId: number })[] {
+): (ShownReview & { reviewerId: number; nowSpeaker: boolean })[] {
   const rows = db
     .select({
       id: reviews.id,
@@ -128,9 +144,11 @@ export function reviewsOf(
       abstain: reviews.abstain,
       comment: reviews.comment,
       updatedAt: reviews.updatedAt,
+      nowSpeaker: sql<number>`${reviewerNowOwns()}`,
     })
     .from(reviews)
     .innerJoin(users, eq(users.id, reviews.reviewerId))
+    .innerJoin(proposals, eq(proposals.id, reviews.proposalId))
     .where(eq(reviews.proposalId, proposalId))
     .orderBy(asc(reviews.createdAt), asc(reviews.id))
     .all();
@@ -157,6 +175,7 @@ export function reviewsOf(
       scores: own,
       total: reviewTotal({ abstain: r.abstain, scores: own }, criteria),
       updatedAt: r.updatedAt,
+      nowSpeaker: !!r.nowSpeaker,
     };
   });
 }
@@ -199,7 +218,8 @@ export function reviewerView(
     .all();
   const all = reviewsOf(db, p.id, criteria);
   const mine = all.find((r) => r.reviewerId === reviewer.id);
-  const strip = ({ reviewerId: _, ...shown }: ShownReview & { reviewerId: number }): ShownReview => shown;
+  const strip = ({ reviewerId: _, nowSpeaker: __, ...shown }: ShownReview & { reviewerId: number; nowSpeaker: boolean }): ShownReview =>
+    shown;
   // Who the other reviewers are is for the organizers (/admin/cfp): a reviewer sees "#1", "#2"...
   const others = all.filter((r) => r.reviewerId !== reviewer.id).map((r, i) => ({ ...strip(r), reviewer: `#${i + 1}` }));
   return {
