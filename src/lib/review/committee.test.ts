@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
-import { auditLog, reviewerAssignments } from "../../../db/schema/index.ts";
+import { auditLog, reviewerAssignments, reviews, reviewScores } from "../../../db/schema/index.ts";
 import { catalogue, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
 import {
   assignReviewer,
@@ -74,6 +74,20 @@ describe("criteria", () => {
         .all()
         .map((e) => e.action),
     ).toEqual(["review.criterion_create", "review.criterion_create", "review.criterion_update", "review.criterion_delete"]);
+    // The deletion says how many scores went with it (none were given here).
+    expect(db.select().from(auditLog).all().at(-1)!.before).toMatchObject({ nameEn: "Clarity", scores: 0 });
+  });
+
+  it("take their scores with them when deleted, and the audit counts them", () => {
+    const saved = saveCriterion(db, organizer, criterionSchema.parse(form()));
+    if (!saved.ok) throw new Error("not saved");
+    const rita = user(db, "rita@example.org", ["reviewer"]);
+    const p = proposal(db, [speakerProfile(db, "ada@example.org").id]);
+    const review = db.insert(reviews).values({ proposalId: p.id, reviewerId: rita.id }).returning({ id: reviews.id }).get();
+    db.insert(reviewScores).values({ reviewId: review.id, criterionId: saved.id, score: 4 }).run();
+    expect(deleteCriterion(db, organizer, saved.id)).toEqual({ ok: true });
+    expect(db.select().from(reviewScores).all()).toEqual([]);
+    expect(db.select().from(auditLog).all().at(-1)!.before).toMatchObject({ id: saved.id, scores: 1 });
   });
 });
 

@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
-import { proposals, reviewCriteria, reviewerAssignments, reviewSettings } from "../../../db/schema/cfp.ts";
+import { proposals, reviewCriteria, reviewerAssignments, reviewScores, reviewSettings } from "../../../db/schema/cfp.ts";
 import { tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 
@@ -108,8 +108,19 @@ export function deleteCriterion(
     (tx) => {
       const before = tx.select().from(reviewCriteria).where(eq(reviewCriteria.id, id)).get();
       if (!before) return { ok: false, reason: "not_found" } as const;
+      // The scores go with it (cascade), and every total changes: the audit says how many.
+      const scores =
+        tx
+          .select({ n: sql<number>`count(*)` })
+          .from(reviewScores)
+          .where(eq(reviewScores.criterionId, id))
+          .get()?.n ?? 0;
       tx.delete(reviewCriteria).where(eq(reviewCriteria.id, id)).run();
-      recordAudit(tx, { actor, action: "review.criterion_delete", subjectType: "review_criterion", subjectId: id, before }, now);
+      recordAudit(
+        tx,
+        { actor, action: "review.criterion_delete", subjectType: "review_criterion", subjectId: id, before: { ...before, scores } },
+        now,
+      );
       return { ok: true } as const;
     },
     { behavior: "immediate" },
