@@ -1,3 +1,4 @@
+import { requirePermission } from "./guard.ts";
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
 import { localeOfPath } from "../i18n/index.ts";
@@ -217,9 +218,7 @@ export const cfp = {
       language: z.enum(["en", "fr"], "invalidLanguage"),
     }),
     handler: (input, context) => {
-      const principal = context.locals.principal;
-      if (!principal || !allowed(principal, "cfp.manage"))
-        throw new ActionError({ code: principal ? "FORBIDDEN" : "UNAUTHORIZED", message: "forbidden" });
+      const principal = requirePermission(context, "cfp.manage");
       const result = grantLateSubmission(getDb(), getAppKey(), principal.user, { ...input, format: input.format || null });
       if (!result.ok) throw new ActionError({ code: "BAD_REQUEST", message: `cfp:${result.reason}` });
       nudgeWorker();

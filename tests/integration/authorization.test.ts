@@ -126,6 +126,7 @@ describe("authorization of the organizers' area", () => {
       "heldMailSend",
       "heldMailCancel",
       "cfpGrantLate",
+      "reviewSubmit",
       "sessionCreate",
       "sessionDetails",
       "sessionSchedule",

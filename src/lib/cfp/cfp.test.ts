@@ -466,7 +466,7 @@ describe("co-speaker invitations", () => {
     const code = draft();
     const token = invited(code);
     const expiry = OPEN + INVITATION_DAYS * 86_400_000;
-    expect(invitationByToken(db, token, expiry - 1)).toBeDefined();
+    expect(invitationByToken(db, token, expiry - 1)).toMatchObject({ email: "bob@example.org", code });
     expect(invitationByToken(db, token, expiry)).toBeUndefined();
     expect(acceptInvitation(deps, bob, token, expiry)).toEqual({ ok: false, reason: "unknownLink" });
     expect(declineInvitation(deps, null, token, expiry)).toEqual({ ok: false, reason: "unknownLink" });

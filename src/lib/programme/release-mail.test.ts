@@ -107,6 +107,8 @@ describe("release e-mails", () => {
   it("tell the speakers of a restricted session whose title the public may not see", () => {
     db.$client.prepare("update sessions set title_public = 0 where slug = ?").run(LAW_ENFORCEMENT);
     expect(publishRelease(db, actor, "Hide the lab's title")).toBe(2);
+    // Someone without a law-enforcement registration starred it: they may not even see its title.
+    star(addUser("curious@example.org"), LAW_ENFORCEMENT);
     moveLater(LAW_ENFORCEMENT);
     expect(publishRelease(db, actor, "Later lab")).toBe(3);
     const programme = loadProgramme(db);
