@@ -2,7 +2,6 @@ import { requirePermission } from "./guard.ts";
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
 import { localeOfPath } from "../i18n/index.ts";
-import { allowed } from "../lib/auth/guard.ts";
 import { codeField, emailField, profileSchema, proposalSchema, tokenField, versionField } from "../lib/cfp/form.ts";
 import { acceptInvitation, declineInvitation, invite, resendInvitation, withdrawInvitation } from "../lib/cfp/invitations.ts";
 import { grantLateSubmission, MAX_LATE_DAYS } from "../lib/cfp/late.ts";

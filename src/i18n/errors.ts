@@ -1,12 +1,27 @@
 import type { Messages } from "./index.ts";
 
+/** The areas whose Actions refuse with `<area>:<name>` keys, and where their words are. */
+const AREAS = {
+  auth: (m: Messages) => m.auth.errors,
+  admin: (m: Messages) => m.admin.errors,
+  editor: (m: Messages) => m.editor.errors,
+  catalogue: (m: Messages) => m.catalogue.errors,
+  cfp: (m: Messages) => m.cfp.errors,
+  review: (m: Messages) => m.review.errors,
+  mailstaff: (m: Messages) => m.mailstaff.errors,
+} as const;
+
 /** Translates an error key of a form schema or Action (`required`, `tooLong:200`, `retryAfter:30`). */
 export function errorMessage(m: Messages, key: string | undefined): string {
   if (!key) return m.errors.generic;
-  const [name, arg] = key.split(":");
-  if (name === "auth" && arg && arg in m.auth.errors) return m.auth.errors[arg as keyof typeof m.auth.errors];
-  if (name === "admin" && arg && arg in m.admin.errors) return m.admin.errors[arg as keyof typeof m.admin.errors];
-  if (name === "editor" && arg && arg in m.editor.errors) return m.editor.errors[arg]!;
+  const [name, arg, extra] = key.split(":");
+  // An area's own refusals, `<area>:<name>[:<number>]`, worded in that area's messages.
+  const area = name && Object.hasOwn(AREAS, name) ? AREAS[name as keyof typeof AREAS](m) : undefined;
+  if (area && arg && Object.hasOwn(area, arg)) {
+    const entry = (area as Record<string, string | ((n: number) => string)>)[arg]!;
+    return typeof entry === "function" ? entry(Number(extra) || 0) : entry;
+  }
+  if (area) return m.errors.generic;
   if (name === "invalidTime") return m.editor.errors.invalidTime!;
   if (name === "forbidden") return m.admin.forbiddenBody;
   const e = m.errors;

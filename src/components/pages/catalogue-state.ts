@@ -1,6 +1,5 @@
 import type { AstroGlobal } from "astro";
 import { actions, isInputError, type ActionError } from "astro:actions";
-import { errorMessage } from "../../i18n/errors.ts";
 import { editionDays } from "../../lib/config/edition.ts";
 import { t, type Locale, type Messages } from "../../i18n/index.ts";
 import {
@@ -20,23 +19,9 @@ import { pageUrl } from "./mailstaff-state.ts";
 
 /** Request handling of the catalogue pages: guard, Action results, redirect after success, values kept after an error. */
 
-type Catalogue = Messages["catalogue"];
-type CatalogueErrors = Catalogue["errors"];
-
-/** The message of an error key, the `catalogue:` ones included (`catalogue:inUse:3`). */
-export function catalogueMessage(m: Messages, key: string | undefined): string {
-  const [area, name, arg] = (key ?? "").split(":");
-  if (area !== "catalogue") return errorMessage(m, key);
-  const errors = m.catalogue.errors;
-  if (!name || !Object.hasOwn(errors, name)) return m.errors.generic;
-  const entry = errors[name as keyof CatalogueErrors];
-  return typeof entry === "function" ? entry(Number(arg) || 0) : entry;
-}
-
 /** An Action's error as messages by field (input errors, and `catalogue:photo_...` on `photo`) or for the whole form. */
 export function catalogueErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
   return formErrors(error, m, fieldOrder, {
-    message: (key) => catalogueMessage(m, key),
     fieldOf: (key) => (key.startsWith("catalogue:photo_") ? "photo" : undefined),
   });
 }

@@ -2,7 +2,6 @@ import type { AstroGlobal } from "astro";
 import { actions, type ActionError } from "astro:actions";
 import { asc, eq } from "drizzle-orm";
 import { formats, tracks } from "../../../db/schema/programme.ts";
-import { errorMessage } from "../../i18n/errors.ts";
 import { describeTimes, formatDay, formatTime, localDay } from "../../i18n/format.ts";
 import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { callFormats, callStatus, overallStatus, type CallState } from "../../lib/cfp/call.ts";
@@ -24,14 +23,6 @@ import { privatePage } from "./auth-state.ts";
  * not the visitor's, exactly as for one that does not exist.
  */
 
-/** The message of an error key, the `cfp:` ones included. */
-export function cfpMessage(m: Messages, key: string | undefined): string {
-  const [area, name] = (key ?? "").split(":");
-  if (area !== "cfp") return errorMessage(m, key);
-  const errors = m.cfp.errors;
-  return name && name in errors ? errors[name as keyof typeof errors] : m.errors.generic;
-}
-
 /** Refusals that belong to a field of the form. */
 const FIELD_OF: Record<string, string> = {
   "cfp:abstractRequired": "abstract",
@@ -48,7 +39,7 @@ const FIELD_OF: Record<string, string> = {
 
 /** An Action's error as messages by field (input errors and field-bound refusals) or for the whole form. */
 export function cfpErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
-  return formErrors(error, m, fieldOrder, { message: (key) => cfpMessage(m, key), fieldOf: (key) => FIELD_OF[key] });
+  return formErrors(error, m, fieldOrder, { fieldOf: (key) => FIELD_OF[key] });
 }
 
 const noErrors = (): FormErrors => ({ byField: {}, summary: [] });

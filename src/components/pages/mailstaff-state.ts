@@ -1,6 +1,5 @@
 import type { AstroGlobal } from "astro";
 import { actions, type ActionError } from "astro:actions";
-import { errorMessage } from "../../i18n/errors.ts";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { allowed } from "../../lib/auth/guard.ts";
 import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
@@ -13,19 +12,9 @@ import { reviewErrors } from "./review-errors.ts";
 
 /** Request handling of the organizers' e-mail and staff pages: guard, Action results, redirect after success. */
 
-/** The message of an error key, the `mailstaff:` ones included (`mailstaff:alreadySent:12`). */
-export function mailstaffMessage(m: Messages, key: string | undefined): string {
-  const [area, name, arg] = (key ?? "").split(":");
-  if (area !== "mailstaff") return errorMessage(m, key);
-  const errors = m.mailstaff.errors;
-  if (name === "alreadySent") return errors.alreadySent(Number(arg) || 0);
-  if (name && name in errors && name !== "alreadySent") return errors[name as Exclude<keyof typeof errors, "alreadySent">];
-  return m.errors.generic;
-}
-
 /** An Action's error as messages by field (input errors) or for the whole form. */
 export function mailstaffErrors(error: ActionError | undefined, m: Messages, fieldOrder: readonly string[]): FormErrors {
-  return formErrors(error, m, fieldOrder, { message: (key) => mailstaffMessage(m, key) });
+  return formErrors(error, m, fieldOrder);
 }
 
 /** The current URL without `_action` and the given notices, with `changes` applied. */
