@@ -69,6 +69,8 @@ export function editorErrors(error: ActionError | undefined, m: Messages, order:
 /** The values of a POSTed form, every value of repeated `speakerIds` kept in order. */
 async function postedForm(request: Request): Promise<SessionForm | null> {
   if (request.method !== "POST") return null;
+  // Action posts are held to 64 KiB by the middleware; a bare POST to the page is not read beyond it.
+  if (!(Number(request.headers.get("content-length") ?? NaN) <= 64 * 1024)) return null;
   try {
     const data = await request.clone().formData();
     const values: Record<string, string> = {};
@@ -207,9 +209,9 @@ export async function sessionEditState(Astro: AstroGlobal, slug: string | null):
     Astro.response.status = 404;
     return { notFound: true };
   }
-  const posted = await postedForm(Astro.request);
   const detailsError = slug === null ? created?.error : results.details?.error;
   const scheduleError = results.schedule?.error;
+  const posted = detailsError || scheduleError ? await postedForm(Astro.request) : null;
 
   const blank: SessionForm = {
     values: { language: locale, audience: "public", tlp: "CLEAR", titlePublic: "on", formatId: String(programme.formats[0]?.id ?? "") },
