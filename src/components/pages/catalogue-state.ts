@@ -12,7 +12,7 @@ import {
   usesOf,
   type CatalogueKind,
 } from "../../lib/programme/catalogue.ts";
-import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedFields, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
@@ -26,23 +26,11 @@ export function catalogueErrors(error: ActionError | undefined, m: Messages, fie
   });
 }
 
-/** Every value of a form POST (repeated fields included), or null (not a POST, too large, not a form). */
-async function submittedAll(request: Request, limit = 64 * 1024): Promise<FormData | null> {
-  if (request.method !== "POST") return null;
-  const length = Number(request.headers.get("content-length") ?? NaN);
-  if (!(length <= limit)) return null;
-  try {
-    return await request.clone().formData();
-  } catch {
-    return null;
-  }
-}
-
-const str = (form: FormData | null, key: string) => {
+const str = (form: URLSearchParams | null, key: string) => {
   const v = form?.get(key);
   return typeof v === "string" ? v : "";
 };
-const strs = (form: FormData, key: string) => form.getAll(key).map((v) => (typeof v === "string" ? v : ""));
+const strs = (form: URLSearchParams, key: string) => form.getAll(key).map((v) => (typeof v === "string" ? v : ""));
 
 const DONE = ["created", "saved", "deleted", "moved", "photo", "photoRemoved"] as const;
 export type CatalogueDone = (typeof DONE)[number];
@@ -133,7 +121,7 @@ export async function catalogueState(Astro: AstroGlobal, kind: SimpleKind): Prom
 
   const fields = SIMPLE_FIELDS[kind];
   const rows = rowsOf(kind, locale);
-  const submitted = await submittedAll(Astro.request);
+  const submitted = await submittedFields(Astro.request);
   const typed = () => Object.fromEntries(fields.map((f) => [f, str(submitted, f)]));
   const editSlug = Astro.url.searchParams.get("edit") ?? (updated?.error || deleted?.error ? str(submitted, "slug") : "");
   const editing = editSlug ? rows.find((r) => r.slug === editSlug) : undefined;
@@ -218,7 +206,7 @@ export interface SpeakerProps {
 
 const withSpares = <T>(rows: T[], spare: number, blank: () => T) => [...rows, ...Array.from({ length: spare }, blank)];
 
-function typedSpeaker(form: FormData, days: string[]): SpeakerFormValues {
+function typedSpeaker(form: URLSearchParams, days: string[]): SpeakerFormValues {
   const labels = strs(form, "linkLabel");
   const urls = strs(form, "linkUrl");
   const windowDays = strs(form, "availabilityDay");
@@ -278,7 +266,7 @@ export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<G
     availability: availabilityRows(row.availability, edition.timezone),
   };
   const formError = (created?.error ?? updated?.error) as ActionError | undefined;
-  const submitted = formError ? await submittedAll(Astro.request) : null;
+  const submitted = formError ? await submittedFields(Astro.request) : null;
   let values: SpeakerFormValues = stored ?? {
     name: "",
     affiliation: "",

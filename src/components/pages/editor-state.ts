@@ -8,7 +8,7 @@ import { scheduleWarnings, type Warning } from "../../lib/programme/conflicts.ts
 import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
-import { formErrors, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedFields, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition, workInProgress } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 
@@ -68,22 +68,10 @@ export function editorErrors(error: ActionError | undefined, m: Messages, order:
 
 /** The values of a POSTed form, every value of repeated `speakerIds` kept in order. */
 async function postedForm(request: Request): Promise<SessionForm | null> {
-  if (request.method !== "POST") return null;
-  // Action posts are held to 64 KiB by the middleware; a bare POST to the page is not read beyond it.
-  if (!(Number(request.headers.get("content-length") ?? NaN) <= 64 * 1024)) return null;
-  try {
-    const data = await request.clone().formData();
-    const values: Record<string, string> = {};
-    const speakerIds: string[] = [];
-    for (const [key, value] of data) {
-      if (typeof value !== "string") continue;
-      if (key === "speakerIds") speakerIds.push(value);
-      else values[key] = value;
-    }
-    return { values, speakerIds };
-  } catch {
-    return null;
-  }
+  const fields = await submittedFields(request);
+  if (!fields) return null;
+  const values = Object.fromEntries([...fields].filter(([key]) => key !== "speakerIds"));
+  return { values, speakerIds: fields.getAll("speakerIds") };
 }
 
 /** The details a session's form shows, as the `seen` record the Action compares (same shape as DetailsFields). */

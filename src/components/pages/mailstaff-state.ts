@@ -5,7 +5,7 @@ import { allowed } from "../../lib/auth/guard.ts";
 import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
 import { heldDigest, heldMessageIds, listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
-import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { reviewErrors } from "./review-errors.ts";
@@ -170,15 +170,8 @@ export async function staffState(Astro: AstroGlobal): Promise<Guarded<StaffProps
   const success = results.find((r) => r && !r.error);
   if (success?.data) return { redirect: `${localizePath("/admin/staff", locale)}?done=${success.data.done}` };
   const error = results.find((r) => r?.error)?.error;
-  const form = new URLSearchParams();
-  if (Astro.request.method === "POST" && error && Number(Astro.request.headers.get("content-length") ?? NaN) <= 64 * 1024) {
-    // Every value of a field (the roles are several checkboxes of one name).
-    try {
-      for (const [key, value] of await Astro.request.clone().formData()) if (typeof value === "string") form.append(key, value);
-    } catch {
-      // An unreadable body: the form shows empty.
-    }
-  }
+  // Every value of a field (the roles are several checkboxes of one name).
+  const form = (error ? await submittedFields(Astro.request) : null) ?? new URLSearchParams();
   const done = Astro.url.searchParams.get("done") ?? "";
   const errorFor = Number(form.get("userId"));
   return {

@@ -22,7 +22,7 @@ import {
   type ProposalQuery,
 } from "../../lib/review/decisions.ts";
 import { reviewerView, reviewQueue, type QueueItem, type ReviewerView } from "../../lib/review/reviewing.ts";
-import { submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { privatePage } from "./auth-state.ts";
@@ -81,7 +81,7 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
       redirect: pageUrl(Astro.url, { released: released.data.released, messages: released.data.messages }, [...NOTICES, "release"]),
     };
   const error = decided?.error ?? released?.error;
-  const form = error ? await formValues(Astro) : new URLSearchParams();
+  const form = (error ? await submittedFields(Astro.request) : null) ?? new URLSearchParams();
   const params = Astro.url.searchParams;
   const query = parseProposalQuery(params);
   const releasedCount = positive(params.get("released"));
@@ -101,18 +101,6 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
       releaseAction: pageUrl(Astro.url, { _action: "decisionsRelease" }, [...NOTICES, "release"]),
     },
   };
-}
-
-/** Every value of the posted form (repeated fields kept), or nothing. */
-async function formValues(Astro: AstroGlobal): Promise<URLSearchParams> {
-  const form = new URLSearchParams();
-  if (Astro.request.method !== "POST" || !(Number(Astro.request.headers.get("content-length") ?? NaN) <= 64 * 1024)) return form;
-  try {
-    for (const [key, value] of await Astro.request.clone().formData()) if (typeof value === "string") form.append(key, value);
-  } catch {
-    // An unreadable body: the form shows empty.
-  }
-  return form;
 }
 
 export interface CfpDetailProps {

@@ -2,19 +2,27 @@ import { isInputError, type ActionError } from "astro:actions";
 import { errorMessage } from "../../i18n/errors.ts";
 import type { Messages } from "../../i18n/index.ts";
 
-/** The submitted fields of a form POST (for putting them back in the form), or null. */
-export async function submittedForm(request: Request, limit = 64 * 1024): Promise<Record<string, string> | null> {
+/**
+ * Every text value of a form POST, repeated fields kept in order (files left out), or null: not a
+ * POST, longer than `limit` or without a length, or not a form. For putting values back in a form.
+ */
+export async function submittedFields(request: Request, limit = 64 * 1024): Promise<URLSearchParams | null> {
   if (request.method !== "POST") return null;
   const length = Number(request.headers.get("content-length") ?? NaN);
   if (!(length <= limit)) return null;
   try {
-    const data = await request.clone().formData();
-    const values: Record<string, string> = {};
-    for (const [key, value] of data) if (typeof value === "string") values[key] = value;
-    return values;
+    const fields = new URLSearchParams();
+    for (const [key, value] of await request.clone().formData()) if (typeof value === "string") fields.append(key, value);
+    return fields;
   } catch {
     return null;
   }
+}
+
+/** The submitted fields of a form POST, one value each (the last), or null. */
+export async function submittedForm(request: Request, limit = 64 * 1024): Promise<Record<string, string> | null> {
+  const fields = await submittedFields(request, limit);
+  return fields ? Object.fromEntries(fields) : null;
 }
 
 export interface FormErrors {
