@@ -32,6 +32,13 @@ export function validateXml(xml: string, schema?: string): { status: number | nu
   return { status: result.status, output: result.stderr };
 }
 
+/** Evaluates an XPath expression on `xml` with xmllint; returns its text ("" when nothing matches). */
+export function xpath(xml: string, expression: string): string {
+  const result = spawnSync("xmllint", ["--xpath", expression, "-"], { input: xml, encoding: "utf8" });
+  if (result.error) throw new Error(`xmllint is needed (apt-get install -y libxml2-utils): ${result.error.message}`);
+  return result.status === 0 ? result.stdout.trim() : "";
+}
+
 /** iCalendar content lines, folded lines joined again. */
 export const unfoldIcs = (ics: string) => ics.replace(/\r\n[ \t]/g, "").split("\r\n");
 

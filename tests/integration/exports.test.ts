@@ -299,9 +299,10 @@ describe("GET /schedule.json", () => {
         expect(event.abstract, s.slug).toBe(s.body);
         expect(event.description, s.slug).toBe((s.description ?? "").trim());
         expect(
-          (event.persons as { name: string }[]).map((p) => p.name),
+          (event.persons as { public_name: string }[]).map((p) => p.public_name),
           s.slug,
         ).toEqual((s.speakers ?? []).map(speakerName));
+        for (const person of event.persons as { id: unknown }[]) expect(Number.isInteger(person.id), s.slug).toBe(true);
       }
     }
   });

@@ -34,6 +34,8 @@ export function sessionAccess(session: Session, viewer: Viewer): Access {
 
 /** A public speaker: no private details (e-mail) ever. */
 export interface SpeakerView {
+  /** The speaker's database id: the stable integer that schedule clients key persons on. */
+  id: number;
   slug: string;
   name: string;
   affiliation: string;
@@ -65,8 +67,8 @@ export interface SessionView {
 
 /** The public face of a speaker. */
 export function presentSpeaker(speaker: Speaker): SpeakerView {
-  const { slug, name, affiliation, country, bio, links, photo } = speaker;
-  return { slug, name, affiliation, country, bio, links, photo };
+  const { id, slug, name, affiliation, country, bio, links, photo } = speaker;
+  return { id, slug, name, affiliation, country, bio, links, photo };
 }
 
 /** Applies `access` to a session; returns null when the viewer may not know it exists. */

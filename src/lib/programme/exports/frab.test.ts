@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SCHEDULE_XSD, validateScheduleJson, validateXml } from "../../../../tests/helpers/schedule.ts";
+import { SCHEDULE_XSD, validateScheduleJson, validateXml, xpath } from "../../../../tests/helpers/schedule.ts";
 import { format, programme, room, session, speaker, track } from "../../../../tests/fixtures/programme.ts";
 import { ANONYMOUS, viewProgramme, type Viewer } from "../audience.ts";
 import type { Programme } from "../model.ts";
@@ -13,6 +13,7 @@ import {
   scheduleXml,
   uuidV5,
   type FrabEvent,
+  type FrabSchedule,
   type ScheduleContext,
 } from "./frab.ts";
 
@@ -134,6 +135,21 @@ describe("schedule JSON", () => {
     expect(validateScheduleJson(JSON.parse(scheduleJson(viewProgramme(data, staff), context)))).toBe("");
   });
 
+  it("gives every person an integer id and exactly one branch of the schema's person `oneOf`", () => {
+    const document = JSON.parse(scheduleJson(viewProgramme(data, staff), context));
+    const persons = document.schedule.conference.days.flatMap((d: FrabSchedule["schedule"]["conference"]["days"][number]) =>
+      Object.values(d.rooms).flatMap((list) => list.flatMap((e) => e.persons)),
+    );
+    expect([...new Set(persons.map((p: { id: number }) => p.id))].sort()).toEqual([1, 2]);
+    // The check is real: a person with both `id` and `name` matches the frab and the pretalx branch.
+    const first = document.schedule.conference.days[0].rooms["Main hall"][0];
+    first.persons[0].name = first.persons[0].public_name;
+    expect(validateScheduleJson(document)).toMatch(/oneOf/);
+    delete first.persons[0].name;
+    delete first.persons[0].id;
+    expect(validateScheduleJson(document)).not.toBe("");
+  });
+
   it("describes the conference from the edition", () => {
     const { schedule } = buildSchedule(anonymous, context);
     expect(schedule.version).toBe("1");
@@ -199,7 +215,9 @@ describe("schedule JSON", () => {
       description: "Longer text.",
       recording_license: "",
       do_not_record: false,
-      persons: [{ guid: uuidV5("speaker/ada-example"), name: "Ada Example", public_name: "Ada Example" }],
+      persons: [
+        { id: 1, guid: uuidV5("speaker/ada-example"), public_name: "Ada Example", url: "https://forum.example.org/speakers/ada-example" },
+      ],
       links: [],
       attachments: [],
     });
@@ -242,7 +260,9 @@ describe("schedule JSON", () => {
     expect(eventBySlug("operational-briefing", view)).toMatchObject({
       abstract: "Target: botnet X",
       description: "Informant WREN",
-      persons: [{ guid: uuidV5("speaker/secret-sam"), name: "Secret Sam", public_name: "Secret Sam" }],
+      persons: [
+        { id: 2, guid: uuidV5("speaker/secret-sam"), public_name: "Secret Sam", url: "https://forum.example.org/speakers/secret-sam" },
+      ],
       do_not_record: true,
     });
     expect(eventBySlug("hidden-op", view)).toMatchObject({ title: "Hidden op", abstract: "Raid plan" });
@@ -313,8 +333,51 @@ describe("schedule XML", () => {
         "        <url>https://forum.example.org/sessions/phishing-kits</url>",
       ].join("\n"),
     );
-    expect(xml).toContain(`<persons>\n          <person guid="${uuidV5("speaker/ada-example")}">Ada Example</person>\n        </persons>`);
+    expect(xml).toContain(
+      `<persons>\n          <person id="1" guid="${uuidV5("speaker/ada-example")}">Ada Example</person>\n        </persons>`,
+    );
     expect(xml).toContain('<day index="2" date="2013-07-03" start="2013-07-03T04:00:00+02:00" end="2013-07-04T03:59:00+02:00">');
+  });
+
+  it("carries every element and attribute that ConfClerk, Giggity and EventFahrplan read", () => {
+    const full = scheduleXml(viewProgramme(data, staff), context);
+    const count = (expression: string) => Number(xpath(full, `count(${expression})`));
+    const events = count("//event");
+    expect(events).toBe(4);
+    // Giggity tells the format from the first kilobyte.
+    expect(full.slice(0, 1024)).toMatch(/<schedule>[\s\S]*<conference>/);
+    // The conference: ConfClerk's title, dates and slot; EventFahrplan's version and zone.
+    for (const name of ["title", "start", "end", "timeslot_duration", "time_zone_name"])
+      expect(xpath(full, `string(/schedule/conference/${name})`)).not.toBe("");
+    expect(xpath(full, "string(/schedule/version)")).toBe("1");
+    // Days: a date for all three, an index and an end for EventFahrplan (it refuses a day without end).
+    expect(count("//day[@index and @date and @end]")).toBe(count("//day"));
+    // Rooms by name; events by a positive integer id, with their own start, duration, date and room.
+    expect(count("//day/room[@name]")).toBe(count("//day/room"));
+    expect(count("//event[@id > 0 and floor(@id) = @id]")).toBe(events);
+    for (const name of [
+      "date",
+      "start",
+      "duration",
+      "room",
+      "title",
+      "subtitle",
+      "slug",
+      "url",
+      "track",
+      "type",
+      "language",
+      "abstract",
+      "description",
+      "persons",
+      "links",
+    ]) {
+      expect(count(`//event[${name}]`), name).toBe(events);
+    }
+    expect(count("//event[string-length(start) = 5 and string-length(duration) = 5]")).toBe(events);
+    // Persons: ConfClerk keeps only those with an integer id (its person table's key).
+    expect(count("//person")).toBe(4);
+    expect(count("//person[@id > 0 and floor(@id) = @id and @guid and string-length(normalize-space(.)) > 0]")).toBe(4);
   });
 
   it("keeps a restricted session to its title and time", () => {

@@ -26,11 +26,17 @@ export interface FrabReference {
   type?: string;
 }
 
-/** A person on an event: public name only. */
+/**
+ * A person on an event: public name and page only. The integer `id` (the speaker's database id) is
+ * what ConfClerk, Giggity and older readers key persons on; with it the JSON person is the schema's
+ * frab branch (`id` + `public_name`), so it must not also carry `name`, which would match the
+ * pretalx branch too and break the schema's `oneOf` (pretalx's own export does the same).
+ */
 export interface FrabPerson {
+  id: number;
   guid: string;
-  name: string;
   public_name: string;
+  url: string;
 }
 
 /** One event of the schedule, in the JSON shape (the XML carries the same fields). */
@@ -234,7 +240,14 @@ export function buildSchedule(view: ProgrammeView, context: ScheduleContext): Fr
       recording_license: "",
       // Nothing restricted or labelled beyond TLP:CLEAR is ever recorded.
       do_not_record: s.audience !== "public" || (s.tlp ?? "CLEAR") !== "CLEAR",
-      persons: s.restricted ? [] : s.speakers.map((p) => ({ guid: uuidV5(`speaker/${p.slug}`), name: p.name, public_name: p.name })),
+      persons: s.restricted
+        ? []
+        : s.speakers.map((p) => ({
+            id: p.id,
+            guid: uuidV5(`speaker/${p.slug}`),
+            public_name: p.name,
+            url: absolute(siteUrl, `/speakers/${p.slug}`),
+          })),
       links: [],
       attachments: [],
     };
@@ -355,7 +368,7 @@ function eventXml(e: FrabEvent, indent: string): string {
     `${inner}</recording>`,
     list(
       "persons",
-      e.persons.map((p) => element("person", escapeXml(p.public_name), { guid: p.guid }, inner + "  ")),
+      e.persons.map((p) => element("person", escapeXml(p.public_name), { id: p.id, guid: p.guid }, inner + "  ")),
     ),
     list(
       "links",
