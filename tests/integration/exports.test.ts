@@ -140,10 +140,29 @@ describe("every export", () => {
       "/speakers/no-such-speaker.ics",
       ...hidden.map((s) => `/sessions/${s.slug}.ics`),
       ...unlisted.map((s) => `/sessions/${s.slug}.ics`),
-      ...visible.filter((s) => s.format === "break").map((s) => `/sessions/${s.slug}.ics`),
       ...privateSpeakers.map((s) => `/speakers/${s.slug}.ics`),
     ];
     for (const path of missing) expect((await fetch(server.url + path)).status, path).toBe(404);
+  });
+});
+
+describe("the calendar links of the pages", () => {
+  it("lead to a calendar file on every session page, a break's too", async () => {
+    const breaks = visible.filter((s) => s.format === "break");
+    expect(breaks.length).toBeGreaterThan(0);
+    for (const s of visible) {
+      const page = await (await fetch(`${server.url}/sessions/${s.slug}`)).text();
+      const links = [...page.matchAll(/href="([^"]+\.ics)"/g)].map((m) => m[1]);
+      if (!isRestricted(s)) expect(links, s.slug).toContain(`/sessions/${s.slug}.ics`);
+      for (const link of links) {
+        const response = await fetch(new URL(link, server.url));
+        expect(response.status, `${s.slug}: ${link}`).toBe(200);
+        expect(response.headers.get("content-type"), link).toBe("text/calendar; charset=utf-8");
+      }
+    }
+    const coffee = vevents(await (await fetch(`${server.url}/sessions/${breaks[0].slug}.ics`)).text());
+    expect(coffee).toHaveLength(1);
+    expect(coffee[0]).toContain(`SUMMARY:${breaks[0].title}`);
   });
 });
 

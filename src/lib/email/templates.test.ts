@@ -436,6 +436,9 @@ describe("ticket and forum calendar", () => {
     expect(lines).toContain("BEGIN:VTIMEZONE");
     expect(lines).toContain("TZID:Europe/Paris");
     expect(lines).toContain("X-WR-TIMEZONE:Europe/Paris");
+    // Calendar properties come before the first component (RFC 5545 3.6).
+    expect(lines.indexOf("X-WR-TIMEZONE:Europe/Paris")).toBeLessThan(lines.indexOf("BEGIN:VTIMEZONE"));
+    expect(lines.indexOf("BEGIN:VTIMEZONE")).toBeLessThan(lines.indexOf("BEGIN:VEVENT"));
     const events = vevents(ics);
     expect(events).toHaveLength(1);
     expect(events[0]).toEqual(

@@ -1,6 +1,7 @@
 import { getVtimezoneComponent } from "@touch4it/ical-timezones";
 import ical, { ICalEventStatus, escape } from "ical-generator";
 import type { Edition } from "../config/edition.ts";
+import { calendarText } from "../icalendar.ts";
 import type { Locale } from "../../i18n/index.ts";
 import { localizePath } from "../../i18n/index.ts";
 
@@ -57,6 +58,5 @@ export function forumCalendar(edition: CalendarEdition, siteUrl: string, languag
   });
   // No event carries a TZID, so ical-generator would leave the zone out: add it before the event.
   const vtimezone = getVtimezoneComponent(edition.timezone)?.replace(/\r?\n/g, "\r\n") ?? "";
-  // RFC 5545 ends every content line, the last one too, with CRLF.
-  return cal.toString().replace("BEGIN:VEVENT", `${vtimezone}BEGIN:VEVENT`) + "\r\n";
+  return calendarText(cal.toString().replace("BEGIN:VEVENT", `${vtimezone}BEGIN:VEVENT`));
 }

@@ -4,7 +4,15 @@ import { format, programme, room, session, speaker, track } from "../../../../te
 import { ANONYMOUS, viewProgramme, type Viewer } from "../audience.ts";
 import type { Programme } from "../model.ts";
 import { zonedToInstant } from "../time.ts";
-import { programmeCalendar, sessionCalendar, sessionUid, speakerCalendar, type CalendarContext } from "./ical.ts";
+import {
+  agendaCalendar,
+  programmeCalendar,
+  releaseCalendar,
+  sessionCalendar,
+  sessionUid,
+  speakerCalendar,
+  type CalendarContext,
+} from "./ical.ts";
 
 const staff: Viewer = { kind: "staff" };
 const paris = (day: string, time: string) => zonedToInstant(day, time, "Europe/Paris");
@@ -187,6 +195,49 @@ describe("programmeCalendar", () => {
   });
 });
 
+describe("calendar properties", () => {
+  const calendars = {
+    programme: programmeCalendar(anonymous, context),
+    session: sessionCalendar(anonymous, "phishing-kits", context)!,
+    speaker: speakerCalendar(anonymous, "ada-example", context)!,
+    agenda: agendaCalendar("My agenda", "/agenda", anonymous.sessions, context),
+    release: releaseCalendar(
+      2,
+      [{ slug: "phishing-kits", title: "Phishing", startsAt: paris("2013-07-02", "09:30"), endsAt: paris("2013-07-02", "10:15") }],
+      {
+        ...context,
+        edition: { ...context.edition, startDate: "2013-07-02" },
+      },
+    ),
+  };
+
+  it.each(Object.entries(calendars))("come before the first component in the %s calendar (RFC 5545 3.6)", (_name, ics) => {
+    const lines = unfoldIcs(ics).filter(Boolean);
+    const first = lines.findIndex((l) => l.startsWith("BEGIN:V") && l !== "BEGIN:VCALENDAR");
+    expect(first).toBeGreaterThan(0);
+    const before = lines.slice(1, first).map((l) => l.split(/[:;]/)[0]);
+    for (const name of ["VERSION", "PRODID", "X-WR-CALNAME", "X-WR-TIMEZONE"]) expect(before, name).toContain(name);
+    // Nothing between or after the components but the components themselves.
+    let depth = 0;
+    for (const line of lines.slice(first, -1)) {
+      if (line.startsWith("BEGIN:")) depth++;
+      expect(depth, line).toBeGreaterThan(0);
+      if (line.startsWith("END:")) depth--;
+    }
+    expect(lines.at(-1)).toBe("END:VCALENDAR");
+  });
+
+  it("include the refresh interval of the feeds that calendar apps subscribe to", () => {
+    for (const ics of [calendars.programme, calendars.speaker, calendars.agenda]) {
+      const lines = unfoldIcs(ics);
+      const first = lines.indexOf("BEGIN:VTIMEZONE");
+      expect(lines.indexOf("REFRESH-INTERVAL;VALUE=DURATION:PT1H")).toBeLessThan(first);
+      expect(lines.indexOf("X-PUBLISHED-TTL:PT1H")).toBeLessThan(first);
+      expect(lines.indexOf("X-PUBLISHED-TTL:PT1H")).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("sessionCalendar", () => {
   it("holds the one session with the same UID as the programme feed", () => {
     const ics = sessionCalendar(anonymous, "phishing-kits", context)!;
@@ -196,10 +247,17 @@ describe("sessionCalendar", () => {
     expect(unfoldIcs(ics)).toContain("URL:https://forum.example.org:8443/sessions/phishing-kits.ics");
   });
 
-  it("gives a title-only session, but nothing for hidden, unconfirmed, break or unknown slugs", () => {
+  it("gives a break, whose page offers its calendar file, at the venue with its time", () => {
+    const event = vevents(sessionCalendar(anonymous, "coffee", context)!);
+    expect(event).toHaveLength(1);
+    expect(event[0]).toContain("UID:ftsw2013-session-coffee@forum.example.org");
+    expect(event[0]).toContain("SUMMARY:Coffee");
+    expect(event[0]).toContain("DTSTART;TZID=Europe/Paris:20130702T101500");
+  });
+
+  it("gives a title-only session, but nothing for hidden, unconfirmed or unknown slugs", () => {
     expect(vevents(sessionCalendar(anonymous, "operational-briefing", context)!)).toHaveLength(1);
-    for (const slug of ["hidden-op", "draft-talk", "coffee", "no-such-session"])
-      expect(sessionCalendar(anonymous, slug, context)).toBeNull();
+    for (const slug of ["hidden-op", "draft-talk", "no-such-session"]) expect(sessionCalendar(anonymous, slug, context)).toBeNull();
     expect(sessionCalendar(viewProgramme(data, staff), "hidden-op", context)).toContain("SUMMARY:Hidden op");
   });
 });

@@ -8,6 +8,7 @@ import ical, {
   type ICalTemporalZonedDateTimeStub,
 } from "ical-generator";
 import type { Edition } from "../../config/edition.ts";
+import { calendarText } from "../../icalendar.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
 import { markdownToPlainText } from "../markdown.ts";
 import { toZonedIso, zoneOffsetMinutes, zonedToInstant } from "../time.ts";
@@ -138,20 +139,24 @@ function calendar(name: string, feedPath: string, sessions: SessionView[], conte
     ttl: REFRESH_SECONDS,
     x: [["X-WR-TIMEZONE", context.edition.timezone]],
   });
-  for (const session of sessions) if (!isBreak(session)) cal.createEvent(event(session, context));
-  // RFC 5545 ends every content line, the last one too, with CRLF.
-  return cal.toString() + "\r\n";
+  for (const session of sessions) cal.createEvent(event(session, context));
+  return calendarText(cal.toString());
 }
 
 /** The whole programme `view` shows, breaks left out. */
 export function programmeCalendar(view: ProgrammeView, context: CalendarContext): string {
-  return calendar(context.edition.name.en, "/schedule.ics", view.sessions, context);
+  return calendar(
+    context.edition.name.en,
+    "/schedule.ics",
+    view.sessions.filter((s) => !isBreak(s)),
+    context,
+  );
 }
 
-/** One session of `view`, or null when the viewer may not see it (or it is a break). */
+/** One session of `view` (a break too: its page offers it), or null when the viewer may not see it. */
 export function sessionCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
   const session = view.sessions.find((s) => s.slug === slug);
-  if (!session || isBreak(session)) return null;
+  if (!session) return null;
   return calendar(`${session.title} (${context.edition.shortName.en})`, `/sessions/${slug}.ics`, [session], context);
 }
 
@@ -168,7 +173,12 @@ export function speakerCalendar(view: ProgrammeView, slug: string, context: Cale
  * links to (not the feed's own private URL).
  */
 export function agendaCalendar(name: string, pagePath: string, sessions: SessionView[], context: CalendarContext): string {
-  return calendar(name, pagePath, sessions, context);
+  return calendar(
+    name,
+    pagePath,
+    sessions.filter((s) => !isBreak(s)),
+    context,
+  );
 }
 
 /** A session as a release e-mail states it: its title, new times and room name only. */
@@ -216,5 +226,5 @@ export function releaseCalendar(
       status: ICalEventStatus.CONFIRMED,
     });
   }
-  return cal.toString() + "\r\n";
+  return calendarText(cal.toString());
 }

@@ -1,0 +1,58 @@
+// The calendars as a real client reads them: khal (python-icalendar) imports the programme, a
+// session, a break and a speaker's feed from the built server, in New York: every time must be the
+// session's Paris wall clock moved to New York (the TZID and VTIMEZONE understood), at the venue.
+// Skipped, with the install command, when khal is missing; CI installs it and fails instead.
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentSessions, isListed, isRestricted, type ContentSession } from "../helpers/content.ts";
+import { khalEvents, khalMissing } from "../helpers/khal.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
+
+if (khalMissing && process.env.CI) throw new Error(`${khalMissing}: .ci/run installs it`);
+
+const edition = parse(readFileSync("content/edition.yaml", "utf8")) as { startDate: string; venue: { name: string } };
+const listed = contentSessions().filter((s) => isListed(s) && !(isRestricted(s) && s.titlePublic === false));
+const exported = listed.filter((s) => s.format !== "break");
+const aBreak = listed.find((s) => s.format === "break")!;
+const speaker = exported.find((s) => !isRestricted(s) && s.speakers?.length)!.speakers![0];
+
+/** `day` `time` in Paris (summer time in July, UTC+2) as New York's wall clock (UTC-4): six hours earlier. */
+function newYork(day: string, time: string): string {
+  const at = new Date(Date.parse(`${day}T${time}:00+02:00`) - 4 * 3600_000);
+  return at.toISOString().slice(0, 16).replace("T", " ");
+}
+const expected = (s: ContentSession) => ({ start: newYork(s.day!, s.start!), end: newYork(s.day!, s.end!), title: s.title });
+
+describe.skipIf(!!khalMissing)(`khal reads the calendars${khalMissing ? ` (skipped: ${khalMissing})` : ""}`, () => {
+  let server: TestServer;
+  const get = async (path: string) => {
+    const response = await fetch(server.url + path);
+    expect(response.status, path).toBe(200);
+    return response.text();
+  };
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server?.stop());
+
+  it("imports the whole programme at the right times in another zone, at the venue", async () => {
+    const events = khalEvents([await get("/schedule.ics")], "America/New_York", "2013-07-01", 5);
+    expect(events).toHaveLength(exported.length);
+    const sorted = (list: { start: string; title: string }[]) =>
+      [...list].sort((a, b) => a.start.localeCompare(b.start) || a.title.localeCompare(b.title));
+    expect(sorted(events.map(({ start, end, title }) => ({ start, end, title })))).toEqual(sorted(exported.map(expected)));
+    for (const event of events) expect(event.location).toContain(edition.venue.name);
+  });
+
+  it("imports one session, a break and a speaker's sessions", async () => {
+    const session = exported[0];
+    expect(khalEvents([await get(`/sessions/${session.slug}.ics`)], "America/New_York", "2013-07-01", 5)).toMatchObject([
+      expected(session),
+    ]);
+    expect(khalEvents([await get(`/sessions/${aBreak.slug}.ics`)], "America/New_York", "2013-07-01", 5)).toMatchObject([expected(aBreak)]);
+    const theirs = exported.filter((s) => !isRestricted(s) && s.speakers?.includes(speaker));
+    const events = khalEvents([await get(`/speakers/${speaker}.ics`)], "America/New_York", "2013-07-01", 5);
+    expect(events.map((e) => e.title).sort()).toEqual(theirs.map((s) => s.title).sort());
+  });
+});
