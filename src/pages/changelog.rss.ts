@@ -3,7 +3,7 @@ import { changelogRss } from "../lib/programme/exports/rss.ts";
 import { changelog, getEdition, getSiteUrl } from "../lib/server/runtime.ts";
 
 /** The programme's releases as an RSS 2.0 feed, in English. */
-export const GET: APIRoute = () =>
-  new Response(changelogRss(changelog(), getEdition(), getSiteUrl(), "en"), {
+export const GET: APIRoute = async () =>
+  new Response(await changelogRss(changelog(), getEdition(), getSiteUrl(), "en"), {
     headers: { "Content-Type": "application/rss+xml; charset=utf-8" },
   });

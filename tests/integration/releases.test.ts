@@ -104,6 +104,12 @@ describe("releases", () => {
     expect(french).toContain("Déplacée\u00a0: ");
     expect(french).toContain("/fr/changelog#release-2");
     expect(changelog).toContain('href="/fr/changelog.rss"');
+    // The page announces its feed to readers and browsers; the feed names its own address.
+    expect(changelog).toMatch(
+      new RegExp(`<link rel="alternate" type="application/rss\\+xml" title="[^"]+" href="${server.url}/fr/changelog.rss">`),
+    );
+    expect(french).toContain(`<atom:link href="${server.url}/fr/changelog.rss" rel="self" type="application/rss+xml"/>`);
+    expect(rss).toContain(`<atom:link href="${server.url}/changelog.rss" rel="self" type="application/rss+xml"/>`);
 
     // The keynote's speaker is told by e-mail, with the new time attached.
     const serverDb = openDatabase(server.databasePath);

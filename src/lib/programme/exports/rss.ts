@@ -1,20 +1,41 @@
+import { getRssString } from "@astrojs/rss";
 import type { Edition } from "../../config/edition.ts";
 import { localizePath, t, type Locale } from "../../../i18n/index.ts";
 import { summarize } from "../changelog.ts";
 import type { ChangelogEntry } from "../releases.ts";
 
+const ATOM = "http://www.w3.org/2005/Atom";
 const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The programme's releases as an RSS 2.0 feed in `locale`: one item per release, with what changed. */
-export function changelogRss(entries: readonly ChangelogEntry[], edition: Edition, site: string, locale: Locale): string {
+/** Path of the changelog feed in `locale` (announced by the changelog page, and its own `atom:link rel="self"`). */
+export function changelogFeedPath(locale: Locale): string {
+  return localizePath("/changelog.rss", locale);
+}
+
+/**
+ * The programme's releases as an RSS 2.0 feed in `locale`: one item per release, with what changed.
+ * The feed names its own address (`atom:link rel="self"`, as the RSS Advisory Board recommends);
+ * item GUIDs are the edition's release numbers, never the page URL, so they survive a move.
+ */
+export async function changelogRss(entries: readonly ChangelogEntry[], edition: Edition, site: string, locale: Locale): Promise<string> {
   const r = t(locale).releases;
   const page = localizePath("/changelog", locale);
-  const items = entries.map(({ release, changes }) => {
-    const counts = summarize(changes);
-    const description = [release.comment, r.rssCounts(counts), ...changes.map((c) => r.rssLine(r.kinds[c.kind], c.title))]
-      .filter(Boolean)
-      .join("\n");
-    return `<item><title>${escape(r.release(release.number))}</title><link>${escape(new URL(`${page}#release-${release.number}`, site).href)}</link><guid isPermaLink="false">${escape(`${edition.acronym}-release-${release.number}`)}</guid><pubDate>${release.createdAt.toUTCString()}</pubDate><description>${escape(description)}</description></item>`;
+  const self = new URL(changelogFeedPath(locale), site).href;
+  return getRssString({
+    title: r.rssTitle(edition.name[locale]),
+    description: r.changelogIntro,
+    site: new URL(page, site).href,
+    trailingSlash: false,
+    xmlns: { atom: ATOM },
+    customData: `<language>${locale}</language><atom:link href="${escape(self)}" rel="self" type="application/rss+xml"/>`,
+    items: entries.map(({ release, changes }) => ({
+      title: r.release(release.number),
+      link: new URL(`${page}#release-${release.number}`, site).href,
+      pubDate: release.createdAt,
+      description: [release.comment, r.rssCounts(summarize(changes)), ...changes.map((c) => r.rssLine(r.kinds[c.kind], c.title))]
+        .filter(Boolean)
+        .join("\n"),
+      customData: `<guid isPermaLink="false">${escape(`${edition.acronym}-release-${release.number}`)}</guid>`,
+    })),
   });
-  return `<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>${escape(r.rssTitle(edition.name[locale]))}</title><link>${escape(new URL(page, site).href)}</link><description>${escape(r.changelogIntro)}</description><language>${locale}</language>${items.join("")}</channel></rss>\n`;
 }
