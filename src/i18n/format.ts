@@ -78,3 +78,22 @@ export function languageName(code: string, locale: Locale): string {
     return code;
   }
 }
+
+const collators = new Map<Locale, Intl.Collator>();
+
+/**
+ * Compares two names as readers of `locale` sort them (Intl.Collator: "Élodie" beside "Elodie",
+ * "Zoë" before "Zygmunt", "Ørsted" where a Danish reader looks for it only in Danish, digits as
+ * numbers). Every list ordered by name uses it, in the viewer's language.
+ */
+export function compareNames(locale: Locale): (a: string, b: string) => number {
+  let collator = collators.get(locale);
+  if (!collator) collators.set(locale, (collator = new Intl.Collator(t(locale).intl, { numeric: true })));
+  return collator.compare;
+}
+
+/** `items` sorted by `name` as readers of `locale` sort names (a new array; ties keep their order). */
+export function sortByName<T>(items: readonly T[], name: (item: T) => string, locale: Locale): T[] {
+  const compare = compareNames(locale);
+  return [...items].sort((a, b) => compare(name(a), name(b)));
+}

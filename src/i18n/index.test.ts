@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { en } from "./en.ts";
 import { fr } from "./fr.ts";
-import { countryName, describeTimes, formatDateRange, formatDay, formatTime, languageName } from "./format.ts";
+import { countryName, describeTimes, formatDateRange, formatDay, formatTime, languageName, sortByName } from "./format.ts";
 import { localeOfPath, localizePath, unlocalizePath } from "./index.ts";
 
 /** The key paths of a message tree, functions and strings alike. */
@@ -54,5 +54,15 @@ describe("format", () => {
     expect(countryName("", "en")).toBe("");
     expect(languageName("fr", "fr")).toBe("Français");
     expect(languageName("fr", "en")).toBe("French");
+  });
+});
+
+describe("sortByName", () => {
+  it("orders names as readers of each language do, not by code points", () => {
+    const names = ["Zoë", "Олег", "eve", "Élodie", "Anna", "Ørsted", "Edgar", "speaker 10", "speaker 9"];
+    const expected = ["Anna", "Edgar", "Élodie", "eve", "Ørsted", "speaker 9", "speaker 10", "Zoë", "Олег"];
+    expect(sortByName(names, (n) => n, "en")).toEqual(expected);
+    expect(sortByName(names, (n) => n, "fr")).toEqual(expected);
+    expect([...names].sort()).not.toEqual(expected);
   });
 });

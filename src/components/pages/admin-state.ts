@@ -48,7 +48,7 @@ export async function registrationsState(Astro: AstroGlobal): Promise<Guarded<Re
     url.searchParams.set("applied", String(result.data.count));
     return { redirect: url.pathname + url.search };
   }
-  const query = parseQuery(Astro.url.searchParams);
+  const query = { ...parseQuery(Astro.url.searchParams), locale };
   const applied = Number(Astro.url.searchParams.get("applied") ?? NaN);
   return {
     props: {

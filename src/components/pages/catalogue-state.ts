@@ -170,7 +170,7 @@ export function speakersState(Astro: AstroGlobal): Guarded<SpeakersProps> {
   const guard = guardPage(Astro, "programme.edit");
   if (!("ok" in guard)) return guard;
   const q = (Astro.url.searchParams.get("q") ?? "").slice(0, 200);
-  return { props: { locale: guard.locale, q, list: listSpeakers(getDb(), q), done: doneOf(Astro.url) } };
+  return { props: { locale: guard.locale, q, list: listSpeakers(getDb(), q, guard.locale), done: doneOf(Astro.url) } };
 }
 
 export const SPEAKER_FIELDS = ["name", "affiliation", "country", "bio", "links", "email", "language", "availability"] as const;

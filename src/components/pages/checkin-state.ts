@@ -67,7 +67,7 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
     props: {
       locale,
       q,
-      results: q ? searchDesk(getDb(), q) : [],
+      results: q ? searchDesk(getDb(), q, DESK_RESULTS, locale) : [],
       searched: q !== "",
       max: DESK_RESULTS,
       done: notice("done"),

@@ -187,6 +187,17 @@ describe("speaker profile", () => {
     ).toContain("cfp.profile_updated");
   });
 
+  it("gives a name in another script a readable slug", () => {
+    const saved = updateProfile(
+      db,
+      edition,
+      findOrCreateUser(db, "anna@example.org"),
+      profileSchema(edition).parse({ name: "Анна Петрова", affiliation: "", country: "ua", bio: "", links: "", language: "en", days: [] }),
+      OPEN,
+    );
+    expect(saved.slug).toMatch(/^anna-petrova-[a-z0-9]{6}$/);
+  });
+
   it("refuses a missing name, an unknown country, bad links and a day outside the edition, by field", () => {
     const result = profileSchema(edition).safeParse({
       name: " ",

@@ -29,7 +29,7 @@ const suffix = () => Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET
 
 /** A slug not used by any speaker: the name's words and a random suffix. */
 function freshSlug(db: DbOrTx, name: string): string {
-  const base = name.trim() ? slugify(name).slice(0, 50) : "speaker";
+  const base = slugify(name, "speaker").slice(0, 50).replace(/-+$/, "");
   for (;;) {
     const slug = `${base}-${suffix()}`;
     if (!db.select({ id: speakers.id }).from(speakers).where(eq(speakers.slug, slug)).get()) return slug;

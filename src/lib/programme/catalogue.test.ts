@@ -294,6 +294,22 @@ describe("tracks and formats", () => {
 describe("speakers", () => {
   const fields = (): SpeakerFields => speakerSchema(edition).parse(speakerForm());
 
+  it("gives names in any script a readable slug, which a rename never changes", () => {
+    const named = (name: string) => ({ ...fields(), name, email: "" });
+    expect(createEntry(db, "speaker", named("Анна Петрова"), actor)).toEqual({ ok: true, slug: "anna-petrova" });
+    expect(createEntry(db, "speaker", named("Анна Петрова"), actor)).toEqual({ ok: true, slug: "anna-petrova-2" });
+    expect(createEntry(db, "speaker", named("Γιώργος Παπαδόπουλος"), actor)).toEqual({ ok: true, slug: "giorgos-papadopoylos" });
+    expect(createEntry(db, "speaker", named("王小明"), actor)).toEqual({ ok: true, slug: "wang-xiao-ming" });
+    expect(createEntry(db, "speaker", named("🙂"), actor)).toEqual({ ok: true, slug: "speaker" });
+    const anna = db.select().from(speakers).where(eq(speakers.slug, "anna-petrova")).get()!;
+    const renamed = updateEntry(db, "speaker", "anna-petrova", anna.updatedAt.getTime(), named("Anna Petrova-Smirnova"), actor);
+    expect(renamed).toMatchObject({ ok: true, slug: "anna-petrova" });
+    expect(db.select().from(speakers).where(eq(speakers.id, anna.id)).get()).toMatchObject({
+      slug: "anna-petrova",
+      name: "Anna Petrova-Smirnova",
+    });
+  });
+
   it("creates and updates a speaker; the audit masks the e-mail", () => {
     const { slug } = createEntry(db, "speaker", fields(), actor);
     expect(slug).toBe("ada-example");

@@ -8,6 +8,8 @@ import { editionDays, type Edition } from "../config/edition.ts";
 import { isCountryCode } from "../registration/countries.ts";
 import { slugify, uniqueSlug, type EditorActor } from "./editor.ts";
 import { instantToZoned, zonedToInstant } from "./time.ts";
+import { sortByName } from "../../i18n/format.ts";
+import type { Locale } from "../../i18n/index.ts";
 
 /**
  * The programme's catalogue as organizers edit it: rooms, tracks, formats and speakers. Each form has
@@ -395,7 +397,7 @@ export function createEntry<K extends CatalogueKind>(
     (tx) => {
       const table = tableOf(kind);
       const slug = uniqueSlug(
-        slugify(NAME_OF[kind](fields)),
+        slugify(NAME_OF[kind](fields), kind),
         (s) => RESERVED_SLUGS.has(s) || !!tx.select({ id: table.id }).from(table).where(eq(table.slug, s)).get(),
       );
       const values: Record<string, unknown> = { ...fields, slug, createdAt: new Date(now), updatedAt: new Date(now) };
@@ -640,11 +642,11 @@ export function listFormats(db: Db) {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Speakers by name, those matching `q` (name, affiliation, country or e-mail; accents and case ignored). */
-export function listSpeakers(db: Db, q = "") {
+/** Speakers sorted by name as readers of `locale` sort names, those matching `q` (name, affiliation, country or e-mail; accents and case ignored). */
+export function listSpeakers(db: Db, q = "", locale: Locale = "en") {
   const query = q.trim().slice(0, 200);
   const pattern = `%${escapeLike(fold(query))}%`;
-  return db
+  const rows = db
     .select({
       speaker: speakers,
       sessions: sql<number>`(select count(*) from ${sessionSpeakers} where ${sessionSpeakers.speakerId} = ${speakers.id})`,
@@ -655,8 +657,9 @@ export function listSpeakers(db: Db, q = "") {
         ? sql`(fold(${speakers.name}) like ${pattern} escape '\\' or fold(${speakers.affiliation}) like ${pattern} escape '\\' or lower(${speakers.country}) = ${query.toLowerCase()} or lower(coalesce(${speakers.email}, '')) like ${pattern} escape '\\')`
         : undefined,
     )
-    .orderBy(sql`fold(${speakers.name})`, asc(speakers.id))
+    .orderBy(asc(speakers.id))
     .all();
+  return sortByName(rows, (row) => row.speaker.name, locale);
 }
 
 /** One entry by slug. */

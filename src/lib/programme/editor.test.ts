@@ -294,6 +294,18 @@ describe("setSessionState", () => {
 });
 
 describe("slugs", () => {
+  it("transliterates names from every script into readable words", () => {
+    expect(slugify("Анна Петрова", "speaker")).toBe("anna-petrova");
+    expect(slugify("Γιώργος Παπαδόπουλος", "speaker")).toBe("giorgos-papadopoylos");
+    expect(slugify("Олександр Шевченко", "speaker")).toBe("oleksandr-shevchenko");
+    expect(slugify("محمد العلي", "speaker")).toMatch(/^mhmd-[a-z]+$/);
+    expect(slugify("王小明", "speaker")).toBe("wang-xiao-ming");
+    expect(slugify("김민준", "speaker")).toBe("gimminjun");
+    expect(slugify("Nguyễn Văn Đức", "speaker")).toBe("nguyen-van-duc");
+    expect(slugify("Bjørn Ólafur Þórsson", "speaker")).toBe("bjorn-olafur-thorsson");
+    expect(slugify("🙂🙂", "speaker")).toBe("speaker");
+  });
+
   it("makes lower-case ASCII words of any title and numbers repeats", () => {
     expect(slugify("  Ünïcode — Crime & IA (2013)! ")).toBe("unicode-crime-ia-2013");
     expect(slugify("!!!")).toBe("item");

@@ -1,4 +1,5 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
+import { transliterate } from "transliteration";
 import type { Db } from "../../../db/client.ts";
 import {
   AUDIENCES,
@@ -271,9 +272,14 @@ function missingReference(tx: Tx, input: Pick<DetailsFields, "formatId" | "track
   return null;
 }
 
-/** A URL slug made of `text`: lower-case ASCII words joined by hyphens (accents dropped), at most 60 characters. */
+/**
+ * A URL slug made of `text`: lower-case ASCII words joined by hyphens, at most 60 characters. Any
+ * script is transliterated first (Анна Петрова -> anna-petrova, 王小明 -> wang-xiao-ming), so that
+ * names in Cyrillic, Greek, Arabic or CJK get readable slugs rather than the fallback. Only new
+ * rows take a slug: a stored one never changes (slugs are URLs).
+ */
 export function slugify(text: string, fallback = "item"): string {
-  const slug = text
+  const slug = transliterate(text.normalize("NFC"))
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()

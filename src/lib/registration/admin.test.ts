@@ -35,6 +35,21 @@ describe("the organizers' list", () => {
     expect(ids("zzz")).toEqual([]);
   });
 
+  it("sorts by name as the reader's language does, across pages and in the export", () => {
+    world = registrationWorld();
+    const names = ["Zoë Adams", "Олег Петров", "eve Martin", "Élodie Roux", "Anna Berg", "Ärzte Ohne", "Ørsted Lind", "Edgar Poe"];
+    const id = new Map(names.map((name) => [world.register({ name }), name]));
+    const sorted = (locale: "en" | "fr", dir: "asc" | "desc" = "asc", page = 1) =>
+      listRegistrations(world.db, { sort: "name", dir, locale, perPage: 3, page }).rows.map((r) => id.get(r.id));
+    const english = ["Anna Berg", "Ärzte Ohne", "Edgar Poe", "Élodie Roux", "eve Martin", "Ørsted Lind", "Zoë Adams", "Олег Петров"];
+    expect([...sorted("en", "asc", 1), ...sorted("en", "asc", 2), ...sorted("en", "asc", 3)]).toEqual(english);
+    expect(sorted("fr", "asc", 1)).toEqual(english.slice(0, 3));
+    expect(sorted("en", "desc", 1)).toEqual(english.toReversed().slice(0, 3));
+    expect(listRegistrations(world.db, { sort: "name", locale: "en", perPage: 3 }).total).toBe(names.length);
+    expect(allRegistrations(world.db, { sort: "name", dir: "asc", locale: "fr" }).map((r) => id.get(r.id))).toEqual(english);
+    expect(allRegistrations(world.db, { sort: "name", dir: "asc", q: "élodie" }).map((r) => id.get(r.id))).toEqual(["Élodie Roux"]);
+  });
+
   it("filters by category, state, country and domain verification, sorts and pages", () => {
     world = registrationWorld();
     const le = world.register({ category: "law-enforcement", email: "x@met.police.uk", country: "GB" });

@@ -1,6 +1,8 @@
-import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { fold, type Db } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, type RegistrationState } from "../../../db/schema/index.ts";
+import { compareNames } from "../../i18n/format.ts";
+import type { Locale } from "../../i18n/index.ts";
 import { recordAudit } from "../audit.ts";
 import { approve, cancel, moveToWaitlist, reject, RegistrationError, type Registration, type RegistrationDeps } from "./service.ts";
 
@@ -19,6 +21,8 @@ export interface RegistrationQuery {
   dir?: "asc" | "desc";
   page?: number;
   perPage?: number;
+  /** The reader's language, which orders names (`sort: "name"`). */
+  locale?: Locale;
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -34,7 +38,7 @@ const sortColumns = {
 } as const;
 
 /** Reads a query from URL search parameters, ignoring what is not valid. */
-export function parseQuery(params: URLSearchParams): Required<Omit<RegistrationQuery, "domainVerified">> & { domainVerified?: boolean } {
+export function parseQuery(params: URLSearchParams): Required<Omit<RegistrationQuery, "domainVerified" | "locale">> & { domainVerified?: boolean } {
   const status = params.get("status") ?? "";
   const sort = params.get("sort") ?? "";
   const page = Number(params.get("page") ?? 1);
@@ -68,6 +72,32 @@ function whereOf(query: RegistrationQuery): SQL | undefined {
   return conditions.length ? and(...conditions) : undefined;
 }
 
+/**
+ * Ids of the matching registrations in name order as readers of `locale` sort names (SQLite's own
+ * order knows only bytes): the names are read and sorted here, then a page is cut from the ids.
+ */
+function idsByName(db: Db, where: SQL | undefined, dir: "asc" | "desc", locale: Locale): number[] {
+  const compare = compareNames(locale);
+  const rows = db.select({ id: registrations.id, name: registrations.name }).from(registrations).where(where).all();
+  rows.sort((a, b) => compare(a.name, b.name) || a.id - b.id);
+  if (dir === "desc") rows.reverse();
+  return rows.map((r) => r.id);
+}
+
+/** The registrations of `ids`, in that order. */
+function inOrder(db: Db, ids: number[]): Registration[] {
+  if (!ids.length) return [];
+  const byId = new Map(
+    db
+      .select()
+      .from(registrations)
+      .where(inArray(registrations.id, ids))
+      .all()
+      .map((r) => [r.id, r]),
+  );
+  return ids.map((id) => byId.get(id)!);
+}
+
 /** One page of matching registrations and the total. */
 export function listRegistrations(db: Db, query: RegistrationQuery): { rows: Registration[]; total: number; page: number; pages: number } {
   const where = whereOf(query);
@@ -79,6 +109,10 @@ export function listRegistrations(db: Db, query: RegistrationQuery): { rows: Reg
     .get()!.n;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const page = Math.min(Math.max(1, query.page ?? 1), pages);
+  if (query.sort === "name") {
+    const ids = idsByName(db, where, query.dir ?? "desc", query.locale ?? "en");
+    return { rows: inOrder(db, ids.slice((page - 1) * perPage, page * perPage)), total, page, pages };
+  }
   const column = sortColumns[query.sort ?? "created"];
   const rows = db
     .select()
@@ -93,6 +127,7 @@ export function listRegistrations(db: Db, query: RegistrationQuery): { rows: Reg
 
 /** Every matching registration (for the CSV export), in the list's order. */
 export function allRegistrations(db: Db, query: RegistrationQuery): Registration[] {
+  if (query.sort === "name") return inOrder(db, idsByName(db, whereOf(query), query.dir ?? "desc", query.locale ?? "en"));
   const column = sortColumns[query.sort ?? "created"];
   return db
     .select()

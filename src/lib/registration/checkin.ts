@@ -1,6 +1,8 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { fold, type Db } from "../../../db/client.ts";
 import { registrations, type RegistrationState } from "../../../db/schema/index.ts";
+import { sortByName } from "../../i18n/format.ts";
+import type { Locale } from "../../i18n/index.ts";
 import { recordAudit } from "../audit.ts";
 import { checkInBy, findForCheckIn, type CheckInKey, type Registration, type RegistrationDeps } from "./service.ts";
 
@@ -43,12 +45,15 @@ const deskView = (r: Pick<Registration, keyof DeskAttendee>): DeskAttendee => ({
   checkedInAt: r.checkedInAt,
 });
 
-/** Confirmed registrations (checked in or not) whose name, e-mail or organisation contains `q`, accents and case ignored. */
-export function searchDesk(db: Db, q: string, limit = DESK_RESULTS): DeskAttendee[] {
+/**
+ * Confirmed registrations (checked in or not) whose name, e-mail or organisation contains `q`,
+ * accents and case ignored, sorted by name as readers of `locale` sort names.
+ */
+export function searchDesk(db: Db, q: string, limit = DESK_RESULTS, locale: Locale = "en"): DeskAttendee[] {
   const folded = fold(q.trim());
   if (folded === "") return [];
   const pattern = `%${escapeLike(folded)}%`;
-  return db
+  const found = db
     .select(deskColumns)
     .from(registrations)
     .where(
@@ -60,6 +65,7 @@ export function searchDesk(db: Db, q: string, limit = DESK_RESULTS): DeskAttende
     .orderBy(sql`fold(${registrations.name})`, asc(registrations.id))
     .limit(limit)
     .all();
+  return sortByName(found, (r) => r.name, locale);
 }
 
 /** One registration as the desk sees it (for the notices and the badge). */

@@ -29,7 +29,7 @@ export const GET: APIRoute = ({ locals, url }) => {
   }
   const { user } = locals.principal!;
   const edition = getEdition();
-  const rows = exportRegistrations(getDb(), { id: user.id, email: user.email }, parseQuery(url.searchParams));
+  const rows = exportRegistrations(getDb(), { id: user.id, email: user.email }, { ...parseQuery(url.searchParams), locale });
   const words = m.insights.export;
   const labels: CsvLabels = {
     columns: words.columns,
