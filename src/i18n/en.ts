@@ -1,6 +1,7 @@
 import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
 import { agendaEn } from "./en/agenda.ts";
+import { calendarsEn } from "./en/calendars.ts";
 import { reviewEn } from "./en/review.ts";
 import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
@@ -130,7 +131,7 @@ export const en = {
     noResults: "No speaker matches this search.",
     sessions: "Sessions",
     links: "Links",
-    calendar: "Their sessions in your calendar (.ics)",
+    calendar: "Their sessions in your calendar",
     back: "All speakers",
   },
   serverError: {
@@ -376,6 +377,7 @@ export const en = {
   insights: insightsEn,
   mailstaff: mailstaffEn,
   agenda: agendaEn,
+  calendars: calendarsEn,
   review: reviewEn,
   cfp: cfpEn,
   catalogue: catalogueEn,

@@ -2,6 +2,7 @@ import type { en } from "./en.ts";
 import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
 import { agendaFr } from "./fr/agenda.ts";
+import { calendarsFr } from "./fr/calendars.ts";
 import { reviewFr } from "./fr/review.ts";
 import { cfpFr } from "./fr/cfp.ts";
 import { catalogueFr } from "./fr/catalogue.ts";
@@ -131,7 +132,7 @@ export const fr: typeof en = {
     noResults: "Aucun intervenant ne correspond à cette recherche.",
     sessions: "Sessions",
     links: "Liens",
-    calendar: "Ses sessions dans votre agenda (.ics)",
+    calendar: "Ses sessions dans votre agenda",
     back: "Tous les intervenants",
   },
   serverError: {
@@ -389,6 +390,7 @@ export const fr: typeof en = {
   insights: insightsFr,
   mailstaff: mailstaffFr,
   agenda: agendaFr,
+  calendars: calendarsFr,
   review: reviewFr,
   cfp: cfpFr,
   catalogue: catalogueFr,

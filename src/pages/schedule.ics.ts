@@ -1,16 +1,21 @@
 import type { APIRoute } from "astro";
 import { frabAcronym } from "../lib/programme/exports/frab.ts";
-import { programmeCalendar } from "../lib/programme/exports/ical.ts";
+import { programmeCalendar, trackCalendar } from "../lib/programme/exports/ical.ts";
 import { getEdition, getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
 
-/** The whole programme as iCalendar, as the viewer may see it. */
-export const GET: APIRoute = ({ locals }) => {
+/** The whole programme as iCalendar, as the viewer may see it; `?track=<slug>` keeps one track (404 for an unknown one). */
+export const GET: APIRoute = ({ locals, url }) => {
   const edition = getEdition();
-  const body = programmeCalendar(programmeFor(locals.viewer), { edition, siteUrl: getSiteUrl() });
+  const track = url.searchParams.get("track");
+  const context = { edition, siteUrl: getSiteUrl() };
+  const view = programmeFor(locals.viewer);
+  const body = track === null ? programmeCalendar(view, context) : trackCalendar(view, track, context);
+  if (body === null) return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  const name = track === null ? "programme" : `track-${track}`;
   return new Response(body, {
     headers: {
       "Content-Type": "text/calendar; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${frabAcronym(edition.acronym)}-programme.ics"`,
+      "Content-Disposition": `attachment; filename="${frabAcronym(edition.acronym)}-${name}.ics"`,
     },
   });
 };

@@ -147,6 +147,42 @@ describe("every export", () => {
 });
 
 describe("the calendar links of the pages", () => {
+  const webcals = (page: string) => [...page.matchAll(/href="(webcal:[^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, "&"));
+
+  it("offer to subscribe (webcal:) to the programme and to each track, in both languages", async () => {
+    const host = new URL(server.url).host;
+    for (const prefix of ["", "/fr"]) {
+      const page = await (await fetch(`${server.url}${prefix}/programme`)).text();
+      expect(webcals(page), prefix).toEqual([
+        `webcal://${host}/schedule.ics`,
+        ...setup.tracks.map((t) => `webcal://${host}/schedule.ics?track=${t.slug}`),
+      ]);
+      expect(page).toContain('href="/schedule.ics" download="schedule.ics"');
+    }
+    for (const track of setup.tracks) {
+      const response = await fetch(`${server.url}/schedule.ics?track=${track.slug}`);
+      expect(response.status, track.slug).toBe(200);
+      expect(response.headers.get("content-disposition")).toBe(`attachment; filename="${acronym}-track-${track.slug}.ics"`);
+      const ics = await response.text();
+      const expected = exported.filter((s) => s.track === track.slug);
+      expect(vevents(ics).map((lines) => lines.find((l) => l.startsWith("UID:")))).toEqual(
+        expect.arrayContaining(expected.map((s) => uidOf(s.slug))),
+      );
+      expect(vevents(ics)).toHaveLength(expected.length);
+      expect(unfoldIcs(ics)).toContain(`URL:${server.url}/schedule.ics?track=${track.slug}`);
+    }
+    expect((await fetch(`${server.url}/schedule.ics?track=no-such-track`)).status).toBe(404);
+  });
+
+  it("offer to subscribe to a speaker's sessions beside the download, in both languages", async () => {
+    const slug = [...publicSpeakerSlugs][0];
+    for (const prefix of ["", "/fr"]) {
+      const page = await (await fetch(`${server.url}${prefix}/speakers/${slug}`)).text();
+      expect(webcals(page), prefix).toEqual([`webcal://${new URL(server.url).host}/speakers/${slug}.ics`]);
+      expect(page).toContain(`href="/speakers/${slug}.ics" download="${slug}.ics"`);
+    }
+  });
+
   it("lead to a calendar file on every session page, a break's too", async () => {
     const breaks = visible.filter((s) => s.format === "break");
     expect(breaks.length).toBeGreaterThan(0);

@@ -153,6 +153,21 @@ export function programmeCalendar(view: ProgrammeView, context: CalendarContext)
   );
 }
 
+/**
+ * The sessions of one track of `view`, breaks left out (`/schedule.ics?track=<slug>`), or null for
+ * a track the programme does not have.
+ */
+export function trackCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
+  const track = view.tracks.find((t) => t.slug === slug);
+  if (!track) return null;
+  return calendar(
+    `${track.name.en} (${context.edition.shortName.en})`,
+    `/schedule.ics?track=${encodeURIComponent(slug)}`,
+    view.sessions.filter((s) => !isBreak(s) && s.track?.slug === slug),
+    context,
+  );
+}
+
 /** One session of `view` (a break too: its page offers it), or null when the viewer may not see it. */
 export function sessionCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
   const session = view.sessions.find((s) => s.slug === slug);
