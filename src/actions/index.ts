@@ -31,14 +31,15 @@ import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } f
 import {
   cancel,
   confirmEmail,
+  type DetailsInput,
   erase,
   findByToken,
   issueManageLink,
-  registrationOfEmail,
   RegistrationError,
+  registrationOfEmail,
+  resendManageLink,
   submit,
   updateDetails,
-  type DetailsInput,
 } from "../lib/registration/service.ts";
 import { clientKey } from "../lib/security/rate-limit.ts";
 import { getAppKey, getDb, getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
@@ -113,6 +114,22 @@ export const server = {
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
       // Whether the address was new or already registered, the answer is the same.
       submit(registrationDeps(), input);
+      nudgeWorker();
+      return { ok: true };
+    },
+  }),
+
+  /** "Resend my link": the same answer whether the address is registered or not (limits included). */
+  resendManageLink: defineAction({
+    accept: "form",
+    input: z.object({ email: signInEmail }),
+    handler: ({ email }, context) => {
+      const limits = rateLimits();
+      const byIp = limits.manageLinkByIp.hit(clientKey(context.clientAddress));
+      if (!byIp.allowed) limited(byIp.retryAfterSeconds);
+      const byEmail = limits.manageLinkByEmail.hit(email);
+      if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
+      resendManageLink(registrationDeps(), email);
       nudgeWorker();
       return { ok: true };
     },

@@ -2,6 +2,8 @@ import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
 import { agendaEn } from "./en/agenda.ts";
 import { calendarsEn } from "./en/calendars.ts";
+import { ticketEn } from "./en/ticket.ts";
+import { resendLinkEn } from "./en/link.ts";
 import { reviewEn } from "./en/review.ts";
 import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
@@ -256,7 +258,6 @@ export const en = {
     save: "Save changes",
     ticket: "Your ticket",
     ticketAlt: (name: string) => `QR code of the ticket of ${name}`,
-    ticketPng: "Download the ticket (PNG)",
     calendar: "Add the forum to your calendar (.ics)",
     data: "Download all data we hold about you (JSON)",
     cancel: "Cancel my registration",
@@ -378,6 +379,8 @@ export const en = {
   mailstaff: mailstaffEn,
   agenda: agendaEn,
   calendars: calendarsEn,
+  ticket: ticketEn,
+  resendLink: resendLinkEn,
   review: reviewEn,
   cfp: cfpEn,
   catalogue: catalogueEn,

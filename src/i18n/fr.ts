@@ -3,6 +3,8 @@ import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
 import { agendaFr } from "./fr/agenda.ts";
 import { calendarsFr } from "./fr/calendars.ts";
+import { ticketFr } from "./fr/ticket.ts";
+import { resendLinkFr } from "./fr/link.ts";
 import { reviewFr } from "./fr/review.ts";
 import { cfpFr } from "./fr/cfp.ts";
 import { catalogueFr } from "./fr/catalogue.ts";
@@ -264,7 +266,6 @@ export const fr: typeof en = {
     save: "Enregistrer",
     ticket: "Votre billet",
     ticketAlt: (name: string) => `QR code du billet de ${name}`,
-    ticketPng: "Télécharger le billet (PNG)",
     calendar: "Ajouter le forum à votre agenda (.ics)",
     data: "Télécharger toutes les données que nous détenons sur vous (JSON)",
     cancel: "Annuler mon inscription",
@@ -391,6 +392,8 @@ export const fr: typeof en = {
   mailstaff: mailstaffFr,
   agenda: agendaFr,
   calendars: calendarsFr,
+  ticket: ticketFr,
+  resendLink: resendLinkFr,
   review: reviewFr,
   cfp: cfpFr,
   catalogue: catalogueFr,

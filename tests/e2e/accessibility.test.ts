@@ -32,6 +32,8 @@ const pages = [
   "/register",
   "/register?category=law-enforcement",
   "/register/sent",
+  "/register/link",
+  "/register/link?sent=1",
   "/signin",
   "/cfp",
 ];
@@ -101,7 +103,7 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
       expect((await postForm(server, `/register/manage/${token}?_action=confirmRegistration`, { token })).status).toBe(303);
       await page.goto(`${server.url}${prefix}/register/manage/${token}?done=confirmed`);
       await page.locator("details.edit-details summary").click();
-      expect(await page.locator(".ticket svg").count()).toBe(1);
+      expect(await page.locator(".ticket-card .ticket__qr svg").count()).toBe(1);
       expect(await blockingViolations(page), "axe on the manage page").toEqual([]);
       await page.goto(`${server.url}${prefix}/register/manage/${token}?cancel=1`);
       expect(await blockingViolations(page), "axe on the cancel step").toEqual([]);

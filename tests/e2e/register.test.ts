@@ -63,9 +63,18 @@ describe.skipIf(skipBrowser)(browserSuite("an attendee registers in Chromium"), 
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),
-      page.getByRole("link", { name: fr ? "Télécharger le billet (PNG)" : "Download the ticket (PNG)" }).click(),
+      page
+        .getByRole("link", {
+          name: fr ? "Télécharger le billet (image, pour votre téléphone)" : "Download the ticket (image, for your phone)",
+        })
+        .click(),
     ]);
     expect(download.suggestedFilename()).toBe("ticket.png");
+    const [pdf] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: fr ? "Télécharger le billet (PDF, à imprimer)" : "Download the ticket (PDF, to print)" }).click(),
+    ]);
+    expect(pdf.suggestedFilename()).toBe("ticket.pdf");
 
     await page.getByRole("link", { name: fr ? "Annuler mon inscription" : "Cancel my registration" }).click();
     await page.getByRole("button", { name: fr ? "Oui, annuler mon inscription" : "Yes, cancel my registration" }).click();

@@ -167,6 +167,7 @@ describe("delivery through Resend, unreliable, with a worker killed mid-send", (
       if (row.template === "registration.confirmed") {
         expect(delivery.attachments.map((a) => [a.filename, a.contentId])).toEqual([
           ["ticket-qr.png", "ticket-qr"],
+          ["ticket.pdf", undefined],
           ["ticket.png", undefined],
           ["forum.ics", undefined],
         ]);
@@ -245,7 +246,7 @@ describe("delivery to the local mailbox", () => {
     const token = /https:\/\/forum\.example\.org\/fr\/register\/manage\/(\S+)/.exec(zoe.text)?.[1];
     expect(token).toBe(deriveSecret(appKey, "manage", "m-1"));
     expect(zoe.html).toContain(`href="https://forum.example.org/fr/register/manage/${token}"`);
-    expect(zoe.attachments.map((a) => a.filename)).toEqual(["ticket-qr.png", "ticket.png", "forum.ics"]);
+    expect(zoe.attachments.map((a) => a.filename)).toEqual(["ticket-qr.png", "ticket.pdf", "ticket.png", "forum.ics"]);
 
     // The same key again (a retry after a crash between the write and the record): no second file.
     const [row] = db

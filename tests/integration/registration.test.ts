@@ -286,6 +286,23 @@ describe("the private link", () => {
         .subarray(1, 4)
         .toString(),
     ).toBe("PNG");
+    const pdf = await fetch(server.url + page + "/ticket.pdf?lang=fr");
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get("content-type")).toBe("application/pdf");
+    expect(pdf.headers.get("cache-control")).toBe("no-store");
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe("%PDF-");
+    // The page shows the ticket's readable code, which the desk also finds.
+    const hash = (data.db.prepare("select ticket_hash as hash from registrations where email = ?").get(email) as { hash: string }).hash;
+    expect(html).toContain(
+      hash
+        .slice(0, 12)
+        .toUpperCase()
+        .replace(/(.{4})(?=.)/g, "$1-"),
+    );
     const ics = await fetch(server.url + page + "/forum.ics");
     expect(ics.status).toBe(200);
     expect(await ics.text()).toContain("BEGIN:VEVENT");
@@ -337,6 +354,7 @@ describe("the private link", () => {
       seat_held: 0,
     });
     expect((await fetch(server.url + page + "/ticket.png")).status).toBe(404);
+    expect((await fetch(server.url + page + "/ticket.pdf")).status).toBe(404);
     expect(
       data.db
         .prepare("select template from outbox where recipient = ? order by rowid")

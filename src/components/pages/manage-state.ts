@@ -5,6 +5,7 @@ import { EDITABLE_FIELDS } from "../../lib/registration/form.ts";
 import { managePath } from "../../lib/registration/links.ts";
 import { findByToken, historyOf, ticketSecretOf, type Registration } from "../../lib/registration/service.ts";
 import { ticketQrSvg } from "../../lib/registration/ticket.ts";
+import { ticketCode } from "../../lib/registration/ticket-document.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getAppKey, getDb, registrationDeps } from "../../lib/server/runtime.ts";
 
@@ -28,6 +29,8 @@ export interface ManageProps {
   /** The form the errors belong to. */
   errorsOf?: "confirm" | "update" | "cancel";
   ticketSvg?: string;
+  /** The ticket's readable code, printed under its QR code (confirmed registrations only). */
+  ticketCode?: string;
   history: ReturnType<typeof historyOf>;
 }
 
@@ -106,6 +109,7 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
       errors: formErrors(error, m, ["category", ...EDITABLE_FIELDS]),
       errorsOf,
       ticketSvg: registration.status === "confirmed" ? await ticketQrSvg(ticketSecretOf(getAppKey(), registration)) : undefined,
+      ticketCode: registration.status === "confirmed" ? ticketCode(registration.ticketHash) : undefined,
       history,
     },
   };

@@ -87,3 +87,29 @@ export async function registerState(Astro: AstroGlobal): Promise<{ redirect: str
     },
   };
 }
+
+export interface ResendLinkProps {
+  locale: Locale;
+  /** True after a request: the same answer whether the address is registered or not. */
+  sent: boolean;
+  values: Record<string, string>;
+  errors: FormErrors;
+}
+
+/** "Resend my link" (/register/link and /fr/register/link): after a request, back to the page with `?sent=1`. */
+export async function resendLinkState(Astro: AstroGlobal): Promise<{ redirect: string } | { props: ResendLinkProps }> {
+  const locale = asLocale(Astro.currentLocale);
+  const result = Astro.getActionResult(actions.resendManageLink);
+  if (result && !result.error) return { redirect: `${localizePath("/register/link", locale)}?sent=1` };
+  const retryAfter = retryAfterOf(result?.error);
+  if (retryAfter) Astro.response.headers.set("Retry-After", String(retryAfter));
+  Astro.response.headers.set("Cache-Control", "no-store");
+  return {
+    props: {
+      locale,
+      sent: !result && Astro.url.searchParams.get("sent") === "1",
+      values: (await submittedForm(Astro.request)) ?? {},
+      errors: formErrors(result?.error, t(locale), ["email"]),
+    },
+  };
+}

@@ -16,7 +16,7 @@ export const checkinEn = {
   scanDenied: "The camera is not available (permission refused or no camera): type or paste the ticket code, or search by name.",
   video: "Camera view",
   searchLegend: "Find by name",
-  search: "Name, e-mail or organisation",
+  search: "Name, e-mail, organisation or the code printed on the ticket",
   searchButton: "Search",
   results: (n: number, max: number) =>
     n === 0

@@ -19,7 +19,7 @@ export const checkinFr: typeof checkinEn = {
     "La caméra n’est pas disponible (autorisation refusée ou pas de caméra) : saisissez ou collez le code du billet, ou cherchez par nom.",
   video: "Image de la caméra",
   searchLegend: "Chercher par nom",
-  search: "Nom, adresse électronique ou organisation",
+  search: "Nom, adresse électronique, organisation ou code imprimé sur le billet",
   searchButton: "Chercher",
   results: (n: number, max: number) =>
     n === 0

@@ -5,6 +5,8 @@ import { signInCode } from "../auth/sign-in.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
 import { ANNOUNCEMENT_LIMITS, escapeHtml, plainText, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
+import sharp from "sharp";
+import { TICKET_PNG_WIDTH } from "../registration/ticket-document.ts";
 
 // A venue name with markup characters, to see configuration values escaped as well.
 const edition = editionSchema.parse({
@@ -35,6 +37,7 @@ const ctx = { edition, siteUrl: "https://forum.example.org", appKey };
 const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "registration.confirm_address": { name: "Ada Example", manageNonce: "m-1" },
   "registration.already_registered": { name: "Ada Example", manageNonce: "m-2" },
+  "registration.manage_link": { name: "Ada Example", manageNonce: "m-3" },
   "registration.under_review": { name: "Ada Example", manageNonce: "m-3", category: "law-enforcement" },
   "registration.back_to_review": { name: "Ada Example", manageNonce: "m-4", category: "law-enforcement" },
   "registration.confirmed": { name: "Ada Example", manageNonce: "m-5", ticketNonce: "t-5", category: "industry" },
@@ -75,6 +78,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
   en: {
     "registration.confirm_address": "Confirm your e-mail address – Safer World Forum",
     "registration.already_registered": "Your registration – Safer World Forum",
+    "registration.manage_link": "Your link to your registration – Safer World Forum",
     "registration.under_review": "Registration received: under review – Safer World Forum",
     "registration.back_to_review": "Your changes are being reviewed – Safer World Forum",
     "registration.confirmed": "Registration confirmed: your ticket – Safer World Forum",
@@ -100,6 +104,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
   fr: {
     "registration.confirm_address": "Confirmez votre adresse e-mail – Forum Monde plus sûr",
     "registration.already_registered": "Votre inscription – Forum Monde plus sûr",
+    "registration.manage_link": "Le lien de votre inscription – Forum Monde plus sûr",
     "registration.under_review": "Inscription reçue\u00a0: en cours d’examen – Forum Monde plus sûr",
     "registration.back_to_review": "Vos modifications sont en cours d’examen – Forum Monde plus sûr",
     "registration.confirmed": "Inscription confirmée\u00a0: votre billet – Forum Monde plus sûr",
@@ -146,7 +151,12 @@ const WITHOUT_MANAGE_LINK = new Set<TemplateName>([
   "cfp.declined",
 ]);
 // Sent before anyone proved they own the address: no typed name reaches it.
-const ANONYMOUS = new Set<TemplateName>(["registration.confirm_address", "registration.already_registered", "auth.sign_in"]);
+const ANONYMOUS = new Set<TemplateName>([
+  "registration.confirm_address",
+  "registration.already_registered",
+  "registration.manage_link",
+  "auth.sign_in",
+]);
 // Greets nobody by name either: the payload holds none.
 const UNNAMED = new Set<TemplateName>([...ANONYMOUS, "programme.release", "cfp.invitation", "cfp.late"]);
 // Carries its own calendar of sessions (tested below).
@@ -229,18 +239,22 @@ describe("e-mail templates", () => {
           if (WITH_TICKET.has(template)) {
             expect(email.attachments.map((a) => [a.filename, a.contentType, a.contentId])).toEqual([
               ["ticket-qr.png", "image/png", TICKET_QR_CID],
+              ["ticket.pdf", "application/pdf", undefined],
               ["ticket.png", "image/png", undefined],
               ["forum.ics", "text/calendar; charset=utf-8", undefined],
             ]);
             const png = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce as string));
             expect(email.attachments[0]!.content.equals(png)).toBe(true);
-            expect(email.attachments[1]!.content.equals(png)).toBe(true);
+            // The whole ticket, as the manage page offers it: a PDF and a 1200 px wide image.
+            expect(email.attachments[1]!.content.subarray(0, 5).toString()).toBe("%PDF-");
+            expect((await sharp(email.attachments[2]!.content).metadata()).width).toBe(TICKET_PNG_WIDTH);
+            expect(email.attachments.reduce((n, a) => n + a.content.length, 0)).toBeLessThan(120_000);
             expect(email.html).toContain(
               `<img src="cid:${TICKET_QR_CID}" alt="${language === "fr" ? "Code QR de votre billet" : "QR code of your ticket"}"`,
             );
             expect(email.text).toContain("ticket.png");
             expect(email.text).toContain("forum.ics");
-            const [event] = vevents(email.attachments[2]!.content.toString("utf8"));
+            const [event] = vevents(email.attachments[3]!.content.toString("utf8"));
             expect(event).toContain("DTSTART;VALUE=DATE:20130702");
             expect(event).toContain(`SUMMARY:${edition.name[language]}`);
           } else if (WITH_SESSIONS_ICS.has(template)) {

@@ -6,6 +6,7 @@ import { releaseCalendar } from "../programme/exports/ical.ts";
 import { forumCalendar } from "../registration/calendar.ts";
 import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
+import { ticketDetails, ticketPdf, ticketPng } from "../registration/ticket-document.ts";
 import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
 import {
@@ -53,6 +54,8 @@ const category = z.string().min(1);
 const PAYLOADS = {
   "registration.confirm_address": z.object({ name: noName, manageNonce: nonce }),
   "registration.already_registered": z.object({ name: noName, manageNonce: nonce }),
+  /** "Resend my link": a new private link, asked for by typing the address (so no name). */
+  "registration.manage_link": z.object({ name: noName, manageNonce: nonce }),
   "registration.under_review": z.object({ name, manageNonce: nonce, category }),
   "registration.back_to_review": z.object({ name, manageNonce: nonce, category }),
   "registration.confirmed": z.object({ name, manageNonce: nonce, ticketNonce: nonce, category }),
@@ -214,10 +217,18 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
   };
   const attachments: EmailAttachment[] = [];
   if (payload.ticketNonce) {
-    const png = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce));
+    const qr = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce));
+    // The ticket as the manage page offers it, from the payload alone (same row, same bytes).
+    const details = ticketDetails(
+      edition,
+      { name: vars.name, category: payload.category ?? "", ticketNonce: payload.ticketNonce },
+      language,
+      appKey,
+    );
     attachments.push(
-      { filename: "ticket-qr.png", content: png, contentType: "image/png", contentId: TICKET_QR_CID },
-      { filename: "ticket.png", content: png, contentType: "image/png" },
+      { filename: "ticket-qr.png", content: qr, contentType: "image/png", contentId: TICKET_QR_CID },
+      { filename: "ticket.pdf", content: await ticketPdf(details), contentType: "application/pdf" },
+      { filename: "ticket.png", content: await ticketPng(details), contentType: "image/png" },
       {
         filename: "forum.ics",
         content: Buffer.from(forumCalendar(edition, siteUrl, language), "utf8"),

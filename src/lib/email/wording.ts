@@ -109,6 +109,7 @@ export interface Wording {
   templates: {
     "registration.confirm_address": (v: Vars) => Composed;
     "registration.already_registered": (v: Vars) => Composed;
+    "registration.manage_link": (v: Vars) => Composed;
     "registration.under_review": (v: Vars) => Composed;
     "registration.back_to_review": (v: Vars) => Composed;
     "registration.confirmed": (v: Vars) => Composed;
@@ -161,9 +162,9 @@ const en: Wording = {
     intro: "Your ticket: show this QR code at the registration desk, on your phone or printed.",
     alt: "QR code of your ticket",
     htmlNote:
-      "The ticket is also attached to this message (ticket.png), with a calendar file (forum.ics) that adds the forum to your calendar.",
+      "The ticket is also attached to this message, to print (ticket.pdf) or to keep on your phone (ticket.png), with a calendar file (forum.ics) that adds the forum to your calendar.",
     textNote:
-      "Your ticket is attached to this message (ticket.png): show its QR code at the registration desk, on your phone or printed. It is also on your registration page (link below). The calendar file forum.ics adds the forum to your calendar.",
+      "Your ticket is attached to this message, to print (ticket.pdf) or to keep on your phone (ticket.png): show its QR code at the registration desk, on your phone or printed. It is also on your registration page (link below). The calendar file forum.ics adds the forum to your calendar.",
   },
   templates: {
     "registration.confirm_address": (v) => ({
@@ -173,6 +174,18 @@ const en: Wording = {
         action("Confirm my e-mail address", v.manageUrl),
         p(`This link expires after ${v.hours}. Without confirmation by then, the registration lapses and you will need to register again.`),
         p("If you did not register, ignore this message: nothing happens without confirmation."),
+      ],
+    }),
+    "registration.manage_link": (v) => ({
+      subject: "Your link to your registration",
+      blocks: [
+        p(
+          "You asked for the link to your registration for the forum. Here it is: it lets you view, change or cancel your registration, and download your ticket.",
+        ),
+        action("Manage my registration", v.manageUrl),
+        p(
+          "If you did not ask for it, you can ignore this message: nothing was changed. The link is personal: anyone who has it can change or cancel your registration, so do not share it.",
+        ),
       ],
     }),
     "registration.already_registered": (v) => ({
@@ -443,8 +456,8 @@ const fr: Wording = {
     intro: `Votre billet${NBSP}: présentez ce code QR à l’accueil, sur votre téléphone ou imprimé.`,
     alt: "Code QR de votre billet",
     htmlNote:
-      "Le billet est aussi joint à ce message (ticket.png), avec un fichier d’agenda (forum.ics) qui ajoute le forum à votre calendrier.",
-    textNote: `Votre billet est joint à ce message (ticket.png)${NBSP}: présentez son code QR à l’accueil, sur votre téléphone ou imprimé. Il figure aussi sur la page de votre inscription (lien ci-dessous). Le fichier d’agenda forum.ics ajoute le forum à votre calendrier.`,
+      "Le billet est aussi joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png), avec un fichier d’agenda (forum.ics) qui ajoute le forum à votre calendrier.",
+    textNote: `Votre billet est joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png)${NBSP}: présentez son code QR à l’accueil, sur votre téléphone ou imprimé. Il figure aussi sur la page de votre inscription (lien ci-dessous). Le fichier d’agenda forum.ics ajoute le forum à votre calendrier.`,
   },
   templates: {
     "registration.confirm_address": (v) => ({
@@ -456,6 +469,18 @@ const fr: Wording = {
           `Ce lien expire au bout de ${v.hours}. Sans confirmation d’ici là, l’inscription est abandonnée et il faudra vous inscrire de nouveau.`,
         ),
         p(`Si vous n’êtes pas à l’origine de cette inscription, ignorez ce message${NBSP}: rien ne se fera sans confirmation.`),
+      ],
+    }),
+    "registration.manage_link": (v) => ({
+      subject: "Le lien de votre inscription",
+      blocks: [
+        p(
+          `Vous avez demandé le lien de votre inscription au forum. Le voici${NBSP}: il vous permet de consulter, modifier ou annuler votre inscription, et de télécharger votre billet.`,
+        ),
+        action("Gérer mon inscription", v.manageUrl),
+        p(
+          `Si vous n’avez rien demandé, vous pouvez ignorer ce message${NBSP}: rien n’a été modifié. Ce lien est personnel${NBSP}: toute personne qui le détient peut modifier ou annuler votre inscription, ne le partagez pas.`,
+        ),
       ],
     }),
     "registration.already_registered": (v) => ({

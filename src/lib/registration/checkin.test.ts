@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, registrationEvents, registrations } from "../../../db/schema/index.ts";
 import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { checkInAtDesk, deskAttendee, searchDesk } from "./checkin.ts";
+import { ticketCode } from "./ticket-document.ts";
 import { cancel, reject, ticketSecretOf } from "./service.ts";
 
 let world: ReturnType<typeof registrationWorld>;
@@ -28,6 +29,29 @@ describe("searching at the desk", () => {
     // LIKE's own wildcards are plain characters here.
     expect(searchDesk(world.db, "%")).toEqual([]);
     expect(searchDesk(world.db, "  ")).toEqual([]);
+  });
+
+  it("finds a ticket by the readable code printed under its QR code, hyphens or not", () => {
+    world = registrationWorld();
+    const ada = world.register({ name: "Ada Example" });
+    world.register({ name: "Other Person" });
+    const code = ticketCode(row(ada).ticketHash);
+    expect(code).toMatch(/^[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/);
+    expect(searchDesk(world.db, code).map((a) => a.id)).toEqual([ada]);
+    expect(searchDesk(world.db, ` ${code.replace(/-/g, "").toLowerCase()} `).map((a) => a.id)).toEqual([ada]);
+    expect(searchDesk(world.db, "0000-0000-0000")).toEqual([]);
+  });
+
+  it("orders what it finds by name in the desk's language", () => {
+    world = registrationWorld();
+    for (const name of ["Zoë Lambert", "Élodie Lambert", "eve Lambert", "Олег Lambert", "Anna Lambert"]) world.register({ name });
+    expect(searchDesk(world.db, "lambert", 20, "fr").map((a) => a.name)).toEqual([
+      "Anna Lambert",
+      "Élodie Lambert",
+      "eve Lambert",
+      "Zoë Lambert",
+      "Олег Lambert",
+    ]);
   });
 
   it("returns only what the desk needs, checked-in registrations included, at most 20 ordered by name", () => {

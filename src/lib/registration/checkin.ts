@@ -47,19 +47,22 @@ const deskView = (r: Pick<Registration, keyof DeskAttendee>): DeskAttendee => ({
 
 /**
  * Confirmed registrations (checked in or not) whose name, e-mail or organisation contains `q`,
- * accents and case ignored, sorted by name as readers of `locale` sort names.
+ * accents and case ignored, or whose ticket code (printed under the QR code) is `q`; sorted by name
+ * as readers of `locale` sort names.
  */
 export function searchDesk(db: Db, q: string, limit = DESK_RESULTS, locale: Locale = "en"): DeskAttendee[] {
   const folded = fold(q.trim());
   if (folded === "") return [];
   const pattern = `%${escapeLike(folded)}%`;
+  // A ticket code, with or without its hyphens: the first 12 hex digits of the stored hash.
+  const code = /^[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}$/i.test(q.trim()) ? q.trim().replace(/-/g, "").toLowerCase() : "-";
   const found = db
     .select(deskColumns)
     .from(registrations)
     .where(
       and(
         eq(registrations.status, "confirmed"),
-        sql`(fold(${registrations.name}) like ${pattern} escape '\\' or fold(${registrations.email}) like ${pattern} escape '\\' or fold(${registrations.organisation}) like ${pattern} escape '\\')`,
+        sql`(fold(${registrations.name}) like ${pattern} escape '\\' or fold(${registrations.email}) like ${pattern} escape '\\' or fold(${registrations.organisation}) like ${pattern} escape '\\' or substr(${registrations.ticketHash}, 1, 12) = ${code})`,
       ),
     )
     .orderBy(sql`fold(${registrations.name})`, asc(registrations.id))

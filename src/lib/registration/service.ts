@@ -577,6 +577,23 @@ export function moveToWaitlist(deps: RegistrationDeps, id: number, actor: Actor)
   });
 }
 
+/**
+ * "Resend my link": someone typed `email`. When it has a registration (the active one, else the
+ * latest), a new private link goes to that address in the attendee's language, through the outbox;
+ * otherwise nothing happens. The caller answers both the same way, so that nobody learns whether an
+ * address is registered.
+ */
+export function resendManageLink(deps: RegistrationDeps, email: string): void {
+  const now = deps.now?.() ?? Date.now();
+  immediate(deps.db, (tx) => {
+    const registration = registrationOfEmail(tx, email);
+    if (!registration) return;
+    const { nonce } = issueToken(tx, deps.appKey, registration.id, now);
+    // The address was typed by anyone: the message greets nobody by name.
+    mail(tx, registration, "registration.manage_link", { manageNonce: nonce, name: "" }, now);
+  });
+}
+
 /** A new private link for a registration (for its holder, signed in): the token, never stored. */
 export function issueManageLink(deps: RegistrationDeps, id: number): string {
   const now = deps.now?.() ?? Date.now();
@@ -584,7 +601,7 @@ export function issueManageLink(deps: RegistrationDeps, id: number): string {
 }
 
 /** The active (or latest) registration of an address, for its signed-in holder. */
-export function registrationOfEmail(db: Db, email: string): Registration | undefined {
+export function registrationOfEmail(db: Db | Tx, email: string): Registration | undefined {
   return (
     db
       .select()

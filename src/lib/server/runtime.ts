@@ -93,6 +93,8 @@ let limiters:
       registerByEmail: RateLimiter;
       signInByIp: RateLimiter;
       signInByEmail: RateLimiter;
+      manageLinkByIp: RateLimiter;
+      manageLinkByEmail: RateLimiter;
       cfpInviteByIp: RateLimiter;
       secondFactorByIp: RateLimiter;
       secondFactorByAccount: RateLimiter;
@@ -111,6 +113,9 @@ export function rateLimits() {
     registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
     signInByIp: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
     signInByEmail: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
+    // "Resend my link": each request mails an address, so few per address and per client.
+    manageLinkByIp: createRateLimiter(parseLimit(process.env.MANAGE_LINK_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
+    manageLinkByEmail: createRateLimiter(parseLimit(process.env.MANAGE_LINK_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
     // Co-speaker invitations carry words chosen by whoever signed up: per client too, not only per account.
     cfpInviteByIp: createRateLimiter(parseLimit(process.env.CFP_INVITE_LIMIT_IP, { limit: 40, windowMs: 3_600_000 })),
     // Wrong second-factor codes: per client and per account; the account's limit ends its sessions.

@@ -1,13 +1,15 @@
 import type { APIRoute } from "astro";
-import { findByToken, ticketSecretOf } from "../../../../lib/registration/service.ts";
-import { ticketQrPng } from "../../../../lib/registration/ticket.ts";
-import { getAppKey, registrationDeps } from "../../../../lib/server/runtime.ts";
+import { asLocale } from "../../../../i18n/index.ts";
+import { findByToken } from "../../../../lib/registration/service.ts";
+import { ticketDetails, ticketPng } from "../../../../lib/registration/ticket-document.ts";
+import { getAppKey, getEdition, registrationDeps } from "../../../../lib/server/runtime.ts";
 
-/** The ticket's QR code, for a confirmed registration's own private link only. */
-export const GET: APIRoute = async ({ params }) => {
+/** The ticket as an image (for a phone), for a confirmed registration's own private link only; `?lang=` picks its language. */
+export const GET: APIRoute = async ({ params, url }) => {
   const registration = findByToken(registrationDeps(), params.token ?? "");
   if (!registration || registration.status !== "confirmed") return new Response("Not found\n", { status: 404, headers: PRIVATE_TEXT });
-  const png = await ticketQrPng(ticketSecretOf(getAppKey(), registration));
+  const language = asLocale(url.searchParams.get("lang") ?? registration.language);
+  const png = await ticketPng(ticketDetails(getEdition(), registration, language, getAppKey()));
   return new Response(new Uint8Array(png), {
     headers: { "Content-Type": "image/png", "Content-Disposition": 'attachment; filename="ticket.png"', ...PRIVATE },
   });
