@@ -38,7 +38,9 @@ const sortColumns = {
 } as const;
 
 /** Reads a query from URL search parameters, ignoring what is not valid. */
-export function parseQuery(params: URLSearchParams): Required<Omit<RegistrationQuery, "domainVerified" | "locale">> & { domainVerified?: boolean } {
+export function parseQuery(
+  params: URLSearchParams,
+): Required<Omit<RegistrationQuery, "domainVerified" | "locale">> & { domainVerified?: boolean } {
   const status = params.get("status") ?? "";
   const sort = params.get("sort") ?? "";
   const page = Number(params.get("page") ?? 1);
