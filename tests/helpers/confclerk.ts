@@ -36,7 +36,7 @@ export interface ConfClerkImport {
 const PLACEHOLDER = "(not imported yet)";
 
 /** Waits until `check` returns a value, polling; throws with `what` after `ms`. */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

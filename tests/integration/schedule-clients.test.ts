@@ -37,7 +37,7 @@ describe.skipIf(!!confclerkMissing)(`ConfClerk imports /schedule.xml${confclerkM
     const schedule = await (await fetch(`${server.url}/schedule.json`)).json();
     events = schedule.schedule.conference.days.flatMap((d: { rooms: Record<string, JsonEvent[]> }) => Object.values(d.rooms).flat());
     imported = await importIntoConfClerk(`${server.url}/schedule.xml`);
-  }, 90_000);
+  }, 150_000);
   afterAll(() => server?.stop());
 
   it("takes the conference with its dates and zone", async () => {
@@ -98,5 +98,5 @@ describe.skipIf(!!confclerkMissing)(`ConfClerk imports /schedule.xml${confclerkM
     } finally {
       await new Promise((resolve) => legacy.close(resolve));
     }
-  }, 60_000);
+  }, 150_000);
 });

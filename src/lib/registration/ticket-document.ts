@@ -236,8 +236,37 @@ function qrRuns(l: Layout["qr"]): { x: number; y: number; w: number; h: number }
   return out;
 }
 
+/**
+ * The latest tickets drawn, by format and details: the outbox renders a message again on every
+ * retry, and a page's download may be asked twice; each file takes a few hundred milliseconds.
+ */
+const drawn = new Map<string, Promise<Buffer>>();
+const DRAWN_MAX = 200;
+function remembered(format: string, details: TicketDetails, draw: () => Promise<Buffer>): Promise<Buffer> {
+  const key = `${format}\u0000${JSON.stringify(details)}`;
+  let file = drawn.get(key);
+  if (file) {
+    drawn.delete(key);
+  } else {
+    file = draw();
+    file.catch(() => drawn.delete(key));
+  }
+  drawn.set(key, file);
+  if (drawn.size > DRAWN_MAX) drawn.delete(drawn.keys().next().value!);
+  return file;
+}
+
+/** Forgets the tickets drawn (tests that draw the same ticket twice). */
+export function forgetDrawnTickets(): void {
+  drawn.clear();
+}
+
 /** The ticket as a PDF (A6 landscape); the same details always give the same bytes. */
 export function ticketPdf(details: TicketDetails): Promise<Buffer> {
+  return remembered("pdf", details, () => drawPdf(details));
+}
+
+function drawPdf(details: TicketDetails): Promise<Buffer> {
   const page = layout(details);
   const { regular, bold } = loadFonts();
   // A fixed date: a retried e-mail must carry the same bytes (the provider's idempotency key).
@@ -314,10 +343,14 @@ export function ticketSvg(details: TicketDetails): string {
 export const TICKET_PNG_WIDTH = 1200;
 
 /** The ticket as a PNG; the same details always give the same bytes. */
-export async function ticketPng(details: TicketDetails): Promise<Buffer> {
+export function ticketPng(details: TicketDetails): Promise<Buffer> {
+  return remembered("png", details, () => drawPng(details));
+}
+
+async function drawPng(details: TicketDetails): Promise<Buffer> {
   const density = (72 * TICKET_PNG_WIDTH) / W;
   return sharp(Buffer.from(ticketSvg(details)), { density })
-    .png({ compressionLevel: 9, palette: true, colours: 64 })
+    .png({ compressionLevel: 6, palette: true, colours: 64, effort: 1 })
     .toBuffer();
 }
 
