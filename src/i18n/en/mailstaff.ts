@@ -6,6 +6,7 @@ const plural = (n: number, one: string, many: string) => `${new Intl.NumberForma
 const TEMPLATES: Record<string, string> = {
   "registration.confirm_address": "Confirm the address",
   "registration.already_registered": "Already registered",
+  "registration.manage_link": "Link sent again on request",
   "registration.under_review": "Under review",
   "registration.back_to_review": "Back to review",
   "registration.confirmed": "Confirmed, with ticket",

@@ -11,6 +11,7 @@ const plural = (n: number, one: string, many: string) => `${count(n)} ${n >= 2 ?
 const TEMPLATES: Record<string, string> = {
   "registration.confirm_address": "Confirmation de l’adresse",
   "registration.already_registered": "Déjà inscrit",
+  "registration.manage_link": "Lien renvoyé à la demande",
   "registration.under_review": "En cours d’examen",
   "registration.back_to_review": "De nouveau en examen",
   "registration.confirmed": "Confirmée, avec billet",
