@@ -10,6 +10,9 @@ export default defineConfig({
           name: "unit",
           include: ["src/**/*.test.ts", "db/**/*.test.ts", "tests/unit/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
+          // Some unit tests start a Node process or seed a database: seconds on a loaded 2-core
+          // machine. A timeout is a guard against a hang, never a measure of speed.
+          testTimeout: 30_000,
         },
       },
       {
