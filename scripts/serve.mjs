@@ -1,7 +1,8 @@
 // Starts the built site: opens the database (applying migrations), loads the demo edition into an
 // empty database, starts the e-mail outbox worker (unless MAIL_WORKER=off), then serves the Astro app
-// (PORT, HOST). When the database cannot be opened the server still starts, and /health answers 503
-// until it can.
+// (PORT, HOST) behind its own edge (TRUST_PROXY, methods). When the database cannot be opened the
+// server still starts, and /health answers 503 until it can. `--demo` (npm start) shows the local
+// mailbox page, on this machine only.
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,7 +12,19 @@ import { loadEdition } from "../src/lib/config/edition.ts";
 import { startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
 import { startHousekeeping } from "../src/lib/registration/housekeeping.ts";
 import { loadAppKey } from "../src/lib/security/secrets.ts";
+import { createEdge, trustPolicyFromEnv } from "../src/lib/server/edge.ts";
+import { demoMailboxPage, mailboxPageNotice } from "../src/lib/server/mailbox-page.ts";
 import { repairQuery } from "./repair-query.mjs";
+
+let trust;
+try {
+  trust = trustPolicyFromEnv();
+} catch (error) {
+  // Whom to believe about clients is a security setting: a typo must not quietly mean "nobody" or "everybody".
+  console.error(error.message);
+  process.exit(1);
+}
+if (process.argv.includes("--demo")) demoMailboxPage();
 
 try {
   const db = openDatabase();
@@ -64,11 +77,20 @@ const { handler } = await import(entry);
 
 const port = Number(process.env.PORT ?? 4321);
 const host = process.env.HOST ?? "localhost";
-const server = createServer((req, res) => {
-  req.url = repairQuery(req.url ?? "/");
-  handler(req, res);
+const edge = createEdge(trust.policy);
+const server = createServer((req, res) =>
+  edge.handle(req, res, () => {
+    req.url = repairQuery(req.url ?? "/");
+    handler(req, res);
+  }),
+);
+edge.attach(server);
+server.listen(port, host, () => {
+  console.log(`Forum site listening on http://${host}:${port}`);
+  console.log(`Forwarding headers (TRUST_PROXY): ${trust.description}.`);
+  const notice = mailboxPageNotice(host, port);
+  if (notice) console.log(notice);
 });
-server.listen(port, host, () => console.log(`Forum site listening on http://${host}:${port}`));
 
 // Stop taking requests and let the mail worker record the message in flight, then leave.
 const stop = () => {

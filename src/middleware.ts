@@ -1,5 +1,6 @@
 import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
+import { currentEdge, directEdge } from "./lib/server/edge.ts";
 import { principalOf, viewerOf } from "./lib/server/principal.ts";
 import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
 import { limitActionBody } from "./lib/server/action-body-limit.ts";
@@ -21,15 +22,20 @@ function refuseNonFormAction(request: Request, url: URL): Response | undefined {
   });
 }
 
+const PRERENDERED_EDGE = { client: "", peer: "", protocol: "http", host: null, proxied: false } as const;
+
 /**
- * Fills `locals.principal` (the session cookie) and `locals.viewer`, adds the security headers, and gives
- * every successful GET a validator so that conditional requests are answered with 304.
+ * Fills `locals.edge` (who the client is, from the server's own listener), `locals.principal` (the
+ * session cookie) and `locals.viewer`, adds the security headers, and gives every successful GET a
+ * validator so that conditional requests are answered with 304.
  */
 export const onRequest = defineMiddleware(async (context, next) => {
   context.locals.principal = null;
   context.locals.viewer = ANONYMOUS;
+  context.locals.edge = PRERENDERED_EDGE;
   if (!context.isPrerendered) {
-    context.locals.principal = principalOf(context.cookies);
+    context.locals.edge = currentEdge() ?? directEdge(context.clientAddress, context.url, context.request.headers);
+    context.locals.principal = principalOf(context.cookies, context.url);
     context.locals.viewer = viewerOf(context.locals.principal);
   }
   const refused = refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context));

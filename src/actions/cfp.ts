@@ -20,6 +20,7 @@ import {
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { answerAcceptance } from "../lib/review/confirm.ts";
 import { clientKey, createRateLimiter } from "../lib/security/rate-limit.ts";
+import { clientAddressOf } from "../lib/server/edge.ts";
 import { getAppKey, getDb, getEdition, rateLimits } from "../lib/server/runtime.ts";
 
 /**
@@ -161,7 +162,7 @@ export const cfp = {
     handler: ({ code, email }, context) => {
       const account = accountOf(context);
       limit(invitations, `${account.id}`);
-      limit(rateLimits().cfpInviteByIp, clientKey(context.clientAddress));
+      limit(rateLimits().cfpInviteByIp, clientKey(clientAddressOf(context)));
       return { code, ...done(invite(deps(), account, code, email)) };
     },
   }),
@@ -172,7 +173,7 @@ export const cfp = {
     handler: ({ code, invitation }, context) => {
       const account = accountOf(context);
       limit(invitations, `${account.id}`);
-      limit(rateLimits().cfpInviteByIp, clientKey(context.clientAddress));
+      limit(rateLimits().cfpInviteByIp, clientKey(clientAddressOf(context)));
       return { code, ...done(resendInvitation(deps(), account, code, invitation)) };
     },
   }),

@@ -42,6 +42,7 @@ import {
   updateDetails,
 } from "../lib/registration/service.ts";
 import { clientKey } from "../lib/security/rate-limit.ts";
+import { clientAddressOf } from "../lib/server/edge.ts";
 import { getAppKey, getDb, getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
 
 /** Cookie holding the address a sign-in code was sent to, for the code page. */
@@ -64,7 +65,7 @@ function startSession(context: ActionAPIContext, user: User, next: string): stri
   const current = context.locals.principal;
   if (current) invalidateSession(getDb(), current.session.id);
   const { token: sessionToken, session } = createSession(getDb(), user.id);
-  context.cookies.set(SESSION_COOKIE, sessionToken, sessionCookieOptions(session.expiresAt, secureCookies()));
+  context.cookies.set(SESSION_COOKIE, sessionToken, sessionCookieOptions(session.expiresAt, secureCookies(context.url)));
   if (user.roles.length > 0) return `/signin/second-factor?next=${encodeURIComponent(next)}`;
   return next;
 }
@@ -108,7 +109,7 @@ export const server = {
     handler: (input, context) => {
       if (input.website !== "") throw new ActionError({ code: "BAD_REQUEST", message: "honeypot" });
       const limits = rateLimits();
-      const byIp = limits.registerByIp.hit(clientKey(context.clientAddress));
+      const byIp = limits.registerByIp.hit(clientKey(clientAddressOf(context)));
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const byEmail = limits.registerByEmail.hit(input.email);
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
@@ -198,7 +199,7 @@ export const server = {
     input: z.object({ email: signInEmail, next: nextPath }),
     handler: ({ email }, context) => {
       const limits = rateLimits();
-      const byIp = limits.signInByIp.hit(clientKey(context.clientAddress));
+      const byIp = limits.signInByIp.hit(clientKey(clientAddressOf(context)));
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const byEmail = limits.signInByEmail.hit(email);
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
@@ -208,7 +209,7 @@ export const server = {
       context.cookies.set(SIGN_IN_EMAIL_COOKIE, email, {
         httpOnly: true,
         sameSite: "lax",
-        secure: secureCookies(),
+        secure: secureCookies(context.url),
         path: "/",
         maxAge: SIGN_IN_MINUTES * 60,
       });
@@ -254,7 +255,7 @@ export const server = {
       if (!principal || principal.user.roles.length === 0 || !principal.user.totpEnabledAt)
         throw new ActionError({ code: "FORBIDDEN", message: "invalidState" });
       const limits = rateLimits();
-      const ip = clientKey(context.clientAddress);
+      const ip = clientKey(clientAddressOf(context));
       const account = String(principal.user.id);
       const byIp = limits.secondFactorByIp.check(ip);
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequestRaw } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,4 +94,37 @@ export async function startServer(env: Record<string, string> = {}, { healthy = 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A response as `httpRequest` gives it: status, headers (names in lower case), body. */
+export interface RawResponse {
+  status: number;
+  headers: import("node:http").IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One HTTP request with exactly the headers given (fetch replaces Host and refuses some names),
+ * optionally from a chosen local address (`127.0.0.2`: another client on this machine).
+ */
+export function httpRequest(
+  url: string,
+  {
+    method = "GET",
+    headers = {},
+    body,
+    localAddress,
+  }: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequestRaw(url, { method, headers, localAddress, agent: false }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
 }

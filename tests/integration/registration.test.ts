@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { httpRequest, startServer, type TestServer } from "../helpers/server.ts";
 
 const REGISTER = "/register?_action=register";
 let server: TestServer;
@@ -396,10 +396,10 @@ describe("the private link", () => {
 });
 
 describe("the local mailbox page", () => {
-  it("lists the messages to this machine outside production, and to nobody else", async () => {
+  it("lists the messages to this machine when asked for, outside production, and to nobody else", async () => {
     // The shared test server runs with NODE_ENV=production.
     expect((await fetch(server.url + "/dev/mailbox")).status).toBe(404);
-    const dev = await startServer({ NODE_ENV: "", MAIL_POLL_MS: "50" });
+    const dev = await startServer({ NODE_ENV: "", MAILBOX_PAGE: "on", MAIL_POLL_MS: "50" });
     try {
       const email = uniqueEmail("mailbox");
       expect((await postForm(dev, REGISTER, registrationFields(email))).status).toBe(303);
@@ -416,14 +416,34 @@ describe("the local mailbox page", () => {
       // Through a reverse proxy, even on this machine: not shown.
       expect((await fetch(dev.url + "/dev/mailbox", { headers: { "X-Forwarded-For": "198.51.100.7" } })).status).toBe(404);
       expect((await fetch(dev.url + href, { headers: { Forwarded: "for=198.51.100.7" } })).status).toBe(404);
+      // A proxy passing the public name, or a page that rebinds its own name to 127.0.0.1: not shown.
+      expect((await httpRequest(dev.url + "/dev/mailbox", { headers: { Host: "forum.example.org" } })).status).toBe(404);
+      expect((await httpRequest(dev.url + "/dev/mailbox", { headers: { Host: `localhost:${dev.port}` } })).status).toBe(200);
     } finally {
       await dev.stop();
     }
-    const off = await startServer({ NODE_ENV: "", MAILBOX_PAGE: "off" });
+  });
+
+  it("is off unless asked for, and never where a proxy or Resend is configured", async () => {
+    // Off unless asked for (README: MAILBOX_PAGE defaults to off), and never to a peer TRUST_PROXY
+    // names as a proxy (here every loopback visitor is one), nor with a Resend key.
+    const cases: Record<string, string>[] = [
+      {},
+      { MAILBOX_PAGE: "yes" },
+      { MAILBOX_PAGE: "on", TRUST_PROXY: "loopback" },
+      { MAILBOX_PAGE: "on", RESEND_API_KEY: "re_test", MAIL_WORKER: "off" },
+    ];
+    // One database for all (seeded once): only the environment differs.
+    const servers = [await startServer({ NODE_ENV: "", ...cases[0] })];
+    const { databasePath } = servers[0];
+    servers.push(...(await Promise.all(cases.slice(1).map((env) => startServer({ NODE_ENV: "", DATABASE_PATH: databasePath, ...env })))));
     try {
-      expect((await fetch(off.url + "/dev/mailbox")).status).toBe(404);
+      for (const [i, env] of cases.entries()) expect((await fetch(servers[i].url + "/dev/mailbox")).status, JSON.stringify(env)).toBe(404);
+      expect(servers[1].output()).toContain("MAILBOX_PAGE=yes is neither on nor off: the mailbox page stays off.");
     } finally {
-      await off.stop();
+      // The first server owns the database's directory: it goes last.
+      await Promise.all(servers.slice(1).map((s) => s.stop()));
+      await servers[0].stop();
     }
   });
 });

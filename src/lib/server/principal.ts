@@ -5,13 +5,16 @@ import { ANONYMOUS, type Viewer } from "../programme/audience.ts";
 import { accountViewer } from "../programme/viewer.ts";
 import { getDb, getSiteUrl } from "./runtime.ts";
 
-/** Session cookies are Secure whenever the site is served over HTTPS (not on a local http:// run). */
-export function secureCookies(): boolean {
-  return new URL(getSiteUrl()).protocol === "https:";
+/**
+ * Session cookies are Secure whenever the site is served over HTTPS: its public address (SITE_URL)
+ * is https, or this request came over https (directly, or through a proxy TRUST_PROXY believes).
+ */
+export function secureCookies(url: URL): boolean {
+  return url.protocol === "https:" || new URL(getSiteUrl()).protocol === "https:";
 }
 
 /** The principal of a request from its session cookie (renewing the cookie when the session slid). */
-export function principalOf(cookies: AstroCookies): Principal | null {
+export function principalOf(cookies: AstroCookies, url: URL): Principal | null {
   const token = cookies.get(SESSION_COOKIE)?.value;
   if (!token) return null;
   let result: ReturnType<typeof validateSessionToken>;
@@ -24,7 +27,7 @@ export function principalOf(cookies: AstroCookies): Principal | null {
     cookies.delete(SESSION_COOKIE, { path: "/" });
     return null;
   }
-  if (result.renewed) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(result.session.expiresAt, secureCookies()));
+  if (result.renewed) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(result.session.expiresAt, secureCookies(url)));
   return { user: result.user, session: result.session };
 }
 

@@ -3,8 +3,8 @@ import { readMailboxMessage } from "../../../../lib/email/mailbox.ts";
 import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../lib/server/mailbox-page.ts";
 
 /** The HTML version of a mailbox message, sandboxed: its inline images point at the attachments. */
-export const GET: APIRoute = ({ params, clientAddress, request }) => {
-  if (!mailboxPageEnabled(clientAddress, request.headers)) return notFound();
+export const GET: APIRoute = ({ params, locals, request }) => {
+  if (!mailboxPageEnabled(locals.edge, request.headers)) return notFound();
   const message = readMailboxMessage(mailboxFolder(), params.file ?? "");
   if (!message) return notFound();
   const base = `/dev/mailbox/${encodeURIComponent(message.file)}/attachments/`;

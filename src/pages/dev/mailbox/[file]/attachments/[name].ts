@@ -3,8 +3,8 @@ import { readMailboxAttachment } from "../../../../../lib/email/mailbox.ts";
 import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../../lib/server/mailbox-page.ts";
 
 /** An attachment of a mailbox message (the ticket QR code, the calendar file). */
-export const GET: APIRoute = ({ params, clientAddress, request }) => {
-  if (!mailboxPageEnabled(clientAddress, request.headers)) return notFound();
+export const GET: APIRoute = ({ params, locals, request }) => {
+  if (!mailboxPageEnabled(locals.edge, request.headers)) return notFound();
   const attachment = readMailboxAttachment(mailboxFolder(), params.file ?? "", params.name ?? "");
   if (!attachment) return notFound();
   return new Response(new Uint8Array(attachment.content), {
