@@ -24,7 +24,7 @@ import { confirmTotpEnrolment, useRecoveryCode, verifyTotp } from "../lib/auth/t
 import { findUserByEmail } from "../lib/auth/users.ts";
 import { publishRelease } from "../lib/programme/releases.ts";
 import { DECISIONS, decideRegistrations } from "../lib/registration/admin.ts";
-import { secureCookies } from "../lib/server/principal.ts";
+import { deleteCookie, secureCookies } from "../lib/server/principal.ts";
 import { z } from "zod";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } from "../lib/registration/form.ts";
@@ -229,7 +229,7 @@ export const server = {
       const result = verifySignInCode(getDb(), email, code, Date.now(), { language: localeOfPath(context.url.pathname) });
       if (!result.ok)
         throw new ActionError({ code: "BAD_REQUEST", message: `auth:${result.reason === "unknown" ? "wrongCode" : result.reason}` });
-      context.cookies.delete(SIGN_IN_EMAIL_COOKIE, { path: "/" });
+      deleteCookie(context.cookies, SIGN_IN_EMAIL_COOKIE, context.url);
       return { next: startSession(context, result.user, next) };
     },
   }),
@@ -271,7 +271,7 @@ export const server = {
         // sign-in link from the mailbox, so guessing codes is as slow as the mail is.
         if (!limits.secondFactorByAccount.check(account).allowed) {
           invalidateUserSessions(getDb(), principal.user.id);
-          context.cookies.delete(SESSION_COOKIE, { path: "/" });
+          deleteCookie(context.cookies, SESSION_COOKIE, context.url);
           throw new ActionError({ code: "TOO_MANY_REQUESTS", message: "auth:too_many_attempts" });
         }
         throw new ActionError({ code: "BAD_REQUEST", message: "auth:wrongCode" });
@@ -324,7 +324,7 @@ export const server = {
         if (everywhere) invalidateUserSessions(getDb(), principal.user.id);
         else invalidateSession(getDb(), principal.session.id);
       }
-      context.cookies.delete(SESSION_COOKIE, { path: "/" });
+      deleteCookie(context.cookies, SESSION_COOKIE, context.url);
       return { ok: true };
     },
   }),

@@ -1,8 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import draft6 from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
+import { validateXML } from "xmllint-wasm";
 
 /** The frab/pretalx schedule XSD (a copy of shared/schemas). */
 export const SCHEDULE_XSD = "tests/schemas/schedule.xml.xsd";
@@ -24,12 +25,16 @@ export function validateScheduleJson(document: unknown): string {
   return compiled(document) ? "" : ajv!.errorsText(compiled.errors);
 }
 
-/** Runs xmllint on `xml` (well-formedness, and the schema when given). */
-export function validateXml(xml: string, schema?: string): { status: number | null; output: string } {
-  const args = schema ? ["--noout", "--schema", schema, "-"] : ["--noout", "-"];
-  const result = spawnSync("xmllint", args, { input: xml, encoding: "utf8" });
-  if (result.error) throw new Error(`xmllint is needed (apt-get install -y libxml2-utils): ${result.error.message}`);
-  return { status: result.status, output: result.stderr };
+/**
+ * Runs xmllint (libxml2's own, compiled to WebAssembly: no system package) on `xml`: well-formedness,
+ * and the schema at path `schema` when given. `output` is what the command line tool prints.
+ */
+export async function validateXml(xml: string, schema?: string): Promise<{ valid: boolean; output: string }> {
+  const result = await validateXML({
+    xml: [{ fileName: "document.xml", contents: xml }],
+    schema: schema ? [{ fileName: basename(schema), contents: readFileSync(schema, "utf8") }] : [],
+  });
+  return { valid: result.valid, output: result.rawOutput };
 }
 
 /** Evaluates an XPath expression on `xml` with xmllint; returns its text ("" when nothing matches). */

@@ -417,7 +417,7 @@ describe("after edits", () => {
       expect(again.status, path).toBe(304);
     }
     const xml = await (await fetch(`${server.url}/schedule.xml`)).text();
-    expect(validateXml(xml, SCHEDULE_XSD)).toEqual({ status: 0, output: "- validates\n" });
+    expect(await validateXml(xml, SCHEDULE_XSD)).toEqual({ valid: true, output: "document.xml validates\n" });
     const json = await (await fetch(`${server.url}/schedule.json`)).json();
     expect(validateScheduleJson(json)).toBe("");
     expect(xml).toContain("Keynote, retitled by the first");

@@ -13,6 +13,14 @@ export function secureCookies(url: URL): boolean {
   return url.protocol === "https:" || new URL(getSiteUrl()).protocol === "https:";
 }
 
+/**
+ * Removes one of the site's cookies with the attributes it was set with (HttpOnly, SameSite=Lax,
+ * and Secure under https), so that no browser keeps the old one for lack of a match.
+ */
+export function deleteCookie(cookies: AstroCookies, name: string, url: URL): void {
+  cookies.delete(name, { path: "/", httpOnly: true, sameSite: "lax", secure: secureCookies(url) });
+}
+
 /** The principal of a request from its session cookie (renewing the cookie when the session slid). */
 export function principalOf(cookies: AstroCookies, url: URL): Principal | null {
   const token = cookies.get(SESSION_COOKIE)?.value;
@@ -24,7 +32,7 @@ export function principalOf(cookies: AstroCookies, url: URL): Principal | null {
     return null;
   }
   if (!result) {
-    cookies.delete(SESSION_COOKIE, { path: "/" });
+    deleteCookie(cookies, SESSION_COOKIE, url);
     return null;
   }
   if (result.renewed) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(result.session.expiresAt, secureCookies(url)));
