@@ -40,6 +40,7 @@ let server: TestServer;
 let accounts: ReturnType<typeof serverAccounts>;
 let registrationId: number;
 const clients: Record<string, Client> = {};
+const officers: Record<string, Client> = {};
 
 beforeAll(async () => {
   server = await startServer({ MAIL_WORKER: "off" });
@@ -55,6 +56,14 @@ beforeAll(async () => {
   clients.checkin = await who.staff("checkin@example.org", ["checkin"]);
   clients.organizerWithoutSecondFactor = await who.signedIn("half@example.org", ["organizer"]);
   clients.organizer = await who.staff("organizer@example.org", ["organizer"]);
+  // Staff who are also confirmed law-enforcement attendees (an organizer approved them).
+  for (const [name, email, role] of [
+    ["reviewerOfficer", "reviewer.officer@interieur.gouv.fr", "reviewer"],
+    ["checkinOfficer", "desk.officer@interieur.gouv.fr", "checkin"],
+  ] as const) {
+    await who.approve(clients.organizer, await who.registerAndConfirm(email, "law-enforcement"));
+    officers[name] = await who.staff(email, [role]);
+  }
 });
 afterAll(async () => {
   accounts?.close();
@@ -207,5 +216,27 @@ describe("authorization of the organizers' area", () => {
     } finally {
       data.close();
     }
+  });
+});
+
+describe("what each role reads of the programme", () => {
+  // A law-enforcement session whose title is not public, TLP:RED (content/programme/sessions).
+  const SLUG = "le-briefing-day-2";
+  const SECRET = "codenamed WREN";
+
+  it("a law-enforcement TLP:RED session: organizers and confirmed law-enforcement attendees only, whatever the staff role", async () => {
+    const readers = new Set(["organizer", "reviewerOfficer", "checkinOfficer"]);
+    const failures: string[] = [];
+    for (const [who, client] of Object.entries({ ...clients, ...officers })) {
+      const page = await client.get(`/sessions/${SLUG}`);
+      const body = await page.text();
+      const json = await (await client.get("/schedule.json")).text();
+      const reads = readers.has(who);
+      if (page.status !== (reads ? 200 : 404)) failures.push(`/sessions/${SLUG} as ${who}: ${page.status}`);
+      if (body.includes(SECRET) !== reads) failures.push(`/sessions/${SLUG} as ${who}: ${reads ? "no" : "the"} description`);
+      if (json.includes(SECRET) !== reads || json.includes(SLUG) !== reads)
+        failures.push(`/schedule.json as ${who}: ${reads ? "missing" : "leaks"} it`);
+    }
+    expect(failures).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 // The audience rule for signed-in people: every page and export is made for the request's viewer.
 // A plain account, a confirmed industry attendee, a law-enforcement attendee (before and after an
-// organizer approves them) and an organizer with the second factor each get exactly what the rule
-// allows of a `registered` session, a `law-enforcement` one and one whose title is not public: in
-// full, its title and time only, or nothing at all.
+// organizer approves them), an organizer with the second factor, and reviewers and check-in staff
+// (who see only what their own registration allows: docs/decisions/0017) each get exactly what the
+// rule allows of a `registered` session, a `law-enforcement` one and one whose title is not public
+// (TLP:RED): in full, its title and time only, or nothing at all.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentSessions, contentSpeakers } from "../helpers/content.ts";
 import { people } from "../helpers/people.ts";
@@ -42,6 +43,9 @@ const EXPECTED: Record<string, Record<CaseName, Access>> = {
   policePending: { registered: "title", lawEnforcement: "title", hidden: "none" },
   police: { registered: "full", lawEnforcement: "full", hidden: "full" },
   organizer: { registered: "full", lawEnforcement: "full", hidden: "full" },
+  // Staff roles open nothing: without a registration, a reviewer or check-in account is the public.
+  reviewer: { registered: "title", lawEnforcement: "title", hidden: "none" },
+  checkin: { registered: "title", lawEnforcement: "title", hidden: "none" },
 };
 
 const sessions = contentSessions();
@@ -70,6 +74,8 @@ beforeAll(async () => {
   policeRegistration = await who.registerAndConfirm("inspector@interieur.gouv.fr", "law-enforcement");
   expect(who.statusOf(policeRegistration)).toBe("pending_review");
   clients.police = await who.signedIn("inspector@interieur.gouv.fr");
+  clients.reviewer = await who.staff("reviewer@example.org", ["reviewer"]);
+  clients.checkin = await who.staff("checkin@example.org", ["checkin"]);
 });
 afterAll(async () => {
   accounts?.close();
@@ -206,9 +212,12 @@ async function checkEverything(clientName: string, expected: Record<CaseName, Ac
 }
 
 describe("what each viewer is shown", () => {
-  it.each(["anonymous", "plain", "industry", "organizer"])("%s: exactly what the audience rule allows, everywhere", async (name) => {
-    await checkEverything(name, EXPECTED[name]);
-  });
+  it.each(["anonymous", "plain", "industry", "organizer", "reviewer", "checkin"])(
+    "%s: exactly what the audience rule allows, everywhere",
+    async (name) => {
+      await checkEverything(name, EXPECTED[name]);
+    },
+  );
 
   it("a law-enforcement attendee: title only while under review, everything once an organizer approved them", async () => {
     await checkEverything("police", EXPECTED.policePending);
@@ -217,7 +226,20 @@ describe("what each viewer is shown", () => {
     await checkEverything("police", EXPECTED.police);
   });
 
-  it("an organizer who has not given the second factor sees what their registration allows, not staff's view", async () => {
+  it("a reviewer and a check-in account who are law-enforcement attendees: what that registration allows, once approved", async () => {
+    const reviewerRegistration = await who.registerAndConfirm("reviewer.officer@interieur.gouv.fr", "law-enforcement");
+    const checkinRegistration = await who.registerAndConfirm("desk.officer@interieur.gouv.fr", "law-enforcement");
+    clients.reviewerOfficer = await who.staff("reviewer.officer@interieur.gouv.fr", ["reviewer"]);
+    clients.checkinOfficer = await who.staff("desk.officer@interieur.gouv.fr", ["checkin"]);
+    await checkEverything("reviewerOfficer", EXPECTED.policePending);
+    await checkEverything("checkinOfficer", EXPECTED.policePending);
+    await who.approve(clients.organizer, reviewerRegistration);
+    await who.approve(clients.organizer, checkinRegistration);
+    await checkEverything("reviewerOfficer", EXPECTED.police);
+    await checkEverything("checkinOfficer", EXPECTED.police);
+  });
+
+  it("an organizer who has not given the second factor sees what their registration allows, not the organizers' view", async () => {
     clients.half = await who.signedIn("half@example.org", ["organizer"]);
     await checkEverything("half", EXPECTED.plain);
   });

@@ -27,7 +27,7 @@ const BREAK = "lunch-day-1";
 const industry: Viewer = { kind: "attendee", category: "industry", confirmed: true };
 const police: Viewer = { kind: "attendee", category: "law-enforcement", confirmed: true };
 const pendingPolice: Viewer = { kind: "attendee", category: "law-enforcement", confirmed: false };
-const staff: Viewer = { kind: "staff" };
+const organizer: Viewer = { kind: "organizer" };
 
 let db: Db;
 let programme: Programme;
@@ -67,7 +67,7 @@ describe("starring", () => {
     ["a pending law-enforcement attendee", pendingPolice, [PUBLIC], [REGISTERED, LAW_ENFORCEMENT, HIDDEN_LAW_ENFORCEMENT]],
     ["a confirmed industry attendee", industry, [PUBLIC, REGISTERED], [LAW_ENFORCEMENT, HIDDEN_LAW_ENFORCEMENT]],
     ["a confirmed law-enforcement attendee", police, [PUBLIC, REGISTERED, LAW_ENFORCEMENT, HIDDEN_LAW_ENFORCEMENT], []],
-    ["staff", staff, [PUBLIC, REGISTERED, LAW_ENFORCEMENT, HIDDEN_LAW_ENFORCEMENT], []],
+    ["organizer", organizer, [PUBLIC, REGISTERED, LAW_ENFORCEMENT, HIDDEN_LAW_ENFORCEMENT], []],
   ] as const)("%s stars only what the audience rule shows them in full", (_who, viewer, allowed, refused) => {
     for (const slug of refused) {
       expect(setStar(db, programme, viewer, userId, slug, true), slug).toEqual({ ok: false, reason: "not_found" });
@@ -79,12 +79,12 @@ describe("starring", () => {
 
   it("refuses unknown, unpublished and break sessions alike, storing nothing", () => {
     for (const slug of ["no-such-session", UNPUBLISHED, BREAK, ""]) {
-      expect(setStar(db, programme, staff, userId, slug, true), slug).toEqual({ ok: false, reason: "not_found" });
-      expect(setStar(db, programme, staff, userId, slug, false), slug).toEqual({ ok: false, reason: "not_found" });
+      expect(setStar(db, programme, organizer, userId, slug, true), slug).toEqual({ ok: false, reason: "not_found" });
+      expect(setStar(db, programme, organizer, userId, slug, false), slug).toEqual({ ok: false, reason: "not_found" });
     }
     expect(storedStars()).toEqual([]);
     const lunch = programme.sessions.find((s) => s.slug === BREAK)!;
-    expect(mayStar(lunch, staff)).toBe(false);
+    expect(mayStar(lunch, organizer)).toBe(false);
   });
 
   it("answers a hidden session exactly as an unknown one (nothing to learn from the refusal)", () => {
@@ -140,7 +140,7 @@ describe("agendaSessions", () => {
     setStar(db, programme, ANONYMOUS, userId, PUBLIC, true);
     db.update(sessions).set({ published: false }).where(eq(sessions.slug, PUBLIC)).run();
     const after = loadProgramme(db);
-    expect(agendaSessions(viewProgramme(after, staff).sessions, starredSlugs(db, userId))).toEqual([]);
+    expect(agendaSessions(viewProgramme(after, organizer).sessions, starredSlugs(db, userId))).toEqual([]);
   });
 });
 

@@ -24,6 +24,11 @@ export const PERMISSIONS = [
   "staff.manage",
   /** Edit the programme and publish releases. */
   "programme.edit",
+  /**
+   * Read every listed session in full, whatever its audience. Organizers only: other staff see the
+   * programme as their own registration entitles them (docs/decisions/0017).
+   */
+  "programme.viewAll",
   /** Scan tickets at the venue. */
   "checkin.scan",
   /** Review proposals of the call for papers. */

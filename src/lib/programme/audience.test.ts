@@ -5,7 +5,7 @@ import { ANONYMOUS, sessionAccess, viewProgramme, viewerAudiences, type Viewer }
 const attendee: Viewer = { kind: "attendee", category: "industry", confirmed: true };
 const pendingOfficer: Viewer = { kind: "attendee", category: "law-enforcement", confirmed: false };
 const officer: Viewer = { kind: "attendee", category: "law-enforcement", confirmed: true };
-const staff: Viewer = { kind: "staff" };
+const organizer: Viewer = { kind: "organizer" };
 
 describe("viewerAudiences", () => {
   it("grows with the viewer's standing", () => {
@@ -13,7 +13,7 @@ describe("viewerAudiences", () => {
     expect([...viewerAudiences(pendingOfficer)]).toEqual(["public"]);
     expect([...viewerAudiences(attendee)]).toEqual(["public", "registered"]);
     expect([...viewerAudiences(officer)]).toEqual(["public", "registered", "law-enforcement"]);
-    expect([...viewerAudiences(staff)]).toEqual(["public", "registered", "law-enforcement"]);
+    expect([...viewerAudiences(organizer)]).toEqual(["public", "registered", "law-enforcement"]);
   });
 });
 
@@ -26,9 +26,9 @@ describe("sessionAccess", () => {
     ["law-enforcement session, confirmed industry attendee", { audience: "law-enforcement" }, attendee, "title"],
     ["law-enforcement session, unconfirmed officer", { audience: "law-enforcement", titlePublic: false }, pendingOfficer, "none"],
     ["law-enforcement session, confirmed officer", { audience: "law-enforcement", titlePublic: false }, officer, "full"],
-    ["law-enforcement session, staff", { audience: "law-enforcement", titlePublic: false }, staff, "full"],
-    ["accepted but not confirmed", { state: "accepted" }, staff, "none"],
-    ["confirmed but unpublished", { published: false }, staff, "none"],
+    ["law-enforcement session, organizer", { audience: "law-enforcement", titlePublic: false }, organizer, "full"],
+    ["accepted but not confirmed", { state: "accepted" }, organizer, "none"],
+    ["confirmed but unpublished", { published: false }, organizer, "none"],
     ["confirmed, published, not scheduled", { startsAt: null, endsAt: null }, ANONYMOUS, "none"],
     ["cancelled", { state: "cancelled" }, ANONYMOUS, "none"],
   ];

@@ -2,15 +2,16 @@ import type { Audience, Programme, Session, Speaker } from "./model.ts";
 
 /**
  * Who is looking. Anonymous visitors see `public` sessions; confirmed attendees also `registered`
- * ones; confirmed law-enforcement attendees also `law-enforcement` ones; staff see everything.
+ * ones; confirmed law-enforcement attendees also `law-enforcement` ones; organizers everything.
+ * Other staff (reviewers, check-in) are no kind of their own: they look as their registration allows.
  */
-export type Viewer = { kind: "anonymous" } | { kind: "attendee"; category: string; confirmed: boolean } | { kind: "staff" };
+export type Viewer = { kind: "anonymous" } | { kind: "attendee"; category: string; confirmed: boolean } | { kind: "organizer" };
 
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
 
 /** The audiences whose sessions `viewer` may see in full. */
 export function viewerAudiences(viewer: Viewer): ReadonlySet<Audience> {
-  if (viewer.kind === "staff") return new Set(["public", "registered", "law-enforcement"]);
+  if (viewer.kind === "organizer") return new Set(["public", "registered", "law-enforcement"]);
   if (viewer.kind === "attendee" && viewer.confirmed) {
     return new Set(viewer.category === "law-enforcement" ? ["public", "registered", "law-enforcement"] : ["public", "registered"]);
   }

@@ -69,7 +69,7 @@ function changedFields(a: SessionView, b: SessionView): ChangedField[] {
 
 /**
  * The changes from `before` to `after` as `viewer` sees them (the public changelog: the anonymous
- * public; the release e-mails: staff, who see every session); `before` null is the first release.
+ * public; the release e-mails: organizers, who see every session); `before` null is the first release.
  */
 export function diffProgrammes(before: Programme | null, after: Programme, viewer: Viewer = ANONYMOUS): Change[] {
   const was = before ? visibleSessions(before, viewer) : new Map<string, SessionView>();

@@ -40,14 +40,14 @@ export interface ReleaseMail {
 }
 
 const normalize = (email: string) => email.trim().toLowerCase();
-const STAFF: Viewer = { kind: "staff" };
+const ORGANIZERS: Viewer = { kind: "organizer" };
 
 /** The messages release `number` (programme `after`, following `before`) calls for; none for the first release. */
 export function releaseMails(db: Pick<Db, "select">, number: number, before: Programme | null, after: Programme): ReleaseMail[] {
   if (!before) return [];
-  // Seen by staff, who see every session: a restricted session whose title the public may not see
+  // Seen by organizers, who see every session: a restricted session whose title the public may not see
   // still reaches its speakers and the attendees allowed to see it (checked below, per starrer).
-  const changes = diffProgrammes(before, after, STAFF);
+  const changes = diffProgrammes(before, after, ORGANIZERS);
   // Speakers hear of every change to their sessions; starrers not of additions (nothing to have starred).
   const slugs = [...new Set(changes.map((c) => c.slug))];
   const starrable = new Set(affectedSessionSlugs(changes));

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { ACTIVE_STATES, registrations } from "../../../db/schema/registration.ts";
+import { allowed, type Principal } from "../auth/guard.ts";
 import { ANONYMOUS, type Viewer } from "./audience.ts";
 
 /**
@@ -21,9 +22,11 @@ export function registrationViewer(db: Pick<Db, "select">, email: string): Viewe
 }
 
 /**
- * The viewer of an account: staff see everything, but only when `staffVerified` (a staff session that
- * gave the second factor); anyone else what their registration allows.
+ * The viewer of a signed-in person: an organizer sees every session, but only once the guard grants
+ * `programme.viewAll` (an organizer's session that gave the second factor); anyone else, reviewers and
+ * check-in staff included, what their own registration allows: a staff role opens no session.
  */
-export function accountViewer(db: Pick<Db, "select">, email: string, staffVerified: boolean): Viewer {
-  return staffVerified ? { kind: "staff" } : registrationViewer(db, email);
+export function accountViewer(db: Pick<Db, "select">, principal: Principal | null): Viewer {
+  if (!principal) return ANONYMOUS;
+  return allowed(principal, "programme.viewAll") ? { kind: "organizer" } : registrationViewer(db, principal.user.email);
 }

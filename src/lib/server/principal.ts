@@ -1,5 +1,5 @@
 import type { AstroCookies } from "astro";
-import { isStaffSessionVerified, type Principal } from "../auth/guard.ts";
+import type { Principal } from "../auth/guard.ts";
 import { SESSION_COOKIE, sessionCookieOptions, validateSessionToken } from "../auth/sessions.ts";
 import { ANONYMOUS, type Viewer } from "../programme/audience.ts";
 import { accountViewer } from "../programme/viewer.ts";
@@ -40,10 +40,11 @@ export function principalOf(cookies: AstroCookies, url: URL): Principal | null {
 }
 
 /**
- * What the programme shows a principal: staff (after the second factor) everything; a signed-in
- * person with a confirmed registration what their category may see; anyone else the public view.
+ * What the programme shows a principal: an organizer (after the second factor) everything; anyone
+ * else signed in, reviewers and check-in staff included, what their own confirmed registration's
+ * category may see; anyone else the public view.
  */
 export function viewerOf(principal: Principal | null): Viewer {
   if (!principal) return ANONYMOUS;
-  return accountViewer(getDb(), principal.user.email, isStaffSessionVerified(principal));
+  return accountViewer(getDb(), principal);
 }

@@ -17,7 +17,7 @@ import {
   type ScheduleContext,
 } from "./frab.ts";
 
-const staff: Viewer = { kind: "staff" };
+const organizer: Viewer = { kind: "organizer" };
 const paris = (day: string, time: string) => zonedToInstant(day, time, "Europe/Paris");
 
 const context: ScheduleContext = {
@@ -130,9 +130,9 @@ describe("frabAcronym", () => {
 });
 
 describe("schedule JSON", () => {
-  it("is valid against the community JSON schema, for an anonymous viewer and for staff", () => {
+  it("is valid against the community JSON schema, for an anonymous viewer and for organizers", () => {
     expect(validateScheduleJson(JSON.parse(scheduleJson(anonymous, context)))).toBe("");
-    expect(validateScheduleJson(JSON.parse(scheduleJson(viewProgramme(data, staff), context)))).toBe("");
+    expect(validateScheduleJson(JSON.parse(scheduleJson(viewProgramme(data, organizer), context)))).toBe("");
   });
 
   it("gives every person an integer id and exactly one branch of the schema's person `oneOf`", () => {
@@ -255,8 +255,8 @@ describe("schedule JSON", () => {
     }
   });
 
-  it("gives staff the restricted session in full, still without e-mail addresses", () => {
-    const view = viewProgramme(data, staff);
+  it("gives organizers the restricted session in full, still without e-mail addresses", () => {
+    const view = viewProgramme(data, organizer);
     expect(eventBySlug("operational-briefing", view)).toMatchObject({
       abstract: "Target: botnet X",
       description: "Informant WREN",
@@ -277,7 +277,7 @@ describe("schedule JSON", () => {
     expect(new Set(numbers).size).toBe(3);
     for (const id of numbers) expect(Number.isInteger(id) && id > 0 && id < 2 ** 31).toBe(true);
     // Staff see two more sessions, in another order, on another host: the anonymous ones keep their identity.
-    const elsewhere = viewProgramme({ ...data, sessions: [...data.sessions].reverse() }, staff);
+    const elsewhere = viewProgramme({ ...data, sessions: [...data.sessions].reverse() }, organizer);
     const after = new Map(
       events(elsewhere, { ...context, siteUrl: "http://localhost:4321" }).map((e) => [e.slug, { guid: e.guid, id: e.id }]),
     );
@@ -302,9 +302,9 @@ describe("scheduleVersion", () => {
 describe("schedule XML", () => {
   const xml = scheduleXml(anonymous, context);
 
-  it("is valid against the community XSD, for an anonymous viewer and for staff", async () => {
+  it("is valid against the community XSD, for an anonymous viewer and for organizers", async () => {
     expect(await validateXml(xml, SCHEDULE_XSD)).toEqual({ valid: true, output: "document.xml validates\n" });
-    expect(await validateXml(scheduleXml(viewProgramme(data, staff), context), SCHEDULE_XSD)).toMatchObject({ valid: true });
+    expect(await validateXml(scheduleXml(viewProgramme(data, organizer), context), SCHEDULE_XSD)).toMatchObject({ valid: true });
   });
 
   it("fails validation when something required is missing (the check is real)", async () => {

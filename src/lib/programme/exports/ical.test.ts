@@ -14,7 +14,7 @@ import {
   type CalendarContext,
 } from "./ical.ts";
 
-const staff: Viewer = { kind: "staff" };
+const organizer: Viewer = { kind: "organizer" };
 const paris = (day: string, time: string) => zonedToInstant(day, time, "Europe/Paris");
 
 const context: CalendarContext = {
@@ -186,8 +186,8 @@ describe("programmeCalendar", () => {
     expect(programmeCalendar(viewProgramme(data, ANONYMOUS), context)).toBe(ics);
   });
 
-  it("shows staff everything listed, with speakers and never an e-mail address", () => {
-    const full = programmeCalendar(viewProgramme(data, staff), context);
+  it("shows organizers everything listed, with speakers and never an e-mail address", () => {
+    const full = programmeCalendar(viewProgramme(data, organizer), context);
     expect(vevents(full)).toHaveLength(4);
     expect(unfoldIcs(full).join("\n")).toContain("Target: botnet X\\n\\nSpeakers: Secret Sam\\, Ada Example");
     expect(full).not.toContain("@example.org");
@@ -258,7 +258,7 @@ describe("sessionCalendar", () => {
   it("gives a title-only session, but nothing for hidden, unconfirmed or unknown slugs", () => {
     expect(vevents(sessionCalendar(anonymous, "operational-briefing", context)!)).toHaveLength(1);
     for (const slug of ["hidden-op", "draft-talk", "no-such-session"]) expect(sessionCalendar(anonymous, slug, context)).toBeNull();
-    expect(sessionCalendar(viewProgramme(data, staff), "hidden-op", context)).toContain("SUMMARY:Hidden op");
+    expect(sessionCalendar(viewProgramme(data, organizer), "hidden-op", context)).toContain("SUMMARY:Hidden op");
   });
 });
 
@@ -273,11 +273,11 @@ describe("speakerCalendar", () => {
   it("knows no speaker who appears only in restricted sessions", () => {
     expect(speakerCalendar(anonymous, "secret-sam", context)).toBeNull();
     expect(speakerCalendar(anonymous, "nobody", context)).toBeNull();
-    const staffView = viewProgramme(data, staff);
-    expect(vevents(speakerCalendar(staffView, "secret-sam", context)!).map((lines) => lines[0])).toEqual([
+    const organizerView = viewProgramme(data, organizer);
+    expect(vevents(speakerCalendar(organizerView, "secret-sam", context)!).map((lines) => lines[0])).toEqual([
       "UID:ftsw2013-session-hidden-op@forum.example.org",
       "UID:ftsw2013-session-operational-briefing@forum.example.org",
     ]);
-    expect(vevents(speakerCalendar(staffView, "ada-example", context)!)).toHaveLength(2);
+    expect(vevents(speakerCalendar(organizerView, "ada-example", context)!)).toHaveLength(2);
   });
 });
