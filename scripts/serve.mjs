@@ -77,7 +77,7 @@ const { handler } = await import(entry);
 
 const port = Number(process.env.PORT ?? 4321);
 const host = process.env.HOST ?? "localhost";
-const edge = createEdge(trust.policy);
+const edge = createEdge(trust.policy, { siteUrl: process.env.SITE_URL });
 const server = createServer((req, res) =>
   edge.handle(req, res, () => {
     req.url = repairQuery(req.url ?? "/");

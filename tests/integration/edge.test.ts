@@ -87,8 +87,12 @@ describe("behind a trusted proxy (TRUST_PROXY=loopback)", () => {
     });
     expect(asked.status).toBe(303);
     expect(String(asked.headers["set-cookie"])).toMatch(/;\s*Secure/i);
-    // The proxy said http: that page was not https, and its form is not from the https origin.
+    // The proxy said http: that page was not https, and its form is not from the https origin. The
+    // log says once what to fix.
     expect((await register(proxied, viaProxy("203.0.113.10", { "X-Forwarded-Proto": "http" }))).status).toBe(403);
+    expect(proxied.output()).toContain(
+      "A form posted from https://forum.example.org reached the site as http://forum.example.org and was refused: the proxy at 127.0.0.1 must send X-Forwarded-Proto",
+    );
   });
 
   it("limits each client, walking X-Forwarded-For from the right (a forged leftmost entry is not the client)", async () => {

@@ -300,6 +300,12 @@ interface Story {
   host?: string | null;
 }
 
+/** True when `policy` trusts the TCP peer `address` as a proxy. */
+export function trustsPeer(policy: TrustPolicy, address: string | undefined): boolean {
+  const peer = normalizeAddress(address);
+  return peer !== null && trusts(policy, peer, 0);
+}
+
 function trusts(policy: TrustPolicy, address: string, index: number): boolean {
   if (policy.kind === "off") return false;
   if (policy.kind === "hops") return index < policy.hops;
@@ -374,7 +380,7 @@ export function resolveEdge(peerAddress: string | undefined, header: HeaderOf, p
   const peer = normalizeAddress(peerAddress) ?? peerAddress ?? "unknown";
   const forwarding = FORWARDING_HEADERS.some((name) => header(name) !== undefined);
   const direct: Edge = { client: peer, peer, protocol: "http", host: null, proxied: forwarding };
-  if (!normalizeAddress(peerAddress) || !trusts(policy, peer, 0)) return direct;
+  if (!trustsPeer(policy, peerAddress)) return direct;
 
   const unbelieved: Edge = { ...direct, proxied: true };
   const x = xForwardedStory(peer, header, policy);

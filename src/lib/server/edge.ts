@@ -1,7 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { FORWARDING_HEADERS, headerReader, parseTrustProxy, resolveEdge, type Edge, type TrustPolicy } from "../security/proxy.ts";
+import {
+  FORWARDING_HEADERS,
+  headerReader,
+  parseTrustProxy,
+  resolveEdge,
+  trustsPeer,
+  type Edge,
+  type TrustPolicy,
+} from "../security/proxy.ts";
 
 /**
  * The server's own listener (scripts/serve.mjs) is the edge: before Astro sees a request it refuses
@@ -75,10 +83,38 @@ export function trustPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): { poli
 }
 
 /**
+ * Why a form posted from the public origin will be refused by the origin check, in words an operator
+ * can act on; undefined when it will not be (or was not posted from there).
+ */
+export function originMismatch(
+  req: Pick<IncomingMessage, "method" | "headers">,
+  edge: Edge,
+  peerTrusted: boolean,
+  siteUrl: string | undefined,
+): string | undefined {
+  if (req.method !== "POST" || !siteUrl || !URL.canParse(siteUrl)) return undefined;
+  const site = new URL(siteUrl).origin;
+  if (req.headers.origin !== site) return undefined;
+  const host = edge.host ?? req.headers.host ?? "";
+  const seen = URL.canParse(`${edge.protocol}://${host}`) ? new URL(`${edge.protocol}://${host}`).origin : `${edge.protocol}://${host}`;
+  if (seen === site) return undefined;
+  const fix = "(docs/deploy.md, TRUST_PROXY)";
+  if (peerTrusted) {
+    return `A form posted from ${site} reached the site as ${seen} and was refused: the proxy at ${edge.peer} must send X-Forwarded-Proto and the browser's Host, or SITE_URL is not the public address ${fix}.`;
+  }
+  if (edge.proxied) {
+    return `A form posted from ${site} came through a proxy at ${edge.peer} that TRUST_PROXY does not name, so it looked like ${seen} and was refused: set TRUST_PROXY=${edge.peer} ${fix}.`;
+  }
+  return `A form posted from ${site} came from ${edge.peer} as ${seen} and was refused: behind a proxy, name it in TRUST_PROXY and let it send X-Forwarded-Proto and Host ${fix}.`;
+}
+
+/**
  * The edge of one server: `handle` wraps the app's handler, `attach` adds what a listener needs
  * beyond requests (405 to CONNECT and to methods the parser does not know; the protocol Astro reads).
+ * `siteUrl` (SITE_URL) lets it say once, in the log, why forms from the public origin are refused.
  */
-export function createEdge(policy: TrustPolicy) {
+export function createEdge(policy: TrustPolicy, { siteUrl, log = console.warn }: { siteUrl?: string; log?: (line: string) => void } = {}) {
+  let hinted = false;
   function handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const method = req.method ?? "";
     if (method === "OPTIONS") {
@@ -90,6 +126,13 @@ export function createEdge(policy: TrustPolicy) {
       return;
     }
     const edge = resolveEdge(req.socket.remoteAddress, headerReader(req.headers), policy);
+    if (!hinted) {
+      const hint = originMismatch(req, edge, trustsPeer(policy, req.socket.remoteAddress), siteUrl);
+      if (hint) {
+        hinted = true;
+        log(hint);
+      }
+    }
     for (const name of FORWARDING_HEADERS) delete req.headers[name];
     if (edge.host) req.headers.host = edge.host;
     // RFC 6797: only over https; a browser ignores it over http anyway.
