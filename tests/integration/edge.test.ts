@@ -91,7 +91,7 @@ describe("behind a trusted proxy (TRUST_PROXY=loopback)", () => {
     // log says once what to fix.
     expect((await register(proxied, viaProxy("203.0.113.10", { "X-Forwarded-Proto": "http" }))).status).toBe(403);
     expect(proxied.output()).toContain(
-      "A form posted from https://forum.example.org reached the site as http://forum.example.org and was refused: the proxy at 127.0.0.1 must send X-Forwarded-Proto",
+      "A form posted from https://forum.example.org reached the site as http://forum.example.org and was refused: the proxy at 127.0.0.1 must pass on the browser's protocol",
     );
   });
 

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { headerReader, parseTrustProxy, resolveEdge, trustsPeer, type TrustPolicy } from "../security/proxy.ts";
 import { originMismatch } from "./edge.ts";
@@ -30,7 +32,7 @@ describe("originMismatch: why forms from the public origin are refused", () => {
 
   it("names the headers a trusted proxy should send", () => {
     expect(hint("127.0.0.1", "127.0.0.1", { origin: SITE, host: "127.0.0.1:4321" })).toContain(
-      "reached the site as http://127.0.0.1:4321 and was refused: the proxy at 127.0.0.1 must send X-Forwarded-Proto and the browser's Host",
+      "reached the site as http://127.0.0.1:4321 and was refused: the proxy at 127.0.0.1 must pass on the browser's protocol (X-Forwarded-Proto) and host (Host)",
     );
   });
 
@@ -38,5 +40,22 @@ describe("originMismatch: why forms from the public origin are refused", () => {
     expect(hint("", "127.0.0.1", { origin: SITE, host: "127.0.0.1:4321" })).toContain(
       "came from 127.0.0.1 as http://127.0.0.1:4321 and was refused: behind a proxy, name it in TRUST_PROXY",
     );
+  });
+});
+
+describe("the client's address", () => {
+  it("is read from locals.edge everywhere: no page, component or Action asks Astro's clientAddress (the proxy, behind one)", () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.(ts|astro|mjs)$/.test(name) && !name.endsWith(".test.ts") && /clientAddress\b(?!Of)/.test(readFileSync(path, "utf8")))
+          offenders.push(path);
+      }
+    };
+    walk("src");
+    // The middleware's fallback for the dev server, where no edge ran, and the edge's own helpers.
+    expect(offenders.sort()).toEqual(["src/env.d.ts", "src/lib/server/edge.ts", "src/middleware.ts"]);
   });
 });

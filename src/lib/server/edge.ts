@@ -100,7 +100,7 @@ export function originMismatch(
   if (seen === site) return undefined;
   const fix = "(docs/deploy.md, TRUST_PROXY)";
   if (peerTrusted) {
-    return `A form posted from ${site} reached the site as ${seen} and was refused: the proxy at ${edge.peer} must send X-Forwarded-Proto and the browser's Host, or SITE_URL is not the public address ${fix}.`;
+    return `A form posted from ${site} reached the site as ${seen} and was refused: the proxy at ${edge.peer} must pass on the browser's protocol (X-Forwarded-Proto) and host (Host), or SITE_URL is not the public address ${fix}.`;
   }
   if (edge.proxied) {
     return `A form posted from ${site} came through a proxy at ${edge.peer} that TRUST_PROXY does not name, so it looked like ${seen} and was refused: set TRUST_PROXY=${edge.peer} ${fix}.`;
