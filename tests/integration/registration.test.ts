@@ -424,15 +424,12 @@ describe("the local mailbox page", () => {
     }
   });
 
-  it("is off unless asked for, and never where a proxy or Resend is configured", async () => {
+  // Server starts take long on a loaded machine: three of them get more than the default 30 s.
+  it("is off unless asked for, and never where a proxy is configured", { timeout: 120_000 }, async () => {
     // Off unless asked for (README: MAILBOX_PAGE defaults to off), and never to a peer TRUST_PROXY
-    // names as a proxy (here every loopback visitor is one), nor with a Resend key.
-    const cases: Record<string, string>[] = [
-      {},
-      { MAILBOX_PAGE: "yes" },
-      { MAILBOX_PAGE: "on", TRUST_PROXY: "loopback" },
-      { MAILBOX_PAGE: "on", RESEND_API_KEY: "re_test", MAIL_WORKER: "off" },
-    ];
+    // names as a proxy (here every loopback visitor is one). Every other combination (production,
+    // a Resend key, the Host) is unit-tested in src/lib/server/mailbox-page.test.ts.
+    const cases: Record<string, string>[] = [{}, { MAILBOX_PAGE: "yes" }, { MAILBOX_PAGE: "on", TRUST_PROXY: "loopback" }];
     // One database for all (seeded once): only the environment differs.
     const servers = [await startServer({ NODE_ENV: "", ...cases[0] })];
     const { databasePath } = servers[0];
