@@ -11,11 +11,15 @@ let plain: TestServer;
 let proxied: TestServer;
 
 beforeAll(async () => {
-  [plain, proxied] = await Promise.all([
-    startServer({ REGISTER_LIMIT_IP: "2/600", MAIL_WORKER: "off" }),
+  // Both start at once; whichever started is stopped by afterAll even if the other did not.
+  const [a, b] = await Promise.allSettled([
+    startServer({ REGISTER_LIMIT_IP: "2/600", MAIL_WORKER: "off" }).then((s) => (plain = s)),
     // Every loopback peer is "the proxy" here; the public origin is https.
-    startServer({ TRUST_PROXY: "loopback", SITE_URL: "https://forum.example.org", REGISTER_LIMIT_IP: "2/600", MAIL_WORKER: "off" }),
+    startServer({ TRUST_PROXY: "loopback", SITE_URL: "https://forum.example.org", REGISTER_LIMIT_IP: "2/600", MAIL_WORKER: "off" }).then(
+      (s) => (proxied = s),
+    ),
   ]);
+  for (const result of [a, b]) if (result.status === "rejected") throw result.reason;
 });
 afterAll(async () => {
   await Promise.all([plain?.stop(), proxied?.stop()]);
@@ -147,7 +151,14 @@ describe("TRUST_PROXY that cannot be understood", () => {
       let output = "";
       child.stdout.on("data", (chunk) => (output += chunk));
       child.stderr.on("data", (chunk) => (output += chunk));
-      return new Promise<{ code: number | null; output: string }>((resolve) => child.once("exit", (code) => resolve({ code, output })));
+      // A server that wrongly started is not left running.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 50_000);
+      return new Promise<{ code: number | null; output: string }>((resolve) =>
+        child.once("exit", (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        }),
+      );
     });
     for (const [i, { code, output }] of (await Promise.all(runs)).entries()) {
       expect(code, values[i]).toBe(1);
