@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
+import { DOMParser } from "@xmldom/xmldom";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import draft6 from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
 import { validateXML } from "xmllint-wasm";
+import { select as selectXPath } from "xpath";
 
 /** The frab/pretalx schedule XSD (a copy of shared/schemas). */
 export const SCHEDULE_XSD = "tests/schemas/schedule.xml.xsd";
@@ -37,11 +39,20 @@ export async function validateXml(xml: string, schema?: string): Promise<{ valid
   return { valid: result.valid, output: result.rawOutput };
 }
 
-/** Evaluates an XPath expression on `xml` with xmllint; returns its text ("" when nothing matches). */
+/**
+ * Evaluates an XPath 1.0 expression on `xml` (the `xpath` package over `@xmldom/xmldom`: no system
+ * package); returns a string, a number as text, or the text of the nodes found ("" when nothing matches).
+ */
 export function xpath(xml: string, expression: string): string {
-  const result = spawnSync("xmllint", ["--xpath", expression, "-"], { input: xml, encoding: "utf8" });
-  if (result.error) throw new Error(`xmllint is needed (apt-get install -y libxml2-utils): ${result.error.message}`);
-  return result.status === 0 ? result.stdout.trim() : "";
+  const errors: string[] = [];
+  const document = new DOMParser({ onError: (level, message) => level !== "warning" && errors.push(message) }).parseFromString(
+    xml,
+    "text/xml",
+  );
+  if (errors.length) throw new Error(`not well-formed XML: ${errors.join("; ")}`);
+  const result = selectXPath(expression, document as unknown as Node);
+  if (Array.isArray(result)) return result.map((node) => node.textContent ?? "").join("\n");
+  return String(result);
 }
 
 /** iCalendar content lines, folded lines joined again. */

@@ -1,7 +1,7 @@
 // The audience rule for signed-in people: every page and export is made for the request's viewer.
 // A plain account, a confirmed industry attendee, a law-enforcement attendee (before and after an
 // organizer approves them), an organizer with the second factor, and reviewers and check-in staff
-// (who see only what their own registration allows: docs/decisions/0017) each get exactly what the
+// (who see only what their own registration allows: docs/decisions/0018) each get exactly what the
 // rule allows of a `registered` session, a `law-enforcement` one and one whose title is not public
 // (TLP:RED): in full, its title and time only, or nothing at all.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

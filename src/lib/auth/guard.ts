@@ -26,7 +26,7 @@ export const PERMISSIONS = [
   "programme.edit",
   /**
    * Read every listed session in full, whatever its audience. Organizers only: other staff see the
-   * programme as their own registration entitles them (docs/decisions/0017).
+   * programme as their own registration entitles them (docs/decisions/0018).
    */
   "programme.viewAll",
   /** Scan tickets at the venue. */

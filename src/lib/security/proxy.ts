@@ -3,7 +3,7 @@ import { BlockList, isIPv4, isIPv6 } from "node:net";
 /**
  * Which reverse proxies are believed (TRUST_PROXY), and what a request's forwarding headers say once
  * they are: the client's address, the protocol and the host it used. Nothing here is believed from
- * a hop that is not trusted; a malformed header is ignored, never thrown (docs/decisions/0016).
+ * a hop that is not trusted; a malformed header is ignored, never thrown (docs/decisions/0017).
  */
 
 /** Who may tell us about the client: nobody, the nearest `hops` hops, or hops whose address is listed. */

@@ -136,7 +136,7 @@ describe("schedule JSON", () => {
   });
 
   it("gives every person an integer id and exactly one branch of the schema's person `oneOf`", () => {
-    const document = JSON.parse(scheduleJson(viewProgramme(data, staff), context));
+    const document = JSON.parse(scheduleJson(viewProgramme(data, organizer), context));
     const persons = document.schedule.conference.days.flatMap((d: FrabSchedule["schedule"]["conference"]["days"][number]) =>
       Object.values(d.rooms).flatMap((list) => list.flatMap((e) => e.persons)),
     );
@@ -340,7 +340,7 @@ describe("schedule XML", () => {
   });
 
   it("carries every element and attribute that ConfClerk, Giggity and EventFahrplan read", () => {
-    const full = scheduleXml(viewProgramme(data, staff), context);
+    const full = scheduleXml(viewProgramme(data, organizer), context);
     const count = (expression: string) => Number(xpath(full, `count(${expression})`));
     const events = count("//event");
     expect(events).toBe(4);
