@@ -126,7 +126,7 @@ export const server = {
     input: z.object({ email: signInEmail }),
     handler: ({ email }, context) => {
       const limits = rateLimits();
-      const byIp = limits.manageLinkByIp.hit(clientKey(context.clientAddress));
+      const byIp = limits.manageLinkByIp.hit(clientKey(clientAddressOf(context)));
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const byEmail = limits.manageLinkByEmail.hit(email);
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
