@@ -19,11 +19,12 @@ import {
   sessionCookieOptions,
   type User,
 } from "../lib/auth/sessions.ts";
-import { requestSignIn, SIGN_IN_MINUTES, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
+import { DEFAULT_NEXT, requestSignIn, SIGN_IN_MINUTES, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
 import { confirmTotpEnrolment, useRecoveryCode, verifyTotp } from "../lib/auth/totp.ts";
 import { findUserByEmail } from "../lib/auth/users.ts";
-import { publishRelease } from "../lib/programme/releases.ts";
-import { DECISIONS, decideRegistrations } from "../lib/registration/admin.ts";
+import { editionConflictOptions } from "../lib/programme/conflicts.ts";
+import { publishCheckedRelease } from "../lib/programme/releases.ts";
+import { DECISIONS, decideRegistrations, matchingDigest, matchingIds, MAX_BULK, parseQuery } from "../lib/registration/admin.ts";
 import { deleteCookie, secureCookies } from "../lib/server/principal.ts";
 import { z } from "zod";
 import { nudgeWorker } from "../lib/email/outbox.ts";
@@ -58,7 +59,8 @@ const signInEmail = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
   z.string().min(1, "required").max(254, "tooLong:254").pipe(z.email("invalidEmail")),
 );
-const nextPath = z.preprocess((v) => safeNext(typeof v === "string" ? v : ""), z.string());
+/** Where to go once signed in: a local path, else the account page (as the sign-in pages fall back to). */
+const nextPath = z.preprocess((v) => safeNext(typeof v === "string" ? v : "", DEFAULT_NEXT), z.string());
 
 /** A new session for `user` (replacing the request's), its cookie, and where to go next. */
 function startSession(context: ActionAPIContext, user: User, next: string): string {
@@ -197,13 +199,13 @@ export const server = {
   requestSignIn: defineAction({
     accept: "form",
     input: z.object({ email: signInEmail, next: nextPath }),
-    handler: ({ email }, context) => {
+    handler: ({ email, next }, context) => {
       const limits = rateLimits();
       const byIp = limits.signInByIp.hit(clientKey(clientAddressOf(context)));
       if (!byIp.allowed) limited(byIp.retryAfterSeconds);
       const byEmail = limits.signInByEmail.hit(email);
       if (!byEmail.allowed) limited(byEmail.retryAfterSeconds);
-      requestSignIn(getDb(), getAppKey(), email, { language: localeOfPath(context.url.pathname) });
+      requestSignIn(getDb(), getAppKey(), email, { language: localeOfPath(context.url.pathname), next });
       nudgeWorker();
       // The code page needs the address; it stays in a short-lived cookie, never in the URL.
       context.cookies.set(SIGN_IN_EMAIL_COOKIE, email, {
@@ -333,11 +335,22 @@ export const server = {
     accept: "form",
     input: z.object({
       ids: z.array(z.number().int().positive()).max(500),
+      /** Every registration the list's filter matches (all pages), instead of the ticked ones. */
+      allMatching: z.preprocess((v) => v === "on" || v === "true", z.boolean()),
+      /** matchingDigest of what the page showed as matching: "all" means those, not what matches now. */
+      matching: z.preprocess((v) => (typeof v === "string" ? v : ""), z.string().max(64)),
       decision: z.enum(DECISIONS, "invalid"),
       reason: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(1000, "tooLong:1000")),
     }),
-    handler: ({ ids, decision, reason }, context) => {
+    handler: ({ ids: ticked, allMatching, matching, decision, reason }, context) => {
       const principal = requirePermission(context, "registrations.decide");
+      let ids = ticked;
+      if (allMatching) {
+        // The form posts to the list's own address: its query is the filter the organizer saw.
+        ids = matchingIds(getDb(), parseQuery(context.url.searchParams));
+        if (ids.length > MAX_BULK) throw new ActionError({ code: "BAD_REQUEST", message: `admin:tooMany:${MAX_BULK}` });
+        if (matchingDigest(ids) !== matching) throw new ActionError({ code: "CONFLICT", message: "admin:matchingChanged" });
+      }
       if (ids.length === 0) throw new ActionError({ code: "BAD_REQUEST", message: "admin:noneSelected" });
       if (decision === "reject" && !reason) throw new ActionError({ code: "BAD_REQUEST", message: "admin:reasonRequired" });
       try {
@@ -345,8 +358,11 @@ export const server = {
         nudgeWorker();
         return { count: after.length };
       } catch (error) {
-        if (error instanceof RegistrationError)
-          throw new ActionError({ code: error.code === "not_found" ? "NOT_FOUND" : "CONFLICT", message: "admin:refused" });
+        if (error instanceof RegistrationError) {
+          // Which registration stopped the decision, for the page to name it (its id, never its data, in the message).
+          const which = error.registrationId !== undefined && ids.length > 1 ? `:${error.registrationId}` : "";
+          throw new ActionError({ code: error.code === "not_found" ? "NOT_FOUND" : "CONFLICT", message: `admin:refused${which}` });
+        }
         throw error;
       }
     },
@@ -366,10 +382,19 @@ export const server = {
 
   publishRelease: defineAction({
     accept: "form",
-    input: z.object({ comment: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")) }),
-    handler: ({ comment }, context) => {
+    input: z.object({
+      comment: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
+      /** The fingerprint of the warnings the organizer saw and confirmed (warningsFingerprint); none at first. */
+      acknowledged: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(64)),
+    }),
+    handler: ({ comment, acknowledged }, context) => {
       const principal = requirePermission(context, "programme.edit");
-      return { number: publishRelease(getDb(), actorOf(principal), comment) };
+      const options = editionConflictOptions(getEdition());
+      const published = publishCheckedRelease(getDb(), actorOf(principal), { comment, acknowledged, options });
+      // With warnings, the page asks first (their list, "publish anyway"); a confirmation of other warnings asks again.
+      if (!published.ok)
+        throw new ActionError({ code: "CONFLICT", message: acknowledged ? "editor:warningsChanged" : "editor:warningsToConfirm" });
+      return { number: published.number };
     },
   }),
 };

@@ -15,7 +15,7 @@ import {
 } from "../lib/review/committee.ts";
 import { answerConfirmation } from "../lib/review/confirm.ts";
 import { MAX_MESSAGE, MAX_REASON, messageSpeakers, releaseDecisions, setPendingDecisions } from "../lib/review/decisions.ts";
-import { badScores, MAX_COMMENT, submitReview } from "../lib/review/reviewing.ts";
+import { badScores, MAX_COMMENT, reviewerOf, submitReview } from "../lib/review/reviewing.ts";
 import { removeAssignment } from "../lib/review/committee.ts";
 import { getAppKey, getDb } from "../lib/server/runtime.ts";
 
@@ -163,7 +163,7 @@ export const review = {
     input: reviewInput,
     handler: (input, context) => {
       const principal = requirePermission(context, "proposals.review");
-      const result = submitReview(getDb(), actorOf(principal), {
+      const result = submitReview(getDb(), reviewerOf(principal), {
         code: input.code,
         abstain: input.abstain,
         comment: input.comment,

@@ -369,10 +369,31 @@ export const en = {
     domainVerified: "Official domain",
     seat: "Holds a seat",
     sortBy: (label: string) => `Sort by ${label}`,
+    /** The organizers' navigation on every page of their area (short labels: it is one line on a phone). */
+    nav: {
+      label: "Organizers’ area",
+      overview: "Overview",
+      registrations: "Registrations",
+      checkin: "Check-in",
+      statistics: "Statistics",
+      programme: "Programme",
+      cfp: "Call for papers",
+      reviews: "My reviews",
+      mail: "E-mail",
+      audit: "Audit log",
+      staff: "Staff",
+    },
+    /** The bulk form's "every registration the filter matches", on every page of the list. */
+    allMatching: (n: number) => (n === 1 ? "The 1 registration that matches the filter" : `All ${n} registrations that match the filter`),
+    allMatchingHint: "On every page of the list, instead of the ticked rows.",
+    refusedFor: (name: string, state: string) =>
+      `This decision is not possible for ${name} (${state.toLowerCase()}); nothing was changed. Untick it and apply again.`,
     errors: {
-      noneSelected: "Select at least one registration.",
+      noneSelected: "Select at least one registration, or all that match the filter.",
       reasonRequired: "Give a reason to reject: the attendee reads it.",
       refused: "This decision is not possible for one of the selected registrations; nothing was changed.",
+      matchingChanged: "The registrations that match the filter changed since the page was shown: check the new count and apply again.",
+      tooMany: (n: number) => `One decision takes at most ${n} registrations: narrow the filter.`,
     },
   },
   insights: insightsEn,
@@ -419,6 +440,19 @@ export const en = {
       no_speaker: "No speaker",
       no_room: "No room",
       unscheduled: "Not scheduled",
+    },
+    /** Publishing despite warnings: a step that lists them and asks. */
+    confirm: {
+      pending: (n: number) =>
+        n === 1
+          ? "The programme has 1 warning: you will see it and be asked to confirm before anything is published."
+          : `The programme has ${n} warnings: you will see them and be asked to confirm before anything is published.`,
+      title: (n: number) => (n === 1 ? "Publish despite 1 warning?" : `Publish despite ${n} warnings?`),
+      body: "Attendees will see the programme exactly as it is now, with what these warnings point out. Fix them first, or publish anyway.",
+      comment: "Comment",
+      noComment: "(none)",
+      publish: (n: number) => (n === 1 ? "Publish with 1 warning" : `Publish with ${n} warnings`),
+      back: "Do not publish",
     },
   },
 };

@@ -382,10 +382,30 @@ export const fr: typeof en = {
     domainVerified: "Domaine officiel",
     seat: "Place attribuée",
     sortBy: (label: string) => `Trier par ${label}`,
+    nav: {
+      label: "Espace des organisateurs",
+      overview: "Vue d’ensemble",
+      registrations: "Inscriptions",
+      checkin: "Accueil",
+      statistics: "Statistiques",
+      programme: "Programme",
+      cfp: "Appel à communications",
+      reviews: "Mes évaluations",
+      mail: "E-mails",
+      audit: "Journal d’audit",
+      staff: "Équipe",
+    },
+    allMatching: (n: number) => (n <= 1 ? `L’inscription qui répond au filtre (${n})` : `Les ${n} inscriptions qui répondent au filtre`),
+    allMatchingHint: "Sur toutes les pages de la liste, au lieu des lignes cochées.",
+    refusedFor: (name: string, state: string) =>
+      `Cette décision n’est pas possible pour ${name} (${state.toLowerCase()}) ; rien n’a été modifié. Décochez cette ligne et appliquez de nouveau.`,
     errors: {
-      noneSelected: "Sélectionnez au moins une inscription.",
+      noneSelected: "Sélectionnez au moins une inscription, ou toutes celles qui répondent au filtre.",
       reasonRequired: "Indiquez un motif de refus : la personne le lira.",
       refused: "Cette décision n’est pas possible pour l’une des inscriptions sélectionnées ; rien n’a été modifié.",
+      matchingChanged:
+        "Les inscriptions qui répondent au filtre ont changé depuis l’affichage de la page : vérifiez le nouveau nombre et appliquez de nouveau.",
+      tooMany: (n: number) => `Une décision porte sur ${n} inscriptions au plus : affinez le filtre.`,
     },
   },
   insights: insightsFr,
@@ -432,6 +452,18 @@ export const fr: typeof en = {
       no_speaker: "Aucun intervenant",
       no_room: "Aucune salle",
       unscheduled: "Non programmée",
+    },
+    confirm: {
+      pending: (n: number) =>
+        n <= 1
+          ? "Le programme comporte 1 alerte : elle vous sera présentée, et une confirmation demandée, avant toute publication."
+          : `Le programme comporte ${n} alertes : elles vous seront présentées, et une confirmation demandée, avant toute publication.`,
+      title: (n: number) => (n <= 1 ? "Publier malgré 1 alerte ?" : `Publier malgré ${n} alertes ?`),
+      body: "Les participants verront le programme tel qu’il est maintenant, avec ce que signalent ces alertes. Corrigez-les d’abord, ou publiez quand même.",
+      comment: "Commentaire",
+      noComment: "(aucun)",
+      publish: (n: number) => (n <= 1 ? "Publier avec 1 alerte" : `Publier avec ${n} alertes`),
+      back: "Ne pas publier",
     },
   },
 };

@@ -264,7 +264,7 @@ describe("the private link", () => {
     const pending = await fetch(server.url + page);
     expect(pending.status).toBe(200);
     expect(pending.headers.get("cache-control")).toBe("no-store");
-    expect(pending.headers.get("referrer-policy")).toBe("same-origin");
+    expect(pending.headers.get("referrer-policy")).toBe("strict-origin");
     expect(await pending.text()).toContain("Waiting for you to confirm your e-mail address");
 
     const confirmed = await postForm(server, `${page}?_action=confirmRegistration`, { token });

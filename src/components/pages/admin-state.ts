@@ -1,12 +1,12 @@
 import type { AstroGlobal } from "astro";
-import { actions } from "astro:actions";
+import { actions, type ActionError } from "astro:actions";
 import { eq } from "drizzle-orm";
 import { registrations } from "../../../db/schema/index.ts";
-import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
+import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { decide, type Permission } from "../../lib/auth/guard.ts";
-import { listRegistrations, parseQuery } from "../../lib/registration/admin.ts";
+import { listRegistrations, matchingDigest, matchingIds, parseQuery } from "../../lib/registration/admin.ts";
 import { historyOf, type Registration } from "../../lib/registration/service.ts";
-import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
@@ -31,10 +31,15 @@ export interface RegistrationsProps {
   locale: Locale;
   query: ReturnType<typeof parseQuery>;
   list: ReturnType<typeof listRegistrations>;
+  /** Every registration the filter matches (all pages): how many, and their matchingDigest. */
+  matching: { count: number; digest: string };
   errors: FormErrors;
   applied?: number;
   /** The decision and reason submitted, when refused. */
   decisionValues?: Record<string, string>;
+  /** The rows ticked when the decision was refused, ticked again; and whether "all matching" was. */
+  selected: ReadonlySet<number>;
+  allMatching: boolean;
 }
 
 export async function registrationsState(Astro: AstroGlobal): Promise<Guarded<RegistrationsProps>> {
@@ -50,16 +55,36 @@ export async function registrationsState(Astro: AstroGlobal): Promise<Guarded<Re
   }
   const query = { ...parseQuery(Astro.url.searchParams), locale };
   const applied = Number(Astro.url.searchParams.get("applied") ?? NaN);
+  const m = t(locale);
+  // A refused decision keeps what was ticked, so that nothing has to be ticked again.
+  const submitted = result?.error ? await submittedFields(Astro.request) : null;
+  const matched = matchingIds(getDb(), query);
   return {
     props: {
       locale,
       query,
       list: listRegistrations(getDb(), query),
-      errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
+      matching: { count: matched.length, digest: matchingDigest(matched) },
+      errors: refusedFor(result?.error, m) ?? formErrors(result?.error, m, ["ids", "decision", "reason"]),
       applied: Number.isInteger(applied) && applied > 0 ? applied : undefined,
-      decisionValues: result?.error ? ((await submittedForm(Astro.request)) ?? undefined) : undefined,
+      decisionValues: submitted ? Object.fromEntries(submitted) : undefined,
+      selected: new Set((submitted?.getAll("ids") ?? []).map(Number).filter(Number.isInteger)),
+      allMatching: submitted?.get("allMatching") === "on",
     },
   };
+}
+
+/** A bulk decision stopped by one registration: named, with its state, so the organizer can untick it. */
+function refusedFor(error: ActionError | undefined, m: Messages): FormErrors | undefined {
+  const id = /^admin:refused:(\d+)$/.exec(error?.message ?? "")?.[1];
+  if (!id) return undefined;
+  const row = getDb()
+    .select({ name: registrations.name, status: registrations.status })
+    .from(registrations)
+    .where(eq(registrations.id, Number(id)))
+    .get();
+  if (!row) return undefined;
+  return { byField: {}, summary: [{ field: "", message: m.admin.refusedFor(row.name, m.manage.states[row.status]) }] };
 }
 
 export interface RegistrationProps {
@@ -97,20 +122,33 @@ export interface ProgrammeAdminProps {
   locale: Locale;
   errors: FormErrors;
   published?: number;
+  /**
+   * Publishing was asked while the programme has warnings: the confirmation step, with the comment
+   * given; `changed` when a confirmation was refused because the warnings changed since.
+   */
+  confirming?: { comment: string; changed: boolean };
 }
 
-/** The programme and releases page: publish, then back with `?published=<number>`. */
-export function programmeAdminState(Astro: AstroGlobal): Guarded<ProgrammeAdminProps> {
+/** The programme and releases page: publish (after a confirmation step when there are warnings), then back with `?published=<number>`. */
+export async function programmeAdminState(Astro: AstroGlobal): Promise<Guarded<ProgrammeAdminProps>> {
   const guard = guardPage(Astro, "programme.edit");
   if (!("ok" in guard)) return guard;
   const result = Astro.getActionResult(actions.publishRelease);
   if (result && !result.error) return { redirect: `${Astro.url.pathname}?published=${result.data.number}` };
   const published = Number(Astro.url.searchParams.get("published") ?? NaN);
+  const step = result?.error?.message;
+  const confirming =
+    step === "editor:warningsToConfirm" || step === "editor:warningsChanged"
+      ? { comment: (await submittedForm(Astro.request))?.comment?.trim().slice(0, 500) ?? "", changed: step === "editor:warningsChanged" }
+      : undefined;
+  // The confirmation step is a step, not an error: the page shows it in place of the summary.
+  if (confirming) Astro.response.status = 200;
   return {
     props: {
       locale: guard.locale,
-      errors: formErrors(result?.error, t(guard.locale), ["comment"]),
+      errors: confirming ? formErrors(undefined, t(guard.locale), []) : formErrors(result?.error, t(guard.locale), ["comment"]),
       published: Number.isInteger(published) && published > 0 ? published : undefined,
+      confirming,
     },
   };
 }

@@ -4,6 +4,7 @@ import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { isStaffSessionVerified, safeNext } from "../../lib/auth/guard.ts";
 import { beginTotpEnrolment, resumeTotpEnrolment } from "../../lib/auth/totp.ts";
 import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { PRIVATE_REFERRER_POLICY } from "../../lib/server/http.ts";
 import { managePath } from "../../lib/registration/links.ts";
 import { registrationOfEmail } from "../../lib/registration/service.ts";
 import { getAppKey, getDb, getEdition } from "../../lib/server/runtime.ts";
@@ -22,10 +23,10 @@ export interface AuthProps {
   recoveryCodes?: string[];
 }
 
-/** Private pages: never cached, never indexed, no referrer to other sites. */
+/** Private pages: never cached, never indexed, their path (and any token in it) never sent as a referrer. */
 export function privatePage(Astro: AstroGlobal) {
   Astro.response.headers.set("Cache-Control", "no-store");
-  Astro.response.headers.set("Referrer-Policy", "same-origin");
+  Astro.response.headers.set("Referrer-Policy", PRIVATE_REFERRER_POLICY);
   Astro.response.headers.set("X-Robots-Tag", "noindex, nofollow");
 }
 

@@ -4,7 +4,7 @@ import { proposals } from "../../../db/schema/cfp.ts";
 import { actions, type ActionError } from "astro:actions";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { editionDays } from "../../lib/config/edition.ts";
-import { scheduleWarnings, type Warning } from "../../lib/programme/conflicts.ts";
+import { editionConflictOptions, scheduleWarnings, type Warning } from "../../lib/programme/conflicts.ts";
 import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
@@ -124,7 +124,7 @@ export function scheduleValues(s: Session, zone: string, firstDay: string): Reco
 
 /** The schedule's warnings with the edition's settings (the speaker's walking gap). */
 export function editorWarnings(programme: Programme): Warning[] {
-  return scheduleWarnings(programme, { speakerGapMinutes: getEdition().schedule.speakerGapMinutes });
+  return scheduleWarnings(programme, editionConflictOptions(getEdition()));
 }
 
 /** Warnings that name the session `slug`. */

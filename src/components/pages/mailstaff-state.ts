@@ -3,10 +3,21 @@ import { actions, type ActionError } from "astro:actions";
 import { localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { allowed } from "../../lib/auth/guard.ts";
 import { listStaff, type StaffAccount } from "../../lib/auth/staff.ts";
-import { heldDigest, heldMessageIds, listOutbox, parseOutboxQuery, type OutboxQuery } from "../../lib/email/admin.ts";
+import {
+  heldDigest,
+  heldMessageIds,
+  listOutbox,
+  nextHeldMessage,
+  outboxMessage,
+  outboxPayloads,
+  parseOutboxQuery,
+  type OutboxItem,
+  type OutboxQuery,
+} from "../../lib/email/admin.ts";
+import { renderEmail } from "../../lib/email/templates.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
 import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb } from "../../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition, getSiteUrl } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { reviewErrors } from "./review-errors.ts";
 
@@ -50,10 +61,12 @@ export interface MailProps {
   heldCancelAction: string;
   /** Where the page's forms post (its query kept) and its links go. */
   retryAction: string;
+  /** Each listed message's subject as it goes out (by id), when it can be rendered. */
+  subjects: Record<string, string>;
 }
 
 /** The outbox page (`mail.view`); a successful retry comes back to the same list. */
-export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
+export async function mailState(Astro: AstroGlobal): Promise<Guarded<MailProps>> {
   const guard = guardPage(Astro, "mail.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
@@ -67,11 +80,22 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
   const query = parseOutboxQuery(Astro.url.searchParams);
   const queued = Number(Astro.url.searchParams.get("queued") ?? NaN);
   const heldIds = heldMessageIds(getDb());
+  const list = listOutbox(getDb(), query);
+  const subjects: Record<string, string> = {};
+  const payloads = outboxPayloads(
+    getDb(),
+    list.rows.map((row) => row.id),
+  );
+  for (const row of list.rows) {
+    const rendered = await renderOutboxMessage({ ...row, payload: payloads.get(row.id) });
+    if (rendered) subjects[row.id] = rendered.subject;
+  }
   return {
     props: {
       locale,
       query,
-      list: listOutbox(getDb(), query),
+      list,
+      subjects,
       maySend: allowed(Astro.locals.principal, "mail.send"),
       errors: result?.error
         ? mailstaffErrors(result.error, t(locale), ["id"])
@@ -86,6 +110,80 @@ export function mailState(Astro: AstroGlobal): Guarded<MailProps> {
       heldCancelAction: pageUrl(Astro.url, { _action: "heldMailCancel" }, MAIL_NOTICES),
     },
   };
+}
+
+/**
+ * An outbox message rendered as it goes out, in the recipient's language, with its private links
+ * and codes redacted (organizers read the message, not the recipient's keys); undefined when it
+ * cannot be rendered (a payload the templates no longer accept: the worker would fail it too).
+ */
+export async function renderOutboxMessage(message: Pick<OutboxItem, "template" | "language"> & { payload: unknown }) {
+  try {
+    return await renderEmail(message, { edition: getEdition(), siteUrl: getSiteUrl(), appKey: getAppKey(), redact: true });
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MailMessageProps {
+  locale: Locale;
+  message: NonNullable<ReturnType<typeof outboxMessage>>;
+  rendered?: { subject: string; text: string; attachments: string[] };
+  maySend: boolean;
+  /** The next held message to read, if any (after sending or cancelling this one, the page goes there). */
+  nextHeld?: string;
+  errors: FormErrors;
+  /** What was just done to the message read before this one. */
+  notice?: { sent: number } | { cancelled: true };
+  /** Where this page's Send and Cancel buttons post. */
+  sendAction: string;
+  cancelAction: string;
+}
+
+/**
+ * One outbox message (`mail.view`) as its recipient will read it: subject, both versions, attachments.
+ * A held one can be sent or cancelled from here; then the next held one is shown (or the list).
+ */
+export async function mailMessageState(Astro: AstroGlobal): Promise<Guarded<MailMessageProps> | { notFound: true }> {
+  const guard = guardPage(Astro, "mail.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const id = String(Astro.params.id ?? "");
+  const db = getDb();
+  const sent = Astro.getActionResult(actions.heldMailSend);
+  const cancelled = Astro.getActionResult(actions.heldMailCancel);
+  if ((sent && !sent.error) || (cancelled && !cancelled.error)) {
+    const notice = sent && !sent.error ? `released=${sent.data.sent}` : "cancelled=1";
+    const next = nextHeldMessage(db, id);
+    return {
+      redirect: next
+        ? `${localizePath(`/admin/mail/${encodeURIComponent(next)}`, locale)}?${notice}`
+        : `${localizePath("/admin/mail", locale)}?state=held&${notice}`,
+    };
+  }
+  const message = outboxMessage(db, id);
+  if (!message) return { notFound: true };
+  const rendered = await renderOutboxMessage(message);
+  const here = localizePath(`/admin/mail/${encodeURIComponent(id)}`, locale);
+  return {
+    props: {
+      locale,
+      message,
+      rendered: rendered && { subject: rendered.subject, text: rendered.text, attachments: rendered.attachments.map((a) => a.filename) },
+      maySend: allowed(Astro.locals.principal, "mail.send"),
+      nextHeld: nextHeldMessage(db, id),
+      errors: reviewErrors(sent?.error ?? cancelled?.error, t(locale), ["id"]),
+      notice: noticeOf(Astro.url.searchParams),
+      sendAction: `${here}?_action=heldMailSend`,
+      cancelAction: `${here}?_action=heldMailCancel`,
+    },
+  };
+}
+
+function noticeOf(params: URLSearchParams): MailMessageProps["notice"] {
+  const released = Number(params.get("released") ?? NaN);
+  if (Number.isInteger(released) && released > 0) return { sent: released };
+  return params.get("cancelled") === "1" ? { cancelled: true } : undefined;
 }
 
 /** The compose form's fields, in page order. */

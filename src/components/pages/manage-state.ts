@@ -8,6 +8,7 @@ import { ticketQrSvg } from "../../lib/registration/ticket.ts";
 import { ticketCode } from "../../lib/registration/ticket-document.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getAppKey, getDb, registrationDeps } from "../../lib/server/runtime.ts";
+import { privatePage } from "./auth-state.ts";
 
 const DONE = ["confirmed", "updated", "review", "unchanged", "cancelled"] as const;
 export type Done = (typeof DONE)[number];
@@ -35,17 +36,6 @@ export interface ManageProps {
 }
 
 /**
- * Private pages: never cached, never indexed, the link never sent to another site as a referrer.
- * (Not "no-referrer": Chromium then sends `Origin: null` with the page's own forms, which the CSRF
- * origin check rightly refuses.)
- */
-function privateHeaders(Astro: AstroGlobal) {
-  Astro.response.headers.set("Cache-Control", "no-store");
-  Astro.response.headers.set("Referrer-Policy", "same-origin");
-  Astro.response.headers.set("X-Robots-Tag", "noindex, nofollow");
-}
-
-/**
  * The manage page's request handling (/register/manage/<token>, also in French): actions
  * redirect to the page with `?done=...` after success; errors render with the form.
  */
@@ -53,7 +43,7 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
   const locale = asLocale(Astro.currentLocale);
   const m = t(locale);
   const token = Astro.params.token ?? "";
-  privateHeaders(Astro);
+  privatePage(Astro);
   const here = managePath(locale, token);
   const confirmed = Astro.getActionResult(actions.confirmRegistration);
   const updated = Astro.getActionResult(actions.updateRegistration);

@@ -21,7 +21,7 @@ import {
   type ProposalListItem,
   type ProposalQuery,
 } from "../../lib/review/decisions.ts";
-import { reviewerView, reviewQueue, type QueueItem, type ReviewerView } from "../../lib/review/reviewing.ts";
+import { reviewerOf, reviewerView, reviewQueue, type QueueItem, type ReviewerView } from "../../lib/review/reviewing.ts";
 import { submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
@@ -230,14 +230,16 @@ export async function cfpReviewersState(Astro: AstroGlobal): Promise<Guarded<Cfp
 export interface ReviewQueueProps {
   locale: Locale;
   queue: QueueItem[];
+  /** An organizer of the call: the queue holds every submitted proposal (but their own). */
+  everyProposal: boolean;
 }
 
 /** /admin/reviews: the reviewer's queue. */
 export function reviewQueueState(Astro: AstroGlobal): Guarded<ReviewQueueProps> {
   const guard = guardPage(Astro, "proposals.review");
   if (!("ok" in guard)) return guard;
-  const { user } = Astro.locals.principal!;
-  return { props: { locale: guard.locale, queue: reviewQueue(getDb(), { id: user.id, email: user.email }) } };
+  const reviewer = reviewerOf(Astro.locals.principal!);
+  return { props: { locale: guard.locale, queue: reviewQueue(getDb(), reviewer), everyProposal: !!reviewer.everyProposal } };
 }
 
 export interface ReviewFormProps {
@@ -258,8 +260,8 @@ export async function reviewFormState(Astro: AstroGlobal): Promise<Guarded<Revie
   const { locale } = guard;
   const result = Astro.getActionResult(actions.reviewSubmit);
   if (result && !result.error) return { redirect: `${Astro.url.pathname}?saved=1` };
-  const { user } = Astro.locals.principal!;
-  const seen = reviewerView(getDb(), { id: user.id, email: user.email }, String(Astro.params.code ?? "").toUpperCase());
+  const reviewer = reviewerOf(Astro.locals.principal!);
+  const seen = reviewerView(getDb(), reviewer, String(Astro.params.code ?? "").toUpperCase());
   if (!seen.ok) {
     // Not assigned, or one's own: as if it did not exist (no hint of whose it is).
     Astro.response.status = 404;
@@ -288,9 +290,7 @@ export async function reviewFormState(Astro: AstroGlobal): Promise<Guarded<Revie
       errors: reviewErrors(result?.error, t(locale), [...view.criteria.map((c) => `score-${c.id}`), "abstain", "comment"]),
       values,
       saved,
-      next: saved
-        ? reviewQueue(getDb(), { id: user.id, email: user.email }).find((item) => item.reviewed === null && item.code !== view.code)
-        : undefined,
+      next: saved ? reviewQueue(getDb(), reviewer).find((item) => item.reviewed === null && item.code !== view.code) : undefined,
     },
   };
 }

@@ -9,6 +9,8 @@ export const agendaEn = {
   /** The link to this page from the programme. */
   link: "My agenda",
   linkWithCount: (n: number) => `My agenda (${n})`,
+  /** On the account page, what the agenda is. */
+  accountIntro: "The sessions you starred on the programme, and a private calendar address that follows them.",
   add: "Add to my agenda",
   remove: "Remove from my agenda",
   removeShort: "Remove",

@@ -118,5 +118,7 @@ export const editorEn = {
     not_allowed: "This session cannot change to that state.",
     conflict: "Someone else saved this session meanwhile.",
     invalidTime: "Give a time as HH:MM, for example 14:30.",
+    warningsToConfirm: "The programme has warnings: confirm them below to publish.",
+    warningsChanged: "The warnings changed since you confirmed them: nothing was published. Check the list below again.",
   } as Record<string, string>,
 };

@@ -68,6 +68,29 @@ export const mailstaffEn = {
     queued: (n: number) => `Your message is queued for ${plural(n, "recipient", "recipients")}.`,
     /** A template's name for people (its technical name when unknown). */
     templateName: (name: string) => (Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name]! : name),
+    message: "Message",
+    unrendered: "(cannot be shown)",
+  },
+  /** One message of the outbox, as its recipient will read it. */
+  message: {
+    back: "All messages",
+    backToHeld: "All held messages",
+    to: "To",
+    language: "Language",
+    template: "Kind",
+    state: "State",
+    created: "Queued",
+    attachments: "Attachments",
+    none: "None",
+    redacted:
+      "This is the message as it goes out, in the recipient’s language. Private links and codes read PRIVATE here: the recipient gets their own.",
+    html: "As it appears in a mail program",
+    htmlFrame: "The e-mail as it appears in a mail program",
+    text: "Plain-text version",
+    unrendered: "This message cannot be shown: its content no longer fits its template. The worker will fail it rather than send it.",
+    next: "Next held message",
+    sent: (n: number) => (n === 1 ? "The held message is sent to the queue." : `${n} held messages sent to the queue.`),
+    cancelled: "The held message was cancelled; it will not be sent.",
   },
   compose: {
     title: "Write to a group of attendees",

@@ -68,6 +68,7 @@ export const reviewEn = {
     caption: "Proposals",
     select: "Select",
     selectLabel: (title: string) => `Select “${title}”`,
+    selectAll: "Select every proposal that can be decided",
     proposal: "Proposal",
     bulk: "Decision for the selected proposals",
     bulkApply: "Set the decision",
@@ -106,6 +107,7 @@ export const reviewEn = {
     reviews: "Reviews",
     noReview: "No review yet.",
     own: "You speak on this proposal: its reviews, its score and its decision are for the other organizers.",
+    reviewIt: "Review this proposal yourself",
     reviewer: "Reviewer",
     total: "Total",
     comment: "Comment",
@@ -173,6 +175,8 @@ export const reviewEn = {
   queue: {
     title: "My reviews",
     intro: "The proposals assigned to you. Proposals you speak on are never shown to you.",
+    introOrganizer:
+      "Every submitted proposal: as an organizer of the call you may review any of them. Proposals you speak on are never shown to you.",
     empty: "Nothing to review for now.",
     caption: "Proposals to review",
     reviewed: "Your review",

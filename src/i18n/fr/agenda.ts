@@ -11,6 +11,7 @@ export const agendaFr: typeof agendaEn = {
   browse: "Parcourir le programme",
   link: "Mon agenda",
   linkWithCount: (n: number) => `Mon agenda (${n})`,
+  accountIntro: "Les sessions que vous avez retenues dans le programme, et une adresse d’agenda privée qui les suit.",
   add: "Ajouter à mon agenda",
   remove: "Retirer de mon agenda",
   removeShort: "Retirer",

@@ -120,5 +120,7 @@ export const editorFr: typeof editorEn = {
     not_allowed: "Cette session ne peut pas passer à cet état.",
     conflict: "Quelqu’un d’autre a enregistré cette session entre-temps.",
     invalidTime: "Indiquez une heure au format HH:MM, par exemple 14:30.",
+    warningsToConfirm: "Le programme comporte des alertes : confirmez-les ci-dessous pour publier.",
+    warningsChanged: "Les alertes ont changé depuis votre confirmation : rien n’a été publié. Vérifiez de nouveau la liste ci-dessous.",
   },
 };

@@ -73,6 +73,30 @@ export const mailstaffFr: typeof mailstaffEn = {
     queued: (n: number) => `Votre message est en file d’envoi pour ${plural(n, "destinataire", "destinataires")}.`,
     /** A template's name for people (its technical name when unknown). */
     templateName: (name: string) => (Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name]! : name),
+    message: "Message",
+    unrendered: "(impossible à afficher)",
+  },
+  message: {
+    back: "Tous les messages",
+    backToHeld: "Tous les messages retenus",
+    to: "À",
+    language: "Langue",
+    template: "Type",
+    state: "État",
+    created: "Mis en file",
+    attachments: "Pièces jointes",
+    none: "Aucune",
+    redacted:
+      "Voici le message tel qu’il partira, dans la langue de la personne. Les liens privés et les codes sont remplacés ici par PRIVATE : la personne reçoit les siens.",
+    html: "Tel qu’il apparaît dans une messagerie",
+    htmlFrame: "L’e-mail tel qu’il apparaît dans une messagerie",
+    text: "Version texte",
+    unrendered:
+      "Ce message ne peut pas être affiché : son contenu ne correspond plus à son modèle. Le service d’envoi le mettra en échec plutôt que de l’envoyer.",
+    next: "Message retenu suivant",
+    sent: (n: number) =>
+      n <= 1 ? "Le message retenu est placé dans la file d’envoi." : `${n} messages retenus placés dans la file d’envoi.`,
+    cancelled: "Le message retenu est annulé ; il ne sera pas envoyé.",
   },
   compose: {
     title: "Écrire à un groupe de participants",

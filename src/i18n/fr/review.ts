@@ -71,6 +71,7 @@ export const reviewFr: typeof reviewEn = {
     caption: "Propositions",
     select: "Choisir",
     selectLabel: (title: string) => `Choisir « ${title} »`,
+    selectAll: "Choisir toutes les propositions qui peuvent être décidées",
     proposal: "Proposition",
     bulk: "Décision pour les propositions choisies",
     bulkApply: "Fixer la décision",
@@ -109,6 +110,7 @@ export const reviewFr: typeof reviewEn = {
     reviews: "Évaluations",
     noReview: "Aucune évaluation pour l’instant.",
     own: "Vous intervenez sur cette proposition : ses évaluations, sa note et la décision reviennent aux autres organisateurs.",
+    reviewIt: "Évaluer vous-même cette proposition",
     reviewer: "Évaluateur",
     total: "Total",
     comment: "Commentaire",
@@ -177,6 +179,8 @@ export const reviewFr: typeof reviewEn = {
   queue: {
     title: "Mes évaluations",
     intro: "Les propositions qui vous sont confiées. Celles dont vous êtes intervenant ne vous sont jamais montrées.",
+    introOrganizer:
+      "Toutes les propositions soumises : en tant qu’organisateur de l’appel, vous pouvez évaluer chacune d’elles. Celles dont vous êtes intervenant ne vous sont jamais montrées.",
     empty: "Rien à évaluer pour l’instant.",
     caption: "Propositions à évaluer",
     reviewed: "Votre évaluation",

@@ -43,7 +43,44 @@ describe("guard", () => {
 
   it("only ever returns to a local path", () => {
     expect(safeNext("/admin?x=1")).toBe("/admin?x=1");
+    expect(safeNext("/cfp/invitation/abc_-9?x=1#y")).toBe("/cfp/invitation/abc_-9?x=1#y");
     for (const bad of ["https://evil.example", "//evil.example", "/\\evil.example", "admin", "", null, "/a\r\nLocation: x"])
       expect(safeNext(bad)).toBe("/");
+  });
+
+  it("refuses every spelling of another site, encoded or hidden behind dot segments", () => {
+    const hostile = [
+      "//evil.example",
+      "///evil.example",
+      "/\\evil.example",
+      "\\\\evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "https://evil.example",
+      "HTTPS://evil.example",
+      "https:evil.example",
+      "javascript:alert(1)",
+      "%2F%2Fevil.example",
+      "%2f%2fevil.example",
+      "/.//evil.example",
+      "/./\\evil.example",
+      "/a/..//evil.example",
+      "/..//evil.example",
+      "/%2e//evil.example",
+      "/%2E%2E//evil.example",
+      "/x/../\\evil.example",
+      "\u3000//evil.example",
+      " //evil.example",
+    ];
+    for (const next of hostile) {
+      const kept = safeNext(next, "/account");
+      expect(kept, JSON.stringify(next)).toBe("/account");
+    }
+    // Percent-encoded slashes stay inside the path: the browser asks this site for them.
+    for (const local of ["/%2F%2Fevil.example", "/%5Cevil.example", "/@evil.example"]) {
+      const kept = safeNext(local, "/account");
+      expect(new URL(kept, "https://site.invalid").origin, JSON.stringify(local)).toBe("https://site.invalid");
+      expect(kept.startsWith("//") || kept.startsWith("/\\")).toBe(false);
+    }
   });
 });

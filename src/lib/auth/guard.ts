@@ -101,5 +101,9 @@ export function safeNext(next: string | null | undefined, fallback = "/"): strin
     return fallback;
   }
   if (url.origin !== base) return fallback;
-  return url.pathname + url.search + url.hash;
+  const path = url.pathname + url.search + url.hash;
+  // Dot segments are resolved by the parse: "/.//evil" and "/a/..//evil" come out as "//evil", which
+  // a browser reads as another site. Only a path that stays one path after normalizing is kept.
+  if (path.startsWith("//") || path.startsWith("/\\")) return fallback;
+  return path;
 }

@@ -17,6 +17,7 @@ import {
   SIGN_IN_MINUTES,
   signInCode,
   signInLinkToken,
+  signInNextOf,
   signInPath,
   signInUrl,
   verifySignInCode,
@@ -299,6 +300,31 @@ describe("the code", () => {
     expect(firstDigits.size).toBe(10);
     for (const count of firstDigits.values()) expect(count).toBeGreaterThan(200);
     for (const count of firstDigits.values()) expect(count).toBeLessThan(400);
+  });
+});
+
+describe("where the link leads", () => {
+  it("keeps `next` sealed in the outbox, bound to its challenge, and puts it on the link", async () => {
+    const next = "/cfp/invitation/AbC_invitation-token-43-characters-long_xyz";
+    requestSignIn(db, appKey, "ada@example.org", { language: "fr", next, now: T0 });
+    const message = mailTo("ada@example.org").at(-1)!;
+    const nonce = String(message.payload.nonce);
+    // The payload holds no secret: the invitation's token is not in it in the clear.
+    expect(JSON.stringify(message.payload)).not.toContain("invitation-token");
+    expect(signInNextOf(appKey, nonce, String(message.payload.next))).toBe(next);
+    // Another key, or another challenge's nonce, reads nothing.
+    expect(signInNextOf(randomBytes(32), nonce, String(message.payload.next))).toBeUndefined();
+    expect(signInNextOf(appKey, "another-nonce", String(message.payload.next))).toBeUndefined();
+    expect(signInPath("fr", "tok", next)).toBe(`/fr/signin/link/tok?next=${encodeURIComponent(next)}`);
+  });
+
+  it("leaves the account page and hostile values off the link", () => {
+    for (const next of [undefined, "/account", "/", "//evil.example", "https://evil.example/x", "/\\evil.example", "/.//evil.example"]) {
+      expect(signInPath("en", "tok", next), String(next)).toBe("/signin/link/tok");
+      requestSignIn(db, appKey, `n${Math.random()}@example.org`, { language: "en", next, now: T0 });
+    }
+    const payloads = db.select({ payload: outbox.payload }).from(outbox).all();
+    expect(payloads.every((p) => !("next" in p.payload))).toBe(true);
   });
 });
 

@@ -3,6 +3,8 @@ import type { Db } from "../../../db/client.ts";
 import { signInChallenges } from "../../../db/schema/auth.ts";
 import { enqueue } from "../email/outbox.ts";
 import { deriveSecret, hashSecret, randomNonce, sameHash } from "../security/secrets.ts";
+import { safeNext } from "./guard.ts";
+import { seal, unseal } from "./sealed.ts";
 import { findOrCreateUser, findUserByEmail, isValidEmail, normalizeEmail, type DbOrTx, type User } from "./users.ts";
 
 /**
@@ -57,14 +59,41 @@ function codeHashOf(challengeId: string, code: string): string {
   return hashSecret(`${challengeId}:${code}`);
 }
 
-/** Path of the one-time sign-in link in `language`. */
-export function signInPath(language: Language, token: string): string {
-  return `${language === "fr" ? "/fr" : ""}/signin/link/${encodeURIComponent(token)}`;
+/** Where a sign-in goes when nothing else was asked for. */
+export const DEFAULT_NEXT = "/account";
+
+/**
+ * Path of the one-time sign-in link in `language`; `next` (a local path, checked again here) is
+ * where the person goes once signed in, when it is not the account page.
+ */
+export function signInPath(language: Language, token: string, next?: string): string {
+  const back = next ? safeNext(next, DEFAULT_NEXT) : DEFAULT_NEXT;
+  const query = back === DEFAULT_NEXT || back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
+  return `${language === "fr" ? "/fr" : ""}/signin/link/${encodeURIComponent(token)}${query}`;
 }
 
-/** Absolute URL of the one-time sign-in link. */
-export function signInUrl(siteUrl: string, language: Language, token: string): string {
-  return new URL(signInPath(language, token), siteUrl).href;
+/** Absolute URL of the one-time sign-in link (see signInPath). */
+export function signInUrl(siteUrl: string, language: Language, token: string, next?: string): string {
+  return new URL(signInPath(language, token, next), siteUrl).href;
+}
+
+/**
+ * `next` as the outbox keeps it: sealed under the application key, bound to the challenge's nonce.
+ * The path may hold a private link (a co-speaker's invitation), and payloads hold no secret.
+ */
+export function sealSignInNext(appKey: Buffer, nonce: string, next: string): string {
+  return seal(appKey, next, `signin-next:${nonce}`);
+}
+
+/** The local path sealed by sealSignInNext, or undefined when it does not unseal (another key, another challenge). */
+export function signInNextOf(appKey: Buffer, nonce: string, sealed: string | undefined): string | undefined {
+  if (!sealed) return undefined;
+  try {
+    const next = unseal(appKey, sealed, `signin-next:${nonce}`);
+    return safeNext(next, "") || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -93,14 +122,15 @@ export function createSignInChallenge(
  * Sends a sign-in link and code to `email`. The caller learns nothing: the same happens whether or
  * not the address has an account (a successful sign-in creates a plain one). Nothing is sent to a
  * revoked account, to an invalid address, or beyond MAX_CHALLENGES_PER_WINDOW messages per address
- * in SIGN_IN_MINUTES; the call returns the same.
+ * in SIGN_IN_MINUTES; the call returns the same. The link leads to `next` (a local path) once used.
  */
 export function requestSignIn(
   db: Db,
   appKey: Buffer,
   email: string,
-  { language, now = Date.now() }: { language: Language; now?: number },
+  { language, next, now = Date.now() }: { language: Language; next?: string; now?: number },
 ): void {
+  const back = next ? safeNext(next, DEFAULT_NEXT) : DEFAULT_NEXT;
   if (!isValidEmail(email)) return;
   const address = normalizeEmail(email);
   db.transaction(
@@ -116,7 +146,8 @@ export function requestSignIn(
       // A revoked account gets a challenge nobody can answer (no message is sent), so its code
       // page fails exactly as any other address's does: closed accounts cannot be told apart.
       if (user?.revokedAt) return;
-      enqueue(tx, { template: "auth.sign_in", language, recipient: address, payload: { nonce } }, now);
+      const payload = back === DEFAULT_NEXT || back === "/" ? { nonce } : { nonce, next: sealSignInNext(appKey, nonce, back) };
+      enqueue(tx, { template: "auth.sign_in", language, recipient: address, payload }, now);
     },
     { behavior: "immediate" },
   );

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { OUTBOX_STATES, outbox, type OutboxState } from "../../../db/schema/outbox.ts";
 import { recordAudit } from "../audit.ts";
@@ -150,6 +150,44 @@ export function retryMessage(
     },
     { behavior: "immediate" },
   );
+}
+
+/** One message of the outbox as the list shows it, with its payload (for rendering it as it goes out), or undefined. */
+export function outboxMessage(db: Pick<Db, "select">, id: string): (OutboxItem & { payload: Record<string, unknown> }) | undefined {
+  const row = db.select().from(outbox).where(eq(outbox.id, id)).get();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    template: row.template,
+    language: row.language,
+    recipient: row.recipient,
+    state: row.state,
+    held: row.state === "pending" && row.nextAttemptAt.getTime() >= HELD_UNTIL.getTime(),
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    sentAt: row.sentAt,
+    payload: row.payload,
+  };
+}
+
+/** The payloads of the messages `ids` (for rendering their subjects in the list), by id. */
+export function outboxPayloads(db: Pick<Db, "select">, ids: readonly string[]): Map<string, Record<string, unknown>> {
+  if (ids.length === 0) return new Map();
+  const rows = db
+    .select({ id: outbox.id, payload: outbox.payload })
+    .from(outbox)
+    .where(inArray(outbox.id, [...ids]))
+    .all();
+  return new Map(rows.map((r) => [r.id, r.payload]));
+}
+
+/** The held message after `id` in the held list (oldest first), else the first other one still held: the next to read. */
+export function nextHeldMessage(db: Pick<Db, "select">, id: string): string | undefined {
+  const ids = heldMessageIds(db);
+  const at = ids.indexOf(id);
+  return (at >= 0 ? ids[at + 1] : undefined) ?? ids.find((other) => other !== id);
 }
 
 /** Ids of every held message, oldest first. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { unfoldIcs, vevents } from "../../../tests/helpers/schedule.ts";
 import { editionSchema } from "../config/edition.ts";
-import { signInCode } from "../auth/sign-in.ts";
+import { sealSignInNext, signInCode, signInLinkToken } from "../auth/sign-in.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
 import { ANNOUNCEMENT_LIMITS, escapeHtml, plainText, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
@@ -787,5 +787,51 @@ describe("call for papers messages", () => {
     await expect(
       renderEmail({ template: "cfp.invitation_declined", language: "fr", payload: { name: "A", title: "T", code: "ABCD2345" } }, ctx),
     ).rejects.toThrow(/invitee: /);
+  });
+
+  it("puts the sign-in's `next` on the link it sends", async () => {
+    const nonce = "s-next";
+    const next = "/cfp/proposals/new";
+    const email = await renderEmail(
+      { template: "auth.sign_in", language: "fr", payload: { nonce, next: sealSignInNext(appKey, nonce, next) } },
+      ctx,
+    );
+    const link = `https://forum.example.org/fr/signin/link/${signInLinkToken(appKey, nonce)}?next=%2Fcfp%2Fproposals%2Fnew`;
+    expect(email.text).toContain(link);
+    expect(email.html).toContain(link);
+    // Sealed for another challenge, it leads nowhere but the account page.
+    const other = await renderEmail(
+      { template: "auth.sign_in", language: "en", payload: { nonce, next: sealSignInNext(appKey, "s-other", next) } },
+      ctx,
+    );
+    expect(other.text).toContain(`https://forum.example.org/signin/link/${signInLinkToken(appKey, nonce)}\n`);
+  });
+
+  it("redacted, for the organizers' eyes: every private link and code reads PRIVATE, the rest as sent", async () => {
+    for (const template of TEMPLATE_NAMES) {
+      for (const language of ["en", "fr"] as const) {
+        const message = { template, language, payload: PAYLOADS[template] };
+        const sent = await renderEmail(message, ctx);
+        const shown = await renderEmail(message, { ...ctx, redact: true });
+        expect(shown.subject).toBe(sent.subject);
+        expect(shown.attachments.map((a) => a.filename)).toEqual(sent.attachments.map((a) => a.filename));
+        for (const nonce of Object.values(PAYLOADS[template]).filter((v): v is string => typeof v === "string" && /^[a-z]-\d$/.test(v))) {
+          for (const purpose of ["manage", "signin", "cfp-invitation", "cfp-late", "cfp-confirm", "ticket"] as const) {
+            const secret = deriveSecret(appKey, purpose, nonce);
+            expect(shown.text + shown.html, `${template} ${language} ${purpose}`).not.toContain(secret);
+            expect(shown.text + shown.html).not.toContain(encodeURIComponent(secret));
+          }
+          if (template === "auth.sign_in") expect(shown.text).not.toContain(signInCode(appKey, nonce));
+        }
+        // The QR code of a ticket is not drawn: its PNG is empty.
+        for (const attachment of shown.attachments.filter((a) => a.contentType === "image/png")) expect(attachment.content.length).toBe(0);
+        if (sent.text !== shown.text) expect(shown.text).toContain("PRIVATE");
+      }
+    }
+    const accepted = await renderEmail(
+      { template: "cfp.accepted", language: "en", payload: PAYLOADS["cfp.accepted"] },
+      { ...ctx, redact: true },
+    );
+    expect(accepted.text).toContain("https://forum.example.org/cfp/confirm/PRIVATE");
   });
 });

@@ -7,7 +7,7 @@ import { forumCalendar } from "../registration/calendar.ts";
 import { manageUrl } from "../registration/links.ts";
 import { ticketQrPng, ticketSecret } from "../registration/ticket.ts";
 import { ticketDetails, ticketPdf, ticketPng } from "../registration/ticket-document.ts";
-import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInUrl } from "../auth/sign-in.ts";
+import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInNextOf, signInUrl } from "../auth/sign-in.ts";
 import { deriveSecret } from "../security/secrets.ts";
 import {
   confirmPath,
@@ -63,8 +63,11 @@ const PAYLOADS = {
   "registration.waitlisted": z.object({ name, manageNonce: nonce, category }),
   "registration.rejected": z.object({ name, reason: z.string().default("") }),
   "registration.cancelled": z.object({ name }),
-  /** Passwordless sign-in: the link and the code are derived from the nonce; no name (anyone can type an address). */
-  "auth.sign_in": z.object({ nonce }),
+  /**
+   * Passwordless sign-in: the link and the code are derived from the nonce; no name (anyone can type
+   * an address). `next`, sealed (sealSignInNext), is where the link leads once used.
+   */
+  "auth.sign_in": z.object({ nonce, next: z.string().optional() }),
   /** The organizers' message to a group of attendees, in the attendee's language: their own subject and plain text. */
   announcement: z.object({
     name,
@@ -153,7 +156,16 @@ export interface RenderContext {
   siteUrl: string;
   /** Application key (loadAppKey()), from which the links and tickets are derived. */
   appKey: Buffer;
+  /**
+   * For the organizers' eyes (the outbox's message page): every private link's token and every
+   * code reads PRIVATE instead, and the ticket's QR code is not drawn (its attachments stay listed,
+   * empty). Everything else is what the recipient gets.
+   */
+  redact?: boolean;
 }
+
+/** What a private token or code reads in a redacted rendering. */
+export const REDACTED = "PRIVATE";
 
 /** Content-ID of the inline QR code. */
 export const TICKET_QR_CID = "ticket-qr";
@@ -178,6 +190,8 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
   const release = template === "programme.release" ? (parsed.data as z.output<(typeof PAYLOADS)["programme.release"]>) : undefined;
   const payload = (release ? {} : parsed.data) as Record<string, string | undefined>;
   const { edition, siteUrl, appKey } = ctx;
+  const secret = (purpose: Parameters<typeof deriveSecret>[1], value: string) =>
+    ctx.redact ? REDACTED : deriveSecret(appKey, purpose, value);
   const words = WORDING[language];
   const vars: Vars = {
     name: payload.name ?? "",
@@ -186,13 +200,18 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     venue: edition.venue.name,
     address: edition.venue.address,
     category: payload.category ? categoryLabel(edition, payload.category, language) : "",
-    manageUrl: payload.manageNonce ? manageUrl(siteUrl, language, deriveSecret(appKey, "manage", payload.manageNonce)) : "",
+    manageUrl: payload.manageNonce ? manageUrl(siteUrl, language, secret("manage", payload.manageNonce)) : "",
     registerUrl: new URL(localizePath("/register", language), siteUrl).href,
     hours: words.hours(edition.registration.pendingEmailHours),
     reason: (payload.reason ?? "").trim(),
     contactEmail: edition.contactEmail,
-    signInUrl: template === "auth.sign_in" && payload.nonce ? signInUrl(siteUrl, language, signInLinkToken(appKey, payload.nonce)) : "",
-    code: template === "auth.sign_in" && payload.nonce ? signInCode(appKey, payload.nonce) : "",
+    signInUrl:
+      template === "auth.sign_in" && payload.nonce
+        ? ctx.redact
+          ? signInUrl(siteUrl, language, REDACTED)
+          : signInUrl(siteUrl, language, signInLinkToken(appKey, payload.nonce), signInNextOf(appKey, payload.nonce, payload.next))
+        : "",
+    code: template === "auth.sign_in" && payload.nonce ? (ctx.redact ? REDACTED : signInCode(appKey, payload.nonce)) : "",
     minutes: words.minutes(SIGN_IN_MINUTES),
     subject: payload.subject ?? "",
     body: payload.body ?? "",
@@ -217,18 +236,17 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
   };
   const attachments: EmailAttachment[] = [];
   if (payload.ticketNonce) {
-    const qr = await ticketQrPng(ticketSecret(appKey, payload.ticketNonce));
+    // Redacted (an organizer reading the outbox), the ticket's files are named, not drawn: they carry its secret.
+    const empty = Buffer.alloc(0);
     // The ticket as the manage page offers it, from the payload alone (same row, same bytes).
-    const details = ticketDetails(
-      edition,
-      { name: vars.name, category: payload.category ?? "", ticketNonce: payload.ticketNonce },
-      language,
-      appKey,
-    );
+    const details = ctx.redact
+      ? undefined
+      : ticketDetails(edition, { name: vars.name, category: payload.category ?? "", ticketNonce: payload.ticketNonce }, language, appKey);
+    const qr = details ? await ticketQrPng(ticketSecret(appKey, payload.ticketNonce)) : empty;
     attachments.push(
       { filename: "ticket-qr.png", content: qr, contentType: "image/png", contentId: TICKET_QR_CID },
-      { filename: "ticket.pdf", content: await ticketPdf(details), contentType: "application/pdf" },
-      { filename: "ticket.png", content: await ticketPng(details), contentType: "image/png" },
+      { filename: "ticket.pdf", content: details ? await ticketPdf(details) : empty, contentType: "application/pdf" },
+      { filename: "ticket.png", content: details ? await ticketPng(details) : empty, contentType: "image/png" },
       {
         filename: "forum.ics",
         content: Buffer.from(forumCalendar(edition, siteUrl, language), "utf8"),
@@ -257,13 +275,14 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
 function cfpVars(template: TemplateName, payload: Record<string, string | undefined>, ctx: RenderContext, language: Locale) {
   const { siteUrl, appKey, edition } = ctx;
   const nonce = payload.nonce ?? "";
+  const token = (derive: (key: Buffer, nonce: string) => string) => (ctx.redact ? REDACTED : derive(appKey, nonce));
   const link =
     template === "cfp.invitation"
-      ? invitationPath(language, invitationToken(appKey, nonce))
+      ? invitationPath(language, token(invitationToken))
       : template === "cfp.late"
-        ? latePath(language, lateToken(appKey, nonce))
+        ? latePath(language, token(lateToken))
         : template === "cfp.accepted"
-          ? confirmPath(language, confirmToken(appKey, nonce))
+          ? confirmPath(language, token(confirmToken))
           : "";
   const expires = payload.expiresAt ? new Date(payload.expiresAt) : undefined;
   return {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Programme, Session } from "./model.ts";
 
 /**
@@ -29,6 +30,11 @@ export interface ConflictOptions {
 const overlaps = (a: Session, b: Session) => a.startsAt! < b.endsAt! && b.startsAt! < a.endsAt!;
 /** A session without a room but with a time spans every room (plenary items, breaks). */
 const sharesRoom = (a: Session, b: Session) => a.room === null || b.room === null || a.room.id === b.room.id;
+
+/** The warning options an edition configures (content/edition.yaml, `schedule`). */
+export function editionConflictOptions(edition: { schedule: { speakerGapMinutes: number } }): ConflictOptions {
+  return { speakerGapMinutes: edition.schedule.speakerGapMinutes };
+}
 
 /** Every warning of the confirmed sessions of `programme`, in a stable order. */
 export function scheduleWarnings(programme: Programme, options: ConflictOptions = {}): Warning[] {
@@ -86,4 +92,12 @@ export function scheduleWarnings(programme: Programme, options: ConflictOptions 
     }
   }
   return warnings;
+}
+
+/**
+ * A short fingerprint of a list of warnings (scheduleWarnings gives them in a stable order): what an
+ * organizer acknowledged when publishing despite them. Any new, changed or resolved warning changes it.
+ */
+export function warningsFingerprint(warnings: readonly Warning[]): string {
+  return createHash("sha256").update(JSON.stringify(warnings)).digest("base64url").slice(0, 22);
 }

@@ -6,6 +6,8 @@ import {
   applyFilters,
   filterSpeakers,
   filtersToQuery,
+  programmeStateQuery,
+  sessionAnchor,
   foldForSearch,
   hasFilters,
   matchesSearch,
@@ -173,6 +175,16 @@ describe("filterSpeakers", () => {
     expect(slugs(filterSpeakers(view.speakers, "france", countryName))).toEqual(["ada-example", "bea-sample"]);
     expect(slugs(filterSpeakers(view.speakers, "opening", countryName))).toEqual(["ada-example"]);
     expect(slugs(filterSpeakers(view.speakers, undefined, countryName))).toEqual(["ada-example", "bea-sample"]);
+  });
+});
+
+describe("programmeStateQuery", () => {
+  it("keeps the filters and a layout other than the grid, in a fixed order", () => {
+    expect(programmeStateQuery({ view: "grid" })).toBe("");
+    expect(programmeStateQuery({ view: "list", language: "fr", day: "2013-07-02", track: "cyber", format: "talk", q: "a b" })).toBe(
+      "?day=2013-07-02&track=cyber&format=talk&language=fr&q=a+b&view=list",
+    );
+    expect(sessionAnchor("opening-keynote")).toBe("session-opening-keynote");
   });
 });
 

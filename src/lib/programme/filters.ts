@@ -123,6 +123,20 @@ export function filterSpeakers<S extends SpeakerView & { sessions?: SessionView[
   );
 }
 
+/** The id of a session's card on the programme, where the session page's way back lands. */
+export function sessionAnchor(slug: string): string {
+  return `session-${slug}`;
+}
+
+/**
+ * The query string of the programme's state (filters, and the layout when it is not the default
+ * grid), "" when there is none: what session links carry so that "Back to the programme" keeps it.
+ */
+export function programmeStateQuery(query: ProgrammeQuery): string {
+  const { day, track, format, language, q, view } = query;
+  return filtersToQuery({ day, track, format, language, q, view: view === "grid" ? undefined : view });
+}
+
 /** The query string for `filters` (empty values left out), for links that keep the state. */
 export function filtersToQuery(filters: ProgrammeFilters & { view?: string }): string {
   const params = new URLSearchParams();

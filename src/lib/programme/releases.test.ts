@@ -10,6 +10,7 @@ import {
   createReleaseCache,
   deserializeProgramme,
   listReleases,
+  publishCheckedRelease,
   publishRelease,
   serializeProgramme,
 } from "./releases.ts";
@@ -81,6 +82,44 @@ describe("releases", () => {
   it("read nothing from a database that never released", () => {
     const db = openDatabase(":memory:");
     expect(createReleaseCache(db)()).toBeUndefined();
+    db.$client.close();
+  });
+
+  it("with warnings, publish only once those very warnings are acknowledged", () => {
+    const db = openDatabase(":memory:");
+    seedIfEmpty(db);
+    const actor = { id: 7, email: "o@example.org" };
+    // The demo has no warning: one step, as ever.
+    expect(publishCheckedRelease(db, actor, { comment: "Clean" })).toEqual({ ok: true, number: 2 });
+    const move = (slug: string, from: string) =>
+      db.$client
+        .prepare(
+          `update sessions set starts_at = (select starts_at from sessions where slug = ?), ends_at = (select ends_at from sessions where slug = ?), room_id = (select room_id from sessions where slug = ?) where slug = ?`,
+        )
+        .run(from, from, from, slug);
+    move("measuring-what-prevention-prevents", "opening-keynote-anticipating-crime");
+    const asked = publishCheckedRelease(db, actor, { comment: "Clash" });
+    expect(asked).toMatchObject({ ok: false, reason: "unacknowledged" });
+    if (asked.ok) throw new Error("published");
+    expect(asked.warnings.map((w) => w.kind)).toContain("room_overlap");
+    expect(publishCheckedRelease(db, actor, { comment: "Clash", acknowledged: "not-the-fingerprint" })).toMatchObject({ ok: false });
+    expect(listReleases(db).map((r) => r.number)).toEqual([2, 1]);
+
+    // A confirmation of yesterday's warnings does not publish today's.
+    const stale = asked.fingerprint;
+    const sessions = db.$client.prepare("select slug from sessions where room_id is not null order by starts_at").pluck().all() as string[];
+    move(sessions.at(-1)!, sessions.at(-2)!);
+    const again = publishCheckedRelease(db, actor, { comment: "Clash", acknowledged: stale });
+    expect(again).toMatchObject({ ok: false, reason: "unacknowledged" });
+    if (again.ok) throw new Error("published");
+    expect(again.fingerprint).not.toBe(stale);
+    expect(again.warnings.length).toBeGreaterThan(asked.warnings.length);
+
+    expect(publishCheckedRelease(db, actor, { comment: "Clash", acknowledged: again.fingerprint })).toEqual({ ok: true, number: 3 });
+    const audit = db.$client.prepare("select after from audit_log where action = 'programme.release' order by id desc limit 1").get() as {
+      after: string;
+    };
+    expect(JSON.parse(audit.after)).toEqual({ comment: "Clash", acknowledgedWarnings: again.warnings.length });
     db.$client.close();
   });
 });

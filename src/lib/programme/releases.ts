@@ -3,6 +3,7 @@ import type { Db } from "../../../db/client.ts";
 import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
 import { diffProgrammes, type Change } from "./changelog.ts";
+import { scheduleWarnings, warningsFingerprint, type ConflictOptions, type Warning } from "./conflicts.ts";
 import type { Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
 import { enqueueReleaseMails } from "./release-mail.ts";
@@ -39,48 +40,83 @@ export function deserializeProgramme(json: string): Programme {
   return JSON.parse(json, (key, value) => (DATE_KEYS.has(key) && typeof value === "string" ? new Date(value) : value));
 }
 
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type Actor = { id: number | null; email: string };
+
 /** Publishes the live programme as the next release, audited. Returns its number. */
-export function publishRelease(db: Db, actor: { id: number | null; email: string }, comment = "", now: number = Date.now()): number {
+export function publishRelease(db: Db, actor: Actor, comment = "", now: number = Date.now()): number {
+  return db.transaction((tx) => publishWithin(tx, actor, comment, loadProgramme(tx as unknown as Db), now), { behavior: "immediate" });
+}
+
+export type CheckedPublish =
+  | { ok: true; number: number }
+  /**
+   * The programme has warnings and `acknowledged` is not their fingerprint: none given (ask the
+   * organizer first), or one of other warnings than now's (a stale confirmation). Nothing was published.
+   */
+  | { ok: false; reason: "unacknowledged"; warnings: Warning[]; fingerprint: string };
+
+/**
+ * Publishes the live programme as the next release, like publishRelease, but only if it has no
+ * schedule warnings, or if `acknowledged` is the fingerprint (warningsFingerprint) of exactly the
+ * warnings it has at this moment: an organizer who confirmed one list of warnings never publishes
+ * another. The warnings are read in the same transaction as the snapshot. The audit entry records
+ * how many warnings were acknowledged.
+ */
+export function publishCheckedRelease(
+  db: Db,
+  actor: Actor,
+  { comment = "", acknowledged = "", options = {} }: { comment?: string; acknowledged?: string; options?: ConflictOptions },
+  now: number = Date.now(),
+): CheckedPublish {
   return db.transaction(
-    (tx) => {
-      const last = tx
-        .select({ n: sql<number>`coalesce(max(${scheduleReleases.number}), 0)` })
-        .from(scheduleReleases)
-        .get()!.n;
-      const number = last + 1;
+    (tx): CheckedPublish => {
       const programme = loadProgramme(tx as unknown as Db);
-      const previous =
-        last === 0
-          ? null
-          : tx.select({ snapshot: scheduleReleases.snapshot }).from(scheduleReleases).where(eq(scheduleReleases.number, last)).get();
-      tx.insert(scheduleReleases)
-        .values({
-          number,
-          createdAt: new Date(now),
-          comment: comment.trim(),
-          createdBy: actor.email,
-          snapshot: serializeProgramme(programme),
-        })
-        .run();
-      // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
-      enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now);
-      if (actor.id !== null) {
-        recordAudit(
-          tx,
-          {
-            actor: { id: actor.id, email: actor.email },
-            action: "programme.release",
-            subjectType: "release",
-            subjectId: number,
-            after: { comment: comment.trim() },
-          },
-          now,
-        );
-      }
-      return number;
+      const warnings = scheduleWarnings(programme, options);
+      const fingerprint = warningsFingerprint(warnings);
+      if (warnings.length > 0 && acknowledged !== fingerprint) return { ok: false, reason: "unacknowledged", warnings, fingerprint };
+      return { ok: true, number: publishWithin(tx, actor, comment, programme, now, warnings.length) };
     },
     { behavior: "immediate" },
   );
+}
+
+/** The release itself, inside the caller's transaction. */
+function publishWithin(tx: Tx, actor: Actor, comment: string, programme: Programme, now: number, acknowledgedWarnings?: number): number {
+  const last = tx
+    .select({ n: sql<number>`coalesce(max(${scheduleReleases.number}), 0)` })
+    .from(scheduleReleases)
+    .get()!.n;
+  const number = last + 1;
+  const previous =
+    last === 0
+      ? null
+      : tx.select({ snapshot: scheduleReleases.snapshot }).from(scheduleReleases).where(eq(scheduleReleases.number, last)).get();
+  tx.insert(scheduleReleases)
+    .values({
+      number,
+      createdAt: new Date(now),
+      comment: comment.trim(),
+      createdBy: actor.email,
+      snapshot: serializeProgramme(programme),
+    })
+    .run();
+  // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
+  enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now);
+  if (actor.id !== null) {
+    recordAudit(
+      tx,
+      {
+        actor: { id: actor.id, email: actor.email },
+        action: "programme.release",
+        subjectType: "release",
+        subjectId: number,
+        after: { comment: comment.trim(), ...(acknowledgedWarnings ? { acknowledgedWarnings } : {}) },
+      },
+      now,
+    );
+  }
+  return number;
 }
 
 function toRelease(row: typeof scheduleReleases.$inferSelect): Release {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, registrations } from "../../../db/schema/index.ts";
 import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { searchAudit } from "../audit.ts";
-import { allRegistrations, decideRegistrations, listRegistrations, parseQuery } from "./admin.ts";
+import { allRegistrations, decideRegistrations, listRegistrations, matchingDigest, matchingIds, parseQuery } from "./admin.ts";
 import { RegistrationError } from "./service.ts";
 
 let world: ReturnType<typeof registrationWorld>;
@@ -99,12 +99,29 @@ describe("decisions", () => {
     ]);
   });
 
+  it("finds every registration the filter matches, on all pages, with a fingerprint of that set", () => {
+    world = registrationWorld();
+    const le = Array.from({ length: 3 }, (_, i) => world.register({ category: "law-enforcement", email: `le${i}@example.org` }));
+    world.register({ email: "other@example.org" });
+    const query = parseQuery(new URLSearchParams({ category: "law-enforcement", page: "2" }));
+    expect(matchingIds(world.db, query)).toEqual(le);
+    expect(listRegistrations(world.db, { ...query, perPage: 2 }).rows).toHaveLength(1);
+    expect(matchingDigest([...le].reverse())).toBe(matchingDigest(le));
+    expect(matchingDigest(le.slice(0, 2))).not.toBe(matchingDigest(le));
+  });
+
   it("changes nothing when one of many is refused", () => {
     world = registrationWorld();
     const a = world.register({ category: "law-enforcement" });
     const confirmed = world.register();
     const mails = world.mail().length;
     expect(() => decideRegistrations(world.deps, staff, "approve", [a, confirmed])).toThrow(RegistrationError);
+    // The refusal names the registration that stopped the decision.
+    try {
+      decideRegistrations(world.deps, staff, "approve", [a, confirmed]);
+    } catch (error) {
+      expect((error as RegistrationError).registrationId).toBe(confirmed);
+    }
     expect(statusOf(a)).toBe("pending_review");
     expect(world.db.select().from(auditLog).all()).toEqual([]);
     expect(world.mail().length).toBe(mails);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { fold, type Db } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, type RegistrationState } from "../../../db/schema/index.ts";
@@ -139,6 +140,29 @@ export function allRegistrations(db: Db, query: RegistrationQuery): Registration
     .all();
 }
 
+/** Most registrations one decision may take "all matching the filter" (narrow the filter beyond). */
+export const MAX_BULK = 5000;
+
+/** The ids of every registration matching `query` (all pages), in id order. */
+export function matchingIds(db: Db, query: RegistrationQuery): number[] {
+  return db
+    .select({ id: registrations.id })
+    .from(registrations)
+    .where(whereOf(query))
+    .orderBy(asc(registrations.id))
+    .all()
+    .map((r) => r.id);
+}
+
+/**
+ * A short fingerprint of a set of registrations: the page shows the count of what matches its
+ * filter with this value, and a decision on "all matching" applies only while the set is the same.
+ */
+export function matchingDigest(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  return createHash("sha256").update(sorted.join(",")).digest("base64url").slice(0, 22);
+}
+
 export const DECISIONS = ["approve", "reject", "waitlist", "cancel"] as const;
 export type DecisionKind = (typeof DECISIONS)[number];
 
@@ -171,15 +195,22 @@ export function decideRegistrations(
           .from(registrations)
           .where(eq(registrations.id, id))
           .get();
-        if (!before) throw new RegistrationError("not_found", `no registration ${id}`);
-        const after =
-          kind === "approve"
-            ? approve(inner, id, actor)
-            : kind === "reject"
-              ? reject(inner, id, reason, actor)
-              : kind === "waitlist"
-                ? moveToWaitlist(inner, id, actor)
-                : cancel(inner, id, actor);
+        if (!before) throw Object.assign(new RegistrationError("not_found", `no registration ${id}`), { registrationId: id });
+        let after: Registration;
+        try {
+          after =
+            kind === "approve"
+              ? approve(inner, id, actor)
+              : kind === "reject"
+                ? reject(inner, id, reason, actor)
+                : kind === "waitlist"
+                  ? moveToWaitlist(inner, id, actor)
+                  : cancel(inner, id, actor);
+        } catch (error) {
+          // The organizer needs to know which of the ticked rows stopped the whole decision.
+          if (error instanceof RegistrationError) error.registrationId ??= id;
+          throw error;
+        }
         recordAudit(
           tx,
           {

@@ -32,6 +32,8 @@ export type RegistrationErrorCode = "not_found" | "invalid_state" | "conflict";
 export class RegistrationError extends Error {
   override name = "RegistrationError";
   readonly code: RegistrationErrorCode;
+  /** In a change of many registrations, the one that was refused. */
+  registrationId?: number;
   constructor(code: RegistrationErrorCode, message: string) {
     super(message);
     this.code = code;

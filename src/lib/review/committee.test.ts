@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, reviewerAssignments, reviews, reviewScores } from "../../../db/schema/index.ts";
-import { catalogue, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
+import { catalogue, proposal, speakerProfile, user, withoutDefaultCriterion } from "../../../tests/fixtures/cfp.ts";
 import {
   assignReviewer,
   criterionSchema,
@@ -54,7 +54,22 @@ describe("criteria", () => {
     expect(errorsOf(form({ weight: "" }))).toEqual({ weight: "required" });
   });
 
+  it("start as one default, Overall from 1 to 5, which changes and goes like any other", () => {
+    const [overall] = listCriteria(db);
+    expect(listCriteria(db)).toHaveLength(1);
+    expect(overall).toMatchObject({ nameEn: "Overall", nameFr: "Appréciation générale", scaleMin: 1, scaleMax: 5, weight: 1, position: 0 });
+    expect(saveCriterion(db, organizer, { ...criterionSchema.parse(form({ nameEn: "Overall merit" })), id: overall!.id })).toEqual({
+      ok: true,
+      id: overall!.id,
+    });
+    expect(listCriteria(db).map((c) => [c.nameEn, c.scaleMin, c.scaleMax])).toEqual([["Overall merit", 0, 5]]);
+    expect(deleteCriterion(db, organizer, overall!.id)).toEqual({ ok: true });
+    expect(listCriteria(db)).toEqual([]);
+  });
+
   it("are created, changed, listed in order and deleted, audited", () => {
+    // The committee's own criteria, in place of the default one.
+    withoutDefaultCriterion(db);
     const a = saveCriterion(db, organizer, { ...criterionSchema.parse(form({ position: "2" })) });
     const b = saveCriterion(db, organizer, { ...criterionSchema.parse(form({ nameEn: "Clarity", position: "1" })) });
     expect(listCriteria(db).map((c) => c.nameEn)).toEqual(["Clarity", "Relevance"]);

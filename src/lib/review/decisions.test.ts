@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, cfpTokens, outbox, proposalInvitations, proposals } from "../../../db/schema/index.ts";
-import { assignAll, criterion, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
+import { assignAll, criterion, proposal, speakerProfile, user, withoutDefaultCriterion } from "../../../tests/fixtures/cfp.ts";
 import { confirmToken, tokenHash } from "../cfp/links.ts";
 import { cancelHeldMessage, heldDigest, heldMessageIds, listOutbox, retryMessage, sendHeldMessages } from "../email/admin.ts";
 import { claimNext, HELD_UNTIL } from "../email/outbox.ts";
@@ -32,6 +32,8 @@ const stateOf = (code: string) =>
 beforeEach(() => {
   db = openDatabase(":memory:");
   organizer.id = user(db, organizer.email, ["organizer"]).id;
+  // These tests score on the criteria each sets up.
+  withoutDefaultCriterion(db);
 });
 
 describe("pending decisions", () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, proposalInvitations, reviews, reviewScores, tracks } from "../../../db/schema/index.ts";
-import { assignAll, criterion, proposal, speakerProfile, user } from "../../../tests/fixtures/cfp.ts";
+import { assignAll, criterion, proposal, speakerProfile, user, withoutDefaultCriterion } from "../../../tests/fixtures/cfp.ts";
 import { assignReviewer, saveSettings } from "./committee.ts";
 import { reviewerView, reviewQueue, submitReview } from "./reviewing.ts";
 
@@ -15,6 +15,7 @@ beforeEach(() => {
   db = openDatabase(":memory:");
   organizer.id = user(db, organizer.email, ["organizer"]).id;
   reviewer = user(db, "rita@example.org", ["reviewer"]);
+  withoutDefaultCriterion(db);
   relevance = criterion(db, { nameEn: "Relevance", scaleMin: 0, scaleMax: 5, weight: 2 });
   clarity = criterion(db, { nameEn: "Clarity", scaleMin: 1, scaleMax: 3, weight: 1, position: 1 });
 });
@@ -62,6 +63,38 @@ describe("the reviewer's queue", () => {
     proposal(db, [ada.id], { title: "Fine" });
     assignAll(db, reviewer.id);
     expect(reviewQueue(db, reviewer).map((q) => q.title)).toEqual(["Fine"]);
+  });
+});
+
+describe("an organizer who runs the call", () => {
+  it("reviews any submitted proposal without an assignment, never one they speak on", () => {
+    const ada = speakerProfile(db, "ada@example.org");
+    const mine = speakerProfile(db, organizer.email);
+    const open = proposal(db, [ada.id], { title: "Open", submittedAt: new Date("2013-03-01") });
+    const own = proposal(db, [mine.id], { title: "Own", submittedAt: new Date("2013-03-02") });
+    proposal(db, [ada.id], { title: "Draft", state: "draft" });
+    const chair = { ...organizer, everyProposal: true };
+    // As a plain reviewer (nothing assigned), nothing; as the one who decides, every proposal but their own.
+    expect(reviewQueue(db, organizer)).toEqual([]);
+    expect(reviewQueue(db, chair).map((q) => q.title)).toEqual(["Open"]);
+    expect(reviewerView(db, organizer, open.code)).toEqual({ ok: false, reason: "not_assigned" });
+    expect(reviewerView(db, chair, open.code)).toMatchObject({ ok: true, view: { code: open.code } });
+    expect(submitReview(db, chair, { code: open.code, abstain: false, comment: "Good", scores: scores(4, 2) })).toEqual({
+      ok: true,
+      created: true,
+    });
+    expect(reviewerView(db, chair, own.code)).toEqual({ ok: false, reason: "own_proposal" });
+    expect(submitReview(db, chair, { code: own.code, abstain: false, comment: "Mine", scores: scores(5, 3) })).toEqual({
+      ok: false,
+      reason: "own_proposal",
+    });
+    expect(
+      db
+        .select()
+        .from(reviews)
+        .all()
+        .map((r) => r.reviewerId),
+    ).toEqual([organizer.id]);
   });
 });
 

@@ -4,6 +4,7 @@ import { users } from "../../../db/schema/auth.ts";
 import { proposals, proposalSpeakers, reviews, reviewScores } from "../../../db/schema/cfp.ts";
 import { formats, speakers, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
+import { allowed, type Principal } from "../auth/guard.ts";
 import { reviewTotal } from "./aggregate.ts";
 import { getSettings, listCriteria, type Actor, type Criterion } from "./committee.ts";
 
@@ -16,8 +17,22 @@ import { getSettings, listCriteria, type Actor, type Criterion } from "./committ
 /** Longest review comment, in characters. */
 export const MAX_COMMENT = 5000;
 
-/** Who reviews: the account's id and address. */
-export type Reviewer = Actor;
+/**
+ * Who reviews: the account's id and address. `everyProposal`: an organizer who runs the call
+ * (`cfp.manage`), and so may decide any proposal, may review any of them without an assignment
+ * (never one they speak on: that rule holds for everyone).
+ */
+export type Reviewer = Actor & { everyProposal?: boolean };
+
+/** The reviewer a signed-in principal is: organizers who run the call review every proposal (but their own). */
+export function reviewerOf(principal: Principal): Reviewer {
+  return { id: principal.user.id, email: principal.user.email, everyProposal: allowed(principal, "cfp.manage") };
+}
+
+/** SQL true when `reviewer` may review the proposal of the outer query by assignment or as an organizer. */
+function mayReview(reviewer: Reviewer): SQL {
+  return reviewer.everyProposal ? sql`1` : assignedTo(reviewer.id);
+}
 
 /** SQL true when `reviewer` speaks on (or created, or is invited to) the proposal of the outer query. */
 export function ownProposal(reviewer: Reviewer): SQL {
@@ -78,7 +93,7 @@ export function reviewQueue(db: Pick<Db, "select">, reviewer: Reviewer): QueueIt
     .innerJoin(formats, eq(formats.id, proposals.formatId))
     .leftJoin(tracks, eq(tracks.id, proposals.trackId))
     .leftJoin(reviews, and(eq(reviews.proposalId, proposals.id), eq(reviews.reviewerId, reviewer.id)))
-    .where(and(eq(proposals.state, "submitted"), assignedTo(reviewer.id), sql`not ${ownProposal(reviewer)}`))
+    .where(and(eq(proposals.state, "submitted"), mayReview(reviewer), sql`not ${ownProposal(reviewer)}`))
     .orderBy(asc(proposals.submittedAt), asc(proposals.id))
     .all();
   return rows.map((r) => ({
@@ -196,7 +211,7 @@ export function reviewerView(
       trackEn: tracks.nameEn,
       trackFr: tracks.nameFr,
       own: sql<number>`${ownProposal(reviewer)}`,
-      assigned: sql<number>`${assignedTo(reviewer.id)}`,
+      assigned: sql<number>`${mayReview(reviewer)}`,
     })
     .from(proposals)
     .innerJoin(formats, eq(formats.id, proposals.formatId))

@@ -24,6 +24,15 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
 };
 
+/**
+ * Referrer-Policy of private pages (a private link, a sign-in link, the organizers' area): other
+ * sites, and this site's own stylesheet and script requests, learn the origin only, never the path,
+ * where a page's token lives (a proxy's access log records the Referer of every request). Not
+ * "no-referrer": browsers then send `Origin: null` with the page's own forms, which the CSRF origin
+ * check rightly refuses; "strict-origin" keeps the Origin of a same-site form.
+ */
+export const PRIVATE_REFERRER_POLICY = "strict-origin";
+
 /** A strong validator of a response body. */
 export function etagOf(body: ArrayBuffer | Uint8Array | string): string {
   const bytes = typeof body === "string" ? body : new Uint8Array(body);

@@ -43,3 +43,22 @@ export function previewHtml(id: string, userId: number, language: "en" | "fr", n
   if (!entry || entry.userId !== userId || entry.expiresAt <= now) return undefined;
   return entry.html[language];
 }
+
+/**
+ * An e-mail's HTML as its own response, for a sandboxed frame of an organizers' page: the e-mail's
+ * inline styles are allowed, nothing else runs or loads, and only this site may frame it.
+ */
+export function sandboxedHtml(body: string, status: number): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-store",
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox",
+      "X-Frame-Options": "SAMEORIGIN",
+      "Referrer-Policy": "no-referrer",
+      "X-Robots-Tag": "noindex, nofollow",
+    },
+  });
+}

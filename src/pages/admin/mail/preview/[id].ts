@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { t } from "../../../../i18n/index.ts";
 import { decide } from "../../../../lib/auth/guard.ts";
 import { escapeHtml } from "../../../../lib/email/templates.ts";
-import { previewHtml } from "../../../../lib/server/mail-previews.ts";
+import { previewHtml, sandboxedHtml } from "../../../../lib/server/mail-previews.ts";
 
 /**
  * The HTML of an announcement preview, for the compose page's sandboxed frame: only its author
@@ -19,28 +19,13 @@ export const GET: APIRoute = ({ params, url, locals }) => {
   const html = previewHtml(params.id ?? "", locals.principal!.user.id, language);
   if (html === undefined) {
     const expired = `${t("en").mailstaff.compose.expired}\n${t("fr").mailstaff.compose.expired}`;
-    return page(
+    return sandboxedHtml(
       `<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Preview</title><p>${escapeHtml(expired).replace("\n", '</p><p lang="fr">')}</p></html>\n`,
       404,
     );
   }
-  return page(html, 200);
+  return sandboxedHtml(html, 200);
 };
-
-function page(body: string, status: number): Response {
-  return new Response(body, {
-    status,
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Cache-Control": "no-store",
-      "Content-Security-Policy":
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox",
-      "X-Frame-Options": "SAMEORIGIN",
-      "Referrer-Policy": "no-referrer",
-      "X-Robots-Tag": "noindex, nofollow",
-    },
-  });
-}
 
 function text(body: string, status: number): Response {
   return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
