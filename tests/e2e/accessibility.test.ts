@@ -113,60 +113,65 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
     }
   });
 
-  it.each(["en", "fr"])("the organizers' list and a registration's page (%s)", async (locale) => {
-    const prefix = locale === "fr" ? "/fr" : "";
-    const accounts = serverAccounts(server);
-    const page = await context.newPage();
-    try {
-      const organizer = await people(server, accounts).staff(`axe-organizer-${locale}@example.org`, ["organizer"]);
-      await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
-      expect(
-        (await postForm(server, "/register?_action=register", registrationFields(`axe-list-${locale}@example.org`, "law-enforcement")))
-          .status,
-      ).toBe(303);
+  // Some 25 pages, each with axe: more than one default timeout on a loaded machine.
+  it.each(["en", "fr"])(
+    "the organizers' list and a registration's page (%s)",
+    async (locale) => {
+      const prefix = locale === "fr" ? "/fr" : "";
+      const accounts = serverAccounts(server);
+      const page = await context.newPage();
+      try {
+        const organizer = await people(server, accounts).staff(`axe-organizer-${locale}@example.org`, ["organizer"]);
+        await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
+        expect(
+          (await postForm(server, "/register?_action=register", registrationFields(`axe-list-${locale}@example.org`, "law-enforcement")))
+            .status,
+        ).toBe(303);
 
-      const list = await page.goto(`${server.url}${prefix}/admin/registrations`);
-      expect(list?.status()).toBe(200);
-      expect(await blockingViolations(page), "axe on the list").toEqual([]);
-      await page.locator("table a").first().click();
-      expect(await blockingViolations(page), "axe on a registration").toEqual([]);
-      for (const path of [
-        "/admin",
-        "/admin/statistics",
-        "/admin/audit",
-        "/admin/mail",
-        "/admin/mail/compose",
-        "/admin/staff",
-        "/admin/programme",
-        "/admin/programme/sessions",
-        "/admin/programme/sessions/new",
-        "/admin/programme/sessions/opening-keynote-anticipating-crime",
-        "/admin/programme/schedule",
-        "/admin/programme/rooms",
-        "/admin/programme/tracks",
-        "/admin/programme/formats",
-        "/admin/programme/speakers",
-        "/admin/programme/speakers/new",
-        "/admin/programme/speakers/amelie-dupont-varenne",
-        "/admin/cfp",
-        "/admin/cfp/settings",
-        "/admin/cfp/reviewers",
-        "/admin/reviews",
-        "/admin/checkin",
-        "/admin/checkin?q=e",
-        "/agenda",
-        "/account",
-      ]) {
-        const response = await page.goto(`${server.url}${prefix}${path}`);
-        expect(response?.status(), path).toBe(200);
-        expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
+        const list = await page.goto(`${server.url}${prefix}/admin/registrations`);
+        expect(list?.status()).toBe(200);
+        expect(await blockingViolations(page), "axe on the list").toEqual([]);
+        await page.locator("table a").first().click();
+        expect(await blockingViolations(page), "axe on a registration").toEqual([]);
+        for (const path of [
+          "/admin",
+          "/admin/statistics",
+          "/admin/audit",
+          "/admin/mail",
+          "/admin/mail/compose",
+          "/admin/staff",
+          "/admin/programme",
+          "/admin/programme/sessions",
+          "/admin/programme/sessions/new",
+          "/admin/programme/sessions/opening-keynote-anticipating-crime",
+          "/admin/programme/schedule",
+          "/admin/programme/rooms",
+          "/admin/programme/tracks",
+          "/admin/programme/formats",
+          "/admin/programme/speakers",
+          "/admin/programme/speakers/new",
+          "/admin/programme/speakers/amelie-dupont-varenne",
+          "/admin/cfp",
+          "/admin/cfp/settings",
+          "/admin/cfp/reviewers",
+          "/admin/reviews",
+          "/admin/checkin",
+          "/admin/checkin?q=e",
+          "/agenda",
+          "/account",
+        ]) {
+          const response = await page.goto(`${server.url}${prefix}${path}`);
+          expect(response?.status(), path).toBe(200);
+          expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
+        }
+      } finally {
+        await context.clearCookies();
+        await page.close();
+        accounts.close();
       }
-    } finally {
-      await context.clearCookies();
-      await page.close();
-      accounts.close();
-    }
-  });
+    },
+    180_000,
+  );
   it.each(["en", "fr"])(
     "the committee's pages with a proposal, a review form with errors and the confirmation page (%s)",
     async (locale) => {
@@ -212,6 +217,16 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
         expect(await blockingViolations(page), "axe on the review form with errors").toEqual([]);
         await page.goto(`${server.url}${prefix}/admin/mail?state=held`);
         expect(await blockingViolations(page), "axe on the held messages").toEqual([]);
+        // A held message as it will go out, at a desk's width and a phone's.
+        const { id: heldId } = db.$client
+          .prepare("select id from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ?")
+          .get(accepted.code) as { id: string };
+        for (const width of [1280, 390]) {
+          await page.setViewportSize({ width, height: 900 });
+          await page.goto(`${server.url}${prefix}/admin/mail/${heldId}`);
+          expect(await blockingViolations(page), `axe on a held message at ${width}`).toEqual([]);
+        }
+        await page.setViewportSize({ width: 1280, height: 720 });
       } finally {
         await context.clearCookies();
         await page.close();
@@ -219,4 +234,42 @@ describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
       }
     },
   );
+
+  it.each(["en", "fr"])("the organizers' confirmation steps: publishing over warnings, a refused bulk decision (%s)", async (locale) => {
+    const prefix = locale === "fr" ? "/fr" : "";
+    const accounts = serverAccounts(server);
+    const page = await context.newPage();
+    try {
+      const organizer = await people(server, accounts).staff(`axe-steps-${locale}@example.org`, ["organizer"]);
+      await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
+      // A room double-booked: the keynote's room and time given to the next talk.
+      accounts.db.$client
+        .prepare(
+          "update sessions set starts_at = (select starts_at from sessions where slug = 'opening-keynote-anticipating-crime'), ends_at = (select ends_at from sessions where slug = 'opening-keynote-anticipating-crime'), room_id = (select room_id from sessions where slug = 'opening-keynote-anticipating-crime') where slug = 'measuring-what-prevention-prevents'",
+        )
+        .run();
+      expect(
+        (await postForm(server, "/register?_action=register", registrationFields(`axe-steps-${locale}@example.org`, "law-enforcement")))
+          .status,
+      ).toBe(303);
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.goto(`${server.url}${prefix}/admin/programme`);
+        await page.locator("#f-comment").fill("Axe");
+        await page.locator("form.form button[type=submit]").click();
+        await page.waitForSelector(".publish-confirm");
+        expect(await blockingViolations(page), `axe on the publish confirmation at ${width}`).toEqual([]);
+        await page.goto(`${server.url}${prefix}/admin/registrations`);
+        await page.locator("tbody input[name=ids]").first().check();
+        await page.locator("#decision").selectOption("reject");
+        await page.locator("form.admin-bulk button[type=submit]").click();
+        await page.waitForSelector(".error-summary");
+        expect(await blockingViolations(page), `axe on a refused bulk decision at ${width}`).toEqual([]);
+      }
+    } finally {
+      await context.clearCookies();
+      await page.close();
+      accounts.close();
+    }
+  });
 });

@@ -104,6 +104,28 @@ describe("authorization of the organizers' area", () => {
     expect(failures).toEqual([]);
   });
 
+  it("shows an outbox message (page and frame) only to those who may read the outbox", async () => {
+    const { id } = accounts.db.$client.prepare("select id from outbox order by rowid limit 1").get() as { id: string };
+    const failures: string[] = [];
+    for (const path of [`/admin/mail/${id}`, `/fr/admin/mail/${id}`, `/admin/mail/${id}/html`]) {
+      for (const [who, client] of Object.entries(clients)) {
+        const response = await client.get(path);
+        await response.arrayBuffer();
+        const location = response.headers.get("location") ?? "";
+        const ok =
+          who === "organizer"
+            ? response.status === 200
+            : who === "anonymous"
+              ? response.status === 303 && /^(\/fr)?\/signin\?next=/.test(location)
+              : who === "organizerWithoutSecondFactor"
+                ? response.status === 303 && /^(\/fr)?\/signin\/second-factor\?next=/.test(location)
+                : response.status === 403;
+        if (!ok) failures.push(`${path} as ${who}: ${response.status} ${location}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it("the private pages are never stored by caches", async () => {
     for (const { path } of adminRoutes(registrationId)) {
       const response = await clients.organizer.get(path);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { confirmToken } from "../../src/lib/cfp/links.ts";
 import { readMailbox } from "../../src/lib/email/mailbox.ts";
 import { loadProgramme } from "../../src/lib/programme/queries.ts";
-import { assignAll, criterion, proposal, speakerProfile } from "../fixtures/cfp.ts";
+import { assignAll, criterion, proposal, speakerProfile, withoutDefaultCriterion } from "../fixtures/cfp.ts";
 import { mailboxOf, waitForMail } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -60,6 +60,8 @@ beforeAll(async () => {
   props.b = proposal(db, [bob.id], { title: "Phishing kits in the wild" });
   props.c = proposal(db, [ada.id], { title: "Forensics of smart cars" });
   props.own = proposal(db, [ada.id, rita.id], { title: "Reviewer’s own talk" });
+  // This committee scores on criteria of its own (the default one is tested in safety-nets.test.ts).
+  withoutDefaultCriterion(db);
   relevance = criterion(db, { nameEn: "Relevance", nameFr: "Pertinence", scaleMin: 0, scaleMax: 5, weight: 2 });
   assignAll(db, ids.reviewer);
 });

@@ -407,7 +407,13 @@ describe("after edits", () => {
       const still = await fetch(server.url + path, { headers: { "If-None-Match": etags[i] } });
       expect(still.status, path).toBe(304);
     }
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test" });
+    // The edits left warnings on the grid: the release lists them and asks, then publishes once confirmed.
+    const asked = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test" });
+    expect(asked.status).toBe(200);
+    const step = await asked.text();
+    expect(step).toMatch(/Publish despite \d+ warnings?\?/);
+    const acknowledged = /name="acknowledged" value="([^"]+)"/.exec(step)![1]!;
+    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test", acknowledged });
     expect(published.status).toBe(303);
     for (const [i, path] of ["/schedule.xml", "/schedule.json", "/schedule.ics"].entries()) {
       const fresh = await fetch(server.url + path, { headers: { "If-None-Match": etags[i] } });

@@ -79,7 +79,14 @@ describe("releases", () => {
     expect([303, 403]).toContain(refused.status);
     expect(await publicTime()).toBe(before);
 
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later" });
+    // The keynote now overlaps the next session in its room: the release asks first, naming it.
+    const asked = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later" });
+    expect(asked.status).toBe(200);
+    const step = await asked.text();
+    expect(step).toContain("Two sessions in one room at once");
+    expect(await publicTime()).toBe(before);
+    const acknowledged = /name="acknowledged" value="([^"]+)"/.exec(step)![1]!;
+    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later", acknowledged });
     expect(published.status).toBe(303);
     expect(published.headers.get("location")).toBe("/admin/programme?published=2");
     const after = await publicTime();

@@ -162,7 +162,10 @@ export async function mailMessageState(Astro: AstroGlobal): Promise<Guarded<Mail
     };
   }
   const message = outboxMessage(db, id);
-  if (!message) return { notFound: true };
+  if (!message) {
+    Astro.response.status = 404;
+    return { notFound: true };
+  }
   const rendered = await renderOutboxMessage(message);
   const here = localizePath(`/admin/mail/${encodeURIComponent(id)}`, locale);
   return {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isListed } from "./audience.ts";
 import type { Programme, Session } from "./model.ts";
 
 /**
@@ -92,6 +93,16 @@ export function scheduleWarnings(programme: Programme, options: ConflictOptions 
     }
   }
   return warnings;
+}
+
+/**
+ * The warnings about what a release of `programme` shows: those whose sessions are all listed
+ * (confirmed, published, placed). A session not yet on the grid, or not published, is in no
+ * release, and its warnings wait for the day it is. Publishing over these asks the organizer first.
+ */
+export function releaseWarnings(warnings: readonly Warning[], programme: Programme): Warning[] {
+  const listed = new Set(programme.sessions.filter(isListed).map((s) => s.slug));
+  return warnings.filter((w) => ("session" in w ? [w.session] : w.sessions).every((slug) => listed.has(slug)));
 }
 
 /**

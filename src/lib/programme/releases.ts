@@ -3,7 +3,7 @@ import type { Db } from "../../../db/client.ts";
 import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
 import { diffProgrammes, type Change } from "./changelog.ts";
-import { scheduleWarnings, warningsFingerprint, type ConflictOptions, type Warning } from "./conflicts.ts";
+import { releaseWarnings, scheduleWarnings, warningsFingerprint, type ConflictOptions, type Warning } from "./conflicts.ts";
 import type { Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
 import { enqueueReleaseMails } from "./release-mail.ts";
@@ -58,8 +58,8 @@ export type CheckedPublish =
 
 /**
  * Publishes the live programme as the next release, like publishRelease, but only if it has no
- * schedule warnings, or if `acknowledged` is the fingerprint (warningsFingerprint) of exactly the
- * warnings it has at this moment: an organizer who confirmed one list of warnings never publishes
+ * schedule warnings about what the release shows (releaseWarnings), or if `acknowledged` is the
+ * fingerprint (warningsFingerprint) of exactly the warnings it has at this moment: an organizer who confirmed one list of warnings never publishes
  * another. The warnings are read in the same transaction as the snapshot. The audit entry records
  * how many warnings were acknowledged.
  */
@@ -72,7 +72,7 @@ export function publishCheckedRelease(
   return db.transaction(
     (tx): CheckedPublish => {
       const programme = loadProgramme(tx as unknown as Db);
-      const warnings = scheduleWarnings(programme, options);
+      const warnings = releaseWarnings(scheduleWarnings(programme, options), programme);
       const fingerprint = warningsFingerprint(warnings);
       if (warnings.length > 0 && acknowledged !== fingerprint) return { ok: false, reason: "unacknowledged", warnings, fingerprint };
       return { ok: true, number: publishWithin(tx, actor, comment, programme, now, warnings.length) };
