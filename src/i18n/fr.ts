@@ -386,7 +386,7 @@ export const fr: typeof en = {
       label: "Espace des organisateurs",
       overview: "Vue d’ensemble",
       registrations: "Inscriptions",
-      checkin: "Accueil",
+      checkin: "Accueil sur place",
       statistics: "Statistiques",
       programme: "Programme",
       cfp: "Appel à communications",
