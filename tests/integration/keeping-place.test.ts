@@ -168,6 +168,17 @@ describe("the e-mailed sign-in link keeps where the person was going", () => {
     const verified = await again.client.post("/fr/signin/second-factor?_action=verifySecondFactor", { code: recovery, next });
     expect(verified.status).toBe(303);
     expect(verified.headers.get("location")).toBe(`/fr${next}`);
+
+    // Enrolling in French, "Continue" leads to the French page.
+    const french = "desk-chef@example.org";
+    accounts.account(french, ["organizer"]);
+    await new Client(server).post("/fr/signin?_action=requestSignIn", { email: french, next });
+    const fr = await useLink(await mailedLink(french));
+    const frEnrol = enrolmentOf(await (await fr.client.get(fr.response.headers.get("location")!)).text());
+    const frCodes = await (
+      await fr.client.post("/fr/signin/second-factor?_action=enrolSecondFactor", { ...frEnrol, code: totpOf(frEnrol.key), next })
+    ).text();
+    expect(unescape(/<a class="button" href="([^"]*)"/.exec(frCodes)![1]!)).toBe(`/fr${next}`);
   });
 
   it("never leads to another site, however `next` is spelled", async () => {

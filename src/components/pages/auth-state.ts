@@ -15,6 +15,8 @@ export interface AuthProps {
   locale: Locale;
   step: AuthStep;
   next: string;
+  /** After the recovery codes: where `next` leads in the page's language (the organizers' area by default). */
+  continueHref: string;
   values: Record<string, string>;
   errors: FormErrors;
   token?: string;
@@ -77,6 +79,7 @@ export async function authState(Astro: AstroGlobal, step: AuthStep): Promise<{ r
       locale,
       step,
       next,
+      continueHref: localizeNext(next === "/account" ? "/admin" : next, locale),
       values: { email: submitted.email ?? "" },
       errors: formErrors(error, m, ["email", "code"]),
       token: Astro.params.token,
