@@ -76,8 +76,10 @@ describe.skipIf(skipBrowser)(browserSuite("an attendee keeps a personal agenda i
       await page.waitForURL(`**/sessions/${FROM_PAGE.slug}#star-${FROM_PAGE.slug}`);
       expect(await page.getByRole("button", { name: `Remove from my agenda: ${FROM_PAGE.title}` }).count()).toBe(1);
 
-      // Both on the agenda, in time order, linked to their pages.
-      await page.getByRole("link", { name: "My agenda" }).click();
+      // Both on the agenda, in time order, linked to their pages. (The session page links to it;
+      // so does the header, on every page, for a signed-in person.)
+      expect(await page.getByRole("banner").getByRole("link", { name: "My agenda", exact: true }).count()).toBe(1);
+      await page.getByRole("main").getByRole("link", { name: "My agenda", exact: true }).click();
       await page.waitForURL("**/agenda");
       expect(await page.locator("h1").textContent()).toBe("My agenda");
       const titles = await page.locator(".agenda-item h3 a").allTextContents();

@@ -118,6 +118,12 @@ describe.skipIf(skipBrowser)(browserSuite("an organizer edits and publishes the 
       await page.goto(`${server.url}/admin/programme`);
       await page.getByLabel("Comment (optional, shown in the changelog)").fill("Added the crime-lab briefing");
       await page.getByRole("button", { name: "Publish a new version" }).click();
+      // The briefing has no speaker yet: the release lists that warning and asks before publishing.
+      const step = page.locator(".publish-confirm");
+      expect(await step.locator("h2").textContent()).toMatch(/Publish despite \d+ warnings?\?/);
+      expect(await step.textContent()).toContain("No speaker");
+      expect(await step.textContent()).toContain("Added the crime-lab briefing");
+      await step.getByRole("button", { name: /^Publish with \d+ warnings?$/ }).click();
       await expect.poll(() => page.locator("[role=status]").first().textContent()).toContain("2");
       await page.goto(`${server.url}/programme`);
       expect(await page.getByText(TITLE).count()).toBeGreaterThan(0);
