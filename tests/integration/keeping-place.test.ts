@@ -300,6 +300,7 @@ describe("the language switch", () => {
     fill("/programme", page("/programme"), page("/programme?view=list&day=2013-07-02"));
     fill("/register", page("/register"), page("/register?category=law-enforcement"));
     fill("/register/erased", page("/register/erased"));
+    fill("/register/link", page("/register/link"));
     fill("/register/sent", page("/register/sent"));
     fill("/register/manage/[token]", page(`/register/manage/${manage}`), page(`/register/manage/${manage}?cancel=1`));
     fill("/sessions/[slug]", page("/sessions/opening-keynote-anticipating-crime"));

@@ -31,7 +31,6 @@ afterAll(async () => {
 
 const sql = <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).get(...params) as T;
 const all = <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).all(...params) as T[];
-const unescape = (s: string) => s.replaceAll("&amp;", "&").replaceAll("&#39;", "'").replaceAll("&quot;", '"');
 /** The values of the ticked checkboxes named `name` in a page. */
 const ticked = (html: string, name: string) =>
   [...html.matchAll(/<input\b[^>]*>/g)]
