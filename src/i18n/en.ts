@@ -9,6 +9,7 @@ import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
 import { editorEn } from "./en/editor.ts";
 import { checkinEn } from "./en/checkin.ts";
+import type { PluralForms } from "./plural.ts";
 
 /** English interface text. French in fr.ts has the same keys. */
 export const en = {
@@ -181,6 +182,8 @@ export const en = {
       listConsent: "Show my name and organisation in the list of participants (optional).",
       website: "Leave this field empty",
     },
+    /** How the list of errors names the fields whose label is a sentence. */
+    shortNames: { privacyConsent: "Privacy notice", listConsent: "List of participants", website: "Last field" },
     hints: {
       email: "We send a link to this address to confirm it.",
       officialEmail: "Your address at your agency. Registering with it above speeds up the check.",
@@ -188,7 +191,6 @@ export const en = {
     chooseCountry: "Choose a country",
     privacyLink: "Read the privacy notice",
     submit: "Register",
-    errorSummary: "There is a problem with your registration",
     sentTitle: "Check your inbox",
     sentBody: (email: string) =>
       `We have sent a message to ${email}. Follow the link it contains to confirm your address and complete your registration.`,
@@ -196,6 +198,14 @@ export const en = {
     sentNote:
       "If this address was already registered, the message contains the link to your existing registration instead: nothing has been duplicated.",
     sentSpam: "Nothing after a few minutes? Look in your spam folder, or register again: we will send a new message.",
+  },
+  errorSummary: {
+    /** The heading of a form's list of errors, for `n` errors. */
+    title: { one: () => "There is a problem", other: (n: number) => `There are ${n} problems` } as PluralForms,
+    /** The page's title while it shows the list. */
+    documentTitle: (title: string) => `Error: ${title}`,
+    /** One line of the list: the field's name, then what to do. */
+    item: (field: string, message: string) => `${field}: ${message}`,
   },
   errors: {
     required: "This field is required.",
@@ -359,6 +369,7 @@ export const en = {
     decision: "Decision",
     decisions: { approve: "Approve", reject: "Reject", waitlist: "Move to the waiting list", cancel: "Cancel on their behalf" },
     reason: "Reason (required to reject; sent to the attendee)",
+    reasonName: "Reason",
     apply: "Apply",
     applied: (n: number) => `Done for ${n} registration${n === 1 ? "" : "s"}.`,
     history: "History",

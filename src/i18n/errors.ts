@@ -50,3 +50,12 @@ export function errorMessage(m: Messages, key: string | undefined): string {
       return e.invalid;
   }
 }
+
+/**
+ * One line of an error summary: the field's name, then the message continuing the sentence
+ * ("Full name: this field is required."; a message opening on an acronym, "TLP…", keeps it).
+ */
+export function summaryLine(m: Messages, field: string, message: string): string {
+  const continued = /^\p{Lu}\p{Ll}/u.test(message) ? message.charAt(0).toLocaleLowerCase(m.intl) + message.slice(1) : message;
+  return m.errorSummary.item(field, continued);
+}

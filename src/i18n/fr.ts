@@ -184,6 +184,7 @@ export const fr: typeof en = {
       listConsent: "Faire figurer mon nom et mon organisation dans la liste des participants (facultatif).",
       website: "Laissez ce champ vide",
     },
+    shortNames: { privacyConsent: "Politique de confidentialité", listConsent: "Liste des participants", website: "Dernier champ" },
     hints: {
       email: "Nous envoyons un lien à cette adresse pour la confirmer.",
       officialEmail: "Votre adresse au sein de votre service. L’utiliser ci-dessus accélère la vérification.",
@@ -191,7 +192,6 @@ export const fr: typeof en = {
     chooseCountry: "Choisissez un pays",
     privacyLink: "Lire la politique de confidentialité",
     submit: "M’inscrire",
-    errorSummary: "Votre inscription comporte une erreur",
     sentTitle: "Consultez votre messagerie",
     sentBody: (email: string) =>
       `Nous avons envoyé un message à ${email}. Suivez le lien qu’il contient pour confirmer votre adresse et terminer votre inscription.`,
@@ -201,6 +201,11 @@ export const fr: typeof en = {
       "Si cette adresse était déjà inscrite, le message contient le lien vers votre inscription existante : rien n’a été créé en double.",
     sentSpam:
       "Rien après quelques minutes ? Regardez dans vos courriers indésirables, ou inscrivez-vous à nouveau : nous enverrons un nouveau message.",
+  },
+  errorSummary: {
+    title: { one: () => "Il y a un problème", other: (n: number) => `Il y a ${n} problèmes` },
+    documentTitle: (title: string) => `Erreur\u00a0: ${title}`,
+    item: (field: string, message: string) => `${field}\u00a0: ${message}`,
   },
   errors: {
     required: "Ce champ est obligatoire.",
@@ -372,6 +377,7 @@ export const fr: typeof en = {
     decision: "Décision",
     decisions: { approve: "Accepter", reject: "Refuser", waitlist: "Mettre en liste d’attente", cancel: "Annuler en son nom" },
     reason: "Motif (obligatoire pour refuser ; envoyé à la personne)",
+    reasonName: "Motif",
     apply: "Appliquer",
     applied: (n: number) => `Fait pour ${n} inscription${n > 1 ? "s" : ""}.`,
     history: "Historique",

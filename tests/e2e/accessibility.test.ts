@@ -1,275 +1,367 @@
-// axe-core on the public pages in both languages: no serious or critical violation.
-import { resolve } from "node:path";
+// Every page of the site as each kind of visitor sees it (public, attendee, speaker, reviewer,
+// check-in desk, organizer, error pages, forms refused by the server), in English and French, at
+// 1280 and 390 px wide:
+// - laid out right (tests/helpers/layout-probe.js): nothing wider than the window unless inside a
+//   focusable, named scrolling region; no word broken over lines when its column could hold it
+//   (the "one letter per line" of a squeezed column); every checkbox and radio beside its label;
+// - after a refused form, an error summary first in the page, focused, counting its lines in the
+//   page's language, each line naming the field it links to, and the page's title saying "Error";
+// - no serious or critical axe-core violation at either width.
+// One server, one browser, one context per visitor; each page is loaded once and measured at both
+// widths; every problem of a page is reported, with its element. LAYOUT_SHOTS=<dir> also saves a
+// full-page screenshot of every page at each width (and <dir>/report.txt); LAYOUT_ONLY=<regexp>
+// keeps the pages whose path or label matches, while fixing one.
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserSuite, launchBrowser, newPage, skipBrowser } from "../helpers/browser.ts";
-import { postForm, registrationFields, serverDb } from "../helpers/forms.ts";
-import { people } from "../helpers/people.ts";
-import { serverAccounts } from "../helpers/session.ts";
+import { browserSuite, launchBrowser, skipBrowser } from "../helpers/browser.ts";
+import { seedSite, type SiteWorld, type Visitor } from "../helpers/site-world.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import * as cfp from "../fixtures/cfp.ts";
-import { confirmToken } from "../../src/lib/cfp/links.ts";
-import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
+import { localizePath, t, type Locale } from "../../src/i18n/index.ts";
+import { plural } from "../../src/i18n/plural.ts";
 
+const PROBE = resolve("tests/helpers/layout-probe.js");
 const AXE = resolve("node_modules/axe-core/axe.min.js");
+const WIDTHS = [1280, 390] as const;
+/**
+ * The axe-core rules whose outcome depends on the layout (what is visible where, what overlaps,
+ * what scrolls, how large targets are): they run at both widths. The others read the DOM and its
+ * attributes alone, the same at every width: they run once a page, at the first width measured.
+ */
+const LAYOUT_RULES = [
+  "color-contrast",
+  "link-in-text-block",
+  "scrollable-region-focusable",
+  "target-size",
+  "meta-viewport",
+  "css-orientation-lock",
+];
+const SHOTS = process.env.LAYOUT_SHOTS;
+const ONLY = process.env.LAYOUT_ONLY ? new RegExp(process.env.LAYOUT_ONLY) : undefined;
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
+/** One page of the walk: where, as whom, the status it answers, and what to do there first. */
+interface Stop {
+  path: string;
+  as: Visitor;
+  status?: number;
+  /** Run after loading (submit a form with errors, open a disclosure), before measuring. */
+  act?: (page: Page, locale: Locale) => Promise<void>;
+  /** A name for the report when the path alone does not tell (a form with errors). */
+  label?: string;
+  /** The languages to see it in (both unless told). */
+  locales?: Locale[];
+  /** The act sends a form the server refuses: its error summary is checked too. */
+  refused?: boolean;
 }
 
-/** A public session and speaker of the demo edition that every visitor may see in full. */
-const session = "opening-keynote-anticipating-crime";
-const speaker = "amelie-dupont-varenne";
-const pages = [
-  "/",
-  "/programme",
-  "/programme?view=list",
-  `/sessions/${session}`,
-  `/speakers/${speaker}`,
-  "/register",
-  "/register?category=law-enforcement",
-  "/register/sent",
-  "/register/link",
-  "/register/link?sent=1",
-  "/signin",
-  "/cfp",
-];
-const localized = pages.flatMap((path) => [path, path === "/" ? "/fr/" : `/fr${path}`]);
+/**
+ * Fills the form that holds `#<first key>` (values by control id: text, a select's value, or
+ * true/false for a checkbox or radio) and sends it without the browser's own checks, so that the
+ * server answers; waits for the answer's page.
+ */
+async function send(page: Page, fields: Record<string, string | boolean>) {
+  const navigated = page.waitForEvent("framenavigated", (frame) => frame === page.mainFrame());
+  await page.evaluate((fields) => {
+    const ids = Object.keys(fields);
+    const form = (document.getElementById(ids[0]!) as HTMLInputElement | null)?.form;
+    if (!form) throw new Error(`no form holds #${ids[0]}`);
+    for (const [id, value] of Object.entries(fields)) {
+      const control = document.getElementById(id) as HTMLInputElement;
+      if (typeof value === "boolean") control.checked = value;
+      else control.value = value;
+    }
+    form.noValidate = true;
+    form.requestSubmit();
+  }, fields);
+  await navigated;
+  await page.waitForLoadState("load");
+}
 
-describe.skipIf(skipBrowser)(browserSuite("accessibility (axe-core)"), () => {
+/** A form sent with what the server refuses (`fields` as for `send`): the page then shows its errors. */
+function refused(path: string, as: Visitor, label: string, fields: Record<string, string | boolean>): Stop {
+  return { path, as, label, refused: true, act: (page) => send(page, fields) };
+}
+
+function stopsOf(w: SiteWorld): Stop[] {
+  const visitor = (path: string, status = 200): Stop => ({ path, as: "visitor", status });
+  const organizer = (path: string): Stop => ({ path, as: "organizer" });
+  return [
+    // Public pages.
+    visitor("/"),
+    visitor("/programme"),
+    visitor("/programme?view=list"),
+    visitor(`/sessions/${w.sessionSlug}`),
+    visitor(`/sessions/${w.longSessionSlug}`),
+    // A break, and a session for law enforcement only (as the public and as a police attendee see it).
+    visitor("/sessions/coffee-break-morning-day-2"),
+    visitor("/sessions/ransomware-affiliates-case-file"),
+    visitor("/speakers"),
+    visitor(`/speakers/${w.longSpeakerSlug}`),
+    visitor("/about"),
+    visitor("/venue"),
+    visitor("/faq"),
+    visitor("/code-of-conduct"),
+    visitor("/privacy"),
+    visitor("/changelog"),
+    visitor("/register"),
+    refused("/register?category=law-enforcement", "visitor", "registration refused", { "f-name": "", "f-email": "", "f-agency": "" }),
+    visitor("/register/sent"),
+    refused("/register/link", "visitor", "link request refused", { "f-email": "not-an-address" }),
+    visitor("/register/link?sent=1"),
+    visitor("/register/erased"),
+    visitor("/cfp"),
+    refused("/signin", "visitor", "sign-in refused", { "f-email": "not-an-address" }),
+    refused("/signin/code", "visitor", "sign-in code refused", { "f-code": "" }),
+    visitor(`/signin/link/${w.signInToken}`),
+    visitor(`/cfp/invitation/${w.invitationToken}`),
+    visitor("/no-such-page", 404),
+    // The error page after a failure (the French one is the same page as the French 404 above).
+    { path: "/500", as: "visitor", status: 500, locales: ["en"] },
+    // A form refused by the server shows the page with its errors: the page without them is not
+    // visited again. The attendee: the private link, the account, the agenda.
+    { path: `/register/manage/${w.manageToken}`, as: "visitor" },
+    refused(`/register/manage/${w.manageToken}`, "visitor", "details refused", { "f-name": "", "f-organisation": "" }),
+    { path: `/register/manage/${w.manageToken}?cancel=1`, as: "visitor" },
+    { path: `/register/manage/${w.pendingManageToken}`, as: "visitor" },
+    { path: "/account", as: "attendee" },
+    { path: "/sessions/ransomware-affiliates-case-file", as: "attendee", label: "restricted session as its audience" },
+    { path: "/agenda", as: "attendee" },
+    // The speaker.
+    { path: "/cfp", as: "speaker" },
+    refused("/cfp/profile", "speaker", "profile refused", { "f-name": "", "f-links": "ftp://nope" }),
+    { path: "/cfp/proposals", as: "speaker" },
+    refused("/cfp/proposals/new", "speaker", "new proposal refused", { "f-title": "", "f-format": "" }),
+    refused(`/cfp/proposals/${w.proposalCode}`, "speaker", "proposal edit refused", { "f-title": "" }),
+    refused(`/cfp/proposals/${w.proposalCode}`, "speaker", "invitation refused", { "f-email": "not-an-address" }),
+    { path: `/cfp/proposals/${w.draftCode}`, as: "speaker" },
+    { path: `/cfp/proposals/${w.acceptedCode}`, as: "speaker" },
+    { path: `/cfp/confirm/${w.confirmToken}`, as: "speaker" },
+    { path: `/cfp/late/${w.lateToken}`, as: "visitor" },
+    // A staff member who still owes the second factor.
+    refused("/signin/second-factor", "unverified", "second factor refused", { "f-code": "000000" }),
+    // The reviewer.
+    { path: "/admin/reviews", as: "reviewer" },
+    refused(`/admin/reviews/${w.proposalCode}`, "reviewer", "review refused", { "f-comment": "" }),
+    // Saved, with the link to the next proposal.
+    { path: `/admin/reviews/${w.proposalCode}?saved=1`, as: "reviewer" },
+    { path: "/admin/registrations", as: "reviewer", status: 403 },
+    // The check-in desk.
+    refused("/admin/checkin", "checkin", "ticket refused", { "f-ticket": "not-a-ticket" }),
+    { path: `/admin/checkin?q=${encodeURIComponent(w.attendeeSearch)}`, as: "checkin" },
+    { path: `/admin/checkin/${w.attendeeId}/badge`, as: "checkin" },
+    // The organizers.
+    organizer("/admin"),
+    refused("/admin/registrations", "organizer", "bulk decision refused", { "f-decision": "reject" }),
+    // Refused by one of the ticked rows (an attendee already confirmed cannot be approved), which
+    // stay ticked; the summary names that registration.
+    {
+      path: "/admin/registrations",
+      as: "organizer",
+      label: "bulk decision refused by a row",
+      refused: true,
+      act: async (page) => {
+        const ids = await page.$$eval("tbody input[name=ids]", (boxes) => boxes.map((box) => box.id));
+        await send(page, { ...Object.fromEntries(ids.map((id) => [id, true])), "f-decision": "approve" });
+        await page.waitForSelector(".error-summary");
+        expect(await page.$$eval("tbody input[name=ids]:checked", (boxes) => boxes.length)).toBe(ids.length);
+      },
+    },
+    refused(`/admin/registrations/${w.attendeeId}`, "organizer", "decision refused", { "f-decision": "reject", "f-reason": "" }),
+    organizer("/admin/statistics"),
+    organizer("/admin/audit"),
+    organizer("/admin/mail"),
+    organizer("/admin/mail?state=held"),
+    // A held message as it will go out.
+    organizer(`/admin/mail/${w.heldMessageId}`),
+    refused("/admin/mail/compose", "organizer", "group message refused", { "f-subjectEn": "", "f-country": "France" }),
+    refused("/admin/staff", "organizer", "staff invitation refused", { "f-email": "" }),
+    organizer("/admin/programme"),
+    // Publishing over the double-booked room's warning asks to confirm it first.
+    {
+      path: "/admin/programme",
+      as: "organizer",
+      label: "publish over warnings",
+      act: async (page) => {
+        await send(page, { "f-comment": "Une salle occupée deux fois" });
+        await page.waitForSelector(".publish-confirm");
+      },
+    },
+    organizer("/admin/programme/preview"),
+    organizer("/admin/programme/sessions"),
+    refused("/admin/programme/sessions/new", "organizer", "new session refused", { "f-title": "" }),
+    refused(`/admin/programme/sessions/${w.longSessionSlug}`, "organizer", "schedule refused", { "f-start": "16:00", "f-end": "15:00" }),
+    organizer("/admin/programme/schedule"),
+    refused("/admin/programme/rooms", "organizer", "new room refused", { "f-name": "", "f-capacity": "-3" }),
+    organizer("/admin/programme/tracks"),
+    organizer("/admin/programme/formats"),
+    organizer("/admin/programme/speakers"),
+    refused("/admin/programme/speakers/new", "organizer", "new speaker refused", { "f-name": "", "f-email": "not-an-address" }),
+    organizer(`/admin/programme/speakers/${w.longSpeakerSlug}`),
+    refused("/admin/cfp", "organizer", "proposals decision refused", { "f-decision": "accepted" }),
+    refused(`/admin/cfp/${w.proposalCode}`, "organizer", "message refused", { "f-body": "" }),
+    organizer(`/admin/cfp/${w.acceptedCode}`),
+    // After a late-submission link was sent.
+    organizer("/admin/cfp/settings?late=2013-06-30T21:59:00.000Z"),
+    refused("/admin/cfp/settings", "organizer", "criterion refused", {
+      "f-nameEn": "",
+      "f-scaleMin": "5",
+      "f-scaleMax": "2",
+      "f-weight": "0",
+    }),
+    refused("/admin/cfp/settings", "organizer", "late link refused", { "f-email": "not-an-address", "f-days": "0" }),
+    refused("/admin/cfp/reviewers", "organizer", "assignment refused", { "f-scope-proposal": true, "f-code": "" }),
+  ];
+}
+
+describe.skipIf(skipBrowser)(browserSuite("every page at 1280 and 390 px, in English and French"), () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
+  let world: SiteWorld;
+  const contexts = new Map<Visitor, BrowserContext>();
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-    // The site's CSP forbids scripts it did not ship; the test context may inject axe anyway.
-    ({ context } = await newPage(browser, { bypassCSP: true }));
+    world = await seedSite(server);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      rmSync(join(SHOTS, "report.txt"), { force: true });
+    }
   });
   afterAll(async () => {
-    await context?.close();
+    for (const context of contexts.values()) await context.close();
     await browser?.close();
+    world?.close();
     await server?.stop();
   });
 
-  /** The serious and critical violations axe finds on the page as it is now. */
-  async function blockingViolations(page: Page): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(ctx: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
-      const result = await axe.run(document, { resultTypes: ["violations"] });
-      return result.violations.map(({ id, impact, help, nodes }) => ({
-        id,
-        impact,
-        help,
-        nodes: nodes.slice(0, 5).map((n) => ({ target: n.target })),
-      }));
-    });
-    return violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`);
+  /** The visitor's context: their session cookie, the probe and axe-core in every page. */
+  async function contextOf(as: Visitor): Promise<BrowserContext> {
+    let context = contexts.get(as);
+    if (context) return context;
+    // axe-core and the probe are injected; the site's CSP rightly forbids scripts it did not ship.
+    context = await browser.newContext({ bypassCSP: true, locale: "en-GB", viewport: { width: WIDTHS[0], height: 900 } });
+    context.setDefaultTimeout(10_000);
+    await context.addInitScript({ path: PROBE });
+    await context.addInitScript({ path: AXE });
+    const cookie = world.sessions[as];
+    if (cookie) await context.addCookies([{ name: "forum_session", value: cookie, url: server.url }]);
+    contexts.set(as, context);
+    return context;
   }
 
-  it.each(localized)("%s has no serious or critical violation", async (path) => {
-    const page = await context.newPage();
-    try {
-      const response = await page.goto(server.url + path);
-      expect(response?.status(), `GET ${path}`).toBe(200);
-      expect(await blockingViolations(page), `axe on ${path}`).toEqual([]);
-    } finally {
-      await page.close();
-    }
-  });
+  interface Problem {
+    kind: string;
+    selector: string;
+    text: string;
+    detail: string;
+  }
 
-  it.each(["en", "fr"])("the registration form with errors, and a confirmed registration's page (%s)", async (locale) => {
-    const prefix = locale === "fr" ? "/fr" : "";
-    const page = await context.newPage();
-    const data = serverDb(server);
-    try {
-      await page.goto(`${server.url}${prefix}/register?category=industry`);
-      await page.locator("#f-email").fill("not-an-address");
-      await page.locator("form[method=post] button[type=submit]").click();
-      await page.waitForSelector(".error-summary");
-      expect(await blockingViolations(page), "axe on the form with errors").toEqual([]);
+  /**
+   * What is wrong with the error summary of a refused form: not first, not focused, a line that does
+   * not name its field or links nowhere, a heading that miscounts, a page title that does not say so.
+   */
+  async function summaryProblems(page: Page, locale: Locale): Promise<string[]> {
+    const seen = await page.evaluate(() =>
+      (
+        globalThis as unknown as { errorSummaryProbe(): { problems: string[]; heading?: string; lines?: string[]; title?: string } }
+      ).errorSummaryProbe(),
+    );
+    const problems = [...seen.problems];
+    if (!seen.lines) return problems;
+    const m = t(locale);
+    const heading = plural(m.intl, seen.lines.length, m.errorSummary.title);
+    if (seen.heading !== heading) problems.push(`the heading says “${seen.heading}” for ${seen.lines.length} line(s), not “${heading}”`);
+    const prefix = m.errorSummary.documentTitle("");
+    if (!seen.title!.startsWith(prefix)) problems.push(`the page's title “${seen.title}” does not start with “${prefix}”`);
+    return problems;
+  }
 
-      const email = `axe.${locale}@example.org`;
-      expect(
-        (await postForm(server, "/register?_action=register", registrationFields(email, "industry", { language: locale }))).status,
-      ).toBe(303);
-      const token = data.linkTokenOf(email);
-      expect((await postForm(server, `/register/manage/${token}?_action=confirmRegistration`, { token })).status).toBe(303);
-      await page.goto(`${server.url}${prefix}/register/manage/${token}?done=confirmed`);
-      await page.locator("details.edit-details summary").click();
-      expect(await page.locator(".ticket-card .ticket__qr svg").count()).toBe(1);
-      expect(await blockingViolations(page), "axe on the manage page").toEqual([]);
-      await page.goto(`${server.url}${prefix}/register/manage/${token}?cancel=1`);
-      expect(await blockingViolations(page), "axe on the cancel step").toEqual([]);
-    } finally {
-      data.close();
-      await page.close();
-    }
-  });
+  /** A screenshot's file name: the page's label or path, its codes and tokens by their names. */
+  function shotName(stop: Stop): string {
+    let name = stop.label ?? stop.path;
+    for (const [key, value] of Object.entries(world))
+      if (typeof value === "string" && value.length >= 6) name = name.replaceAll(value, key);
+    return name.replace(/[^a-z0-9]+/gi, "_").slice(0, 80);
+  }
 
-  // Some 25 pages, each with axe: more than one default timeout on a loaded machine.
-  it.each(["en", "fr"])(
-    "the organizers' list and a registration's page (%s)",
-    async (locale) => {
-      const prefix = locale === "fr" ? "/fr" : "";
-      const accounts = serverAccounts(server);
-      const page = await context.newPage();
-      try {
-        const organizer = await people(server, accounts).staff(`axe-organizer-${locale}@example.org`, ["organizer"]);
-        await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
-        expect(
-          (await postForm(server, "/register?_action=register", registrationFields(`axe-list-${locale}@example.org`, "law-enforcement")))
-            .status,
-        ).toBe(303);
-
-        const list = await page.goto(`${server.url}${prefix}/admin/registrations`);
-        expect(list?.status()).toBe(200);
-        expect(await blockingViolations(page), "axe on the list").toEqual([]);
-        await page.locator("table a").first().click();
-        expect(await blockingViolations(page), "axe on a registration").toEqual([]);
-        for (const path of [
-          "/admin",
-          "/admin/statistics",
-          "/admin/audit",
-          "/admin/mail",
-          "/admin/mail/compose",
-          "/admin/staff",
-          "/admin/programme",
-          "/admin/programme/sessions",
-          "/admin/programme/sessions/new",
-          "/admin/programme/sessions/opening-keynote-anticipating-crime",
-          "/admin/programme/schedule",
-          "/admin/programme/rooms",
-          "/admin/programme/tracks",
-          "/admin/programme/formats",
-          "/admin/programme/speakers",
-          "/admin/programme/speakers/new",
-          "/admin/programme/speakers/amelie-dupont-varenne",
-          "/admin/cfp",
-          "/admin/cfp/settings",
-          "/admin/cfp/reviewers",
-          "/admin/reviews",
-          "/admin/checkin",
-          "/admin/checkin?q=e",
-          "/agenda",
-          "/account",
-        ]) {
-          const response = await page.goto(`${server.url}${prefix}${path}`);
-          expect(response?.status(), path).toBe(200);
-          expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
-        }
-      } finally {
-        await context.clearCookies();
-        await page.close();
-        accounts.close();
-      }
-    },
-    180_000,
-  );
-  it.each(["en", "fr"])(
-    "the committee's pages with a proposal, a review form with errors and the confirmation page (%s)",
-    async (locale) => {
-      const prefix = locale === "fr" ? "/fr" : "";
-      const accounts = serverAccounts(server);
-      const page = await context.newPage();
-      try {
-        const email = `axe-committee-${locale}@example.org`;
-        const organizer = await people(server, accounts).staff(email, ["organizer"]);
-        await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
-        const db = accounts.db;
-        const organizerId = (db.$client.prepare("select id from users where email = ?").get(email) as { id: number }).id;
-        cfp.criterion(db, { nameEn: `Relevance ${locale}`, nameFr: `Pertinence ${locale}` });
-        cfp.assignAll(db, organizerId);
-        const reviewed = cfp.proposal(db, [cfp.speakerProfile(db, `axe-speaker-${locale}@example.org`).id], { title: `Axe ${locale}` });
-        const accepted = cfp.proposal(db, [cfp.speakerProfile(db, `axe-accepted-${locale}@example.org`).id], {
-          title: `Accepted ${locale}`,
+  /** Every layout problem and serious or critical axe violation of `stop` in `locale`, at every width. */
+  async function visit(page: Page, stop: Stop, locale: Locale): Promise<string[]> {
+    const where = `${locale.toUpperCase()} ${stop.label ? `${stop.label} (${stop.path})` : stop.path}`;
+    const found: string[] = [];
+    // The page is loaded at the width the previous one ended at, which saves a resize a page.
+    const widths = page.viewportSize()?.width === WIDTHS[1] ? [WIDTHS[1], WIDTHS[0]] : [...WIDTHS];
+    const response = await page.goto(server.url + localizePath(stop.path, locale));
+    if (response?.status() !== (stop.status ?? 200)) return [`${where}: answered ${response?.status()}, expected ${stop.status ?? 200}`];
+    if (stop.act) await stop.act(page, locale);
+    if (stop.refused) found.push(...(await summaryProblems(page, locale)).map((p) => `${where}: error summary: ${p}`));
+    for (const width of widths) {
+      if (width !== page.viewportSize()?.width) await page.setViewportSize({ width, height: 900 });
+      const problems = await page.evaluate(() => (globalThis as unknown as { layoutProbe(): Problem[] }).layoutProbe());
+      for (const p of problems) found.push(`${where} at ${width}px: ${p.kind} ${p.selector} “${p.text}”: ${p.detail}`);
+      // Every rule at the first width measured (the DOM rules answer the same at any width), then
+      // the rules whose outcome depends on the layout at the other.
+      const rules = width === widths[0] ? undefined : LAYOUT_RULES;
+      const violations = await page.evaluate(async (rules) => {
+        const axe = (globalThis as unknown as { axe: { run(c: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+        const result = await axe.run(document, {
+          resultTypes: ["violations"],
+          ...(rules ? { runOnly: { type: "rule", values: rules } } : {}),
         });
-        setPendingDecisions(db, { id: organizerId, email }, [accepted.code], "accepted");
-        const release = releaseDecisions(db, accounts.appKey, { id: organizerId, email }, pendingDigest(db));
-        expect(release.ok).toBe(true);
-        const { payload } = db.$client
-          .prepare("select payload from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ?")
-          .get(accepted.code) as { payload: string };
-        const token = confirmToken(accounts.appKey, JSON.parse(payload).nonce);
-        for (const path of [
-          `/admin/cfp/${reviewed.code}`,
-          `/admin/cfp/${accepted.code}`,
-          `/admin/reviews/${reviewed.code}`,
-          // The saved notice with its link to the next proposal, and the late link's notice.
-          `/admin/reviews/${reviewed.code}?saved=1`,
-          `/admin/cfp/settings?late=2013-06-30T21:59:00.000Z`,
-          `/cfp/confirm/${token}`,
-        ]) {
-          const response = await page.goto(`${server.url}${prefix}${path}`);
-          expect(response?.status(), path).toBe(200);
-          expect(await blockingViolations(page), `axe on ${prefix}${path}`).toEqual([]);
-        }
-        // The review form sent without a score: errors by the field.
-        await page.goto(`${server.url}${prefix}/admin/reviews/${reviewed.code}`);
-        await page.locator("form.form button[type=submit]").click();
-        expect(await page.locator(".error-summary").count()).toBe(1);
-        expect(await blockingViolations(page), "axe on the review form with errors").toEqual([]);
-        await page.goto(`${server.url}${prefix}/admin/mail?state=held`);
-        expect(await blockingViolations(page), "axe on the held messages").toEqual([]);
-        // A held message as it will go out, at a desk's width and a phone's.
-        const { id: heldId } = db.$client
-          .prepare("select id from outbox where template = 'cfp.accepted' and json_extract(payload, '$.code') = ?")
-          .get(accepted.code) as { id: string };
-        for (const width of [1280, 390]) {
-          await page.setViewportSize({ width, height: 900 });
-          await page.goto(`${server.url}${prefix}/admin/mail/${heldId}`);
-          expect(await blockingViolations(page), `axe on a held message at ${width}`).toEqual([]);
-        }
-        await page.setViewportSize({ width: 1280, height: 720 });
-      } finally {
-        await context.clearCookies();
-        await page.close();
-        accounts.close();
-      }
-    },
-  );
-
-  it.each(["en", "fr"])("the organizers' confirmation steps: publishing over warnings, a refused bulk decision (%s)", async (locale) => {
-    const prefix = locale === "fr" ? "/fr" : "";
-    const accounts = serverAccounts(server);
-    const page = await context.newPage();
-    try {
-      const organizer = await people(server, accounts).staff(`axe-steps-${locale}@example.org`, ["organizer"]);
-      await context.addCookies([{ name: "forum_session", value: organizer.cookies.get("forum_session")!, url: server.url }]);
-      // A room double-booked: the keynote's room and time given to the next talk.
-      accounts.db.$client
-        .prepare(
-          "update sessions set starts_at = (select starts_at from sessions where slug = 'opening-keynote-anticipating-crime'), ends_at = (select ends_at from sessions where slug = 'opening-keynote-anticipating-crime'), room_id = (select room_id from sessions where slug = 'opening-keynote-anticipating-crime') where slug = 'measuring-what-prevention-prevents'",
-        )
-        .run();
-      expect(
-        (await postForm(server, "/register?_action=register", registrationFields(`axe-steps-${locale}@example.org`, "law-enforcement")))
-          .status,
-      ).toBe(303);
-      for (const width of [1280, 390]) {
-        await page.setViewportSize({ width, height: 900 });
-        await page.goto(`${server.url}${prefix}/admin/programme`);
-        await page.locator("#f-comment").fill("Axe");
-        await page.locator("form.form button[type=submit]").click();
-        await page.waitForSelector(".publish-confirm");
-        expect(await blockingViolations(page), `axe on the publish confirmation at ${width}`).toEqual([]);
-        await page.goto(`${server.url}${prefix}/admin/registrations`);
-        await page.locator("tbody input[name=ids]").first().check();
-        await page.locator("#decision").selectOption("reject");
-        await page.locator("form.admin-bulk button[type=submit]").click();
-        await page.waitForSelector(".error-summary");
-        expect(await blockingViolations(page), `axe on a refused bulk decision at ${width}`).toEqual([]);
-      }
-    } finally {
-      await context.clearCookies();
-      await page.close();
-      accounts.close();
+        return result.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map(
+            (v) =>
+              `${v.impact} ${v.id} at ${v.nodes
+                .slice(0, 5)
+                .map((n) => JSON.stringify(n.target))
+                .join(", ")}`,
+          );
+      }, rules);
+      for (const v of violations) found.push(`${where} at ${width}px: axe ${v}`);
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, `${stop.as}-${locale}-${width}-${shotName(stop)}.png`), fullPage: true });
     }
-  });
+    return found;
+  }
+
+  interface AxeViolation {
+    id: string;
+    impact: string | null;
+    nodes: { target: unknown[] }[];
+  }
+
+  const groups: Visitor[] = ["visitor", "attendee", "speaker", "unverified", "reviewer", "checkin", "organizer"];
+  /** Pages measured at once: the server renders one while the browser measures another. */
+  const WORKERS = 2;
+  it.each(groups)(
+    "the %s's pages",
+    async (as) => {
+      const jobs = stopsOf(world)
+        .filter((s) => s.as === as && (!ONLY || ONLY.test(s.label ?? s.path)))
+        .flatMap((stop) => (stop.locales ?? (["en", "fr"] as const)).map((locale) => ({ stop, locale })));
+      const found: string[][] = jobs.map(() => []);
+      const context = await contextOf(as);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(WORKERS, jobs.length) }, async () => {
+          const page = await context.newPage();
+          try {
+            for (let i = next++; i < jobs.length; i = next++) found[i] = await visit(page, jobs[i]!.stop, jobs[i]!.locale);
+          } finally {
+            await page.close();
+          }
+        }),
+      );
+      if (SHOTS)
+        appendFileSync(
+          join(SHOTS, "report.txt"),
+          found
+            .flat()
+            .map((line) => `${line}\n`)
+            .join(""),
+        );
+      expect(found.flat()).toEqual([]);
+    },
+    600_000,
+  );
 });

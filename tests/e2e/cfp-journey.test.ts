@@ -153,7 +153,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     await chair.goto(`${server.url}/admin/cfp`);
     const listed = chair.getByRole("row", { name: new RegExp(code) });
     const cells = (await listed.locator("td").allTextContents()).map((t) => t.trim());
-    expect(cells.slice(6)).toEqual(["100.0", "100.0", "1", "0.0"]);
+    expect(cells.slice(5)).toEqual(["100.0", "100.0", "1", "0.0"]);
     await listed.getByRole("checkbox", { name: `Select “${TITLE}”` }).check();
     await chair.locator("#f-decision").selectOption("accepted");
     await chair.getByRole("button", { name: "Set the decision" }).click();

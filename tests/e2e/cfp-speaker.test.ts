@@ -76,7 +76,9 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
 
       // Submitting without an abstract: the summary links to the field, the field says why.
       await page.getByRole("button", { name: "Submit the proposal" }).click();
-      expect(await page.locator(".error-summary a[href='#f-abstract']").textContent()).toBe("Write an abstract before submitting.");
+      expect(await page.locator(".error-summary a[href='#f-abstract']").textContent()).toBe(
+        "Abstract: write an abstract before submitting.",
+      );
       expect(await page.locator("#f-abstract-error").textContent()).toContain("Write an abstract before submitting.");
 
       await page.getByLabel("Abstract").fill("Getting data held abroad, fast and lawfully.");

@@ -60,7 +60,7 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk in a browser"), () => {
       await page.waitForURL(`**/admin/checkin?done=${id}`);
       expect(await page.locator("main").textContent()).toContain("Tia Typed is checked in.");
       await page.click(`a[href="/admin/checkin/${id}/badge"]`);
-      expect(await page.locator(".badge__name").textContent()).toBe("Tia Typed");
+      expect(await page.locator(".name-badge__name").textContent()).toBe("Tia Typed");
       // The print button is the script's (none without JavaScript).
       expect(await page.locator("[data-print]").isVisible()).toBe(true);
       expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
@@ -119,6 +119,44 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk in a browser"), () => {
       await page.click("[data-scan-toggle]");
       await expect.poll(() => page.locator("[data-scan-status]").textContent()).toContain("camera is not available");
       expect(await page.locator("#f-ticket").isEditable()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("prints the badge alone, framed, on one A6 landscape page, even with a long name (EN and FR)", async () => {
+    const id = await who.register("badge.print@example.org", "industry", {
+      overrides: { name: "Marie-Éléonore Delacroix-Montmorency de La Tour-d’Auvergne", company: "Ministère de l’Intérieur" },
+    });
+    const { context, page } = await deskPage();
+    try {
+      await page.goto(`${server.url}/admin/checkin?q=Delacroix`);
+      await page.click(`form.checkin-row:has(input[value="${id}"]) button`);
+      await page.waitForURL(`**/admin/checkin?q=Delacroix&done=${id}`);
+      for (const prefix of ["", "/fr"]) {
+        await page.goto(`${server.url}${prefix}/admin/checkin/${id}/badge`);
+        const pdf = (await page.pdf({ preferCSSPageSize: true, printBackground: true })).toString("latin1");
+        expect(pdf.match(/\/Type\s*\/Page\b/g), `${prefix} pages`).toHaveLength(1);
+        // A6 landscape: 148 × 105 mm, 419.5 × 297.6 points.
+        const [, width, height] = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf)!;
+        expect([Math.round(Number(width)), Math.round(Number(height))]).toEqual([420, 298]);
+        // On paper: the card alone (no header, navigation, title or button), framed, the name large.
+        await page.emulateMedia({ media: "print" });
+        const printed = await page.evaluate(() => {
+          const visible = (selector: string) => [...document.querySelectorAll(selector)].some((el) => el.getClientRects().length > 0);
+          const badge = getComputedStyle(document.querySelector(".name-badge")!);
+          return {
+            others: ["header", "footer", "h1", "[data-print]"].filter(visible),
+            frame: badge.borderTopStyle !== "none" && parseFloat(badge.borderTopWidth) > 0,
+            name: parseFloat(getComputedStyle(document.querySelector(".name-badge__name")!).fontSize),
+          };
+        });
+        // (page.pdf prints with print media unless told otherwise: back to no emulation.)
+        await page.emulateMedia({ media: null });
+        expect(printed.others, prefix).toEqual([]);
+        expect(printed.frame, prefix).toBe(true);
+        expect(printed.name, prefix).toBeGreaterThanOrEqual(30);
+      }
     } finally {
       await context.close();
     }

@@ -345,8 +345,9 @@ describe("a message to a group", () => {
     );
     expect(missing.status).toBe(400);
     const page = await missing.text();
-    expect(page).toContain('<a href="#f-subjectFr">This field is required.</a>');
-    expect(page).toContain('<a href="#f-bodyEn">Use at most 5000 characters.</a>');
+    // Each line of the summary names its field, in its language's message.
+    expect(page).toContain('<a href="#f-subjectFr">Message in French — Subject: this field is required.</a>');
+    expect(page).toContain('<a href="#f-bodyEn">Message in English — Message: use at most 5000 characters.</a>');
     // What was typed stays in the form.
     expect(page).toContain('value="Practical details"');
     expect(page).not.toContain("_action=mailSend");
@@ -383,7 +384,7 @@ describe("staff accounts", () => {
     const noRole = await organizer.post("/admin/staff?_action=staffInvite", { email: "norole@example.org", language: "en" });
     expect(noRole.status).toBe(400);
     const form = await noRole.text();
-    expect(form).toContain('<a href="#f-roles">Choose at least one role.</a>');
+    expect(form).toContain('<a href="#f-roles">Roles: choose at least one role.</a>');
     expect(form).toContain('value="norole@example.org"');
     expect(sql.count("select count(*) as n from users where email = 'norole@example.org'")).toBe(0);
   });

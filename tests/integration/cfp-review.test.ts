@@ -288,7 +288,7 @@ describe("decisions", () => {
     expect(await (await organizer.get(`/fr/admin/cfp/${props.a!.code}`)).text()).toContain("<dd>Tout public</dd>");
     const list = await (await organizer.get("/admin/cfp?sort=mean&dir=desc")).text();
     // Relevance 5/5 (×2) and clarity 3 on 1..3: 100.
-    expect(list).toMatch(/Tracing ransomware payments[\s\S]*?<td>100\.0<\/td>/);
+    expect(list).toMatch(/Tracing ransomware payments[\s\S]*?<td data-label="Mean">100\.0<\/td>/);
     const detail = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
     expect(detail).toContain("Ada Hidden-Name");
     expect(detail).toContain("Better");

@@ -142,9 +142,9 @@ describe("the check-in desk", () => {
       const badge = await client.get(path);
       expect(badge.status, path).toBe(200);
       const html = await badge.text();
-      expect(html).toContain('class="badge__name">Ada Ticket<');
+      expect(html).toContain('class="name-badge__name">Ada Ticket<');
       expect(html).toContain("Ticket Org");
-      expect(html).toMatch(/class="badge__category">(Industry|Industrie)</);
+      expect(html).toMatch(/class="name-badge__category">(Industry|Industrie)</);
     }
   });
 

@@ -127,7 +127,11 @@ describe("pages", () => {
     );
     expect(new Set(counts.map((c) => c.n)).size).toBeGreaterThan(1);
     for (const { name, n } of counts)
-      expect(rooms).toMatch(new RegExp(`<th scope="row">${name}</th>\\s*<td>\\d+</td>\\s*<td>${n} sessions? or proposals?</td>`));
+      expect(rooms).toMatch(
+        new RegExp(
+          `<th scope="row">${name}</th>\\s*<td data-label="Capacity">\\d+</td>\\s*<td data-label="Used by">${n} sessions? or proposals?</td>`,
+        ),
+      );
     // A call-for-papers account that has not filled in its profile yet.
     speakerProfile(accounts.db, "unnamed@example.org", { slug: "speaker-unnamed", name: "" }, { linked: false });
     const list = await (await organizer.get("/admin/programme/speakers")).text();

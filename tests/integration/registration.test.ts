@@ -12,6 +12,19 @@ const REGISTER = "/register?_action=register";
 let server: TestServer;
 let data: ReturnType<typeof serverDb>;
 let n = 0;
+/** How the error summary names the fields of these cases. */
+const SUMMARY_NAMES: Record<string, string> = {
+  name: "Full name",
+  email: "E-mail address",
+  organisation: "Organisation",
+  country: "Country",
+  language: "Language of our messages",
+  company: "Company",
+  role: "Role",
+  dietary: "Dietary requirements",
+  accessibility: "Accessibility needs",
+  privacyConsent: "Privacy notice",
+};
 const uniqueEmail = (prefix = "person") => `${prefix}.${++n}.${Date.now()}@example.org`;
 
 beforeAll(async () => {
@@ -106,7 +119,12 @@ describe("invalid input gets a 4xx with the field's message, keeps what was type
       const html = await response.text();
       expect(fieldError(html, field)).toBe(message);
       expect(html).toContain('aria-invalid="true"');
-      expect(html).toContain("There is a problem with your registration");
+      // The summary first in the page, named after its field, and the page's title says so.
+      expect(html).toContain('<h2 id="error-summary-title">There is a problem</h2>');
+      expect(html).toContain(`<a href="#f-${field}">${SUMMARY_NAMES[field]}: ${message.charAt(0).toLowerCase()}${message.slice(1)}</a>`);
+      expect(html).toMatch(/<title>Error: Register · /);
+      // Without JavaScript too, the summary is the first thing in the main content.
+      expect(html).toMatch(/<main id="main" tabindex="-1"><div class="error-summary" role="alert"/);
       // What was typed stays in the form (a sample field that was valid).
       expect(html).toContain('value="Example Org"'.replace("Example Org", field === "organisation" ? "Example SA" : "Example Org"));
       expect([registrations(), messages()]).toEqual(before);
@@ -116,13 +134,13 @@ describe("invalid input gets a 4xx with the field's message, keeps what was type
   it("another category's field is refused", async () => {
     const response = await postForm(server, REGISTER, registrationFields(uniqueEmail(), "industry", { agency: "Gendarmerie" }));
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("Agency or service: This field does not apply to the chosen category.");
+    expect(await response.text()).toContain("Agency or service: this field does not apply to the chosen category.");
   });
 
   it("an unknown category is refused", async () => {
     const response = await postForm(server, REGISTER, registrationFields(uniqueEmail(), "industry", { category: "astronaut" }));
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("Choose one of the categories offered.");
+    expect(await response.text()).toContain("Category: choose one of the categories offered.");
   });
 
   it("a repeated field (an array instead of a string) is handled", async () => {
@@ -170,7 +188,7 @@ describe("invalid input gets a 4xx with the field's message, keeps what was type
     for (const category of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
       const response = await postForm(server, REGISTER, registrationFields(uniqueEmail(), "industry", { category }));
       expect(response.status, category).toBe(400);
-      expect(await response.text()).toContain("Choose one of the categories offered.");
+      expect(await response.text()).toContain("Category: choose one of the categories offered.");
     }
   });
 

@@ -65,7 +65,7 @@ export async function registrationsState(Astro: AstroGlobal): Promise<Guarded<Re
       query,
       list: listRegistrations(getDb(), query),
       matching: { count: matched.length, digest: matchingDigest(matched) },
-      errors: refusedFor(result?.error, m) ?? formErrors(result?.error, m, ["ids", "decision", "reason"]),
+      errors: refusedFor(result?.error, m) ?? formErrors(result?.error, m, DECISION_FIELDS, DECISION_WORDING),
       applied: Number.isInteger(applied) && applied > 0 ? applied : undefined,
       decisionValues: submitted ? Object.fromEntries(submitted) : undefined,
       selected: new Set((submitted?.getAll("ids") ?? []).map(Number).filter(Number.isInteger)),
@@ -86,6 +86,12 @@ function refusedFor(error: ActionError | undefined, m: Messages): FormErrors | u
   if (!row) return undefined;
   return { byField: {}, summary: [{ field: "", message: m.admin.refusedFor(row.name, m.manage.states[row.status]) }] };
 }
+
+/** The decision form's fields, and the refusals that belong to one of them. */
+const DECISION_FIELDS = ["ids", "decision", "reason"] as const;
+const DECISION_WORDING = {
+  fieldOf: (key: string) => ({ "admin:noneSelected": "ids", "admin:reasonRequired": "reason" })[key],
+};
 
 export interface RegistrationProps {
   locale: Locale;
@@ -111,7 +117,7 @@ export async function registrationState(Astro: AstroGlobal): Promise<Guarded<Reg
       locale,
       registration,
       history: historyOf(getDb(), registration.id),
-      errors: formErrors(result?.error, t(locale), ["ids", "decision", "reason"]),
+      errors: formErrors(result?.error, t(locale), DECISION_FIELDS, DECISION_WORDING),
       applied: Astro.url.searchParams.get("applied") === "1",
       decisionValues: result?.error ? ((await submittedForm(Astro.request)) ?? undefined) : undefined,
     },

@@ -44,6 +44,24 @@ export function cfpErrors(error: ActionError | undefined, m: Messages, fieldOrde
 
 const noErrors = (): FormErrors => ({ byField: {}, summary: [] });
 
+/** The late-submission link's form after a refused grant: its errors by field and what was typed. */
+export interface LateGrantForm {
+  errors: FormErrors;
+  values: Record<string, string>;
+}
+
+/** The fields of the late-submission link's form, in order. */
+export const LATE_GRANT_FIELDS = ["email", "days", "format", "language"] as const;
+
+/** What the late-submission link's form shows after a refused grant (nothing otherwise). */
+export async function lateGrantForm(Astro: AstroGlobal, m: Messages): Promise<LateGrantForm> {
+  const result = Astro.getActionResult(actions.cfpGrantLate);
+  return {
+    errors: cfpErrors(result?.error, m, LATE_GRANT_FIELDS),
+    values: result?.error ? ((await submittedForm(Astro.request)) ?? {}) : {},
+  };
+}
+
 /** A deadline or opening as the pages say it: "Sunday 31 March 2013, 23:59" in the edition's zone. */
 export function formatWhen(at: Date, locale: Locale): string {
   const zone = getEdition().timezone;

@@ -1,10 +1,16 @@
 import type { AstroGlobal } from "astro";
 import { actions } from "astro:actions";
-import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
+import { summaryLine } from "../../i18n/errors.ts";
+import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { ALL_CATEGORY_FIELDS, fieldsOfCategory } from "../../lib/registration/form.ts";
 import { availability } from "../../lib/registration/service.ts";
 import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition } from "../../lib/server/runtime.ts";
+
+/** How the error summary names each field of a registration: its label, or a short name for a sentence. */
+export function registrationLabels(m: Messages): Record<string, string> {
+  return { ...m.register.fields, ...m.register.shortNames };
+}
 
 /** Order of the registration form's fields, for the error summary. */
 export const REGISTER_FIELDS = [
@@ -72,10 +78,9 @@ export async function registerState(Astro: AstroGlobal): Promise<{ redirect: str
         ]
       : [],
   );
+  const labels = registrationLabels(m);
   errors.summary = errors.summary.map((e) =>
-    e.field === "" || shown.has(e.field)
-      ? e
-      : { field: "", message: `${m.register.fields[e.field as keyof typeof m.register.fields] ?? e.field}: ${e.message}` },
+    e.field === "" || shown.has(e.field) ? e : { field: "", message: summaryLine(m, labels[e.field] ?? e.field, e.message) },
   );
   return {
     props: {

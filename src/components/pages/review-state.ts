@@ -26,6 +26,7 @@ import { submittedFields, submittedForm, type FormErrors } from "../../lib/serve
 import { getDb } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { privatePage } from "./auth-state.ts";
+import { lateGrantForm, type LateGrantForm } from "./cfp-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
 import { reviewErrors } from "./review-errors.ts";
 
@@ -154,6 +155,8 @@ export interface CfpSettingsProps {
   done?: "criterion" | "criterionDeleted" | "settings";
   /** A late-submission link was just sent, valid until then. */
   lateUntil?: Date;
+  /** The late-submission link's form after a refused grant. */
+  late: LateGrantForm;
 }
 
 /** /admin/cfp/settings: criteria and what reviewers see. */
@@ -168,7 +171,7 @@ export async function cfpSettingsState(Astro: AstroGlobal): Promise<Guarded<CfpS
   ];
   const success = results.find((r) => r && !r.error);
   if (success?.data) return { redirect: `${Astro.url.pathname}?done=${success.data.done}` };
-  // The late-submission link too: a reload must not send a second link. (Its errors stay with its form.)
+  // The late-submission link too: a reload must not send a second link.
   const late = Astro.getActionResult(actions.cfpGrantLate);
   if (late && !late.error) return { redirect: `${Astro.url.pathname}?late=${encodeURIComponent(late.data.expiresAt)}#late-link` };
   const error = results.find((r) => r?.error)?.error;
@@ -179,6 +182,7 @@ export async function cfpSettingsState(Astro: AstroGlobal): Promise<Guarded<CfpS
     props: {
       locale,
       lateUntil: Number.isNaN(lateUntil.getTime()) ? undefined : lateUntil,
+      late: await lateGrantForm(Astro, t(locale)),
       criteria: listCriteria(getDb()),
       settings: getSettings(getDb()),
       errors: reviewErrors(error, t(locale), ["nameEn", "nameFr", "scaleMin", "scaleMax", "weight", "position", "id"]),

@@ -3,7 +3,6 @@ export const catalogueEn = {
   nav: { label: "Edit the programme’s catalogue", rooms: "Rooms", tracks: "Tracks", formats: "Formats", speakers: "Speakers" },
   back: "Programme and releases",
   releaseNote: "Changes here reach the public programme with the next release.",
-  errorSummary: "There is a problem",
   required: "required",
   add: "Add",
   save: "Save changes",

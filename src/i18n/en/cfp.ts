@@ -235,6 +235,5 @@ export const cfpEn = {
     photo_dimensions: "This image is too large (over 50 million pixels). Choose a smaller one.",
     photo_too_small: "This image is too small: it needs at least 100 pixels on each side.",
   },
-  errorSummary: "Please correct the following:",
   languages: { en: "English", fr: "French" },
 };

@@ -24,6 +24,7 @@ export const checkinEn = {
       : n >= max
         ? `The first ${max} matches; type more to narrow down.`
         : `${n} match${n === 1 ? "" : "es"}`,
+  resultsCaption: "Confirmed registrations matching the search",
   name: "Name",
   organisation: "Organisation",
   category: "Category",

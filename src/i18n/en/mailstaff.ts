@@ -40,7 +40,6 @@ export const mailstaffEn = {
   yes: "Yes",
   no: "No",
   back: "Organizers",
-  errorSummary: "There is a problem",
   mail: {
     title: "E-mail",
     intro:

@@ -7,7 +7,6 @@ export const reviewEn = {
   menu: { cfp: "Call for papers: proposals and decisions", reviews: "My reviews" },
   backToList: "All proposals",
   backToQueue: "My reviews",
-  errorSummary: "There is a problem",
   save: "Save",
   none: "None",
   states: {

@@ -5,7 +5,6 @@ export const catalogueFr: typeof catalogueEn = {
   nav: { label: "Modifier le catalogue du programme", rooms: "Salles", tracks: "Parcours", formats: "Formats", speakers: "Intervenants" },
   back: "Programme et publications",
   releaseNote: "Ces modifications apparaissent dans le programme public à la prochaine publication.",
-  errorSummary: "Il y a un problème",
   required: "obligatoire",
   add: "Ajouter",
   save: "Enregistrer",

@@ -251,6 +251,5 @@ export const cfpFr: typeof cfpEn = {
     photo_dimensions: "Cette image est trop grande (plus de 50 millions de pixels). Choisissez-en une plus petite.",
     photo_too_small: "Cette image est trop petite : il lui faut au moins 100 pixels de côté.",
   },
-  errorSummary: "Veuillez corriger les points suivants :",
   languages: { en: "Anglais", fr: "Français" },
 };

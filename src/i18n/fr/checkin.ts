@@ -27,6 +27,7 @@ export const checkinFr: typeof checkinEn = {
       : n >= max
         ? `Les ${max} premiers résultats ; précisez la recherche.`
         : `${n} résultat${n === 1 ? "" : "s"}`,
+  resultsCaption: "Inscriptions confirmées correspondant à la recherche",
   name: "Nom",
   organisation: "Organisation",
   category: "Catégorie",

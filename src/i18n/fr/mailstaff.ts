@@ -45,7 +45,6 @@ export const mailstaffFr: typeof mailstaffEn = {
   yes: "Oui",
   no: "Non",
   back: "Organisateurs",
-  errorSummary: "Il y a un problème",
   mail: {
     title: "E-mails",
     intro:

@@ -9,7 +9,6 @@ export const reviewFr: typeof reviewEn = {
   menu: { cfp: "Appel à communications : propositions et décisions", reviews: "Mes évaluations" },
   backToList: "Toutes les propositions",
   backToQueue: "Mes évaluations",
-  errorSummary: "Il y a un problème",
   save: "Enregistrer",
   none: "Aucun",
   states: {

@@ -1,0 +1,231 @@
+import { expect } from "vitest";
+import * as cfp from "../fixtures/cfp.ts";
+import { confirmToken, invitationToken, lateToken } from "../../src/lib/cfp/links.ts";
+import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
+import { submitReview } from "../../src/lib/review/reviewing.ts";
+import { registrationFields, postForm, serverDb } from "./forms.ts";
+import { people } from "./people.ts";
+import type { TestServer } from "./server.ts";
+import { serverAccounts, type Client } from "./session.ts";
+
+/** Who looks at a page: each has their own browser context and session. */
+export type Visitor = "visitor" | "attendee" | "speaker" | "unverified" | "reviewer" | "checkin" | "organizer";
+
+/**
+ * Long names, addresses and French words, as real people type them: what pages must lay out at
+ * 390 px without breaking words or pushing the page wider than the phone.
+ */
+export const LONG = {
+  attendeeName: "Marie-Éléonore Delacroix-Montmorency de La Tour-d’Auvergne",
+  attendeeEmail: "marie-eleonore.delacroix-montmorency@interieur.gouv.fr",
+  agency: "Sous-direction de la lutte contre la cybercriminalité, Direction centrale de la police judiciaire",
+  position: "Commissaire divisionnaire, cheffe de l’Office central de lutte contre la criminalité liée aux technologies",
+  speakerName: "Konstantinos Papadimitriou-Vasilakopoulos",
+  speakerEmail: "konstantinos.papadimitriou-vasilakopoulos@cybersecurity-research.example.org",
+  coSpeakerEmail: "anne-sophie.vandenberghe-lefebvre@observatoire-cybercriminalite.example.eu",
+  proposalTitle:
+    "Interopérabilité des preuves numériques transfrontalières : retours d’expérience des enquêteurs spécialisés en cybercriminalité",
+  organizerEmail: "organisation.programme-scientifique@forum-safer-world.example",
+  reviewerEmail: "comite-de-selection.rapporteur-principal@forum-safer-world.example",
+  deskEmail: "accueil.enregistrement-des-participants@forum-safer-world.example",
+};
+
+export interface SiteWorld {
+  /** The session cookie of each visitor who signs in. */
+  sessions: Partial<Record<Visitor, string>>;
+  sessionSlug: string;
+  longSessionSlug: string;
+  longSpeakerSlug: string;
+  manageToken: string;
+  pendingManageToken: string;
+  attendeeId: number;
+  attendeeSearch: string;
+  signInToken: string;
+  proposalCode: string;
+  draftCode: string;
+  acceptedCode: string;
+  confirmToken: string;
+  invitationToken: string;
+  lateToken: string;
+  /** The accepted speaker's e-mail, held for the organizers to send. */
+  heldMessageId: string;
+  close(): void;
+}
+
+/** The nonce of the latest message of `template` to `recipient`. */
+function nonceOf(db: ReturnType<typeof serverAccounts>["db"], recipient: string, template: string): string {
+  const row = db.$client
+    .prepare("select payload from outbox where recipient = ? and template = ? order by rowid desc limit 1")
+    .get(recipient, template) as { payload: string } | undefined;
+  if (!row) throw new Error(`no ${template} message to ${recipient}`);
+  return JSON.parse(row.payload).nonce;
+}
+
+/** Posts through `client` and expects a redirect (a form accepted); returns its location. */
+async function accepted(client: Client, path: string, fields: Record<string, string | string[]>): Promise<string> {
+  const response = await client.post(path, fields);
+  expect(response.status, `${path}: ${(await response.text()).slice(0, 300)}`).toBe(303);
+  return response.headers.get("location") ?? "";
+}
+
+/**
+ * A site with realistic content on the demo edition: staff of every role signed in with their
+ * second factor, a vetted and confirmed attendee with a ticket, a speaker with a submitted proposal,
+ * a draft, an accepted one and a co-speaker invitation, a criterion and a review, a late link.
+ * Through the site's own forms where a form exists, through the domain functions otherwise.
+ */
+export async function seedSite(server: TestServer): Promise<SiteWorld> {
+  const accounts = serverAccounts(server);
+  const who = people(server, accounts);
+  const db = accounts.db;
+  const [organizer, reviewer, desk, unverified] = await Promise.all([
+    who.staff(LONG.organizerEmail, ["organizer"]),
+    who.staff(LONG.reviewerEmail, ["reviewer"]),
+    who.staff(LONG.deskEmail, ["checkin"]),
+    who.signedIn("nouvelle.organisatrice@forum-safer-world.example", ["organizer"]),
+  ]);
+  const userId = (email: string) => (db.$client.prepare("select id from users where email = ?").get(email) as { id: number }).id;
+
+  // The attendee: law enforcement, vetted, confirmed, checked in; and another waiting for their address.
+  const attendeeId = await who.register(LONG.attendeeEmail, "law-enforcement", {
+    overrides: {
+      name: LONG.attendeeName,
+      organisation: "Ministère de l’Intérieur",
+      agency: LONG.agency,
+      position: LONG.position,
+      officialEmail: LONG.attendeeEmail,
+      dietary: "Végétarienne, sans fruits à coque (allergie sévère)",
+      accessibility: "Accès de plain-pied, boucle magnétique pour la salle plénière",
+      language: "fr",
+      listConsent: "on",
+    },
+  });
+  const data = serverDb(server);
+  const manageToken = data.linkTokenOf(LONG.attendeeEmail, "registration.confirm_address");
+  await who.approve(organizer, attendeeId);
+  expect(
+    (await postForm(server, "/register?_action=register", registrationFields("pending.attendee@example.org", "researcher"))).status,
+  ).toBe(303);
+  const pendingManageToken = data.linkTokenOf("pending.attendee@example.org", "registration.confirm_address");
+  data.close();
+  await accepted(desk, "/admin/checkin?_action=checkinRegistration", { id: String(attendeeId) });
+  const attendee = await who.signedIn(LONG.attendeeEmail);
+
+  // The speaker: a profile, a submitted proposal with a co-speaker invited, a draft.
+  const speaker = await who.signedIn(LONG.speakerEmail);
+  await accepted(speaker, "/cfp/profile?_action=cfpSaveProfile", {
+    name: LONG.speakerName,
+    affiliation: "Laboratoire de recherche en cybersécurité et criminalistique numérique",
+    country: "GR",
+    bio: "Chercheur en criminalistique numérique ; travaille avec les unités spécialisées de plusieurs pays européens sur l’acquisition et la conservation des preuves.",
+    links: "https://cybersecurity-research.example.org/people/konstantinos-papadimitriou-vasilakopoulos",
+    language: "fr",
+    days: ["2013-07-02"],
+  });
+  const proposalFields = {
+    title: LONG.proposalTitle,
+    abstract: "Comment trois services d’enquête ont fait reconnaître des preuves numériques recueillies à l’étranger.",
+    description: "Étude de cas, enseignements et recommandations pratiques.",
+    format: "talk",
+    track: "investigation-forensics",
+    language: "fr",
+    audience: "registered",
+    tlp: "AMBER+STRICT",
+    notes: "Possibilité de coprésentation avec une magistrate de liaison.",
+  };
+  const created = await accepted(speaker, "/cfp/proposals/new?_action=cfpCreateProposal", proposalFields);
+  const proposalCode = /\/cfp\/proposals\/([A-Z0-9]+)/.exec(created)![1]!;
+  await accepted(speaker, `/cfp/proposals/${proposalCode}?_action=cfpInvite`, { code: proposalCode, email: LONG.coSpeakerEmail });
+  const version = (code: string) =>
+    String((db.$client.prepare("select version from proposals where code = ?").get(code) as { version: number }).version);
+  await accepted(speaker, `/cfp/proposals/${proposalCode}?_action=cfpSubmitProposal`, {
+    code: proposalCode,
+    version: version(proposalCode),
+  });
+  const draft = await accepted(speaker, "/cfp/proposals/new?_action=cfpCreateProposal", {
+    ...proposalFields,
+    title: "Atelier pratique : acquisition de la mémoire vive des téléphones saisis",
+    format: "workshop",
+  });
+  const draftCode = /\/cfp\/proposals\/([A-Z0-9]+)/.exec(draft)![1]!;
+
+  // The committee: a criterion with long names, the reviewer on every proposal, a review; an
+  // accepted proposal of the speaker, released, so that it waits for their confirmation.
+  const profileId = (db.$client.prepare("select id from speakers where email = ?").get(LONG.speakerEmail) as { id: number }).id;
+  cfp.criterion(db, {
+    nameEn: "Relevance to law-enforcement practitioners",
+    nameFr: "Pertinence pour les praticiens des forces de l’ordre",
+  });
+  cfp.criterion(db, { nameEn: "Clarity", nameFr: "Clarté", scaleMin: 1, scaleMax: 3 });
+  cfp.assignAll(db, userId(LONG.reviewerEmail));
+  cfp.assignAll(db, userId(LONG.organizerEmail));
+  const acceptedProposal = cfp.proposal(db, [profileId], {
+    title: "Cartographier les réseaux de blanchiment en cryptoactifs",
+    language: "fr",
+  });
+  const organizerActor = { id: userId(LONG.organizerEmail), email: LONG.organizerEmail };
+  const criteria = db.$client.prepare("select id, scale_max as max from review_criteria").all() as { id: number; max: number }[];
+  submitReview(
+    db,
+    { id: userId(LONG.reviewerEmail), email: LONG.reviewerEmail },
+    {
+      code: acceptedProposal.code,
+      abstain: false,
+      comment: "Très pertinent pour les unités régionales ; la partie juridique mériterait d’être développée.",
+      scores: Object.fromEntries(criteria.map((c) => [c.id, c.max])),
+    },
+  );
+  setPendingDecisions(db, organizerActor, [acceptedProposal.code], "accepted");
+  expect(releaseDecisions(db, accounts.appKey, organizerActor, pendingDigest(db)).ok).toBe(true);
+  const confirm = confirmToken(accounts.appKey, nonceOf(db, LONG.speakerEmail, "cfp.accepted"));
+
+  // A late-submission link, sent from the settings page.
+  const late = await organizer.post("/cfp?_action=cfpGrantLate", {
+    email: "retardataire@example.org",
+    days: "7",
+    format: "",
+    language: "fr",
+  });
+  expect(late.status).toBe(200);
+
+  // A room double-booked in the work in progress (the keynote's room and time given to the next
+  // talk): publishing asks to confirm the warning.
+  db.$client
+    .prepare(
+      `update sessions set starts_at = k.starts_at, ends_at = k.ends_at, room_id = k.room_id
+       from (select starts_at, ends_at, room_id from sessions where slug = 'opening-keynote-anticipating-crime') as k
+       where slug = 'measuring-what-prevention-prevents'`,
+    )
+    .run();
+  const held = db.$client
+    .prepare("select id from outbox where recipient = ? and template = 'cfp.accepted' order by rowid desc limit 1")
+    .get(LONG.speakerEmail) as { id: string };
+
+  const cookie = (client: Client) => client.cookies.get("forum_session")!;
+  return {
+    sessions: {
+      attendee: cookie(attendee),
+      speaker: cookie(speaker),
+      unverified: cookie(unverified),
+      reviewer: cookie(reviewer),
+      checkin: cookie(desk),
+      organizer: cookie(organizer),
+    },
+    sessionSlug: "opening-keynote-anticipating-crime",
+    longSessionSlug: "information-sharing-without-oversharing",
+    longSpeakerSlug: "helene-marchetti-bourdon",
+    manageToken,
+    pendingManageToken,
+    attendeeId,
+    attendeeSearch: "Delacroix",
+    signInToken: accounts.account("lien.de.connexion@example.org").linkToken,
+    proposalCode,
+    draftCode,
+    acceptedCode: acceptedProposal.code,
+    confirmToken: confirm,
+    invitationToken: invitationToken(accounts.appKey, nonceOf(db, LONG.coSpeakerEmail, "cfp.invitation")),
+    lateToken: lateToken(accounts.appKey, nonceOf(db, "retardataire@example.org", "cfp.late")),
+    heldMessageId: held.id,
+    close: () => accounts.close(),
+  };
+}
