@@ -79,7 +79,7 @@ describe.skipIf(skipBrowser)(browserSuite("keeping the person's place in Chromiu
       expect(await all.evaluate((box: HTMLInputElement) => [box.checked, box.indeterminate])).toEqual([false, true]);
       await all.check();
       // A rejection without a reason is refused: the page comes back with the same three ticked.
-      await page.locator("#decision").selectOption("reject");
+      await page.locator("#f-decision").selectOption("reject");
       await page.getByRole("button", { name: "Apply" }).click();
       await page.waitForSelector(".error-summary");
       for (const box of await rows.all()) expect(await box.isChecked()).toBe(true);
@@ -96,7 +96,7 @@ describe.skipIf(skipBrowser)(browserSuite("keeping the person's place in Chromiu
       await page.goto(`${server.url}/admin/registrations?category=law-enforcement`);
       expect(await page.locator("[data-select-all]").isVisible()).toBe(false);
       await page.getByLabel("All 3 registrations that match the filter").check();
-      await page.locator("#decision").selectOption("waitlist");
+      await page.locator("#f-decision").selectOption("waitlist");
       await page.getByRole("button", { name: "Apply" }).click();
       await expect.poll(() => page.locator("[role=status]").first().textContent()).toContain("Done for 3 registrations.");
     } finally {
