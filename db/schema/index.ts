@@ -7,3 +7,4 @@ export * from "./agenda.ts";
 export * from "./releases.ts";
 export * from "./media.ts";
 export * from "./cfp.ts";
+export * from "./security.ts";

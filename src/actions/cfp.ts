@@ -19,7 +19,7 @@ import {
 } from "../lib/cfp/proposals.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { answerAcceptance } from "../lib/review/confirm.ts";
-import { clientKey, createRateLimiter } from "../lib/security/rate-limit.ts";
+import { clientKey, type RateLimiter } from "../lib/security/rate-limit.ts";
 import { clientAddressOf } from "../lib/server/edge.ts";
 import { getAppKey, getDb, getEdition, rateLimits } from "../lib/server/runtime.ts";
 
@@ -62,10 +62,7 @@ function done<T extends object>(result: CfpResult<T>): T {
   return data as unknown as T;
 }
 
-// Proposal forms and invitations per account: enough for anyone, not for a script.
-const writes = createRateLimiter({ limit: 60, windowMs: 600_000 });
-const invitations = createRateLimiter({ limit: 20, windowMs: 3_600_000 });
-function limit(limiter: typeof writes, key: string): void {
+function limit(limiter: RateLimiter, key: string): void {
   const hit = limiter.hit(key);
   if (!hit.allowed) throw new ActionError({ code: "TOO_MANY_REQUESTS", message: `retryAfter:${hit.retryAfterSeconds}` });
 }
@@ -92,7 +89,7 @@ export const cfp = {
     input: z.object({ photo: z.instanceof(File, { message: "cfp:photo_required" }) }),
     handler: async ({ photo }, context) => {
       const account = accountOf(context);
-      limit(writes, `${account.id}`);
+      limit(rateLimits().cfpWriteByAccount, `${account.id}`);
       const processed = await processPhoto(new Uint8Array(await photo.arrayBuffer()));
       if (!processed.ok) throw new ActionError({ code: "BAD_REQUEST", message: `cfp:${processed.error}` });
       return { photo: setProfilePhoto(getDb(), account, processed.photo) };
@@ -113,7 +110,7 @@ export const cfp = {
     input: proposalSchema(getEdition()),
     handler: (input, context) => {
       const account = accountOf(context);
-      limit(writes, `${account.id}`);
+      limit(rateLimits().cfpWriteByAccount, `${account.id}`);
       return done(createDraft(deps(), account, input));
     },
   }),
@@ -123,7 +120,7 @@ export const cfp = {
     input: proposalSchema(getEdition()).extend({ code: codeField, version: versionField }),
     handler: ({ code, version, ...input }, context) => {
       const account = accountOf(context);
-      limit(writes, `${account.id}`);
+      limit(rateLimits().cfpWriteByAccount, `${account.id}`);
       return { code, ...done(updateProposal(deps(), account, code, version, input)) };
     },
   }),
@@ -161,7 +158,7 @@ export const cfp = {
     input: z.object({ code: codeField, email: emailField }),
     handler: ({ code, email }, context) => {
       const account = accountOf(context);
-      limit(invitations, `${account.id}`);
+      limit(rateLimits().cfpInviteByAccount, `${account.id}`);
       limit(rateLimits().cfpInviteByIp, clientKey(clientAddressOf(context)));
       return { code, ...done(invite(deps(), account, code, email)) };
     },
@@ -172,7 +169,7 @@ export const cfp = {
     input: z.object({ code: codeField, invitation: invitationId }),
     handler: ({ code, invitation }, context) => {
       const account = accountOf(context);
-      limit(invitations, `${account.id}`);
+      limit(rateLimits().cfpInviteByAccount, `${account.id}`);
       limit(rateLimits().cfpInviteByIp, clientKey(clientAddressOf(context)));
       return { code, ...done(resendInvitation(deps(), account, code, invitation)) };
     },

@@ -4,6 +4,7 @@ import { purgeExpiredSessions } from "../auth/sessions.ts";
 import { purgeSignInChallenges } from "../auth/sign-in.ts";
 import { nudgeWorker } from "../email/outbox.ts";
 import { purgeUnusedMedia } from "../programme/photos.ts";
+import { purgeRateLimits } from "../security/rate-limit.ts";
 import { expirePending, promoteWaiting, purgeAfterEvent } from "./service.ts";
 
 /**
@@ -32,9 +33,10 @@ export function startHousekeeping({
       const expired = expirePending(deps);
       const promoted = promoteWaiting(deps).length;
       const purged = purgeAfterEvent(deps);
-      // Expired sessions and sign-in challenges are of no use to anyone.
+      // Expired sessions, sign-in challenges and rate-limit windows are of no use to anyone.
       purgeExpiredSessions(deps.db);
       purgeSignInChallenges(deps.db);
+      purgeRateLimits(deps.db);
       const photos = purgeUnusedMedia(deps.db);
       if (photos) log.log(`Photos: ${photos} no longer used, deleted.`);
       if (expired || promoted) log.log(`Registrations: ${expired} expired, ${promoted} promoted from the waiting list.`);

@@ -87,40 +87,39 @@ export function registrationDeps(): RegistrationDeps {
   return { db: getDb(), edition: getEdition(), appKey: getAppKey() };
 }
 
-let limiters:
-  | {
-      registerByIp: RateLimiter;
-      registerByEmail: RateLimiter;
-      signInByIp: RateLimiter;
-      signInByEmail: RateLimiter;
-      manageLinkByIp: RateLimiter;
-      manageLinkByEmail: RateLimiter;
-      cfpInviteByIp: RateLimiter;
-      secondFactorByIp: RateLimiter;
-      secondFactorByAccount: RateLimiter;
-    }
-  | undefined;
+let limiters: ReturnType<typeof createLimiters> | undefined;
+
+function createLimiters() {
+  const limiter = (name: string, limit: { limit: number; windowMs: number }): RateLimiter =>
+    createRateLimiter({ db: getDb, appKey: getAppKey, name, ...limit });
+  return {
+    registerByIp: limiter("register.ip", parseLimit(process.env.REGISTER_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
+    registerByEmail: limiter("register.email", parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
+    signInByIp: limiter("signin.ip", parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
+    signInByEmail: limiter("signin.email", parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
+    // "Resend my link": each request mails an address, so few per address and per client.
+    manageLinkByIp: limiter("manage-link.ip", parseLimit(process.env.MANAGE_LINK_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
+    manageLinkByEmail: limiter("manage-link.email", parseLimit(process.env.MANAGE_LINK_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
+    // Co-speaker invitations carry words chosen by whoever signed up: per client too, not only per account.
+    cfpInviteByIp: limiter("cfp.invite.ip", parseLimit(process.env.CFP_INVITE_LIMIT_IP, { limit: 40, windowMs: 3_600_000 })),
+    // Proposal forms and invitations per account: enough for anyone, not for a script.
+    cfpWriteByAccount: limiter("cfp.write.account", { limit: 60, windowMs: 600_000 }),
+    cfpInviteByAccount: limiter("cfp.invite.account", { limit: 20, windowMs: 3_600_000 }),
+    // Wrong second-factor codes: per client and per account; the account's limit ends its sessions.
+    secondFactorByIp: limiter("second-factor.ip", { limit: 20, windowMs: 900_000 }),
+    secondFactorByAccount: limiter("second-factor.account", { limit: 5, windowMs: 900_000 }),
+  };
+}
 
 /**
- * Rate limits of the registration form, per process: REGISTER_LIMIT_IP (default 10 per 10 minutes)
- * and REGISTER_LIMIT_EMAIL (3 per hour); of sign-in requests: SIGNIN_LIMIT_IP (20 per 10 minutes)
- * and SIGNIN_LIMIT_EMAIL (5 per 15 minutes); of co-speaker invitations: CFP_INVITE_LIMIT_IP (40 per
- * hour); as "count/seconds". Only well-formed submissions count.
+ * The site's rate limits, kept in the database so that every server process shares them and a
+ * restart keeps them (src/lib/security/rate-limit.ts). Registration: REGISTER_LIMIT_IP (default 10
+ * per 10 minutes) and REGISTER_LIMIT_EMAIL (3 per hour); sign-in requests: SIGNIN_LIMIT_IP (20 per 10
+ * minutes) and SIGNIN_LIMIT_EMAIL (5 per 15 minutes); "resend my link": MANAGE_LINK_LIMIT_IP (10 per
+ * 10 minutes) and MANAGE_LINK_LIMIT_EMAIL (3 per hour); co-speaker invitations: CFP_INVITE_LIMIT_IP
+ * (40 per hour); as "count/seconds". Only well-formed submissions count.
  */
 export function rateLimits() {
-  limiters ??= {
-    registerByIp: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
-    registerByEmail: createRateLimiter(parseLimit(process.env.REGISTER_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
-    signInByIp: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_IP, { limit: 20, windowMs: 600_000 })),
-    signInByEmail: createRateLimiter(parseLimit(process.env.SIGNIN_LIMIT_EMAIL, { limit: 5, windowMs: 900_000 })),
-    // "Resend my link": each request mails an address, so few per address and per client.
-    manageLinkByIp: createRateLimiter(parseLimit(process.env.MANAGE_LINK_LIMIT_IP, { limit: 10, windowMs: 600_000 })),
-    manageLinkByEmail: createRateLimiter(parseLimit(process.env.MANAGE_LINK_LIMIT_EMAIL, { limit: 3, windowMs: 3_600_000 })),
-    // Co-speaker invitations carry words chosen by whoever signed up: per client too, not only per account.
-    cfpInviteByIp: createRateLimiter(parseLimit(process.env.CFP_INVITE_LIMIT_IP, { limit: 40, windowMs: 3_600_000 })),
-    // Wrong second-factor codes: per client and per account; the account's limit ends its sessions.
-    secondFactorByIp: createRateLimiter({ limit: 20, windowMs: 900_000 }),
-    secondFactorByAccount: createRateLimiter({ limit: 5, windowMs: 900_000 }),
-  };
+  limiters ??= createLimiters();
   return limiters;
 }
