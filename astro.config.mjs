@@ -20,4 +20,6 @@ export default defineConfig({
   // the photo upload Action; src/lib/server/action-body-limit.ts holds every other Action to 64 KiB.
   security: { checkOrigin: true, actionBodySizeLimit: 6 * 1024 * 1024 },
   devToolbar: { enabled: false },
+  // Inside the server (scripts/serve.mjs) Astro's messages become the process's JSON log lines.
+  logger: { entrypoint: "./src/lib/observability/astro-logger.mjs" },
 });

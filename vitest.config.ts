@@ -20,8 +20,9 @@ export default defineConfig({
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Many tests start a server (three Node processes) on a small machine that may be busy.
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
         },
       },
       {

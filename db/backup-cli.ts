@@ -1,9 +1,14 @@
-// `npm run db:backup -- [file]`: a consistent online copy of the database (SQLite's backup API),
-// safe while the server is running.
-import { openDatabase } from "./client.ts";
+// `npm run db:backup -- [file]`: a consistent online copy of the database (VACUUM INTO, see
+// db/backup.ts), safe while the server is running; default data/backup-<time>.db.
+import { DEFAULT_DATABASE_PATH } from "./paths.ts";
+import { backupDatabase, stamp } from "./backup.ts";
 
-const target = process.argv[2] ?? `data/backup-${new Date().toISOString().replaceAll(":", "-").slice(0, 19)}.db`;
-const db = openDatabase();
-await db.$client.backup(target);
-db.$client.close();
-console.log(`Backed up ${process.env.DATABASE_PATH ?? "data/forum.db"} to ${target}`);
+const source = process.env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH;
+const target = process.argv[2] ?? `data/backup-${stamp()}.db`;
+try {
+  const { bytes } = backupDatabase(source, target);
+  console.log(`Backed up ${source} to ${target} (${(bytes / 1024).toFixed(0)} KiB).`);
+} catch (error) {
+  console.error(`Backup failed: ${(error as Error).message ?? error}`);
+  process.exit(1);
+}

@@ -3,20 +3,32 @@ import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { DEFAULT_DATABASE_PATH, migrationsFolder } from "./paths.ts";
 import * as schema from "./schema/index.ts";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-/** Default location of the database file, relative to the working directory. */
-export const DEFAULT_DATABASE_PATH = "data/forum.db";
+export { DEFAULT_DATABASE_PATH, migrationsFolder } from "./paths.ts";
 
-/** Folder of the committed drizzle-kit migrations. */
-export function migrationsFolder(): string {
-  return resolve(process.env.MIGRATIONS_DIR ?? "db/migrations");
+/**
+ * A pending migration failed. Drizzle's migrator applies all pending migrations in one transaction,
+ * so the database was left as it was before (db/client.test.ts proves it).
+ */
+export class MigrationError extends Error {
+  override name = "MigrationError";
 }
 
-/** Opens (creating if needed) the SQLite database with WAL and foreign keys, and applies pending migrations. */
-export function openDatabase(path: string = process.env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH): Db {
+/**
+ * Opens (creating if needed) the SQLite database with WAL and foreign keys, and applies pending
+ * migrations; throws MigrationError (the file unchanged, the connection closed) when one fails.
+ * With `onMigrationFailure`, a failure is reported to it instead and the database is returned as it
+ * is: the server's workers do so, since the background process's setup already applied (or reported)
+ * the migrations and a worker that cannot migrate should still serve (see scripts/background.mjs).
+ */
+export function openDatabase(
+  path: string = process.env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH,
+  { onMigrationFailure }: { onMigrationFailure?: (error: MigrationError) => void } = {},
+): Db {
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma("journal_mode = WAL");
@@ -27,7 +39,18 @@ export function openDatabase(path: string = process.env.DATABASE_PATH ?? DEFAULT
   // lower() only knows ASCII.
   sqlite.function("fold", { deterministic: true }, (value: unknown) => (typeof value === "string" ? fold(value) : value));
   const db = drizzle({ client: sqlite, schema }) as Db;
-  migrate(db, { migrationsFolder: migrationsFolder() });
+  try {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+  } catch (error) {
+    // Drizzle wraps SQLite's error in one that quotes the whole query: SQLite's says what failed.
+    const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const failure = new MigrationError(`Migrations failed, none applied: ${(root as Error)?.message ?? root}`, { cause: error });
+    if (!onMigrationFailure) {
+      sqlite.close();
+      throw failure;
+    }
+    onMigrationFailure(failure);
+  }
   return db;
 }
 

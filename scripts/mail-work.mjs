@@ -1,10 +1,14 @@
 // `npm run mail:work`: delivers the e-mail outbox from its own process (the server runs the same
-// worker unless MAIL_WORKER=off). Runs until SIGTERM or SIGINT, finishing the message in flight;
+// worker in its background process unless MAIL_WORKER=off). Runs until SIGTERM or SIGINT, finishing the message in flight;
 // with `--once`, delivers what is due now and exits (for cron or tests).
 import { openDatabase } from "../db/client.ts";
 import { loadEdition } from "../src/lib/config/edition.ts";
 import { deliverBatch, startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
+import { createLogger, installLogger } from "../src/lib/observability/log.ts";
 import { loadAppKey } from "../src/lib/security/secrets.ts";
+
+// The same JSON log lines as the server's processes (role "mail").
+installLogger(createLogger("mail"));
 
 const once = process.argv.includes("--once");
 

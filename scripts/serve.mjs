@@ -1,105 +1,149 @@
-// Starts the built site: opens the database (applying migrations), loads the demo edition into an
-// empty database, starts the e-mail outbox worker (unless MAIL_WORKER=off), then serves the Astro app
-// (PORT, HOST) behind its own edge (TRUST_PROXY, methods). When the database cannot be opened the
-// server still starts, and /health answers 503 until it can. `--demo` (npm start) shows the local
-// mailbox page, on this machine only.
-import { createServer } from "node:http";
+// Starts the built site. This file is every process of the server (node:cluster):
+//   - the primary (scripts/supervisor.mjs) runs one background process (scripts/background.mjs:
+//     migrations and demo seed first, then the e-mail outbox and housekeeping) and, once its setup
+//     is done, WEB_CONCURRENCY HTTP workers (default 1); it replaces any that dies, reloads them one
+//     by one on SIGHUP and stops them gracefully on SIGTERM;
+//   - an HTTP worker (below) serves the Astro app on PORT and HOST behind its own edge (TRUST_PROXY,
+//     methods), with a JSON log line and metrics per request, and /metrics for loopback or
+//     METRICS_TOKEN.
+// When the database cannot be opened the server still starts, and /health answers 503 until it can.
+import cluster from "node:cluster";
+import { createServer, Server } from "node:http";
+import { Server as NetServer } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { openDatabase } from "../db/client.ts";
-import { seedIfEmpty } from "../db/seed.ts";
-import { loadEdition } from "../src/lib/config/edition.ts";
-import { startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
-import { startHousekeeping } from "../src/lib/registration/housekeeping.ts";
-import { loadAppKey } from "../src/lib/security/secrets.ts";
+import { registerWorker } from "../src/lib/email/nudge.ts";
+import { requestObserver } from "../src/lib/observability/http.ts";
+import { createLogger, installLogger } from "../src/lib/observability/log.ts";
+import { httpMetrics, metricsAccess, processMetrics } from "../src/lib/observability/metrics.ts";
+import { currentRequestId } from "../src/lib/observability/request-context.ts";
 import { createEdge, trustPolicyFromEnv } from "../src/lib/server/edge.ts";
-import { demoMailboxPage, mailboxPageNotice } from "../src/lib/server/mailbox-page.ts";
 import { repairQuery } from "./repair-query.mjs";
 
-let trust;
-try {
-  trust = trustPolicyFromEnv();
-} catch (error) {
-  // Whom to believe about clients is a security setting: a typo must not quietly mean "nobody" or "everybody".
-  console.error(error.message);
-  process.exit(1);
-}
-if (process.argv.includes("--demo")) demoMailboxPage();
+const role = cluster.isPrimary ? "primary" : (process.env.FORUM_PROCESS ?? "http");
+if (role === "primary") await import("./supervisor.mjs");
+else if (role === "background") await import("./background.mjs");
+else await serveHttp();
 
-try {
-  const db = openDatabase();
-  const seeded = seedIfEmpty(db);
-  if (seeded) console.log(`Loaded the demo edition: ${seeded.sessions} sessions, ${seeded.speakers} speakers, ${seeded.rooms} rooms.`);
-  db.$client.close();
-} catch (error) {
-  if (error?.name === "ContentError") {
-    // A broken configuration is the operator's to fix; starting would only hide it.
-    console.error(`The edition's content is invalid:\n${error.message}`);
+async function serveHttp() {
+  const logger = createLogger("http");
+  installLogger(logger, () => {
+    const reqId = currentRequestId();
+    return reqId ? { reqId } : undefined;
+  });
+  processMetrics("http");
+  const observe = requestObserver({ logger, metrics: httpMetrics() });
+  const shutdownMs = Number(process.env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(process.env.SHUTDOWN_TIMEOUT_MS) : 30_000;
+
+  // Mail queued by a request is delivered by the background process: nudge it through the primary
+  // (once per turn of the event loop, however many messages were queued).
+  let nudging = false;
+  registerWorker(
+    {
+      nudge() {
+        if (nudging) return;
+        nudging = true;
+        setImmediate(() => {
+          nudging = false;
+          if (process.connected) process.send({ type: "forum:nudge" });
+        });
+      },
+    },
+    true,
+  );
+
+  process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
+  // We listen ourselves so that a malformed query string (`?day=%ZZ`) reaches the app repaired
+  // instead of being refused by the adapter's own server with a bare 400.
+  process.env.ASTRO_NODE_AUTOSTART = "disabled";
+  // DIST_DIR serves another build (parallel builds in development); the default is ./dist.
+  const entry = process.env.DIST_DIR ? pathToFileURL(resolve(process.env.DIST_DIR, "server/entry.mjs")).href : "../dist/server/entry.mjs";
+  const { handler } = await import(entry);
+
+  /** Responses not yet over, so a drain can tell them to close their connection. */
+  const inFlight = new Set();
+  let draining = false;
+
+  // The primary checked TRUST_PROXY before starting anyone.
+  const edge = createEdge(trustPolicyFromEnv().policy, { siteUrl: process.env.SITE_URL });
+  const server = createServer((req, res) => {
+    const request = observe(req, res);
+    if (draining) res.setHeader("Connection", "close");
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+    edge.handle(req, res, () => {
+      req.url = repairQuery(req.url ?? "/");
+      if (req.url === "/metrics" || req.url.startsWith("/metrics?")) return void serveMetrics(req, res, request.info);
+      request.run(() => handler(req, res));
+    });
+  });
+  edge.attach(server);
+  server.on("error", (error) => {
+    logger.fatal({ err: error }, `Cannot listen on ${process.env.HOST ?? "localhost"}:${process.env.PORT ?? 4321}: ${error.message}`);
     process.exit(1);
-  }
-  console.error(`Database unavailable (${process.env.DATABASE_PATH ?? "data/forum.db"}): ${error?.message ?? error}`);
-}
-
-// The outbox worker has its own connection, opened on its first pass and retried while it fails.
-let mailDb;
-let mailWorker;
-if (process.env.MAIL_WORKER !== "off") {
-  try {
-    const siteUrl = process.env.SITE_URL ?? "http://localhost:4321";
-    const options = workerOptionsFromEnv({ edition: loadEdition(), siteUrl, appKey: loadAppKey() });
-    mailWorker = startWorker({ ...options, db: () => (mailDb ??= openDatabase()) });
-    console.log(`Mail worker: delivering through ${options.transport.name}.`);
-  } catch (error) {
-    console.error(`Mail worker not started: ${error?.message ?? error}`);
-  }
-}
-
-// Expiry of unconfirmed registrations and promotion from the waiting list (REGISTRATION_SWEEP_MS).
-let housekeeping;
-try {
-  housekeeping = startHousekeeping({
-    db: () => (mailDb ??= openDatabase()),
-    edition: loadEdition(),
-    appKey: loadAppKey(),
-    intervalMs: Number(process.env.REGISTRATION_SWEEP_MS ?? 600_000),
   });
-} catch (error) {
-  console.error(`Registration housekeeping not started: ${error?.message ?? error}`);
-}
+  server.listen(Number(process.env.PORT ?? 4321), process.env.HOST ?? "localhost", () => logger.debug("HTTP worker listening"));
 
-process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
-// We listen ourselves so that a malformed query string (`?day=%ZZ`) reaches the app repaired
-// instead of being refused by the adapter's own server with a bare 400.
-process.env.ASTRO_NODE_AUTOSTART = "disabled";
-// DIST_DIR serves another build (parallel builds in development); the default is ./dist.
-const entry = process.env.DIST_DIR ? pathToFileURL(resolve(process.env.DIST_DIR, "server/entry.mjs")).href : "../dist/server/entry.mjs";
-const { handler } = await import(entry);
+  /**
+   * Stops taking connections and lets the requests in flight finish, each answer closing its
+   * connection. `restart` (a reload: another worker already listens) leaves idle keep-alive
+   * connections to their timeout, which clients know from the Keep-Alive header, so none is cut
+   * while a client sends on it; `stop` closes them at once. After SHUTDOWN_TIMEOUT_MS whatever is
+   * left is cut.
+   */
+  function drain(mode) {
+    if (draining) return;
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
+    const exit = () => process.exit(0);
+    if (mode === "restart") NetServer.prototype.close.call(server, exit);
+    else Server.prototype.close.call(server, exit);
+    setTimeout(() => {
+      server.closeAllConnections();
+      exit();
+    }, shutdownMs).unref();
+  }
 
-const port = Number(process.env.PORT ?? 4321);
-const host = process.env.HOST ?? "localhost";
-const edge = createEdge(trust.policy, { siteUrl: process.env.SITE_URL });
-const server = createServer((req, res) =>
-  edge.handle(req, res, () => {
-    req.url = repairQuery(req.url ?? "/");
-    handler(req, res);
-  }),
-);
-edge.attach(server);
-server.listen(port, host, () => {
-  console.log(`Forum site listening on http://${host}:${port}`);
-  console.log(`Forwarding headers (TRUST_PROXY): ${trust.description}.`);
-  const notice = mailboxPageNotice(host, port);
-  if (notice) console.log(notice);
-});
+  /** Pending /metrics answers from the primary, by id. */
+  const scrapes = new Map();
+  let scrapeIds = 0;
 
-// Stop taking requests and let the mail worker record the message in flight, then leave.
-const stop = () => {
-  housekeeping?.stop();
-  const closed = new Promise((resolve) => server.close(resolve));
-  Promise.all([closed, mailWorker?.stop()]).finally(() => {
-    mailDb?.$client.close();
-    process.exit(0);
+  process.on("message", (message) => {
+    if (message?.type === "forum:drain") drain(message.mode);
+    else if (message?.type === "forum:metrics") scrapes.get(message.id)?.(message);
   });
-};
-process.once("SIGTERM", stop);
-process.once("SIGINT", stop);
+  process.once("SIGTERM", () => drain("stop"));
+  process.once("SIGINT", () => drain("stop"));
+  // A reload is the primary's to run (Node's cluster ends this worker if the primary goes).
+  process.on("SIGHUP", () => {});
+
+  /** `/metrics`: the whole server's metrics, gathered by the primary, for loopback or METRICS_TOKEN. */
+  async function serveMetrics(req, res, info) {
+    info.route = "/metrics";
+    const text = (status, body, headers = {}) => {
+      res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", ...headers });
+      res.end(body);
+    };
+    if (req.method !== "GET" && req.method !== "HEAD") return text(405, "GET or HEAD only.\n", { Allow: "GET, HEAD" });
+    const access = metricsAccess(req);
+    if (access === 401) return text(401, "Wrong or missing metrics token.\n", { "WWW-Authenticate": 'Bearer realm="metrics"' });
+    if (access === 403)
+      return text(403, "Metrics are served to this machine directly (not through a proxy) or with the METRICS_TOKEN bearer token.\n");
+    const id = ++scrapeIds;
+    const answer = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ error: "the primary did not answer" }), 10_000);
+      scrapes.set(id, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      if (process.connected) process.send({ type: "forum:metrics", id });
+    });
+    scrapes.delete(id);
+    if (answer.error) {
+      logger.error(`Metrics could not be gathered: ${answer.error}`);
+      return text(503, "Metrics could not be gathered.\n");
+    }
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : answer.text);
+  }
+}

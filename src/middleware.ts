@@ -4,6 +4,7 @@ import { currentEdge, directEdge } from "./lib/server/edge.ts";
 import { principalOf, viewerOf } from "./lib/server/principal.ts";
 import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
 import { limitActionBody } from "./lib/server/action-body-limit.ts";
+import { noteRoute } from "./lib/observability/request-context.ts";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
 
@@ -30,6 +31,8 @@ const PRERENDERED_EDGE = { client: "", peer: "", protocol: "http", host: null, p
  * validator so that conditional requests are answered with 304.
  */
 export const onRequest = defineMiddleware(async (context, next) => {
+  // The request's log line and metrics name the route, never the path (it may hold a token).
+  noteRoute(context.routePattern);
   context.locals.principal = null;
   context.locals.viewer = ANONYMOUS;
   context.locals.edge = PRERENDERED_EDGE;

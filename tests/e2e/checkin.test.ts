@@ -62,7 +62,7 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk in a browser"), () => {
       await page.click(`a[href="/admin/checkin/${id}/badge"]`);
       expect(await page.locator(".name-badge__name").textContent()).toBe("Tia Typed");
       // The print button is the script's (none without JavaScript).
-      expect(await page.locator("[data-print]").isVisible()).toBe(true);
+      await expect.poll(() => page.locator("[data-print]").isVisible()).toBe(true);
       expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
     } finally {
       await context.close();

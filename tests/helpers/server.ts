@@ -15,6 +15,12 @@ export interface TestServer {
   output(): string;
   /** The process's exit code, null while it runs. */
   exitCode(): number | null;
+  /** The pid of the server's primary process. */
+  pid: number;
+  /** Sends `signal` to the primary (SIGHUP reloads the workers). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves once the server printed a line matching `pattern` (after `from` characters of output). */
+  waitForOutput(pattern: RegExp, options?: { from?: number; timeoutMs?: number }): Promise<string>;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -61,7 +67,7 @@ export async function startServer(env: Record<string, string> = {}, { healthy = 
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
@@ -72,7 +78,7 @@ export async function startServer(env: Record<string, string> = {}, { healthy = 
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`server did not ${healthy ? "become healthy" : "answer"} in 30 s:\n${output}`);
+      throw new Error(`server did not ${healthy ? "become healthy" : "answer"} in 90 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -84,10 +90,27 @@ export async function startServer(env: Record<string, string> = {}, { healthy = 
     databasePath,
     output: () => output,
     exitCode: () => child.exitCode,
+    pid: child.pid!,
+    signal: (signal) => void child.kill(signal),
+    async waitForOutput(pattern, { from = 0, timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = output
+          .slice(from)
+          .split("\n")
+          .find((l) => pattern.test(l));
+        if (line) return line;
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(
+            `the server never printed ${pattern} (${child.exitCode === null ? "timed out" : `exited ${child.exitCode}`}):\n${output}`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
         await exited;
         clearTimeout(timer);
       }

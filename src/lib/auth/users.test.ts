@@ -114,7 +114,8 @@ describe("accounts", () => {
   });
 });
 
-describe("npm run user:add", () => {
+// Each test starts Node: seconds when the machine is busy.
+describe("npm run user:add", { timeout: 60_000 }, () => {
   function run(args: string[], env: Record<string, string> = {}) {
     // No APP_SECRET: the script makes the key file next to the temporary database, as on a fresh install.
     const childEnv: Record<string, string | undefined> = { ...process.env, DATABASE_PATH: join(dir, "cli.db") };

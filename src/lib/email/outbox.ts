@@ -211,19 +211,6 @@ export function retryDelay(
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-// The worker of this process, found through a global symbol: the server's launcher and the bundled
-// app load their own copies of these modules.
-const WORKER = Symbol.for("forum.email.worker");
-type WorkerRegistry = { [WORKER]?: { nudge(): void } };
-
-/** Records (or forgets) the worker running in this process, for nudgeWorker(). */
-export function registerWorker(worker: { nudge(): void }, running: boolean): void {
-  const registry = globalThis as WorkerRegistry;
-  if (running) registry[WORKER] = worker;
-  else if (registry[WORKER] === worker) delete registry[WORKER];
-}
-
-/** Asks the worker of this process, if any, to look at the outbox now rather than at its next poll. Call it after the commit. */
-export function nudgeWorker(): void {
-  (globalThis as WorkerRegistry)[WORKER]?.nudge();
-}
+// The worker of this process, for nudgeWorker(): in a module of its own, which the server's HTTP
+// workers load without the database code.
+export { nudgeWorker, registerWorker } from "./nudge.ts";

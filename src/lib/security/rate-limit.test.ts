@@ -153,7 +153,8 @@ describe("shared by connections", () => {
     );
     for (const r of results) expect(typeof r, String(r)).toBe("number");
     expect((results as number[]).reduce((a, b) => a + b, 0)).toBe(37);
-  });
+    // Four threads each load the database code: slow on a busy machine.
+  }, 60_000);
 });
 
 describe("limits and client keys", () => {

@@ -13,9 +13,13 @@ let db: Db | undefined;
 let edition: Edition | undefined;
 let programmeCache: (() => Programme) | undefined;
 
-/** The process's database, opened (and migrated) on first use; retried on the next call after a failure. */
+/**
+ * The process's database, opened (and migrated) on first use; retried on the next call after a
+ * failure. A migration that fails here (the setup has reported it already) leaves the
+ * database as it is and the site serving.
+ */
 export function getDb(): Db {
-  db ??= openDatabase();
+  db ??= openDatabase(undefined, { onMigrationFailure: (error) => console.error(`${error.message}; serving the database as it is.`) });
   return db;
 }
 
