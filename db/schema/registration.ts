@@ -50,6 +50,12 @@ export const registrations = sqliteTable(
     /** SHA-256 of the ticket secret, to find a registration from a scanned ticket. */
     ticketHash: text("ticket_hash").notNull().unique(),
     checkedInAt: integer("checked_in_at", { mode: "timestamp_ms" }),
+    /**
+     * When the provider reported that its address confirmation bounced (the address does not take
+     * mail), with the provider's reason; cleared when the address is confirmed after all.
+     */
+    emailBouncedAt: integer("email_bounced_at", { mode: "timestamp_ms" }),
+    emailBounce: text("email_bounce"),
     /** Reason given to the attendee when rejected. */
     rejectionReason: text("rejection_reason").notNull().default(""),
     /** Bumped on every write, for optimistic concurrency on edits. */

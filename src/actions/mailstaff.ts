@@ -5,7 +5,8 @@ import { ROLES } from "../../db/schema/auth.ts";
 import { t } from "../i18n/index.ts";
 import { changeRoles, inviteStaff, resetSecondFactor, restoreStaff, revokeStaff, type StaffResult } from "../lib/auth/staff.ts";
 import { MAX_EMAIL_LENGTH } from "../lib/auth/users.ts";
-import { retryMessage } from "../lib/email/admin.ts";
+import { GROUP_ID, retryMessage } from "../lib/email/admin.ts";
+import { pauseGroup, resumeGroup, type PauseRefusal } from "../lib/email/groups.ts";
 import {
   announcementFields,
   announcementRecipients,
@@ -31,6 +32,19 @@ const uuid = z.preprocess(
 );
 const userId = z.number("invalid").int("invalid").positive("invalid");
 const roles = z.array(z.enum(ROLES, "invalid")).max(ROLES.length, "invalid");
+
+/** A group message's id: an announcement's key (a UUID) or `release-<number>`. */
+const groupId = z.preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : ""), z.string().regex(GROUP_ID, "invalid"));
+
+/** A pause or resume refusal as an ActionError. */
+function pauseRefused(reason: PauseRefusal): never {
+  if (reason === "not_found") throw new ActionError({ code: "NOT_FOUND", message: "mailstaff:notFound" });
+  throw new ActionError({
+    code: "CONFLICT",
+    message:
+      reason === "already_paused" ? "mailstaff:alreadyPaused" : reason === "not_paused" ? "mailstaff:notPaused" : "mailstaff:finished",
+  });
+}
 
 /** A staff change's refusal as an ActionError. */
 function refused(result: StaffResult, self: "selfRoles" | "selfRevoke" | "selfReset"): never {
@@ -59,6 +73,29 @@ export const mailstaff = {
         );
       nudgeWorker();
       return { ok: true };
+    },
+  }),
+
+  mailGroupPause: defineAction({
+    accept: "form",
+    input: z.object({ id: groupId }),
+    handler: ({ id }, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const result = pauseGroup(getDb(), principal.user, id);
+      if (!result.ok) pauseRefused(result.reason);
+      return { done: "paused" as const };
+    },
+  }),
+
+  mailGroupResume: defineAction({
+    accept: "form",
+    input: z.object({ id: groupId }),
+    handler: ({ id }, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const result = resumeGroup(getDb(), principal.user, id);
+      if (!result.ok) pauseRefused(result.reason);
+      nudgeWorker();
+      return { done: "resumed" as const };
     },
   }),
 

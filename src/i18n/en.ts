@@ -197,7 +197,8 @@ export const en = {
     sentBodyNoAddress: "We have sent you a message. Follow the link it contains to confirm your address and complete your registration.",
     sentNote:
       "If this address was already registered, the message contains the link to your existing registration instead: nothing has been duplicated.",
-    sentSpam: "Nothing after a few minutes? Look in your spam folder, or register again: we will send a new message.",
+    sentSpam:
+      "Nothing after a few minutes? Look in your spam folder, check that the address you typed takes mail, or register again: we will send a new message.",
   },
   errorSummary: {
     /** The heading of a form's list of errors, for `n` errors. */
@@ -379,6 +380,9 @@ export const en = {
     forbiddenBody: "Your account does not give access to this page.",
     domainVerified: "Official domain",
     seat: "Holds a seat",
+    emailBounced: "Address bounced",
+    emailBouncedNote: (email: string, when: string, reason: string) =>
+      `The address confirmation sent to ${email} bounced on ${when}${reason ? ` (${reason})` : ""}: the address does not take mail, so the attendee cannot confirm it. Reach them another way, or let them register again with a working address; this registration expires unconfirmed.`,
     sortBy: (label: string) => `Sort by ${label}`,
     /** The organizers' navigation on every page of their area (short labels: it is one line on a phone). */
     nav: {

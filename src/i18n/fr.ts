@@ -200,7 +200,7 @@ export const fr: typeof en = {
     sentNote:
       "Si cette adresse était déjà inscrite, le message contient le lien vers votre inscription existante : rien n’a été créé en double.",
     sentSpam:
-      "Rien après quelques minutes ? Regardez dans vos courriers indésirables, ou inscrivez-vous à nouveau : nous enverrons un nouveau message.",
+      "Rien après quelques minutes ? Regardez dans vos courriers indésirables, vérifiez que l’adresse saisie reçoit bien le courrier, ou inscrivez-vous à nouveau : nous enverrons un nouveau message.",
   },
   errorSummary: {
     title: { one: () => "Il y a un problème", other: (n: number) => `Il y a ${n} problèmes` },
@@ -387,6 +387,9 @@ export const fr: typeof en = {
     forbiddenBody: "Votre compte ne donne pas accès à cette page.",
     domainVerified: "Domaine officiel",
     seat: "Place attribuée",
+    emailBounced: "Adresse rejetée",
+    emailBouncedNote: (email: string, when: string, reason: string) =>
+      `Le message de confirmation d’adresse envoyé à ${email} a été rejeté le ${when}${reason ? ` (${reason})` : ""}\u00a0: l’adresse ne reçoit pas de courrier, et la personne ne peut donc pas la confirmer. Contactez-la autrement, ou laissez-la s’inscrire de nouveau avec une adresse valide\u00a0; cette inscription expirera sans confirmation.`,
     sortBy: (label: string) => `Trier par ${label}`,
     nav: {
       label: "Espace des organisateurs",

@@ -174,6 +174,25 @@ function stopsOf(w: SiteWorld): Stop[] {
     organizer("/admin/mail?state=held"),
     // A held message as it will go out.
     organizer(`/admin/mail/${w.heldMessageId}`),
+    // Delivery problems, a group message going (its page, its members, then paused), a bounce.
+    organizer("/admin/mail?delivery=problem"),
+    organizer(`/admin/mail?group=${w.groupId}`),
+    organizer("/admin/mail/groups"),
+    {
+      path: `/admin/mail/groups/${w.groupId}`,
+      as: "organizer",
+      label: "group message paused",
+      locales: ["fr"],
+      act: async (page) => {
+        // Paused through its form, without JavaScript's help: the notice says so.
+        const navigated = page.waitForEvent("framenavigated", (frame) => frame === page.mainFrame());
+        await page.locator("form.inline-form button").first().click();
+        await navigated;
+        expect(await page.locator("[role=status]").first().textContent()).toMatch(/en pause/);
+      },
+    },
+    { path: `/admin/mail/groups/${w.groupId}`, as: "organizer", locales: ["en"] },
+    organizer(`/admin/registrations/${w.bouncedRegistrationId}`),
     refused("/admin/mail/compose", "organizer", "group message refused", { "f-subjectEn": "", "f-country": "France" }),
     refused("/admin/staff", "organizer", "staff invitation refused", { "f-email": "" }),
     organizer("/admin/programme"),

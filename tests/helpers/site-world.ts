@@ -3,6 +3,10 @@ import * as cfp from "../fixtures/cfp.ts";
 import { confirmToken, invitationToken, lateToken } from "../../src/lib/cfp/links.ts";
 import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 import { submitReview } from "../../src/lib/review/reviewing.ts";
+import { createGroup } from "../../src/lib/email/groups.ts";
+import { enqueue } from "../../src/lib/email/outbox.ts";
+import { eq } from "drizzle-orm";
+import { outbox } from "../../db/schema/outbox.ts";
 import { registrationFields, postForm, serverDb } from "./forms.ts";
 import { people } from "./people.ts";
 import type { TestServer } from "./server.ts";
@@ -49,6 +53,10 @@ export interface SiteWorld {
   lateToken: string;
   /** The accepted speaker's e-mail, held for the organizers to send. */
   heldMessageId: string;
+  /** A group message still going (one of three sent), in French and English. */
+  groupId: string;
+  /** The pending attendee, whose address confirmation bounced. */
+  bouncedRegistrationId: number;
   close(): void;
 }
 
@@ -201,6 +209,39 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     .prepare("select id from outbox where recipient = ? and template = 'cfp.accepted' order by rowid desc limit 1")
     .get(LONG.speakerEmail) as { id: string };
 
+  // A group message of three, one sent, two due in an hour: still going while the pages are looked
+  // at; and the pending attendee's address confirmation bounced.
+  const groupId = "5a1e0c2d-4b5a-4c6d-8e7f-90a1b2c3d4e5";
+  db.transaction((tx) => {
+    const subject = { en: "Practical details for the first morning", fr: "Informations pratiques pour le premier matin" };
+    createGroup(tx, {
+      id: groupId,
+      kind: "announcement",
+      subject,
+      body: { en: "Doors open at 8:30.", fr: "Ouverture des portes à 8 h 30." },
+      recipients: 3,
+      createdBy: LONG.organizerEmail,
+    });
+    for (let i = 0; i < 3; i++) {
+      const payload = { name: `Attendee ${i}`, subject: subject.en, body: "Doors open at 8:30." };
+      const id = enqueue(
+        tx,
+        { template: "announcement", language: "en", recipient: `group-member-${i}@example.org`, payload, groupId },
+        Date.now() + 3_600_000,
+      );
+      if (i === 0) tx.update(outbox).set({ state: "sent", sentAt: new Date() }).where(eq(outbox.id, id)).run();
+    }
+  });
+  const bouncedRegistrationId = (
+    db.$client.prepare("select id from registrations where email = ?").get("pending.attendee@example.org") as { id: number }
+  ).id;
+  db.$client
+    .prepare("update outbox set state = 'sent', delivery = 'bounced', delivery_detail = 'Permanent: no such mailbox' where registration_id = ?")
+    .run(bouncedRegistrationId);
+  db.$client
+    .prepare("update registrations set email_bounced_at = ?, email_bounce = 'Permanent: no such mailbox' where id = ?")
+    .run(Date.now(), bouncedRegistrationId);
+
   const cookie = (client: Client) => client.cookies.get("forum_session")!;
   return {
     sessions: {
@@ -226,6 +267,8 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     invitationToken: invitationToken(accounts.appKey, nonceOf(db, LONG.coSpeakerEmail, "cfp.invitation")),
     lateToken: lateToken(accounts.appKey, nonceOf(db, "retardataire@example.org", "cfp.late")),
     heldMessageId: held.id,
+    groupId,
+    bouncedRegistrationId,
     close: () => accounts.close(),
   };
 }

@@ -140,6 +140,8 @@ describe("authorization of the organizers' area", () => {
       "mailRetry",
       "mailPreview",
       "mailSend",
+      "mailGroupPause",
+      "mailGroupResume",
       "staffInvite",
       "staffRoles",
       "staffRevoke",

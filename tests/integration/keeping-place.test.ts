@@ -13,6 +13,7 @@ import { signInCode, signInLinkToken } from "../../src/lib/auth/sign-in.ts";
 import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 import { deriveSecret } from "../../src/lib/security/secrets.ts";
 import * as cfp from "../fixtures/cfp.ts";
+import { createGroup } from "../../src/lib/email/groups.ts";
 import { readMailbox } from "../../src/lib/email/mailbox.ts";
 import { mailboxOf, serverDb, waitForMail } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
@@ -282,6 +283,17 @@ describe("the language switch", () => {
     const late = lateToken(accounts.appKey, nonceOf("cfp.late", "switch-late@example.org"));
     const signIn = accounts.account("switch-link@example.org").linkToken;
     const outboxId = (db.$client.prepare("select id from outbox order by rowid limit 1").get() as { id: string }).id;
+    const groupId = "0b7c2a4e-5d6f-4a8b-9c0d-1e2f3a4b5c6d";
+    db.transaction((tx) =>
+      createGroup(tx, {
+        id: groupId,
+        kind: "announcement",
+        subject: { en: "Practical details", fr: "Informations pratiques" },
+        body: { en: "Doors open at 8:30.", fr: "Ouverture à 8 h 30." },
+        recipients: 0,
+        createdBy: "switch-organizer@example.org",
+      }),
+    );
     tokens.push(manage, confirm, invitation, late, signIn);
 
     const page = (path: string, as: () => Client = anonymous) => ({ path, as });
@@ -345,6 +357,8 @@ describe("the language switch", () => {
     fill("/admin/mail", admin("/admin/mail?state=held"));
     fill("/admin/mail/compose", admin("/admin/mail/compose"));
     fill("/admin/mail/[id]", admin(`/admin/mail/${outboxId}`));
+    fill("/admin/mail/groups", admin("/admin/mail/groups?page=1"));
+    fill("/admin/mail/groups/[id]", admin(`/admin/mail/groups/${groupId}`));
     fill("/admin/cfp", admin("/admin/cfp"));
     fill("/admin/cfp/[code]", admin(`/admin/cfp/${other.code}`));
     fill("/admin/cfp/settings", admin("/admin/cfp/settings"));

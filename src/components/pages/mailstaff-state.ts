@@ -16,6 +16,7 @@ import {
 } from "../../lib/email/admin.ts";
 import { renderEmail } from "../../lib/email/templates.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
+import { activeGroups, getGroup, listGroups, type GroupItem } from "../../lib/email/groups.ts";
 import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getAppKey, getDb, getEdition, getSiteUrl } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
@@ -40,7 +41,38 @@ export function pageUrl(url: URL, changes: Record<string, string | number | unde
   return next.pathname + next.search;
 }
 
-const MAIL_NOTICES = ["retried", "queued", "released", "cancelled"] as const;
+const MAIL_NOTICES = ["retried", "queued", "released", "cancelled", "paused", "resumed"] as const;
+
+/** What a page with group messages needs to pause and resume them: where the buttons post, and the notice after. */
+export interface GroupControls {
+  /** Whether the viewer may pause and resume (`mail.send`). */
+  maySend: boolean;
+  pauseAction: string;
+  resumeAction: string;
+  /** The notice after a pause or a resume. */
+  done?: "paused" | "resumed";
+}
+
+/**
+ * The pause and resume Actions of a page: a success redirects back to the same page with its
+ * notice; otherwise the controls and the refusal's errors.
+ */
+function groupControls(Astro: AstroGlobal): { redirect: string } | { controls: GroupControls; error: ActionError | undefined } {
+  const paused = Astro.getActionResult(actions.mailGroupPause);
+  if (paused && !paused.error) return { redirect: pageUrl(Astro.url, { paused: 1 }, MAIL_NOTICES) };
+  const resumed = Astro.getActionResult(actions.mailGroupResume);
+  if (resumed && !resumed.error) return { redirect: pageUrl(Astro.url, { resumed: 1 }, MAIL_NOTICES) };
+  const params = Astro.url.searchParams;
+  return {
+    controls: {
+      maySend: allowed(Astro.locals.principal, "mail.send"),
+      pauseAction: pageUrl(Astro.url, { _action: "mailGroupPause" }, MAIL_NOTICES),
+      resumeAction: pageUrl(Astro.url, { _action: "mailGroupResume" }, MAIL_NOTICES),
+      done: params.get("paused") === "1" ? "paused" : params.get("resumed") === "1" ? "resumed" : undefined,
+    },
+    error: paused?.error ?? resumed?.error,
+  };
+}
 
 export interface MailProps {
   locale: Locale;
@@ -63,6 +95,11 @@ export interface MailProps {
   retryAction: string;
   /** Each listed message's subject as it goes out (by id), when it can be rendered. */
   subjects: Record<string, string>;
+  /** The group messages being sent (or paused), with their progress. */
+  groups: GroupItem[];
+  groupControls: GroupControls;
+  /** The group message the list is narrowed to (`?group=`), if any. */
+  group?: GroupItem;
 }
 
 /** The outbox page (`mail.view`); a successful retry comes back to the same list. */
@@ -76,6 +113,8 @@ export async function mailState(Astro: AstroGlobal): Promise<Guarded<MailProps>>
   if (heldSent && !heldSent.error) return { redirect: pageUrl(Astro.url, { released: heldSent.data.sent }, MAIL_NOTICES) };
   const heldCancelled = Astro.getActionResult(actions.heldMailCancel);
   if (heldCancelled && !heldCancelled.error) return { redirect: pageUrl(Astro.url, { cancelled: 1 }, MAIL_NOTICES) };
+  const controls = groupControls(Astro);
+  if ("redirect" in controls) return controls;
   const released = Number(Astro.url.searchParams.get("released") ?? NaN);
   const query = parseOutboxQuery(Astro.url.searchParams);
   const queued = Number(Astro.url.searchParams.get("queued") ?? NaN);
@@ -97,9 +136,10 @@ export async function mailState(Astro: AstroGlobal): Promise<Guarded<MailProps>>
       list,
       subjects,
       maySend: allowed(Astro.locals.principal, "mail.send"),
-      errors: result?.error
-        ? mailstaffErrors(result.error, t(locale), ["id"])
-        : reviewErrors(heldSent?.error ?? heldCancelled?.error, t(locale), ["id"]),
+      errors:
+        result?.error || controls.error
+          ? mailstaffErrors(result?.error ?? controls.error, t(locale), ["id"])
+          : reviewErrors(heldSent?.error ?? heldCancelled?.error, t(locale), ["id"]),
       retried: Astro.url.searchParams.get("retried") === "1",
       queued: Number.isInteger(queued) && queued > 0 ? queued : undefined,
       retryAction: pageUrl(Astro.url, { _action: "mailRetry" }, MAIL_NOTICES),
@@ -108,6 +148,9 @@ export async function mailState(Astro: AstroGlobal): Promise<Guarded<MailProps>>
       held: { count: heldIds.length, digest: heldDigest(heldIds) },
       heldSendAction: pageUrl(Astro.url, { _action: "heldMailSend" }, MAIL_NOTICES),
       heldCancelAction: pageUrl(Astro.url, { _action: "heldMailCancel" }, MAIL_NOTICES),
+      groups: activeGroups(getDb()),
+      groupControls: controls.controls,
+      group: query.group ? getGroup(getDb(), query.group) : undefined,
     },
   };
 }
@@ -187,6 +230,53 @@ function noticeOf(params: URLSearchParams): MailMessageProps["notice"] {
   const released = Number(params.get("released") ?? NaN);
   if (Number.isInteger(released) && released > 0) return { sent: released };
   return params.get("cancelled") === "1" ? { cancelled: true } : undefined;
+}
+
+export interface MailGroupsProps {
+  locale: Locale;
+  list: ReturnType<typeof listGroups>;
+  errors: FormErrors;
+  groupControls: GroupControls;
+}
+
+/** The history of group messages (`mail.view`), a page at a time. */
+export function mailGroupsState(Astro: AstroGlobal): Guarded<MailGroupsProps> {
+  const guard = guardPage(Astro, "mail.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const controls = groupControls(Astro);
+  if ("redirect" in controls) return controls;
+  const page = Number(Astro.url.searchParams.get("page") ?? 1);
+  return {
+    props: {
+      locale,
+      list: listGroups(getDb(), { page: Number.isInteger(page) && page > 0 ? Math.min(page, 1_000_000) : 1 }),
+      errors: mailstaffErrors(controls.error, t(locale), ["id"]),
+      groupControls: controls.controls,
+    },
+  };
+}
+
+export interface MailGroupProps {
+  locale: Locale;
+  group: GroupItem;
+  errors: FormErrors;
+  groupControls: GroupControls;
+}
+
+/** One group message with its text (`mail.view`); 404 for an unknown id. */
+export function mailGroupState(Astro: AstroGlobal, id: string | undefined): Guarded<MailGroupProps> | { notFound: true } {
+  const guard = guardPage(Astro, "mail.view");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const controls = groupControls(Astro);
+  if ("redirect" in controls) return controls;
+  const group = id && id.length <= 100 ? getGroup(getDb(), id) : undefined;
+  if (!group) {
+    Astro.response.status = 404;
+    return { notFound: true };
+  }
+  return { props: { locale, group, errors: mailstaffErrors(controls.error, t(locale), ["id"]), groupControls: controls.controls } };
 }
 
 /** The compose form's fields, in page order. */

@@ -142,12 +142,13 @@ export function requestSignIn(
         .where(and(eq(signInChallenges.email, address), gt(signInChallenges.createdAt, new Date(now - WINDOW_MS))))
         .get()!.n;
       if (recent >= MAX_CHALLENGES_PER_WINDOW) return;
-      const { nonce } = createSignInChallenge(tx, appKey, address, now);
+      const { nonce, expiresAt } = createSignInChallenge(tx, appKey, address, now);
       // A revoked account gets a challenge nobody can answer (no message is sent), so its code
       // page fails exactly as any other address's does: closed accounts cannot be told apart.
       if (user?.revokedAt) return;
       const payload = back === DEFAULT_NEXT || back === "/" ? { nonce } : { nonce, next: sealSignInNext(appKey, nonce, back) };
-      enqueue(tx, { template: "auth.sign_in", language, recipient: address, payload }, now);
+      // Worth nothing once the link and code expire: never sent late.
+      enqueue(tx, { template: "auth.sign_in", language, recipient: address, payload, expiresAt }, now);
     },
     { behavior: "immediate" },
   );

@@ -64,6 +64,7 @@ export function grantLateSubmission(
             expiresAt: expiresAt.toISOString(),
             formatName: format ? (language === "fr" ? format.nameFr : format.nameEn) : "",
           },
+          expiresAt,
         },
         now,
       );

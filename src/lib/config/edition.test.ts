@@ -60,6 +60,8 @@ describe("edition configuration", () => {
     ["country: FR }", "country: France }", "edition.yaml: venue.country: expected an ISO 3166-1 alpha-2 code"],
     ["interpol.int]", "not a domain]", "edition.yaml: officialDomains.1:"],
     ["acronym: F13", "acronym: F13\ncolour: red", "edition.yaml: (root):"],
+    // The organizers' address is every e-mail's Reply-To.
+    ["acronym: F13", "acronym: F13\ncontactEmail: organizers at forum", "edition.yaml: contactEmail:"],
   ])("names the file and the field when %s becomes %s", (from, to, message) => {
     expect(() => parseContent("edition.yaml", valid.replace(from, to), editionSchema)).toThrow(ContentError);
     expect(() => parseContent("edition.yaml", valid.replace(from, to), editionSchema)).toThrow(message);

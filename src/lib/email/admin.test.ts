@@ -44,8 +44,13 @@ function message(
 
 describe("the outbox list", () => {
   it("reads its query leniently", () => {
-    expect(parseOutboxQuery(new URLSearchParams("state=failed&q=%20ada%20&page=2"))).toEqual({ state: "failed", q: "ada", page: 2 });
-    expect(parseOutboxQuery(new URLSearchParams("state=lost&page=-1"))).toEqual({ state: "", q: "", page: 1 });
+    expect(parseOutboxQuery(new URLSearchParams("state=failed&q=%20ada%20&page=2&delivery=problem"))).toEqual({
+      state: "failed",
+      delivery: "problem",
+      q: "ada",
+      page: 2,
+    });
+    expect(parseOutboxQuery(new URLSearchParams("state=lost&page=-1&delivery=lost"))).toEqual({ state: "", delivery: "", q: "", page: 1 });
   });
 
   it("shows the newest first, filters by state, searches recipient and template, counts each state, pages", () => {
@@ -70,13 +75,52 @@ describe("the outbox list", () => {
       sent: 1,
       failed: 1,
       cancelled: 0,
+      expired: 0,
     });
     // The payload is not shown.
     expect(Object.keys(list.rows[0]!).sort()).toEqual(
-      ["attempts", "createdAt", "held", "id", "language", "lastError", "nextAttemptAt", "recipient", "sentAt", "state", "template"].sort(),
+      [
+        "attempts",
+        "createdAt",
+        "delivery",
+        "deliveryAt",
+        "deliveryDetail",
+        "held",
+        "id",
+        "language",
+        "lastError",
+        "nextAttemptAt",
+        "recipient",
+        "sentAt",
+        "state",
+        "template",
+      ].sort(),
     );
     expect(ids({ page: 2 }, 3)).toEqual([a]);
     expect(listOutbox(db, { state: "", q: "", page: 9 }, 3)).toMatchObject({ page: 2, pages: 2 });
+  });
+
+  it("filters and counts by what the provider reported after sending: bounces and complaints together as problems", () => {
+    const delivered = message("ada@example.org", 1, "sent");
+    const bounced = message("bob@example.org", 2, "sent");
+    const complained = message("carol@example.org", 3, "sent");
+    message("dan@example.org", 4, "sent");
+    const report = (id: string, delivery: "delivered" | "bounced" | "complained") =>
+      db
+        .update(outbox)
+        .set({ delivery, deliveryDetail: delivery === "bounced" ? "Permanent: no such mailbox" : null })
+        .where(eq(outbox.id, id))
+        .run();
+    report(delivered, "delivered");
+    report(bounced, "bounced");
+    report(complained, "complained");
+    const list = (delivery: "" | "problem" | "bounced") => listOutbox(db, { state: "", delivery, q: "", page: 1 });
+    expect(list("problem").rows.map((r) => r.id)).toEqual([complained, bounced]);
+    expect(list("bounced").rows.map((r) => [r.id, r.delivery, r.deliveryDetail])).toEqual([
+      [bounced, "bounced", "Permanent: no such mailbox"],
+    ]);
+    expect(list("").deliveries).toEqual({ problem: 2, delayed: 0, delivered: 1, bounced: 1, complained: 1 });
+    expect(list("problem")).toMatchObject({ total: 2, counts: { sent: 2 } });
   });
 });
 

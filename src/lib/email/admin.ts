@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
-import { OUTBOX_STATES, outbox, type OutboxState } from "../../../db/schema/outbox.ts";
+import { DELIVERY_OUTCOMES, OUTBOX_STATES, outbox, type DeliveryOutcome, type OutboxState } from "../../../db/schema/outbox.ts";
 import { recordAudit } from "../audit.ts";
 import { cancelHeld, HELD_UNTIL, releaseHeld, requeueFailed } from "./outbox.ts";
 
@@ -20,11 +20,19 @@ export interface Actor {
 export type OutboxListState = OutboxState | "held";
 export const OUTBOX_LIST_STATES: readonly OutboxListState[] = ["held", ...OUTBOX_STATES];
 
+/** What the list filters by of the provider's later word: one outcome, or `problem` (bounced or complained). */
+export type OutboxDeliveryFilter = DeliveryOutcome | "problem";
+export const OUTBOX_DELIVERY_FILTERS: readonly OutboxDeliveryFilter[] = ["problem", ...DELIVERY_OUTCOMES];
+
 export interface OutboxQuery {
   /** One state, or "" for all. */
   state: OutboxListState | "";
+  /** The provider's report after sending, or "" (or absent) for any. */
+  delivery?: OutboxDeliveryFilter | "";
   /** Part of the recipient's address or of the template's name. */
   q: string;
+  /** Only the messages of this group message (groups.ts), or "" (or absent) for all. */
+  group?: string;
   page: number;
 }
 
@@ -42,18 +50,29 @@ export interface OutboxItem {
   lastError: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /** The provider's report after sending (its webhook), with its reason for a bounce. */
+  delivery: DeliveryOutcome | null;
+  deliveryDetail: string | null;
+  deliveryAt: Date | null;
 }
 
 /** Reads the list's query from URL search parameters, ignoring what is not valid. */
 export function parseOutboxQuery(params: URLSearchParams): OutboxQuery {
   const state = params.get("state") ?? "";
+  const delivery = params.get("delivery") ?? "";
+  const group = (params.get("group") ?? "").trim().toLowerCase();
   const page = Number(params.get("page") ?? 1);
   return {
+    ...(GROUP_ID.test(group) ? { group } : {}),
     state: (OUTBOX_LIST_STATES as readonly string[]).includes(state) ? (state as OutboxListState) : "",
+    delivery: (OUTBOX_DELIVERY_FILTERS as readonly string[]).includes(delivery) ? (delivery as OutboxDeliveryFilter) : "",
     q: (params.get("q") ?? "").trim().slice(0, 200),
     page: Number.isInteger(page) && page > 0 ? Math.min(page, 1_000_000) : 1,
   };
 }
+
+/** The shape of a group message's id: an announcement's key or `release-<number>`. */
+export const GROUP_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|release-[1-9][0-9]{0,8})$/;
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -63,16 +82,31 @@ function searchOf(q: string): SQL | undefined {
   return or(sql`lower(${outbox.recipient}) like ${pattern} escape '\\'`, sql`lower(${outbox.template}) like ${pattern} escape '\\'`);
 }
 
+function deliveryOf(filter: OutboxDeliveryFilter | ""): SQL | undefined {
+  if (!filter) return undefined;
+  return filter === "problem" ? inArray(outbox.delivery, ["bounced", "complained"]) : eq(outbox.delivery, filter);
+}
+
 /**
- * One page of messages, newest first, with the total of the query and the number of messages in
- * each state among those matching the search (for the state filter).
+ * One page of messages, newest first, with the total of the query, the number of messages in each
+ * state among those matching the search and the delivery filter (for the state filter), and in each
+ * delivery outcome among those matching the search and the state (for the delivery filter).
  */
 export function listOutbox(
   db: Db,
   query: OutboxQuery,
   perPage: number = OUTBOX_PAGE_SIZE,
-): { rows: OutboxItem[]; total: number; page: number; pages: number; counts: Record<OutboxListState, number> } {
-  const search = searchOf(query.q);
+): {
+  rows: OutboxItem[];
+  total: number;
+  page: number;
+  pages: number;
+  counts: Record<OutboxListState, number>;
+  deliveries: Record<OutboxDeliveryFilter, number>;
+} {
+  const inGroup = query.group ? eq(outbox.groupId, query.group) : undefined;
+  const search = and(searchOf(query.q), inGroup, deliveryOf(query.delivery ?? ""));
+  const searchOnly = and(searchOf(query.q), inGroup);
   const heldNow = and(eq(outbox.state, "pending"), sql`${outbox.nextAttemptAt} >= ${HELD_UNTIL.getTime()}`);
   const byState =
     query.state === "held"
@@ -83,6 +117,16 @@ export function listOutbox(
           ? eq(outbox.state, query.state)
           : undefined;
   const where = and(search, byState);
+  const deliveries = Object.fromEntries(OUTBOX_DELIVERY_FILTERS.map((d) => [d, 0])) as Record<OutboxDeliveryFilter, number>;
+  for (const { delivery, n } of db
+    .select({ delivery: outbox.delivery, n: sql<number>`count(*)` })
+    .from(outbox)
+    .where(and(searchOnly, byState, sql`${outbox.delivery} is not null`))
+    .groupBy(outbox.delivery)
+    .all()) {
+    deliveries[delivery!] += n;
+    if (delivery === "bounced" || delivery === "complained") deliveries.problem += n;
+  }
   const counts = Object.fromEntries(OUTBOX_LIST_STATES.map((state) => [state, 0])) as Record<OutboxListState, number>;
   for (const { state, held, n } of db
     .select({ state: outbox.state, held: sql<number>`${outbox.nextAttemptAt} >= ${HELD_UNTIL.getTime()}`, n: sql<number>`count(*)` })
@@ -107,6 +151,9 @@ export function listOutbox(
       lastError: outbox.lastError,
       createdAt: outbox.createdAt,
       sentAt: outbox.sentAt,
+      delivery: outbox.delivery,
+      deliveryDetail: outbox.deliveryDetail,
+      deliveryAt: outbox.deliveryAt,
     })
     .from(outbox)
     .where(where)
@@ -115,7 +162,7 @@ export function listOutbox(
     .offset((page - 1) * perPage)
     .all()
     .map((row) => ({ ...row, held: row.state === "pending" && row.nextAttemptAt.getTime() >= HELD_UNTIL.getTime() }));
-  return { rows, total, page, pages, counts };
+  return { rows, total, page, pages, counts, deliveries };
 }
 
 /** Why a retry was refused: `cancelled` was given up by an organizer before sending, and stays unsent. */
@@ -168,6 +215,9 @@ export function outboxMessage(db: Pick<Db, "select">, id: string): (OutboxItem &
     lastError: row.lastError,
     createdAt: row.createdAt,
     sentAt: row.sentAt,
+    delivery: row.delivery,
+    deliveryDetail: row.deliveryDetail,
+    deliveryAt: row.deliveryAt,
     payload: row.payload,
   };
 }

@@ -7,6 +7,7 @@ import { recordAudit } from "../audit.ts";
 import type { Edition } from "../config/edition.ts";
 import { allRegistrations } from "../registration/admin.ts";
 import type { Actor } from "./admin.ts";
+import { createGroup } from "./groups.ts";
 import { enqueue } from "./outbox.ts";
 import { ANNOUNCEMENT_LIMITS, oneLine, plainText, type TemplatePayload } from "./templates.ts";
 
@@ -212,6 +213,19 @@ export function queueAnnouncement(db: Db, actor: Actor, draft: AnnouncementDraft
       }
       const recipients = announcementRecipients(tx as unknown as Db, draft.filters);
       if (recipients.length === 0) return { ok: false, reason: "no_recipients" };
+      createGroup(
+        tx,
+        {
+          id: key,
+          kind: "announcement",
+          subject: draft.subject,
+          body: draft.body,
+          filters: { ...draft.filters },
+          recipients: recipients.length,
+          createdBy: actor.email,
+        },
+        now,
+      );
       for (const recipient of recipients) {
         enqueue(
           tx,
@@ -221,6 +235,7 @@ export function queueAnnouncement(db: Db, actor: Actor, draft: AnnouncementDraft
             recipient: recipient.email,
             payload: announcementPayload(draft, recipient),
             registrationId: recipient.registrationId,
+            groupId: key,
           },
           now,
         );

@@ -17,6 +17,7 @@ const email = (over: Partial<MailboxEmail> = {}): MailboxEmail => ({
   subject: "Inscription confirmée\u00a0: votre billet – Forum Monde plus sûr, avec un sujet assez long pour être replié",
   text: "Bonjour Zoé,\n\nVotre billet est joint.\n",
   html: '<p lang="fr">Bonjour Zoé,</p>\n<img src="cid:ticket-qr" alt="QR">',
+  replyTo: "Les organisateurs <contact@forum.example>",
   template: "registration.confirmed",
   attachments: [
     { filename: "ticket-qr.png", content: png, contentType: "image/png", contentId: "ticket-qr" },
@@ -36,6 +37,7 @@ describe("mailbox", () => {
     expect(source).toContain("Subject: =?UTF-8?B?");
     expect(source).toContain("Date: Mon, 01 Jul 2013 08:00:00 +0000\r\n");
     expect(source).toContain("Message-ID: <0b4c-key@forum.example>\r\n");
+    expect(source).toContain("Reply-To: Les organisateurs <contact@forum.example>\r\n");
     expect(source).toContain("X-Forum-Template: registration.confirmed\r\n");
     expect(source).toContain("Content-Transfer-Encoding: 8bit\r\n\r\nBonjour Zoé,\r\n\r\nVotre billet est joint.\r\n");
     expect(source).toContain("Content-ID: <ticket-qr>");
@@ -47,6 +49,7 @@ describe("mailbox", () => {
         file,
         to: "zoe@example.org",
         from: "Forum Monde plus sûr <no-reply@forum.example>",
+        replyTo: "Les organisateurs <contact@forum.example>",
         subject: email().subject,
         template: "registration.confirmed",
         date: new Date("2013-07-01T08:00:00.000Z"),

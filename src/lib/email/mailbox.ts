@@ -11,7 +11,7 @@ import type { RenderedEmail } from "./templates.ts";
  */
 
 /** An e-mail as the mailbox transport writes it. */
-export type MailboxEmail = RenderedEmail & { to: string; from: string; template?: string };
+export type MailboxEmail = RenderedEmail & { to: string; from: string; replyTo?: string; template?: string };
 
 /** One message read back from the mailbox. */
 export interface MailboxMessage {
@@ -21,6 +21,8 @@ export interface MailboxMessage {
   file: string;
   to: string;
   from: string;
+  /** Reply-To, "" when absent. */
+  replyTo: string;
   subject: string;
   /** X-Forum-Template, "" when absent. */
   template: string;
@@ -74,6 +76,7 @@ export function formatMessage(email: MailboxEmail, key: string, date: Date): str
   const headers = [
     `From: ${encodeAddress(email.from)}`,
     `To: ${encodeAddress(email.to)}`,
+    ...(email.replyTo ? [`Reply-To: ${encodeAddress(email.replyTo)}`] : []),
     `Subject: ${encodeWords(email.subject)}`,
     `Date: ${date.toUTCString().replace(/GMT$/, "+0000")}`,
     `Message-ID: <${key}@${domain}>`,
@@ -247,6 +250,7 @@ function toMessage(file: string, root: MimeNode, mtime: Date): MailboxMessage {
     file,
     to: unquoteName(header("to").trim()),
     from: unquoteName(header("from").trim()),
+    replyTo: unquoteName(header("reply-to").trim()),
     subject: header("subject").trim(),
     template: header("x-forum-template").trim(),
     date: Number.isNaN(date.getTime()) ? mtime : date,

@@ -1,15 +1,19 @@
-import { randomUUID } from "node:crypto";
-import { and, asc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
+import { createHash, randomUUID } from "node:crypto";
+import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
-import { outbox } from "../../../db/schema/outbox.ts";
+import { mailGroups, outbox } from "../../../db/schema/outbox.ts";
+import { loadPace, observe, paceAllows, savePace, type PaceSettings, type RateInfo } from "./pace.ts";
 import type { TemplateName } from "./templates.ts";
 
 /**
  * The outbox: every e-mail is a row written in the same transaction as the change that causes it,
  * then delivered by the worker (worker.ts). A row is `pending` until due, `sending` while a worker
- * holds its lease, then `sent` or `failed`. A worker that dies mid-send leaves a `sending` row whose
- * lease expires; the next claim takes it over, and the provider's idempotency key (the row id)
- * keeps the second send from delivering twice.
+ * holds its lease, then `sent` or `failed` (or `expired`: worth nothing by the time it could go, or
+ * `cancelled` by an organizer). One request to the provider carries one message with attachments,
+ * or up to a batch of messages without; its idempotency key is recorded on its members (`batch_id`)
+ * in the transaction that claims them, before the request is made. A worker that dies mid-request
+ * leaves `sending` rows whose lease expires; the next claim takes the same members over under the
+ * same key, and the provider, which keeps its answer under that key, delivers nothing twice.
  */
 
 /** An outbox row. */
@@ -25,6 +29,10 @@ export interface NewMessage {
   recipient: string;
   payload: Record<string, unknown>;
   registrationId?: number | null;
+  /** When the message becomes worthless (its link or code stops working): unsent by then, it is dropped as `expired`. */
+  expiresAt?: Date | null;
+  /** The group message it belongs to (groups.ts). */
+  groupId?: string | null;
 }
 
 /** Attempts after which a message is given up as failed. */
@@ -32,6 +40,24 @@ export const MAX_ATTEMPTS = 20;
 
 /** Default back-off: 30 s doubling up to 1 h; with MAX_ATTEMPTS a message survives 6.5 to 13 hours of provider outage. */
 export const DEFAULT_RETRY = { baseMs: 30_000, maxMs: 60 * 60_000 } as const;
+
+/** Most messages in one request (Resend's batch limit). */
+export const MAX_BATCH = 100;
+
+/**
+ * Priorities, lower first: a sign-in link and code, or a private link asked for again (someone is
+ * waiting at the page for it), then every other state change (address confirmations, decisions...),
+ * then the organizers' group messages and the notices of a schedule release, which may be
+ * thousands at once.
+ */
+export const PRIORITY = { signIn: 0, stateChange: 1, group: 2 } as const;
+
+/** The priority of a template's messages. */
+export function priorityOf(template: string): number {
+  if (template === "auth.sign_in" || template === "registration.manage_link") return PRIORITY.signIn;
+  if (template === "announcement" || template === "programme.release") return PRIORITY.group;
+  return PRIORITY.stateChange;
+}
 
 /**
  * A held message (decision e-mails of the call for papers, to be reviewed by an organizer before
@@ -59,8 +85,11 @@ export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now(), {
       recipient: msg.recipient,
       payload: msg.payload,
       state: "pending",
+      priority: priorityOf(msg.template),
       attempts: 0,
       nextAttemptAt: held ? HELD_UNTIL : new Date(now),
+      expiresAt: msg.expiresAt ?? null,
+      groupId: msg.groupId ?? null,
       registrationId: msg.registrationId ?? null,
       createdAt: new Date(now),
     })
@@ -68,50 +97,278 @@ export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now(), {
   return id;
 }
 
+/** The idempotency key of a batch: derived from its members' ids (in any order), so the same members always get the same key. */
+export function batchKey(ids: readonly string[]): string {
+  return `batch-${createHash("sha256")
+    .update([...ids].sort().join("\n"))
+    .digest("base64url")}`;
+}
+
+/** What a claim found: a request to make, nothing due, or a pace that says to wait. */
+export type Claim =
+  | {
+      kind: "request";
+      /** The request's idempotency key: the message's id when it goes alone, else batchKey of the members. */
+      key: string;
+      /** Its members, ordered by id (the order of the batch, the same at every attempt). */
+      rows: OutboxRow[];
+      /** Whether the key was given now: no request was ever made for these members together. */
+      fresh: boolean;
+      /** When the claim was made. */
+      at: number;
+    }
+  | { kind: "idle" }
+  | { kind: "wait"; until: number };
+
+export interface ClaimOptions {
+  now?: number;
+  leaseMs: number;
+  maxAttempts?: number;
+  /** Most messages in one request (1: never batch). */
+  maxBatch?: number;
+  /** Whether a message must go alone (it has attachments, which the batch API does not take). */
+  alone?: (row: OutboxRow) => boolean;
+  /** The provider's pace: nothing is claimed while it allows no request. Absent: not paced (the mailbox). */
+  pace?: PaceSettings;
+  /** How long before the pace has room messages may be claimed (to render them meanwhile). */
+  paceLookaheadMs?: number;
+}
+
+/** Default lookahead: longer than rendering a batch takes, short beside the window. */
+export const PACE_LOOKAHEAD_MS = 200;
+
+/** How many rows a claim looks at to fill a batch past the messages that must go alone. */
+const CANDIDATES = 3;
+
 /**
- * Takes the oldest due message for this worker: `pending` and due, or `sending` with an expired
- * lease. Marks it `sending` until `now + leaseMs` and counts the attempt. The immediate transaction
- * holds SQLite's write lock from the first read, so two workers never claim the same row. A message
- * whose lease expired at its last allowed attempt (it keeps killing its worker) is failed instead.
+ * Claims the messages of the next request, in one IMMEDIATE transaction (SQLite's write lock from
+ * the first read, so two workers never claim the same row):
+ *
+ * - drops as `expired` every unsent message past its validity that no request may already have carried;
+ * - takes the first due row by priority (then due time, then age), skipping the new messages of a
+ *   paused group: `pending` and due, or `sending` with an expired lease (its worker died);
+ * - a row already given a key (an earlier request whose answer was lost, or a dead worker's) comes
+ *   back with exactly the members of that key; a new row that must go alone goes alone; otherwise
+ *   up to `maxBatch` new rows that may share a request, in priority order, get a new key;
+ * - with `pace`, claims nothing while the shared pace allows no request for longer than a moment
+ *   (`paceLookaheadMs`), and says until when to wait;
+ * - marks the members `sending` until `now + leaseMs` and counts the attempt.
+ *
+ * A key whose lease expired at its last allowed attempt (it keeps killing its worker) fails its members instead.
  */
-export function claimNext(
-  db: Db,
-  { now = Date.now(), leaseMs, maxAttempts = MAX_ATTEMPTS }: { now?: number; leaseMs: number; maxAttempts?: number },
-): OutboxRow | undefined {
+export function claimRequest(db: Db, options: ClaimOptions): Claim {
+  const { now = Date.now(), leaseMs, maxAttempts = MAX_ATTEMPTS, maxBatch = MAX_BATCH, alone = () => false, pace } = options;
+  const paceLookaheadMs = options.paceLookaheadMs ?? PACE_LOOKAHEAD_MS;
+  const at = new Date(now);
   return db.transaction(
-    (tx) => {
+    (tx): Claim => {
+      expireWorthless(tx, now);
       for (;;) {
-        const due = tx
-          .select()
+        const candidates = tx
+          .select({ row: outbox })
           .from(outbox)
+          .leftJoin(mailGroups, eq(mailGroups.id, outbox.groupId))
           .where(
-            or(
-              and(eq(outbox.state, "pending"), lte(outbox.nextAttemptAt, new Date(now))),
-              and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, new Date(now))),
+            and(
+              or(
+                and(eq(outbox.state, "pending"), lte(outbox.nextAttemptAt, at)),
+                and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, at)),
+              ),
+              // A paused group holds back what no request carried yet; a request already made is finished.
+              or(sql`${outbox.batchId} is not null`, isNull(mailGroups.pausedAt)),
             ),
           )
-          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt))
-          .limit(1)
-          .get();
-        if (!due) return undefined;
-        if (due.state === "sending" && due.attempts >= maxAttempts) {
+          .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.createdAt), asc(sql`${outbox}.rowid`))
+          .limit(Math.max(1, maxBatch) * CANDIDATES)
+          .all()
+          .map((r) => r.row);
+        const first = candidates[0];
+        if (!first) return { kind: "idle" };
+
+        let key: string;
+        let members: OutboxRow[];
+        let fresh = false;
+        if (first.batchId !== null) {
+          key = first.batchId;
+          members =
+            key === first.id
+              ? [first]
+              : tx
+                  .select()
+                  .from(outbox)
+                  .where(and(eq(outbox.batchId, key), inArray(outbox.state, ["pending", "sending"])))
+                  .all();
+        } else {
+          fresh = true;
+          members =
+            maxBatch <= 1 || alone(first) ? [first] : candidates.filter((row) => row.batchId === null && !alone(row)).slice(0, maxBatch);
+          key = members.length === 1 ? first.id : batchKey(members.map((m) => m.id));
+        }
+        const ids = members.map((m) => m.id);
+
+        if (first.state === "sending" && Math.max(...members.map((m) => m.attempts)) >= maxAttempts) {
           tx.update(outbox)
             .set({
               state: "failed",
               leaseUntil: null,
-              lastError: `Abandoned after ${due.attempts} attempts: the worker stopped while sending`,
+              lastError: `Abandoned after ${first.attempts} attempts: the worker stopped while sending`,
             })
-            .where(eq(outbox.id, due.id))
+            .where(inArray(outbox.id, ids))
             .run();
           continue;
         }
-        return tx
+
+        // The request itself is counted just before it leaves (acquirePace, after rendering), so
+        // that the time counted is the time it reaches the provider. Messages are claimed a moment
+        // before the pace has room, so that they are rendered and the request leaves on time.
+        if (pace) {
+          const allowed = paceAllows(tx, now, pace);
+          if (!allowed.ok && allowed.until - now > paceLookaheadMs) return { kind: "wait", until: allowed.until - paceLookaheadMs };
+        }
+        const rows = tx
           .update(outbox)
-          .set({ state: "sending", leaseUntil: new Date(now + leaseMs), attempts: sql`${outbox.attempts} + 1` })
-          .where(eq(outbox.id, due.id))
+          .set({ state: "sending", leaseUntil: new Date(now + leaseMs), attempts: sql`${outbox.attempts} + 1`, batchId: key })
+          .where(inArray(outbox.id, ids))
           .returning()
-          .get();
+          .all()
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        return { kind: "request", key, rows, fresh, at: now };
       }
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
+ * Drops unsent messages past their validity as `expired`: those no request carried yet, and those
+ * that went alone (dropping one whose answer was lost sends nothing twice). A batch whose answer was
+ * lost is tried again whole, under its key: the provider may hold it, and a retry with other members
+ * would be another request.
+ */
+function expireWorthless(tx: DbLike, now: number): void {
+  const at = new Date(now);
+  tx.update(outbox)
+    .set({
+      state: "expired",
+      leaseUntil: null,
+      lastError: sql`'Dropped unsent: worthless after ' || strftime('%Y-%m-%dT%H:%M:%SZ', ${outbox.expiresAt} / 1000, 'unixepoch') || ' (its link or code no longer works)'`,
+    })
+    .where(
+      and(
+        lte(outbox.expiresAt, at),
+        or(isNull(outbox.batchId), eq(outbox.batchId, outbox.id)),
+        or(
+          and(eq(outbox.state, "pending"), lt(outbox.nextAttemptAt, HELD_UNTIL)),
+          and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, at)),
+        ),
+      ),
+    )
+    .run();
+}
+
+/** Takes one due message alone (claimRequest without batches or pace); for tests and tools. */
+export function claimNext(
+  db: Db,
+  { now = Date.now(), leaseMs, maxAttempts = MAX_ATTEMPTS }: { now?: number; leaseMs: number; maxAttempts?: number },
+): OutboxRow | undefined {
+  const claim = claimRequest(db, { now, leaseMs, maxAttempts, maxBatch: 1 });
+  return claim.kind === "request" ? claim.rows[0] : undefined;
+}
+
+/**
+ * Gives a new request (`fresh`) a new key for the members it keeps (some could not render): the
+ * provider never saw the old key. Returns the new key, or undefined when no member is left.
+ */
+export function rekey(db: Db, oldKey: string, keep: readonly string[]): string | undefined {
+  if (keep.length === 0) return undefined;
+  const key = keep.length === 1 ? keep[0]! : batchKey(keep);
+  db.update(outbox)
+    .set({ batchId: key })
+    .where(and(inArray(outbox.id, [...keep]), eq(outbox.batchId, oldKey), eq(outbox.state, "sending")))
+    .run();
+  return key;
+}
+
+/**
+ * Gives a claim back untouched, due at `until` (the pace had no room for it after all): nothing was
+ * sent, so the attempt is given back, and new members leave their key while a request already made
+ * keeps its own.
+ */
+export function releaseClaim(db: Db, claim: { key: string; fresh: boolean }, until: number): void {
+  db.update(outbox)
+    .set({
+      state: "pending",
+      leaseUntil: null,
+      nextAttemptAt: new Date(until),
+      attempts: sql`max(${outbox.attempts} - 1, 0)`,
+      ...(claim.fresh ? { batchId: null } : {}),
+    })
+    .where(and(eq(outbox.batchId, claim.key), eq(outbox.state, "sending")))
+    .run();
+}
+
+/** What one request came to. */
+export type RequestOutcome =
+  /** The provider answered for each member: its message id, or its own refusal (final). */
+  | { kind: "answered"; members: Map<string, { ok: true; id: string | null } | { ok: false; error: string }> }
+  /**
+   * Try again at `nextAttemptAt`. `certain`: the provider surely took nothing (a 429, a refused
+   * account), so the members are released from their key and the attempt is given back.
+   * Otherwise (no answer, 5xx) the same members come back under the same key.
+   */
+  | { kind: "retry"; error: string; nextAttemptAt: number; certain: boolean }
+  /** Every member refused for good with `error`. */
+  | { kind: "failed"; error: string };
+
+/**
+ * Records the outcome of a request made at `at` for its members still `sending` under `key` (a slow worker cannot undo
+ * what another did after taking them over), and (with `pace`) what the answer said of the pace, in one IMMEDIATE
+ * transaction. Returns how many members were sent, retried and failed.
+ */
+export function recordRequest(
+  db: Db,
+  request: { key: string; at: number },
+  outcome: RequestOutcome,
+  { now = Date.now(), rate, pace }: { now?: number; rate?: RateInfo; pace?: PaceSettings } = {},
+): { sent: number; retried: number; failed: number } {
+  return db.transaction(
+    (tx) => {
+      if (pace) {
+        const answered = rate !== undefined;
+        const timing = { sentAt: request.at, receivedAt: now, answered, windowMs: pace.windowMs, marginMs: pace.marginMs };
+        savePace(tx, observe(loadPace(tx), rate ?? {}, timing));
+      }
+      const mine = and(eq(outbox.batchId, request.key), eq(outbox.state, "sending"));
+      const counts = { sent: 0, retried: 0, failed: 0 };
+      if (outcome.kind === "answered") {
+        for (const [id, result] of outcome.members) {
+          const where = and(eq(outbox.id, id), mine);
+          const changed = result.ok
+            ? tx
+                .update(outbox)
+                .set({ state: "sent", providerMessageId: result.id, sentAt: new Date(now), leaseUntil: null, lastError: null })
+                .where(where)
+                .run().changes
+            : tx.update(outbox).set({ state: "failed", lastError: result.error, leaseUntil: null }).where(where).run().changes;
+          if (result.ok) counts.sent += changed;
+          else counts.failed += changed;
+        }
+      } else if (outcome.kind === "retry") {
+        counts.retried = tx
+          .update(outbox)
+          .set({
+            state: "pending",
+            lastError: outcome.error,
+            nextAttemptAt: new Date(outcome.nextAttemptAt),
+            leaseUntil: null,
+            ...(outcome.certain ? { batchId: null, attempts: sql`max(${outbox.attempts} - 1, 0)` } : {}),
+          })
+          .where(mine)
+          .run().changes;
+      } else {
+        counts.failed = tx.update(outbox).set({ state: "failed", lastError: outcome.error, leaseUntil: null }).where(mine).run().changes;
+      }
+      return counts;
     },
     { behavior: "immediate" },
   );
@@ -163,12 +420,19 @@ export function markFailed(db: DbLike, id: string, error: string): boolean {
 
 /**
  * Queues a failed message again, due at `now`, with a fresh count of attempts (the organizers'
- * "retry" on a failure). Keeps its id, hence its idempotency key. Returns whether it was failed.
+ * "retry" on a failure). A message that went alone keeps its key (its id); one of a batch leaves
+ * it, to go in a new request (the provider refused it, or its key is long gone after the attempts
+ * it took). Returns whether it was failed.
  */
 export function requeueFailed(db: DbLike, id: string, now: number = Date.now()): boolean {
   const result = db
     .update(outbox)
-    .set({ state: "pending", attempts: 0, nextAttemptAt: new Date(now) })
+    .set({
+      state: "pending",
+      attempts: 0,
+      nextAttemptAt: new Date(now),
+      batchId: sql`case when ${outbox.batchId} = ${outbox.id} then ${outbox.batchId} else null end`,
+    })
     .where(and(eq(outbox.id, id), eq(outbox.state, "failed")))
     .run();
   return result.changes > 0;
@@ -209,6 +473,16 @@ export function retryDelay(
 ): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * The back-off of a message that expires: never past a quarter of the validity it has left (and
+ * at least a second), so that a sign-in code or an address confirmation is tried several times
+ * while it is still worth something, instead of waiting out a long back-off past its expiry.
+ */
+export function retryDelayBefore(delay: number, expiresAt: Date | null | undefined, now: number): number {
+  if (!expiresAt) return delay;
+  return Math.min(delay, Math.max(1_000, Math.floor((expiresAt.getTime() - now) / 4)));
 }
 
 // The worker of this process, for nudgeWorker(): in a module of its own, which the server's HTTP

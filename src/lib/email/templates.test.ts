@@ -4,7 +4,16 @@ import { editionSchema } from "../config/edition.ts";
 import { sealSignInNext, signInCode, signInLinkToken } from "../auth/sign-in.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
-import { ANNOUNCEMENT_LIMITS, escapeHtml, plainText, renderEmail, TEMPLATE_NAMES, TICKET_QR_CID, type TemplateName } from "./templates.ts";
+import {
+  ANNOUNCEMENT_LIMITS,
+  escapeHtml,
+  hasAttachments,
+  plainText,
+  renderEmail,
+  TEMPLATE_NAMES,
+  TICKET_QR_CID,
+  type TemplateName,
+} from "./templates.ts";
 import sharp from "sharp";
 import { TICKET_PNG_WIDTH } from "../registration/ticket-document.ts";
 
@@ -206,6 +215,8 @@ describe("e-mail templates", () => {
           const payload = PAYLOADS[template];
           const email = await renderEmail({ template, language, payload }, ctx);
           expect(email.subject).toBe(SUBJECTS[language][template]);
+          // What the worker decides before rendering (a message with attachments goes alone) is what rendering gives.
+          expect(hasAttachments({ template, language, payload })).toBe(email.attachments.length > 0);
 
           for (const body of [email.text, email.html]) {
             expect(body).toMatch(DATES[language]);
@@ -545,6 +556,18 @@ describe("announcement", () => {
     expect(plainText("\r\n\n  First\u0007 line  \r\nsecond\rthird\t\n\n\nLast\n\n")).toBe("  First line\nsecond\nthird\n\n\nLast");
     expect(plainText("a\u2028b")).toBe("a\nb");
     expect(plainText("tab\there")).toBe("tab\there");
+  });
+});
+
+describe("hasAttachments", () => {
+  it("says a release notice of cancelled sessions only, without a calendar, may go in a batch", async () => {
+    const payload = { release: 2, sessions: [{ slug: "lab", title: "Lab", kind: "cancelled" }] };
+    const email = await renderEmail({ template: "programme.release", language: "en", payload }, ctx);
+    expect(email.attachments).toEqual([]);
+    expect(hasAttachments({ template: "programme.release", language: "en", payload })).toBe(false);
+    // One that cannot render goes alone (and fails alone).
+    expect(hasAttachments({ template: "registration.confirmed", language: "en", payload: {} })).toBe(true);
+    expect(hasAttachments({ template: "no.such", language: "en", payload: {} })).toBe(true);
   });
 });
 

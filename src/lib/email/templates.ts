@@ -177,6 +177,31 @@ export interface EmailMessage {
   payload: unknown;
 }
 
+type ReleasePayload = z.output<(typeof PAYLOADS)["programme.release"]>;
+
+/** The sessions of a release notice that have a time, for its calendar attachment. */
+function scheduledSessions(release: ReleasePayload) {
+  return release.sessions.flatMap((s) =>
+    s.kind !== "cancelled" && s.startsAt && s.endsAt
+      ? [{ slug: s.slug, title: s.title, startsAt: new Date(s.startsAt), endsAt: new Date(s.endsAt), room: s.room }]
+      : [],
+  );
+}
+
+/**
+ * Whether a message renders with attachments (a ticket and its calendar, a release's sessions), so
+ * that it must go to the provider alone: the batch API takes none. A message that cannot render
+ * goes alone too (and fails alone). Decided from the payload, as renderEmail decides.
+ */
+export function hasAttachments(message: EmailMessage): boolean {
+  if (!isTemplateName(message.template)) return true;
+  const parsed = PAYLOADS[message.template].safeParse(message.payload);
+  if (!parsed.success) return true;
+  const data = parsed.data as Record<string, unknown>;
+  if (typeof data.ticketNonce === "string" && data.ticketNonce !== "") return true;
+  return message.template === "programme.release" && scheduledSessions(parsed.data as ReleasePayload).length > 0;
+}
+
 /** Renders one message; throws an Error naming the problem for an unknown template or language, or a malformed payload. */
 export async function renderEmail(message: EmailMessage, ctx: RenderContext): Promise<RenderedEmail> {
   const { template, language } = message;
@@ -187,7 +212,7 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; ");
     throw new Error(`Invalid payload for e-mail template ${template}: ${issues}`);
   }
-  const release = template === "programme.release" ? (parsed.data as z.output<(typeof PAYLOADS)["programme.release"]>) : undefined;
+  const release = template === "programme.release" ? (parsed.data as ReleasePayload) : undefined;
   const payload = (release ? {} : parsed.data) as Record<string, string | undefined>;
   const { edition, siteUrl, appKey } = ctx;
   const secret = (purpose: Parameters<typeof deriveSecret>[1], value: string) =>
@@ -255,11 +280,7 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     );
   }
   if (release) {
-    const scheduled = release.sessions.flatMap((s) =>
-      s.kind !== "cancelled" && s.startsAt && s.endsAt
-        ? [{ slug: s.slug, title: s.title, startsAt: new Date(s.startsAt), endsAt: new Date(s.endsAt), room: s.room }]
-        : [],
-    );
+    const scheduled = scheduledSessions(release);
     if (scheduled.length > 0) {
       attachments.push({
         filename: "sessions.ics",

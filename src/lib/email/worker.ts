@@ -1,55 +1,95 @@
 import type { Db } from "../../../db/client.ts";
 import type { Edition } from "../config/edition.ts";
 import {
-  claimNext,
+  claimRequest,
   DEFAULT_RETRY,
   markFailed,
-  markSent,
   MAX_ATTEMPTS,
+  MAX_BATCH,
+  recordRequest,
   registerWorker,
+  rekey,
+  releaseClaim,
   retryDelay,
-  scheduleRetry,
+  retryDelayBefore,
   type OutboxRow,
+  type RequestOutcome,
 } from "./outbox.ts";
-import { renderEmail, type RenderContext, type RenderedEmail } from "./templates.ts";
-import { mailFrom, transportFromEnv, type SendResult, type Transport } from "./transport.ts";
+import { acquirePace, DEFAULT_PACE, PACE_MARGIN_MS, type PaceSettings } from "./pace.ts";
+import { hasAttachments, renderEmail, type RenderContext, type RenderedEmail } from "./templates.ts";
+import {
+  mailFrom,
+  mailReplyTo,
+  transportFromEnv,
+  type BatchResult,
+  type OutgoingEmail,
+  type SendResult,
+  type Transport,
+} from "./transport.ts";
 
 /**
- * The outbox worker: claims due messages one at a time, renders, sends and records the outcome. It
- * runs inside the server process (scripts/serve.mjs) or on its own (`npm run mail:work`); several
- * may run against one database, the claim's lease keeps them apart.
+ * The outbox worker: claims the next request's messages (outbox.ts, claimRequest: urgent first, up
+ * to a batch of those without attachments), renders them, sends them under the request's
+ * idempotency key and records each one's outcome. With a paced transport (Resend) every request
+ * waits for room in the provider's window (pace.ts). It runs inside the server process
+ * (scripts/serve.mjs) or on its own (`npm run mail:work`); several may run against one database,
+ * the claims' leases keep them apart and the shared pace keeps them together under the limit.
  */
 
-/** Default lease on a claimed message: longer than any send may take (sends time out at 3/4 of it). */
+/** Default lease on a claimed request: longer than any send may take (sends time out at 3/4 of it). */
 export const DEFAULT_LEASE_MS = 60_000;
+
+/** Longest wait for the pace with messages claimed; beyond, they are given back and the pass stops until then. */
+const MAX_PACE_WAIT_MS = 5_000;
+
+/**
+ * Requests in flight at once by default: one, so that nothing else in the process (rendering the
+ * next batch) delays a request between the moment the pace counts it and the moment it leaves.
+ * One keeps 2 a second going while a request and its rendering take under half a second; more
+ * (MAIL_CONCURRENCY) for a raised limit over a slow network.
+ */
+export const DEFAULT_CONCURRENCY = 1;
 
 /** How to deliver. */
 export interface DeliverOptions {
   transport: Transport;
   /** Renders an outbox row (renderer(ctx) for the real templates). Throws for a message that can never render. */
   render: (message: OutboxRow) => Promise<RenderedEmail>;
+  /** Whether a message must go alone (it has attachments); the real templates' hasAttachments by default. */
+  alone?: (message: OutboxRow) => boolean;
   /** The sender address. */
   from: string;
+  /** Where replies go (the organizers' contact address). */
+  replyTo?: string;
   /** The clock, in ms (tests move it). */
   now?: () => number;
   leaseMs?: number;
-  /** At most this many messages per call. */
+  /** At most this many messages per pass. */
   limit?: number;
   retry?: { baseMs: number; maxMs: number };
   maxAttempts?: number;
+  /** The pace to start from before the provider's headers tell (paced transports only). */
+  pace?: PaceSettings;
+  /** Requests in flight at once (paced transports; the mailbox writes one request at a time). */
+  concurrency?: number;
   /** Where to report failures; console.error by default. */
   log?: (line: string) => void;
-  /** Asked between messages: stop early (the worker is shutting down). */
+  /** Asked between requests: stop early (the worker is shutting down). */
   shouldStop?: () => boolean;
+  /** Waits for the pace (tests move their clock instead). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What one pass did. */
 export interface DeliveryReport {
+  /** Messages claimed (each request's members). */
   claimed: number;
+  /** Requests made to the transport. */
+  requests: number;
   sent: number;
   retried: number;
   failed: number;
-  /** Set after a rate limit: nothing should be sent before this time. */
+  /** Set when the pace (or a rate limit) stopped the pass: nothing should be sent before this time. */
   pausedUntil?: number;
 }
 
@@ -58,76 +98,146 @@ export function renderer(ctx: RenderContext): (message: OutboxRow) => Promise<Re
   return (message) => renderEmail(message, ctx);
 }
 
-/** Delivers the messages due now, one by one; resolves to the number sent. */
+/** Delivers what is due now (one pass); resolves to the number sent. */
 export async function deliverDue(db: Db, options: DeliverOptions): Promise<number> {
-  return (await deliverBatch(db, options)).sent;
+  return (await deliverPass(db, options)).sent;
 }
 
-/** Delivers the messages due now and reports what happened; stops at the first rate limit. */
-export async function deliverBatch(db: Db, options: DeliverOptions): Promise<DeliveryReport> {
-  const { transport, render, from, now = Date.now, leaseMs = DEFAULT_LEASE_MS, limit = 100 } = options;
+const messageOf = (error: unknown) => (error as Error)?.message ?? String(error);
+
+/**
+ * Delivers what is due now, request by request (several in flight with `concurrency`), until
+ * nothing is due, `limit` messages were claimed, or the pace says to wait (`pausedUntil`).
+ */
+export async function deliverPass(db: Db, options: DeliverOptions): Promise<DeliveryReport> {
+  const { transport, render, from, replyTo, now = Date.now, leaseMs = DEFAULT_LEASE_MS, limit = 1_000 } = options;
   const { retry = DEFAULT_RETRY, maxAttempts = MAX_ATTEMPTS, log = console.error, shouldStop = () => false } = options;
-  const report: DeliveryReport = { claimed: 0, sent: 0, retried: 0, failed: 0 };
-  while (report.claimed < limit && !shouldStop()) {
-    const row = claimNext(db, { now: now(), leaseMs, maxAttempts });
-    if (!row) break;
-    report.claimed++;
-    let email: RenderedEmail;
-    try {
-      email = await render(row);
-    } catch (error) {
-      // A message that cannot render never will: retrying would only hide the bug.
-      markFailed(db, row.id, `Cannot render: ${(error as Error).message ?? error}`);
-      log(`mail ${row.id} (${row.template}) failed: cannot render: ${(error as Error).message ?? error}`);
-      report.failed++;
-      continue;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const alone = options.alone ?? ((row: OutboxRow) => hasAttachments(row));
+  const paced = transport.paced === true;
+  const pace = paced ? (options.pace ?? DEFAULT_PACE) : undefined;
+  const maxBatch = transport.sendBatch ? Math.min(MAX_BATCH, transport.maxBatch ?? MAX_BATCH) : 1;
+  const lanes = paced ? Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY)) : 1;
+  const report: DeliveryReport = { claimed: 0, requests: 0, sent: 0, retried: 0, failed: 0 };
+  const pauseUntil = (until: number) => {
+    report.pausedUntil = report.pausedUntil === undefined ? until : Math.max(report.pausedUntil, until);
+  };
+
+  const lane = async () => {
+    while (report.claimed < limit && !shouldStop() && report.pausedUntil === undefined) {
+      const claim = claimRequest(db, { now: now(), leaseMs, maxAttempts, maxBatch, alone, pace });
+      if (claim.kind === "idle") return;
+      if (claim.kind === "wait") return pauseUntil(claim.until);
+      report.claimed += claim.rows.length;
+
+      // Render every member; one that cannot render never will: failed, and a new request leaves it out.
+      let key = claim.key;
+      const ready: { row: OutboxRow; email: OutgoingEmail }[] = [];
+      for (const row of claim.rows) {
+        try {
+          const email = await render(row);
+          if (claim.rows.length > 1 && email.attachments.length > 0) throw new Error("it has attachments, which a batch cannot carry");
+          ready.push({
+            row,
+            email: { ...email, to: row.recipient, from, ...(replyTo ? { replyTo } : {}), template: row.template, messageId: row.id },
+          });
+        } catch (error) {
+          markFailed(db, row.id, `Cannot render: ${messageOf(error)}`);
+          log(`mail ${row.id} (${row.template}) failed: cannot render: ${messageOf(error)}`);
+          report.failed++;
+        }
+      }
+      if (ready.length === 0) continue;
+      if (ready.length < claim.rows.length && claim.fresh)
+        key = rekey(
+          db,
+          claim.key,
+          ready.map((r) => r.row.id),
+        )!;
+
+      // The pace had room when the messages were claimed; the request is counted now, as it leaves.
+      if (pace) await transport.warm?.();
+      let sentAt = now();
+      if (pace) {
+        for (let tries = 1; ; tries++) {
+          const acquired = acquirePace(db, sentAt, pace);
+          if (acquired.ok) break;
+          const wait = acquired.until - sentAt;
+          if (shouldStop() || wait > MAX_PACE_WAIT_MS || tries >= 3) {
+            releaseClaim(db, { key, fresh: claim.fresh }, acquired.until);
+            report.claimed -= claim.rows.length;
+            return pauseUntil(acquired.until);
+          }
+          await sleep(wait);
+          sentAt = now();
+        }
+      }
+
+      report.requests++;
+      const signal = AbortSignal.timeout(Math.max(1_000, Math.floor(leaseMs * 0.75)));
+      let result: SendResult | BatchResult;
+      try {
+        result =
+          key === ready[0]!.row.id && ready.length === 1
+            ? await transport.send(ready[0]!.email, { idempotencyKey: key, signal })
+            : await transport.sendBatch!(
+                ready.map((r) => r.email),
+                { idempotencyKey: key, signal },
+              );
+      } catch (error) {
+        result = { ok: false, retryable: true, error: `${transport.name}: ${messageOf(error)}` };
+      }
+      const at = now();
+      const outcome = outcomeOf(result, ready, at, { retry, maxAttempts });
+      const counts = recordRequest(db, { key, at: sentAt }, outcome, { now: at, rate: result.rate, pace });
+      report.sent += counts.sent;
+      report.retried += counts.retried;
+      report.failed += counts.failed;
+      if (outcome.kind === "failed") log(`mail request ${key} (${ready.length} message(s)) failed: ${outcome.error}`);
+      else if (outcome.kind === "answered") {
+        for (const [id, member] of outcome.members) if (!member.ok) log(`mail ${id} failed: ${member.error}`);
+      } else if (!result.ok && result.retryAfterMs === undefined) log(`mail request ${key}: ${outcome.error}; tried again later`);
+      if (!result.ok && result.retryAfterMs !== undefined) return pauseUntil(at + result.retryAfterMs);
     }
-    let result: SendResult;
-    try {
-      result = await transport.send(
-        { ...email, to: row.recipient, from, template: row.template },
-        { idempotencyKey: row.id, signal: AbortSignal.timeout(Math.max(1_000, Math.floor(leaseMs * 0.75))) },
-      );
-    } catch (error) {
-      result = { ok: false, retryable: true, error: `${transport.name}: ${(error as Error).message ?? error}` };
-    }
-    const at = now();
-    if (result.ok) {
-      markSent(db, row.id, result.id, at);
-      report.sent++;
-    } else if (!result.retryable) {
-      markFailed(db, row.id, result.error);
-      log(`mail ${row.id} (${row.template}) failed: ${result.error}`);
-      report.failed++;
-    } else if (result.retryAfterMs !== undefined) {
-      // A rate limit is the account's, not the message's: the attempt is given back and every send waits.
-      const wait = result.retryAfterMs;
-      scheduleRetry(db, row.id, result.error, at + wait, { countAttempt: false });
-      report.retried++;
-      report.pausedUntil = at + wait;
-      break;
-    } else if (row.attempts >= maxAttempts) {
-      markFailed(db, row.id, `${result.error} (gave up after ${row.attempts} attempts)`);
-      log(`mail ${row.id} (${row.template}) failed after ${row.attempts} attempts: ${result.error}`);
-      report.failed++;
-    } else {
-      scheduleRetry(db, row.id, result.error, at + retryDelay(row.attempts, retry));
-      report.retried++;
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   return report;
+}
+
+/** What a transport's answer means for the request's members. */
+function outcomeOf(
+  result: SendResult | BatchResult,
+  ready: { row: OutboxRow }[],
+  at: number,
+  { retry, maxAttempts }: { retry: { baseMs: number; maxMs: number }; maxAttempts: number },
+): RequestOutcome {
+  if (result.ok) {
+    const members = new Map<string, { ok: true; id: string | null } | { ok: false; error: string }>();
+    if ("results" in result) ready.forEach(({ row }, i) => members.set(row.id, result.results[i] ?? { ok: true, id: null }));
+    else members.set(ready[0]!.row.id, { ok: true, id: result.id });
+    return { kind: "answered", members };
+  }
+  if (!result.retryable) return { kind: "failed", error: result.error };
+  // The provider surely took nothing: the messages are free to go in any request, the attempt is given back.
+  if (result.certain) return { kind: "retry", error: result.error, certain: true, nextAttemptAt: at + (result.retryAfterMs ?? 1_000) };
+  const attempts = Math.max(...ready.map(({ row }) => row.attempts));
+  if (attempts >= maxAttempts) return { kind: "failed", error: `${result.error} (gave up after ${attempts} attempts)` };
+  const expiries = ready.flatMap(({ row }) => (row.expiresAt ? [row.expiresAt.getTime()] : []));
+  const soonest = expiries.length ? new Date(Math.min(...expiries)) : null;
+  const delay = retryDelayBefore(retryDelay(attempts, retry), soonest, at);
+  return { kind: "retry", error: result.error, certain: false, nextAttemptAt: at + delay };
 }
 
 /** A running worker. */
 export interface Worker {
-  /** Stops after the message in flight (if any) is recorded. */
+  /** Stops after the requests in flight (if any) are recorded. */
   stop(): Promise<void>;
   /** Looks at the outbox now instead of at the next poll (after enqueueing). */
   nudge(): void;
 }
 
 /** What startWorker needs: the database (or a way to open it, retried on failure) and how to deliver. */
-export interface WorkerOptions extends Omit<DeliverOptions, "now" | "shouldStop"> {
+export interface WorkerOptions extends Omit<DeliverOptions, "now" | "shouldStop" | "sleep"> {
   db: Db | (() => Db);
   /** Pause between two looks at an empty outbox. */
   pollMs?: number;
@@ -135,11 +245,11 @@ export interface WorkerOptions extends Omit<DeliverOptions, "now" | "shouldStop"
 
 /**
  * Runs the worker until stop(): a pass over the due messages, then a pause of `pollMs` (or until a
- * nudge, or the end of a rate limit). Never throws: an error is logged (once while it repeats) and
- * the next pass tries again.
+ * nudge, or the moment the pace has room again). Never throws: an error is logged (once while it
+ * repeats) and the next pass tries again.
  */
 export function startWorker(options: WorkerOptions): Worker {
-  const { pollMs = envNumber(process.env.MAIL_POLL_MS, 1_000), limit = 100, log = console.error } = options;
+  const { pollMs = envNumber(process.env.MAIL_POLL_MS, 1_000), limit = 1_000, log = console.error } = options;
   let stopped = false;
   let nudged = false;
   let pausedUntil = 0;
@@ -163,7 +273,7 @@ export function startWorker(options: WorkerOptions): Worker {
       let wait = pollMs;
       try {
         const db = typeof options.db === "function" ? options.db() : options.db;
-        const report = await deliverBatch(db, { ...options, shouldStop: () => stopped });
+        const report = await deliverPass(db, { ...options, shouldStop: () => stopped });
         lastError = "";
         if (report.pausedUntil !== undefined) {
           pausedUntil = report.pausedUntil;
@@ -172,7 +282,7 @@ export function startWorker(options: WorkerOptions): Worker {
           wait = 0; // more are due
         }
       } catch (error) {
-        const message = (error as Error)?.message ?? String(error);
+        const message = messageOf(error);
         if (message !== lastError) log(`mail worker: ${message}`);
         lastError = message;
       }
@@ -206,7 +316,9 @@ function envNumber(value: string | undefined, fallback: number): number {
 
 /**
  * The worker's settings from the environment: transport (RESEND_API_KEY, RESEND_BASE_URL, MAILBOX_DIR),
- * sender (MAIL_FROM), MAIL_POLL_MS, MAIL_LEASE_MS, MAIL_RETRY_BASE_MS, MAIL_RETRY_MAX_MS.
+ * sender (MAIL_FROM) and replies (the edition's contact address), the pace (MAIL_RATE_LIMIT requests
+ * per MAIL_RATE_WINDOW_MS until the provider's headers say, MAIL_CONCURRENCY requests in flight),
+ * MAIL_POLL_MS, MAIL_LEASE_MS, MAIL_RETRY_BASE_MS, MAIL_RETRY_MAX_MS.
  */
 export function workerOptionsFromEnv(
   ctx: { edition: Edition; siteUrl: string; appKey: Buffer },
@@ -216,11 +328,18 @@ export function workerOptionsFromEnv(
     transport: transportFromEnv(env),
     render: renderer(ctx),
     from: mailFrom(env, ctx.edition),
+    replyTo: mailReplyTo(ctx.edition),
     pollMs: envNumber(env.MAIL_POLL_MS, 1_000),
     leaseMs: envNumber(env.MAIL_LEASE_MS, DEFAULT_LEASE_MS),
     retry: {
       baseMs: envNumber(env.MAIL_RETRY_BASE_MS, DEFAULT_RETRY.baseMs),
       maxMs: envNumber(env.MAIL_RETRY_MAX_MS, DEFAULT_RETRY.maxMs),
     },
+    pace: {
+      limit: Math.floor(envNumber(env.MAIL_RATE_LIMIT, DEFAULT_PACE.limit)),
+      windowMs: envNumber(env.MAIL_RATE_WINDOW_MS, DEFAULT_PACE.windowMs),
+      marginMs: envNumber(env.MAIL_PACE_MARGIN_MS, PACE_MARGIN_MS),
+    },
+    concurrency: Math.floor(envNumber(env.MAIL_CONCURRENCY, DEFAULT_CONCURRENCY)),
   };
 }

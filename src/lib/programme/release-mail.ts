@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { agendaStars } from "../../../db/schema/agenda.ts";
 import { users } from "../../../db/schema/auth.ts";
+import { createGroup } from "../email/groups.ts";
 import { enqueue, type DbLike } from "../email/outbox.ts";
 import { sessionAccess, type Viewer } from "./audience.ts";
 import { affectedSessionSlugs, diffProgrammes } from "./changelog.ts";
@@ -150,15 +151,26 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
   });
 }
 
-/** Queues the messages of release `number` in the caller's transaction; returns how many. */
+/**
+ * Queues the messages of release `number` in the caller's transaction, as one group message
+ * (`release-<number>`, with the release's comment) that organizers can follow and pause; returns how many.
+ */
 export function enqueueReleaseMails(
   db: Pick<Db, "select"> & DbLike,
   number: number,
   before: Programme | null,
   after: Programme,
   now: number = Date.now(),
+  { comment = "", createdBy = "" }: { comment?: string; createdBy?: string } = {},
 ): number {
   const mails = releaseMails(db, number, before, after);
-  for (const mail of mails) enqueue(db, { template: "programme.release", ...mail }, now);
+  if (mails.length === 0) return 0;
+  const groupId = `release-${number}`;
+  createGroup(
+    db,
+    { id: groupId, kind: "release", release: number, body: { en: comment, fr: comment }, recipients: mails.length, createdBy },
+    now,
+  );
+  for (const mail of mails) enqueue(db, { template: "programme.release", ...mail, groupId }, now);
   return mails.length;
 }

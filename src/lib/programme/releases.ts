@@ -102,7 +102,11 @@ function publishWithin(tx: Tx, actor: Actor, comment: string, programme: Program
     })
     .run();
   // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
-  enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now);
+  // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
+  enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now, {
+    comment: comment.trim(),
+    createdBy: actor.email,
+  });
   if (actor.id !== null) {
     recordAudit(
       tx,

@@ -101,7 +101,14 @@ function transition(
     .get()!;
 }
 
-function mail(tx: Tx, registration: Registration, template: TemplateName, payload: Record<string, unknown>, now: number): void {
+function mail(
+  tx: Tx,
+  registration: Registration,
+  template: TemplateName,
+  payload: Record<string, unknown>,
+  now: number,
+  expiresAt: Date | null = null,
+): void {
   enqueue(
     tx,
     {
@@ -110,6 +117,7 @@ function mail(tx: Tx, registration: Registration, template: TemplateName, payloa
       recipient: registration.email,
       payload: { name: registration.name, category: registration.category, ...payload },
       registrationId: registration.id,
+      expiresAt,
     },
     now,
   );
@@ -282,10 +290,14 @@ export function submit(deps: RegistrationDeps, input: RegistrationInput): { outc
       })
       .run();
     const { nonce } = issueToken(tx, appKey, created.id, now);
-    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now);
+    // Worth nothing once the registration expires unconfirmed: never sent late.
+    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now, created.expiresAt);
     return { outcome: "created" as const, registrationId: created.id };
   });
 }
+
+/** What a confirmed address clears: the provider's report that the confirmation bounced. */
+const ADDRESS_WORKS = { emailBouncedAt: null, emailBounce: null } as const;
 
 /**
  * The attendee followed the e-mail link and confirmed the address. Vetted categories wait for
@@ -302,12 +314,24 @@ export function confirmEmail(deps: RegistrationDeps, token: string): Registratio
       return transition(tx, registration, "cancelled", "system", now, { expiresAt: null }, "expired: address not confirmed in time");
     }
     if (categoryOf(deps.edition, registration.category).vetting) {
-      const reviewed = transition(tx, registration, "pending_review", "attendee", now, { expiresAt: null }, "address confirmed");
+      // The address took our message after all: an earlier bounce no longer says anything.
+      const reviewed = transition(
+        tx,
+        registration,
+        "pending_review",
+        "attendee",
+        now,
+        { expiresAt: null, ...ADDRESS_WORKS },
+        "address confirmed",
+      );
       mail(tx, reviewed, "registration.under_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
       return reviewed;
     }
-    const confirmedAddress = { ...registration, expiresAt: null };
-    tx.update(registrations).set({ expiresAt: null }).where(eq(registrations.id, registration.id)).run();
+    const confirmedAddress = { ...registration, expiresAt: null, ...ADDRESS_WORKS };
+    tx.update(registrations)
+      .set({ expiresAt: null, ...ADDRESS_WORKS })
+      .where(eq(registrations.id, registration.id))
+      .run();
     return allocate(tx, deps.edition, confirmedAddress, "attendee", now);
   });
 }
