@@ -236,7 +236,9 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     db.$client.prepare("select id from registrations where email = ?").get("pending.attendee@example.org") as { id: number }
   ).id;
   db.$client
-    .prepare("update outbox set state = 'sent', delivery = 'bounced', delivery_detail = 'Permanent: no such mailbox' where registration_id = ?")
+    .prepare(
+      "update outbox set state = 'sent', delivery = 'bounced', delivery_detail = 'Permanent: no such mailbox' where registration_id = ?",
+    )
     .run(bouncedRegistrationId);
   db.$client
     .prepare("update registrations set email_bounced_at = ?, email_bounce = 'Permanent: no such mailbox' where id = ?")
