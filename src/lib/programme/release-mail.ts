@@ -5,7 +5,8 @@ import { users } from "../../../db/schema/auth.ts";
 import { enqueue, type DbLike } from "../email/outbox.ts";
 import { sessionAccess, type Viewer } from "./audience.ts";
 import { affectedSessionSlugs, diffProgrammes } from "./changelog.ts";
-import type { Programme, Session } from "./model.ts";
+import type { Language, Programme, Session } from "./model.ts";
+import { anyText } from "./texts.ts";
 import { registrationViewer } from "./viewer.ts";
 
 /**
@@ -77,8 +78,9 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
     if (session) affected.push({ slug, kind, session });
   }
 
-  const entry = ({ slug, kind, session }: Affected): ReleaseMailSession => {
-    const item: ReleaseMailSession = { slug, title: session.title, kind };
+  // Each message tells of the sessions in its recipient's language (else the other one).
+  const entry = ({ slug, kind, session }: Affected, language: Language): ReleaseMailSession => {
+    const item: ReleaseMailSession = { slug, title: anyText(session.title, language), kind };
     if (kind !== "cancelled" && session.startsAt && session.endsAt) {
       item.startsAt = session.startsAt.toISOString();
       item.endsAt = session.endsAt.toISOString();
@@ -142,10 +144,11 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
   );
   return addresses.map((recipient) => {
     const mine = told.get(recipient)!;
+    const language: Language = (speakerLanguage.get(recipient) ?? languages.get(recipient)) === "fr" ? "fr" : "en";
     return {
       recipient,
-      language: (speakerLanguage.get(recipient) ?? languages.get(recipient)) === "fr" ? "fr" : "en",
-      payload: { release: number, sessions: affected.filter((a) => mine.has(a.slug)).map(entry) },
+      language,
+      payload: { release: number, sessions: affected.filter((a) => mine.has(a.slug)).map((a) => entry(a, language)) },
     };
   });
 }
