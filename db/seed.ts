@@ -9,6 +9,6 @@ export function seedIfEmpty(db: Db, dir: string = contentDir()): ImportResult | 
   if (!isProgrammeEmpty(db)) return null;
   const result = importProgramme(db, join(dir, "programme"), loadEdition(dir));
   // The demo is published as release 1, so that the public sees it (and later edits wait for a release).
-  publishRelease(db, { id: null, email: "system" }, "Demo edition");
+  publishRelease(db, { id: null, email: "system" }, { en: "Demo edition", fr: "Édition de démonstration" });
   return result;
 }

@@ -33,9 +33,12 @@ export const proposals = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     /** Random public identifier used in URLs (never the sequential id). */
     code: text("code").notNull().unique(),
-    title: text("title").notNull(),
-    abstract: text("abstract").notNull().default(""),
-    description: text("description").notNull().default(""),
+    titleEn: text("title_en").notNull().default(""),
+    titleFr: text("title_fr").notNull().default(""),
+    abstractEn: text("abstract_en").notNull().default(""),
+    abstractFr: text("abstract_fr").notNull().default(""),
+    descriptionEn: text("description_en").notNull().default(""),
+    descriptionFr: text("description_fr").notNull().default(""),
     formatId: integer("format_id")
       .notNull()
       .references(() => formats.id),

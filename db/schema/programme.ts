@@ -63,7 +63,9 @@ export const speakers = sqliteTable("speakers", {
   affiliation: text("affiliation").notNull().default(""),
   /** ISO 3166-1 alpha-2. */
   country: text("country").notNull().default(""),
-  bio: text("bio").notNull().default(""),
+  /** Biography in English and in French (Markdown); either may be empty. */
+  bioEn: text("bio_en").notNull().default(""),
+  bioFr: text("bio_fr").notNull().default(""),
   links: text("links", { mode: "json" })
     .$type<{ label: string; url: string }[]>()
     .notNull()
@@ -90,9 +92,12 @@ export const sessions = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     slug: text("slug").notNull().unique(),
-    title: text("title").notNull(),
-    abstract: text("abstract").notNull().default(""),
-    description: text("description").notNull().default(""),
+    titleEn: text("title_en").notNull().default(""),
+    titleFr: text("title_fr").notNull().default(""),
+    abstractEn: text("abstract_en").notNull().default(""),
+    abstractFr: text("abstract_fr").notNull().default(""),
+    descriptionEn: text("description_en").notNull().default(""),
+    descriptionFr: text("description_fr").notNull().default(""),
     formatId: integer("format_id")
       .notNull()
       .references(() => formats.id),

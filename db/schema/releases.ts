@@ -10,7 +10,8 @@ export const scheduleReleases = sqliteTable("schedule_releases", {
   /** 1, 2, 3...: what the changelog and the exports call the version. */
   number: integer("number").notNull().unique(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  comment: text("comment").notNull().default(""),
+  commentEn: text("comment_en").notNull().default(""),
+  commentFr: text("comment_fr").notNull().default(""),
   /** Who released it (an address, or "system" for the demo's first release). */
   createdBy: text("created_by").notNull(),
   snapshot: text("snapshot").notNull(),

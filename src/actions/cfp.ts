@@ -2,7 +2,7 @@ import { requirePermission } from "./guard.ts";
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
 import { localeOfPath } from "../i18n/index.ts";
-import { codeField, emailField, profileSchema, proposalSchema, tokenField, versionField } from "../lib/cfp/form.ts";
+import { codeField, emailField, profileSchema, proposalSchema, proposalUpdateSchema, tokenField, versionField } from "../lib/cfp/form.ts";
 import { acceptInvitation, declineInvitation, invite, resendInvitation, withdrawInvitation } from "../lib/cfp/invitations.ts";
 import { grantLateSubmission, MAX_LATE_DAYS } from "../lib/cfp/late.ts";
 import type { Account } from "../lib/cfp/profile.ts";
@@ -117,7 +117,7 @@ export const cfp = {
 
   cfpUpdateProposal: defineAction({
     accept: "form",
-    input: proposalSchema(getEdition()).extend({ code: codeField, version: versionField }),
+    input: proposalUpdateSchema(getEdition()),
     handler: ({ code, version, ...input }, context) => {
       const account = accountOf(context);
       limit(rateLimits().cfpWriteByAccount, `${account.id}`);

@@ -383,13 +383,16 @@ export const server = {
   publishRelease: defineAction({
     accept: "form",
     input: z.object({
-      comment: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
+      // The changelog shows each reader their language, or else the other one.
+      commentEn: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
+      commentFr: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
       /** The fingerprint of the warnings the organizer saw and confirmed (warningsFingerprint); none at first. */
       acknowledged: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(64)),
     }),
-    handler: ({ comment, acknowledged }, context) => {
+    handler: ({ commentEn, commentFr, acknowledged }, context) => {
       const principal = requirePermission(context, "programme.edit");
       const options = editionConflictOptions(getEdition());
+      const comment = { en: commentEn, fr: commentFr };
       const published = publishCheckedRelease(getDb(), actorOf(principal), { comment, acknowledged, options });
       // With warnings, the page asks first (their list, "publish anyway"); a confirmation of other warnings asks again.
       if (!published.ok)

@@ -50,9 +50,12 @@ const expectedAudience = z.preprocess(
 );
 
 const detailsFields = {
-  title: trimmed(MAX_LENGTHS.title).pipe(z.string().min(1, "required")),
-  abstract: trimmed(MAX_LENGTHS.abstract),
-  description: trimmed(MAX_LENGTHS.description),
+  titleEn: trimmed(MAX_LENGTHS.title),
+  titleFr: trimmed(MAX_LENGTHS.title),
+  abstractEn: trimmed(MAX_LENGTHS.abstract),
+  abstractFr: trimmed(MAX_LENGTHS.abstract),
+  descriptionEn: trimmed(MAX_LENGTHS.description),
+  descriptionFr: trimmed(MAX_LENGTHS.description),
   language: z.enum(LANGUAGES, "invalid"),
   audience: z.enum(AUDIENCES, "invalid"),
   tlp: z.enum(TLP_LABELS, "invalid"),
@@ -62,6 +65,13 @@ const detailsFields = {
   speakerIds: speakerList,
   expectedAudience,
 };
+
+/** A title in one language at least: the message sits by the English one. */
+function titleInOneLanguage(v: { titleEn: unknown; titleFr: unknown }, ctx: z.RefinementCtx) {
+  if (!v.titleEn && !v.titleFr) ctx.addIssue({ code: "custom", path: ["titleEn"], message: "editor:titleEitherLanguage" });
+}
+/** Runs even when other fields failed, so that every error shows at once. */
+const ALWAYS = { when: () => true };
 
 /** What the caller read before editing, as JSON in a hidden field, to say which fields someone else changed. */
 const seen = z.preprocess((v) => {
@@ -82,7 +92,7 @@ function refuse(error: DetailsError | ScheduleError | "not_allowed" | "conflict"
 export const programme = {
   sessionCreate: defineAction({
     accept: "form",
-    input: z.object(detailsFields),
+    input: z.object(detailsFields).superRefine(titleInOneLanguage, ALWAYS),
     handler: (input, context) => {
       const principal = organizer(context);
       const result = createSession(getDb(), getEdition(), input, actorOf(principal));
@@ -93,7 +103,7 @@ export const programme = {
 
   sessionDetails: defineAction({
     accept: "form",
-    input: z.object({ slug, version, seen, ...detailsFields }),
+    input: z.object({ slug, version, seen, ...detailsFields }).superRefine(titleInOneLanguage, ALWAYS),
     handler: ({ seen: before, ...input }, context) => {
       const principal = organizer(context);
       const result = updateSessionDetails(getDb(), getEdition(), { ...input, seen: before as never }, actorOf(principal));

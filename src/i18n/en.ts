@@ -15,6 +15,8 @@ import type { PluralForms } from "./plural.ts";
 export const en = {
   /** BCP 47 locale handed to Intl for dates, numbers, country and language names. */
   intl: "en-GB",
+  /** The colon after a label: French puts a no-break space before it. */
+  colon: ":",
   skipToContent: "Skip to content",
   nav: {
     label: "Main",
@@ -94,7 +96,7 @@ export const en = {
     format: "Format",
     language: "Language",
     audience: "Audience",
-    tlp: "Sharing (TLP)",
+    tlp: "Sharing level (TLP)",
     abstract: "Abstract",
     description: "Details",
     speakers: "Speakers",
@@ -403,6 +405,21 @@ export const en = {
     allMatchingHint: "On every page of the list, instead of the ticked rows.",
     refusedFor: (name: string, state: string) =>
       `This decision is not possible for ${name} (${state.toLowerCase()}); nothing was changed. Untick it and apply again.`,
+    anyCountry: "Any country",
+    /** Who changed a registration, in its history. */
+    actors: {
+      attendee: "the attendee",
+      system: "automatically",
+      formerStaff: (id: number) => `a staff account since deleted (no. ${id})`,
+    },
+    /** What a history entry records, besides its states. */
+    notes: {
+      registered: "registration submitted",
+      addressConfirmed: "address confirmed",
+      expired: "expired: address not confirmed in time",
+      checkedIn: "checked in at the venue",
+      edited: (fields: string) => `details edited: ${fields}`,
+    },
     errors: {
       noneSelected: "Select at least one registration, or all that match the filter.",
       reasonRequired: "Give a reason to reject: the attendee reads it.",
@@ -442,7 +459,9 @@ export const en = {
     current: (n: number) => `Published version: ${n}`,
     noneYet: "Nothing published yet.",
     warnings: "Warnings",
-    comment: "Comment (optional, shown in the changelog)",
+    commentEn: "Comment in English (optional, shown in the changelog)",
+    commentFr: "Comment in French (optional)",
+    commentHint: "Readers of the changelog see the comment in their language, or else in the other one.",
     publish: "Publish a new version",
     publishedDone: (n: number) => `Version ${n} is published.`,
     noChanges: "The work in progress is the published version.",

@@ -14,6 +14,7 @@ import { checkinFr } from "./fr/checkin.ts";
 /** French interface text. */
 export const fr: typeof en = {
   intl: "fr-FR",
+  colon: "\u00a0:",
   skipToContent: "Aller au contenu",
   nav: {
     label: "Principale",
@@ -70,15 +71,15 @@ export const fr: typeof en = {
     grid: "Grille",
     list: "Liste",
     count: (n: number) => (n <= 1 ? `${n} session` : `${n} sessions`),
-    countFor: (q: string) => `correspondant à « ${q} »`,
+    countFor: (q: string) => `correspondant à « ${q} »`,
     noResults: "Aucune session ne correspond à ces filtres.",
     downloads: "Télécharger le programme",
-    ics: "Agenda (iCal, .ics)",
+    ics: "Calendrier (iCal, .ics)",
     xml: "Programme XML (frab)",
     json: "Programme JSON (frab)",
     allRooms: "Toutes les salles",
-    gridRegion: (day: string) => `Grille du ${day} : faites défiler horizontalement pour voir toutes les salles`,
-    overlap: "Certaines sessions de cette journée se chevauchent dans une même salle : la journée est donc présentée en liste.",
+    gridRegion: (day: string) => `Grille du ${day} : faites défiler horizontalement pour voir toutes les salles`,
+    overlap: "Certaines sessions de cette journée se chevauchent dans une même salle : la journée est donc présentée en liste.",
     sessionsOf: (day: string) => `Sessions du ${day}`,
     at: (time: string) => `À partir de ${time}`,
     to: "à",
@@ -93,11 +94,11 @@ export const fr: typeof en = {
     format: "Format",
     language: "Langue",
     audience: "Public",
-    tlp: "Diffusion (TLP)",
+    tlp: "Niveau de diffusion (TLP)",
     abstract: "Résumé",
     description: "Détails",
     speakers: "Intervenants",
-    addToCalendar: "Ajouter à mon agenda (.ics)",
+    addToCalendar: "Ajouter à mon calendrier (.ics)",
     restrictedTitle: "Session à accès restreint",
     restrictedBody: {
       public: "",
@@ -113,8 +114,8 @@ export const fr: typeof en = {
   },
   restricted: {
     public: "",
-    registered: "Accès restreint : participants inscrits",
-    "law-enforcement": "Accès restreint : forces de l’ordre",
+    registered: "Accès restreint : participants inscrits",
+    "law-enforcement": "Accès restreint : forces de l’ordre",
   },
   tlp: {
     CLEAR: "Diffusion non limitée.",
@@ -125,7 +126,7 @@ export const fr: typeof en = {
   },
   speakers: {
     title: "Intervenants",
-    description: "Les personnes qui interviennent au forum : enquêteurs, ingénieurs, chercheurs et décideurs publics.",
+    description: "Les personnes qui interviennent au forum : enquêteurs, ingénieurs, chercheurs et décideurs publics.",
     search: "Rechercher un intervenant",
     searchHint: "Nom, organisation, pays ou session",
     apply: "Rechercher",
@@ -134,7 +135,7 @@ export const fr: typeof en = {
     noResults: "Aucun intervenant ne correspond à cette recherche.",
     sessions: "Sessions",
     links: "Liens",
-    calendar: "Ses sessions dans votre agenda",
+    calendar: "Ses sessions dans votre calendrier",
     back: "Tous les intervenants",
   },
   serverError: {
@@ -144,21 +145,21 @@ export const fr: typeof en = {
   notFound: {
     title: "Page introuvable",
     body: "La page demandée n’existe pas ou n’est pas publique.",
-    suggestions: "Vous trouverez peut-être ce que vous cherchez ici :",
+    suggestions: "Vous trouverez peut-être ce que vous cherchez ici :",
   },
   register: {
     title: "Inscription",
     intro:
-      "L’inscription est gratuite. Choisissez la catégorie qui vous correspond le mieux ; le formulaire ne demande ensuite que ce dont les organisateurs ont besoin.",
-    chooseCategory: "Quelle catégorie vous correspond ?",
+      "L’inscription est gratuite. Choisissez la catégorie qui vous correspond le mieux ; le formulaire ne demande ensuite que ce dont les organisateurs ont besoin.",
+    chooseCategory: "Quelle catégorie vous correspond ?",
     continue: "Continuer",
     change: "Changer de catégorie",
     categoryLegend: "Catégorie",
     reviewed: "Les inscriptions de cette catégorie sont vérifiées par les organisateurs avant d’être confirmées.",
     placesLeft: "Places disponibles",
-    waitingList: "Complet : vous serez inscrit sur la liste d’attente",
+    waitingList: "Complet : vous serez inscrit sur la liste d’attente",
     aboutYou: "Vous",
-    categoryDetails: (label: string) => `${label} : précisions`,
+    categoryDetails: (label: string) => `${label} : précisions`,
     needs: "Régime alimentaire et accessibilité",
     needsHint: "Facultatif. Dites-nous ce dont vous avez besoin, nous ferons de notre mieux.",
     consents: "Consentement",
@@ -198,9 +199,9 @@ export const fr: typeof en = {
     sentBodyNoAddress:
       "Nous vous avons envoyé un message. Suivez le lien qu’il contient pour confirmer votre adresse et terminer votre inscription.",
     sentNote:
-      "Si cette adresse était déjà inscrite, le message contient le lien vers votre inscription existante : rien n’a été créé en double.",
+      "Si cette adresse était déjà inscrite, le message contient le lien vers votre inscription existante : rien n’a été créé en double.",
     sentSpam:
-      "Rien après quelques minutes ? Regardez dans vos courriers indésirables, vérifiez que l’adresse saisie reçoit bien le courrier, ou inscrivez-vous à nouveau : nous enverrons un nouveau message.",
+      "Rien après quelques minutes ? Regardez dans vos courriers indésirables, vérifiez que l’adresse saisie reçoit bien le courrier, ou inscrivez-vous à nouveau : nous enverrons un nouveau message.",
   },
   errorSummary: {
     title: { one: () => "Il y a un problème", other: (n: number) => `Il y a ${n} problèmes` },
@@ -224,7 +225,7 @@ export const fr: typeof en = {
       `Trop de tentatives. Veuillez patienter ${seconds < 120 ? `${seconds} secondes` : `${Math.ceil(seconds / 60)} minutes`} puis réessayer.`,
     tooLarge: "Cet envoi est trop volumineux.",
     conflict:
-      "Votre inscription a été modifiée ailleurs depuis l’ouverture de cette page. La voici dans son état actuel : veuillez refaire vos modifications.",
+      "Votre inscription a été modifiée ailleurs depuis l’ouverture de cette page. La voici dans son état actuel : veuillez refaire vos modifications.",
     invalidState: "Cette modification n’est plus possible pour cette inscription.",
     unknownLink: "Ce lien n’est pas valide. Il est peut-être mal recopié, ou a été remplacé par un lien plus récent.",
     generic: "Votre demande n’a pas pu aboutir. Vérifiez le formulaire et réessayez.",
@@ -246,7 +247,7 @@ export const fr: typeof en = {
         "Les inscriptions de votre catégorie sont vérifiées par les organisateurs. Nous vous écrirons dès qu’ils auront décidé.",
       pending_review_seat:
         "Vos modifications sont en cours de vérification par les organisateurs. Votre place vous reste acquise en attendant.",
-      confirmed: "Vous avez une place au forum. Présentez votre billet (sur téléphone ou imprimé) : il est scanné à l’entrée.",
+      confirmed: "Vous avez une place au forum. Présentez votre billet (sur téléphone ou imprimé) : il est scanné à l’entrée.",
       waitlisted: "Votre catégorie est complète. Vous gardez votre rang dans la file, et nous vous écrirons dès qu’une place se libère.",
       rejected: "Les organisateurs n’ont pas pu retenir votre inscription.",
       cancelled: "Cette inscription est annulée. Vous pouvez vous réinscrire à tout moment.",
@@ -254,12 +255,12 @@ export const fr: typeof en = {
     },
     reason: "Motif indiqué",
     confirmAddress: "Confirmer mon adresse e-mail",
-    confirmIntro: (email: string) => `Confirmez que ${email} est bien votre adresse :`,
+    confirmIntro: (email: string) => `Confirmez que ${email} est bien votre adresse :`,
     done: {
-      confirmed: "Merci : votre adresse est confirmée.",
+      confirmed: "Merci : votre adresse est confirmée.",
       updated: "Vos modifications sont enregistrées.",
       review:
-        "Vos modifications sont enregistrées. Comme elles portent sur des informations vérifiées, votre inscription repasse en examen ; votre place vous reste acquise en attendant.",
+        "Vos modifications sont enregistrées. Comme elles portent sur des informations vérifiées, votre inscription repasse en examen ; votre place vous reste acquise en attendant.",
       unchanged: "Aucune modification.",
       cancelled: "Votre inscription est annulée. Nous vous avons envoyé une confirmation.",
     },
@@ -267,14 +268,14 @@ export const fr: typeof en = {
     edit: "Modifier vos informations",
     editNote: "Pour changer d’adresse e-mail ou de catégorie, annulez cette inscription et inscrivez-vous à nouveau.",
     editReviewNote:
-      "Modifier votre nom, votre organisation, votre pays ou les informations sur votre service renvoie votre inscription en examen ; vous gardez votre place en attendant.",
+      "Modifier votre nom, votre organisation, votre pays ou les informations sur votre service renvoie votre inscription en examen ; vous gardez votre place en attendant.",
     save: "Enregistrer",
     ticket: "Votre billet",
     ticketAlt: (name: string) => `QR code du billet de ${name}`,
-    calendar: "Ajouter le forum à votre agenda (.ics)",
+    calendar: "Ajouter le forum à votre calendrier (.ics)",
     data: "Télécharger toutes les données que nous détenons sur vous (JSON)",
     cancel: "Annuler mon inscription",
-    cancelTitle: "Annuler votre inscription ?",
+    cancelTitle: "Annuler votre inscription ?",
     cancelBody:
       "Votre place sera attribuée à la personne suivante sur la liste d’attente. C’est définitif, mais vous pourrez vous réinscrire plus tard.",
     cancelConfirm: "Oui, annuler mon inscription",
@@ -287,7 +288,7 @@ export const fr: typeof en = {
     history: "Historique",
     checkedIn: "Présence enregistrée",
     erase: "Effacer toutes mes données",
-    eraseTitle: "Effacer toutes vos données ?",
+    eraseTitle: "Effacer toutes vos données ?",
     eraseBody:
       "Votre inscription, son historique et votre billet sont supprimés définitivement. Si vous avez une place, elle est attribuée à la personne suivante sur la liste d’attente. C’est irréversible.",
     eraseConfirm: "Oui, effacer mes données",
@@ -310,7 +311,7 @@ export const fr: typeof en = {
   },
   auth: {
     signIn: "Connexion",
-    signInIntro: "Indiquez votre adresse e-mail : nous vous envoyons un lien et un code pour vous connecter. Pas de mot de passe.",
+    signInIntro: "Indiquez votre adresse e-mail : nous vous envoyons un lien et un code pour vous connecter. Pas de mot de passe.",
     email: "Adresse e-mail",
     send: "M’envoyer un lien",
     codeTitle: "Consultez votre messagerie",
@@ -376,7 +377,7 @@ export const fr: typeof en = {
     withSelected: "Pour les inscriptions sélectionnées",
     decision: "Décision",
     decisions: { approve: "Accepter", reject: "Refuser", waitlist: "Mettre en liste d’attente", cancel: "Annuler en son nom" },
-    reason: "Motif (obligatoire pour refuser ; envoyé à la personne)",
+    reason: "Motif (obligatoire pour refuser ; envoyé à la personne)",
     reasonName: "Motif",
     apply: "Appliquer",
     applied: (n: number) => `Fait pour ${n} inscription${n > 1 ? "s" : ""}.`,
@@ -407,14 +408,27 @@ export const fr: typeof en = {
     allMatching: (n: number) => (n <= 1 ? `L’inscription qui répond au filtre (${n})` : `Les ${n} inscriptions qui répondent au filtre`),
     allMatchingHint: "Sur toutes les pages de la liste, au lieu des lignes cochées.",
     refusedFor: (name: string, state: string) =>
-      `Cette décision n’est pas possible pour ${name} (${state.toLowerCase()}) ; rien n’a été modifié. Décochez cette ligne et appliquez de nouveau.`,
+      `Cette décision n’est pas possible pour ${name} (${state.toLowerCase()}) ; rien n’a été modifié. Décochez cette ligne et appliquez de nouveau.`,
+    anyCountry: "Tous les pays",
+    actors: {
+      attendee: "la personne inscrite",
+      system: "automatiquement",
+      formerStaff: (id: number) => `un compte de l’équipe supprimé depuis (n°\u00a0${id})`,
+    },
+    notes: {
+      registered: "inscription envoyée",
+      addressConfirmed: "adresse confirmée",
+      expired: "expirée\u00a0: adresse non confirmée à temps",
+      checkedIn: "arrivée enregistrée sur place",
+      edited: (fields: string) => `informations modifiées\u00a0: ${fields}`,
+    },
     errors: {
       noneSelected: "Sélectionnez au moins une inscription, ou toutes celles qui répondent au filtre.",
-      reasonRequired: "Indiquez un motif de refus : la personne le lira.",
-      refused: "Cette décision n’est pas possible pour l’une des inscriptions sélectionnées ; rien n’a été modifié.",
+      reasonRequired: "Indiquez un motif de refus : la personne le lira.",
+      refused: "Cette décision n’est pas possible pour l’une des inscriptions sélectionnées ; rien n’a été modifié.",
       matchingChanged:
-        "Les inscriptions qui répondent au filtre ont changé depuis l’affichage de la page : vérifiez le nouveau nombre et appliquez de nouveau.",
-      tooMany: (n: number) => `Une décision porte sur ${n} inscriptions au plus : affinez le filtre.`,
+        "Les inscriptions qui répondent au filtre ont changé depuis l’affichage de la page : vérifiez le nouveau nombre et appliquez de nouveau.",
+      tooMany: (n: number) => `Une décision porte sur ${n} inscriptions au plus : affinez le filtre.`,
     },
   },
   insights: insightsFr,
@@ -429,7 +443,7 @@ export const fr: typeof en = {
   editor: editorFr,
   checkin: checkinFr,
   releases: {
-    previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
+    previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
     previewLink: "Prévisualiser le travail en cours tel que le public le verra",
     changelog: "Modifications du programme",
     changelogIntro: "Chaque version publiée du programme, de la plus récente à la plus ancienne, avec ce qui a changé.",
@@ -445,10 +459,12 @@ export const fr: typeof en = {
     rssLine: (kind: string, title: string) => `${kind}\u00a0: ${title}`,
     admin: "Programme et versions",
     live: "Travail en cours comparé à la version publiée",
-    current: (n: number) => `Version publiée : ${n}`,
+    current: (n: number) => `Version publiée : ${n}`,
     noneYet: "Rien n’est encore publié.",
     warnings: "Alertes",
-    comment: "Commentaire (facultatif, affiché dans l’historique des modifications)",
+    commentEn: "Commentaire en anglais (facultatif, affiché dans les modifications du programme)",
+    commentFr: "Commentaire en français (facultatif)",
+    commentHint: "Les lecteurs des modifications du programme voient le commentaire dans leur langue, ou à défaut dans l’autre.",
     publish: "Publier une nouvelle version",
     publishedDone: (n: number) => `La version ${n} est publiée.`,
     noChanges: "Le travail en cours est identique à la version publiée.",
@@ -465,9 +481,9 @@ export const fr: typeof en = {
     confirm: {
       pending: (n: number) =>
         n <= 1
-          ? "Le programme comporte 1 alerte : elle vous sera présentée, et une confirmation demandée, avant toute publication."
-          : `Le programme comporte ${n} alertes : elles vous seront présentées, et une confirmation demandée, avant toute publication.`,
-      title: (n: number) => (n <= 1 ? "Publier malgré 1 alerte ?" : `Publier malgré ${n} alertes ?`),
+          ? "Le programme comporte 1 alerte : elle vous sera présentée, et une confirmation demandée, avant toute publication."
+          : `Le programme comporte ${n} alertes : elles vous seront présentées, et une confirmation demandée, avant toute publication.`,
+      title: (n: number) => (n <= 1 ? "Publier malgré 1 alerte ?" : `Publier malgré ${n} alertes ?`),
       body: "Les participants verront le programme tel qu’il est maintenant, avec ce que signalent ces alertes. Corrigez-les d’abord, ou publiez quand même.",
       comment: "Commentaire",
       noComment: "(aucun)",

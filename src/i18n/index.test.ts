@@ -4,19 +4,21 @@ import { fr } from "./fr.ts";
 import { countryName, describeTimes, formatDateRange, formatDay, formatTime, languageName, sortByName } from "./format.ts";
 import { localeOfPath, localizePath, unlocalizePath } from "./index.ts";
 
-/** The key paths of a message tree, functions and strings alike. */
-function keys(tree: object, prefix = ""): string[] {
+/** The key paths of a message tree, functions and strings alike (a key may hold a dot: an audit action's code). */
+function paths(tree: object, prefix: string[] = []): string[][] {
   return Object.entries(tree).flatMap(([key, value]) =>
-    value && typeof value === "object" ? keys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+    value && typeof value === "object" ? paths(value, [...prefix, key]) : [[...prefix, key]],
   );
 }
+const keys = (tree: object) => paths(tree).map((path) => path.join(" › "));
 
 describe("messages", () => {
   it("French has exactly the English keys, none left empty by mistake", () => {
     expect(keys(fr).sort()).toEqual(keys(en).sort());
-    const emptyAllowed = new Set(["restricted.public", "session.restrictedBody.public"]);
-    for (const key of keys(fr)) {
-      const value = key.split(".").reduce<unknown>((node, k) => (node as Record<string, unknown>)[k], fr);
+    const emptyAllowed = new Set(["restricted › public", "session › restrictedBody › public"]);
+    for (const path of paths(fr)) {
+      const key = path.join(" › ");
+      const value = path.reduce<unknown>((node, k) => (node as Record<string, unknown>)[k], fr);
       if (typeof value === "string" && !emptyAllowed.has(key)) expect(value, key).not.toBe("");
     }
   });

@@ -84,8 +84,8 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     await speaker.waitForURL("**/cfp/profile?saved=1");
 
     await speaker.goto(`${server.url}/cfp/proposals/new`);
-    await speaker.getByLabel("Title").fill(TITLE);
-    await speaker.getByLabel("Abstract").fill(ABSTRACT);
+    await speaker.getByLabel("Title in English").fill(TITLE);
+    await speaker.getByLabel("Abstract in English").fill(ABSTRACT);
     await speaker.getByLabel("Format").selectOption("talk");
     await speaker.getByRole("button", { name: "Save as draft" }).click();
     await speaker.waitForURL(/\/cfp\/proposals\/[A-Z0-9]{8}\?notice=created$/);
@@ -93,7 +93,10 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     await speaker.getByRole("button", { name: "Submit the proposal" }).click();
     await speaker.waitForURL("**?notice=submitted");
     expect(await speaker.locator(".status-badge").first().textContent()).toBe("Submitted, under review");
-    const proposal = row<{ id: number; state: string; title: string }>("select id, state, title from proposals where code = ?", code);
+    const proposal = row<{ id: number; state: string; title: string }>(
+      "select id, state, title_en as title from proposals where code = ?",
+      code,
+    );
     expect(proposal).toMatchObject({ state: "submitted", title: TITLE });
     const speakerRow = row<{ id: number }>("select id from speakers where email = ? and name = ?", SPEAKER, SPEAKER_NAME);
     expect(all("select speaker_id as id from proposal_speakers where proposal_id = ?", proposal.id)).toEqual([{ id: speakerRow.id }]);
@@ -213,7 +216,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     );
     expect(confirmed.state).toBe("confirmed");
     const session = row<{ slug: string; state: string; published: number; startsAt: number | null; roomId: number | null }>(
-      "select slug, state, published, starts_at as startsAt, room_id as roomId from sessions where id = ? and title = ?",
+      "select slug, state, published, starts_at as startsAt, room_id as roomId from sessions where id = ? and title_en = ?",
       confirmed.sessionId,
       TITLE,
     );
@@ -255,7 +258,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
 
     // 7. The organizer publishes a release: the programme shows the session, the changelog lists it as added.
     await chair.goto(`${server.url}/admin/programme`);
-    await chair.getByLabel("Comment (optional, shown in the changelog)").fill("Added the first talk from the call");
+    await chair.getByLabel("Comment in English (optional, shown in the changelog)").fill("Added the first talk from the call");
     await chair.getByRole("button", { name: "Publish a new version" }).click();
     await expect.poll(() => status(chair)).toContain("2");
     const visitor = (await newPage(browser, { javaScriptEnabled: false })).page;

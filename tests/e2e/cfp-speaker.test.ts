@@ -67,7 +67,7 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
       );
       await signIn(page, "walker@example.org", "/cfp/proposals/new");
 
-      await page.getByLabel("Title").fill("Cross-border evidence in the cloud");
+      await page.getByLabel("Title in English").fill("Cross-border evidence in the cloud");
       await page.getByLabel("Format").selectOption("talk");
       await page.getByRole("button", { name: "Save as draft" }).click();
       await page.waitForURL(/\/cfp\/proposals\/[A-Z0-9]{8}\?notice=created$/);
@@ -76,12 +76,14 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
 
       // Submitting without an abstract: the summary links to the field, the field says why.
       await page.getByRole("button", { name: "Submit the proposal" }).click();
-      expect(await page.locator(".error-summary a[href='#f-abstract']").textContent()).toBe(
-        "Abstract: write an abstract before submitting.",
+      const why = "Write an abstract, in English or in French, before submitting.";
+      expect(await page.locator(".error-summary a[href='#f-abstractEn']").textContent()).toBe(
+        "Abstract in English: write an abstract, in English or in French, before submitting.",
       );
-      expect(await page.locator("#f-abstract-error").textContent()).toContain("Write an abstract before submitting.");
+      expect(await page.locator("#f-abstractEn-error").textContent()).toContain(why);
 
-      await page.getByLabel("Abstract").fill("Getting data held abroad, fast and lawfully.");
+      // An abstract in French is enough.
+      await page.getByLabel("Abstract in French").fill("Obtenir vite et légalement des données hébergées à l’étranger.");
       await page.getByRole("button", { name: "Save changes" }).click();
       await page.waitForURL("**?notice=saved");
       await page.getByRole("button", { name: "Submit the proposal" }).click();
@@ -128,7 +130,7 @@ describe.skipIf(skipBrowser)(browserSuite("a speaker submits a proposal in Chrom
       await page.locator("form[method=post] button[type=submit]").click();
       await page.waitForSelector(".error-summary");
       expect(await blockingViolations(page), "axe on the refused form").toEqual([]);
-      await page.locator("#f-title").fill("Accessible talk");
+      await page.locator("#f-titleEn").fill("Accessible talk");
       await page.locator("#f-format").selectOption("panel");
       await page.locator("form[method=post] button[type=submit]").click();
       await page.waitForURL(/notice=created$/);

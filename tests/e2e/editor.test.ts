@@ -64,7 +64,7 @@ describe.skipIf(skipBrowser)(browserSuite("an organizer edits and publishes the 
       await page.goto(`${server.url}/admin/programme`);
       await page.getByRole("link", { name: "Sessions", exact: true }).click();
       await page.getByRole("link", { name: "New session" }).click();
-      await page.locator("#f-title").fill(TITLE);
+      await page.locator("#f-titleEn").fill(TITLE);
       await page.getByRole("button", { name: "Create the session" }).click();
       await expect.poll(() => page.locator("[role=status]").first().textContent()).toContain("Session created.");
       // A mistake first: the end before the start is refused by the field, nothing saved.
@@ -116,7 +116,7 @@ describe.skipIf(skipBrowser)(browserSuite("an organizer edits and publishes the 
     const { context, page } = await organizerPage(false);
     try {
       await page.goto(`${server.url}/admin/programme`);
-      await page.getByLabel("Comment (optional, shown in the changelog)").fill("Added the crime-lab briefing");
+      await page.getByLabel("Comment in English (optional, shown in the changelog)").fill("Added the crime-lab briefing");
       await page.getByRole("button", { name: "Publish a new version" }).click();
       // The briefing has no speaker yet: the release lists that warning and asks before publishing.
       const step = page.locator(".publish-confirm");

@@ -20,6 +20,13 @@ export interface ContentSession {
   speakers?: string[];
   description?: string;
   tlp?: string;
+  /** The texts in the other language than `language`. */
+  title_en?: string;
+  title_fr?: string;
+  abstract_en?: string;
+  abstract_fr?: string;
+  description_en?: string;
+  description_fr?: string;
   body: string;
 }
 
@@ -28,6 +35,9 @@ export interface ContentSpeaker {
   slug: string;
   name: string;
   email?: string | null;
+  language?: "en" | "fr";
+  bio_en?: string;
+  bio_fr?: string;
   body: string;
 }
 
@@ -50,6 +60,36 @@ export const contentSpeakers = (dir = "content/programme"): ContentSpeaker[] => 
 export const isListed = (s: ContentSession) => (s.state ?? "confirmed") === "confirmed" && (s.published ?? true) && !!s.day;
 /** Restricted for an anonymous visitor. */
 export const isRestricted = (s: ContentSession) => (s.audience ?? "public") !== "public";
+
+type Lang = "en" | "fr";
+const own = (s: { language?: string }): Lang => (s.language === "fr" ? "fr" : "en");
+
+/** The title a reader of `lang` sees: in their language when given, else in the session's. */
+export function titleIn(s: ContentSession, lang: Lang): string {
+  return own(s) === lang ? s.title : (s[`title_${lang}`] ?? s.title);
+}
+
+/** The abstract a reader of `lang` sees. */
+export function abstractIn(s: ContentSession, lang: Lang): string {
+  return own(s) === lang ? s.body : (s[`abstract_${lang}`]?.trim() ?? s.body);
+}
+
+/** The description a reader of `lang` sees ("" when there is none). */
+export function descriptionIn(s: ContentSession, lang: Lang): string {
+  return (own(s) === lang ? s.description : (s[`description_${lang}`] ?? s.description))?.trim() ?? "";
+}
+
+/** Every title of a session, in both languages. */
+export const titles = (s: ContentSession): string[] => [...new Set([s.title, s.title_en, s.title_fr].filter((t): t is string => !!t))];
+
+/** Every abstract and description of a session, in both languages (what a restricted session must never show). */
+export const detailTexts = (s: ContentSession): string[] =>
+  [s.body, s.description, s.abstract_en, s.abstract_fr, s.description_en, s.description_fr].filter((t): t is string => !!t?.trim());
+
+/** The biography a reader of `lang` sees. */
+export function bioIn(s: ContentSpeaker, lang: Lang): string {
+  return own(s) === lang ? s.body : (s[`bio_${lang}`]?.trim() ?? s.body);
+}
 
 /** A distinctive piece of a text (its longest line), to look for in outputs. */
 export function fingerprint(text: string): string {

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import * as cfp from "../fixtures/cfp.ts";
 import { confirmToken, invitationToken, lateToken } from "../../src/lib/cfp/links.ts";
+import { publishRelease } from "../../src/lib/programme/releases.ts";
 import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 import { submitReview } from "../../src/lib/review/reviewing.ts";
 import { createGroup } from "../../src/lib/email/groups.ts";
@@ -125,15 +126,17 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     name: LONG.speakerName,
     affiliation: "Laboratoire de recherche en cybersécurité et criminalistique numérique",
     country: "GR",
-    bio: "Chercheur en criminalistique numérique ; travaille avec les unités spécialisées de plusieurs pays européens sur l’acquisition et la conservation des preuves.",
+    // A French speaker writes in French: English pages show the French text, marked lang="fr".
+    bioFr:
+      "Chercheur en criminalistique numérique ; travaille avec les unités spécialisées de plusieurs pays européens sur l’acquisition et la conservation des preuves.",
     links: "https://cybersecurity-research.example.org/people/konstantinos-papadimitriou-vasilakopoulos",
     language: "fr",
     days: ["2013-07-02"],
   });
   const proposalFields = {
-    title: LONG.proposalTitle,
-    abstract: "Comment trois services d’enquête ont fait reconnaître des preuves numériques recueillies à l’étranger.",
-    description: "Étude de cas, enseignements et recommandations pratiques.",
+    titleFr: LONG.proposalTitle,
+    abstractFr: "Comment trois services d’enquête ont fait reconnaître des preuves numériques recueillies à l’étranger.",
+    descriptionFr: "Étude de cas, enseignements et recommandations pratiques.",
     format: "talk",
     track: "investigation-forensics",
     language: "fr",
@@ -150,10 +153,16 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     code: proposalCode,
     version: version(proposalCode),
   });
+  // The draft only in English (for an English-speaking co-presenter): French pages show it marked lang="en".
   const draft = await accepted(speaker, "/cfp/proposals/new?_action=cfpCreateProposal", {
     ...proposalFields,
-    title: "Atelier pratique : acquisition de la mémoire vive des téléphones saisis",
+    titleFr: "",
+    abstractFr: "",
+    descriptionFr: "",
+    titleEn: "Hands-on workshop: acquiring the volatile memory of seized smartphones without losing evidence",
+    abstractEn: "Tools, pitfalls and the chain of custody, on real devices.",
     format: "workshop",
+    language: "en",
   });
   const draftCode = /\/cfp\/proposals\/([A-Z0-9]+)/.exec(draft)![1]!;
 
@@ -168,7 +177,11 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
   cfp.assignAll(db, userId(LONG.reviewerEmail));
   cfp.assignAll(db, userId(LONG.organizerEmail));
   const acceptedProposal = cfp.proposal(db, [profileId], {
-    title: "Cartographier les réseaux de blanchiment en cryptoactifs",
+    titleEn: "",
+    titleFr: "Cartographier les réseaux de blanchiment en cryptoactifs",
+    abstractEn: "",
+    abstractFr: "Suivre les flux entre plateformes d’échange, mélangeurs et portefeuilles.",
+    descriptionEn: "",
     language: "fr",
   });
   const organizerActor = { id: userId(LONG.organizerEmail), email: LONG.organizerEmail };
@@ -195,6 +208,15 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     language: "fr",
   });
   expect(late.status).toBe(200);
+
+  // A session not yet translated, published: French pages show its English texts, marked lang="en".
+  db.$client
+    .prepare("update sessions set title_fr = '', abstract_fr = '', description_fr = '' where slug = 'opening-keynote-anticipating-crime'")
+    .run();
+  publishRelease(db, organizerActor, {
+    en: "The opening keynote's French texts are on their way.",
+    fr: "Les textes français de la conférence d’ouverture arrivent bientôt.",
+  });
 
   // A room double-booked in the work in progress (the keynote's room and time given to the next
   // talk): publishing asks to confirm the warning.

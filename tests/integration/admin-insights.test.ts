@@ -25,6 +25,7 @@ function tableRows(html: string, key: string): Map<string, string[]> {
       // A cell's text, its elements apart (a block under another reads as a separate phrase).
       [...inner.matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/gs)].map(([, cell]) =>
         cell
+          .replace(/<wbr>/g, "")
           .replace(/<[^>]+>/g, " ")
           .replace(/\s+/g, " ")
           .trim(),
@@ -132,9 +133,9 @@ describe("the CSV export", () => {
     // Every page of the filter (page=2 is ignored), in the list's order: the two law-enforcement registrations only.
     expect(lines.slice(1, -1).map((line) => Number(line.split(",")[0]))).toEqual([ids.elodie, ids.formula]);
     expect(lines[1]).toMatch(
-      /^\d+,\d{4}-\d{2}-\d{2} \d{2}:\d{2},Awaiting review,Law enforcement,Élodie Lefèvre,elodie\.lefevre@interieur\.gouv\.fr,Préfecture de police,FR,en,Cybercrime unit,Inspector,elodie\.lefevre@interieur\.gouv\.fr,,,,,yes,"Végétarienne, sans gluten",,no,$/,
+      /^\d+,\d{4}-\d{2}-\d{2} \d{2}:\d{2},Awaiting review,Law enforcement,Élodie Lefèvre,elodie\.lefevre@interieur\.gouv\.fr,Préfecture de police,France,English,Cybercrime unit,Inspector,elodie\.lefevre@interieur\.gouv\.fr,,,,,yes,"Végétarienne, sans gluten",,no,$/,
     );
-    expect(lines[2]).toContain(`,"'=HYPERLINK(""http://evil.example"",""clic"")",formula@example.org,'@Attack,BE,`);
+    expect(lines[2]).toContain(`,"'=HYPERLINK(""http://evil.example"",""clic"")",formula@example.org,'@Attack,Belgium,`);
     expect(lines[2]).toContain(`,'+1 vegetarian,'-2+3,no,`);
     expect(text).not.toContain("Zoë");
     expect(text).not.toContain("unconfirmed@example.net");
@@ -157,8 +158,12 @@ describe("the CSV export", () => {
     const audit = await (await organizer.get("/admin/audit?q=registrations.export")).text();
     const row = /<tr data-audit-id="(\d+)">(.*?)<\/tr>/s.exec(audit)!;
     expect(row[2]).toContain("organizer@example.org");
-    expect(row[2]).toContain("<code>registrations.export</code>");
-    expect(row[2]).toContain("registrations");
+    // In words, the code beside them (what the search matched).
+    expect(row[2]).toContain("Registrations exported (CSV)");
+    expect(row[2]).toContain('<code class="audit-code">registrations.<wbr>export</code>');
+    expect(row[2]).toContain("Registrations");
+    const french = await (await organizer.get("/fr/admin/audit?q=registrations.export")).text();
+    expect(french).toContain("Inscriptions exportées (CSV)");
     // What was recorded, one line per field.
     const fields = [...row[2].matchAll(/<li><code>(\w+)<\/code>: <span class="audit-details__value">(.*?)<\/span><\/li>/g)];
     expect(fields.map(([, key, value]) => [key, value!.replace(/&quot;|&#34;/g, '"')])).toEqual([
@@ -167,28 +172,51 @@ describe("the CSV export", () => {
     ]);
   });
 
-  it("writes headers and labels in French with lang=fr, and searches like the list", async () => {
+  it("writes headers and labels in French with lang=fr, with semicolons as French spreadsheets expect, and searches like the list", async () => {
     const response = await organizer.get("/admin/registrations.csv?lang=fr&q=lefevre&verified=yes");
     expect(response.headers.get("content-disposition")).toMatch(/^attachment; filename="inscriptions-\d{4}-\d{2}-\d{2}\.csv"$/);
-    const text = (await response.text()).replace(/^\uFEFF/, "");
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString("utf8");
     const lines = text.split("\r\n");
-    expect(lines[0]).toMatch(/^N°,Inscription,État,Catégorie,Nom,E-mail,Organisation,Pays,Langue,Service ou unité,/);
+    expect(lines[0]).toMatch(/^N°;Inscription;État;Catégorie;Nom;E-mail;Organisation;Pays;Langue;Service ou unité;/);
     expect(lines.slice(1, -1)).toHaveLength(1);
-    expect(lines[1]).toContain(",À examiner,Forces de l'ordre,Élodie Lefèvre,");
-    expect(lines[1]).toContain(",oui,");
+    // Country and language by name, in French; a comma inside a cell needs no quotes with semicolons.
+    expect(lines[1]).toContain(";À examiner;Forces de l’ordre;Élodie Lefèvre;");
+    expect(lines[1]).toContain(";Préfecture de police;France;Anglais;");
+    expect(lines[1]).toContain(";Végétarienne, sans gluten;");
+    expect(lines[1]).toContain(";oui;");
     const after = data.db.prepare("select after from audit_log where action = 'registrations.export' order by id desc limit 1").get() as {
       after: string;
     };
     expect(JSON.parse(after.after)).toEqual({ filters: { q: "lefevre", domainVerified: true }, rows: 1 });
   });
 
-  it("is linked from the list with the list's filters, and in the list's language", async () => {
+  it("writes either separator when asked, whatever the language; an unknown one is the language's", async () => {
+    const cells = async (path: string) => (await (await organizer.get(path)).text()).replace(/^\uFEFF/, "").split("\r\n")[0]!;
+    expect(await cells("/admin/registrations.csv?sep=semicolon")).toMatch(/^ID;Registered;State;/);
+    expect(await cells("/admin/registrations.csv?sep=comma")).toMatch(/^ID,Registered,State,/);
+    expect(await cells("/admin/registrations.csv")).toMatch(/^ID,Registered,State,/);
+    expect(await cells("/admin/registrations.csv?lang=fr&sep=comma")).toMatch(/^N°,Inscription,État,/);
+    expect(await cells("/admin/registrations.csv?lang=fr&sep=tab")).toMatch(/^N°;Inscription;État;/);
+    // A comma in a cell is quoted with commas.
+    const withCommas = await (await organizer.get("/admin/registrations.csv?q=lefevre&sep=comma")).text();
+    expect(withCommas).toContain(',"Végétarienne, sans gluten",');
+  });
+
+  it("is offered from the list as a form keeping the list's filters and language, with the separator to choose", async () => {
     const english = await (await organizer.get("/admin/registrations?category=law-enforcement&page=1")).text();
-    expect(english).toContain('href="/admin/registrations.csv?category=law-enforcement"');
-    expect(english).toContain("Export CSV");
+    const form = /<form method="get" action="\/admin\/registrations\.csv"[\s\S]*?<\/form>/.exec(english)![0];
+    expect(form).toContain('<input type="hidden" name="category" value="law-enforcement">');
+    expect(form).not.toContain('name="page"');
+    expect(form).toMatch(/<option value="comma" selected>Comma/);
+    expect(form).toContain("Export CSV");
     const french = await (await organizer.get("/fr/admin/registrations?status=confirmed")).text();
-    expect(french).toContain('href="/admin/registrations.csv?status=confirmed&amp;lang=fr"');
-    expect(french).toContain("Exporter en CSV");
+    const frenchForm = /<form method="get" action="\/admin\/registrations\.csv"[\s\S]*?<\/form>/.exec(french)![0];
+    expect(frenchForm).toContain('<input type="hidden" name="status" value="confirmed">');
+    expect(frenchForm).toContain('<input type="hidden" name="lang" value="fr">');
+    expect(frenchForm).toMatch(/<option value="semicolon" selected>Point-virgule/);
+    expect(frenchForm).toContain("Exporter en CSV");
   });
 });
 
@@ -288,13 +316,15 @@ describe("the audit log page", () => {
     const bySubject = await (await organizer.get(`/admin/audit?q=${encodeURIComponent(`registration:${ids.elodie}`)}`)).text();
     const approval = [...tableRows(bySubject, "audit-id").values()];
     expect(approval).toHaveLength(1);
-    // Who, the action over its subject, and what was recorded before (one line per field).
+    // The action in words with its code, over its subject; what was recorded before (one line per field).
     expect(approval[0].slice(1, 4)).toEqual([
       "organizer@example.org",
-      `registration.approve Subject: registration:${ids.elodie}`,
+      `Registration approved registration.approve Subject: Registration ${ids.elodie}`,
       // (tags read as spaces here: "<code>status</code>: …")
       "status : pending_review seatHeld : false",
     ]);
+    // The subject's name, a space, its code.
+    expect(bySubject).toContain(`Registration <code class="audit-code">${ids.elodie}</code>`);
 
     const byActor = tableRows(await (await organizer.get("/admin/audit?q=organizer%40example")).text(), "audit-id");
     expect(byActor.size).toBe(data.count("select count(*) as n from audit_log where actor_email like '%organizer@example%'"));
@@ -309,14 +339,14 @@ describe("the audit log page", () => {
     const base = Date.now() + 60_000;
     for (let i = 1; i <= 60; i++) insert.run(base + i * 1000, String(i));
     const first = await (await organizer.get("/admin/audit?q=test.bulk")).text();
-    // The subject, under the action ("Subject: thing:60", "Objet : thing:60" in French).
-    const subjectOf = (cells: string[]) => cells[2]!.split(" ").at(-1);
+    // The subject, under the action ("Subject: thing 60", "Objet : thing 60" in French).
+    const subjectOf = (cells: string[]) => cells[2]!.split(": ").at(-1);
     const firstSubjects = [...tableRows(first, "audit-id").values()].map(subjectOf);
-    expect(firstSubjects).toEqual(Array.from({ length: 50 }, (_, i) => `thing:${60 - i}`));
+    expect(firstSubjects).toEqual(Array.from({ length: 50 }, (_, i) => `thing ${60 - i}`));
     expect(first).toContain("60 entries · Page 1 of 2");
     expect(first).toContain('href="/admin/audit?q=test.bulk&amp;page=2" rel="next"');
     const second = await (await organizer.get("/fr/admin/audit?q=test.bulk&page=2")).text();
-    expect([...tableRows(second, "audit-id").values()].map(subjectOf)).toEqual(Array.from({ length: 10 }, (_, i) => `thing:${10 - i}`));
+    expect([...tableRows(second, "audit-id").values()].map(subjectOf)).toEqual(Array.from({ length: 10 }, (_, i) => `thing ${10 - i}`));
     expect(second).toContain("60 entrées · Page 2 sur 2");
     expect(second).toContain('href="/fr/admin/audit?q=test.bulk" rel="prev"');
     // Past the end: the last page.

@@ -1,7 +1,7 @@
 // The audience rule end to end: an anonymous crawler that follows every link from both home pages,
 // plus every export and the sitemap, never meets what it may not see.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentSessions, contentSpeakers, fingerprint, isListed, isRestricted } from "../helpers/content.ts";
+import { contentSessions, contentSpeakers, detailTexts, fingerprint, isListed, isRestricted, titleIn, titles } from "../helpers/content.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
@@ -45,11 +45,19 @@ beforeAll(async () => {
     "/schedule.ics",
     "/schedule.xml",
     "/schedule.json",
+    "/fr/schedule.ics",
+    "/fr/schedule.xml",
+    "/fr/schedule.json",
+    "/changelog.rss",
+    "/fr/changelog.rss",
     "/sitemap.xml",
   ]);
-  for (const speaker of speakers) await crawl([`/speakers/${speaker.slug}`, `/speakers/${speaker.slug}.ics`]);
-  for (const session of sessions) await crawl([`/sessions/${session.slug}`, `/sessions/${session.slug}.ics`]);
-}, 120_000);
+  // Every session and speaker page, and its calendar, in both languages (the French ones carry the French texts).
+  for (const prefix of ["", "/fr"]) {
+    for (const speaker of speakers) await crawl([`${prefix}/speakers/${speaker.slug}`, `${prefix}/speakers/${speaker.slug}.ics`]);
+    for (const session of sessions) await crawl([`${prefix}/sessions/${session.slug}`, `${prefix}/sessions/${session.slug}.ics`]);
+  }
+}, 240_000);
 
 afterAll(() => server?.stop());
 
@@ -71,7 +79,9 @@ describe("an anonymous visitor", () => {
   });
 
   it.each(restricted.map((s) => [s.slug, s] as const))("never sees the abstract or description of restricted %s", (_slug, session) => {
-    const secrets = [fingerprint(session.body), ...(session.description ? [fingerprint(session.description)] : [])];
+    // In both languages: the French translation of a restricted abstract is as secret as the original.
+    const secrets = detailTexts(session).map(fingerprint);
+    expect(secrets.length).toBeGreaterThanOrEqual(2);
     for (const [path, body] of outputs()) {
       for (const secret of secrets) {
         expect(body.includes(secret) || body.includes(escapeHtml(secret)), `${path} leaks "${secret}"`).toBe(false);
@@ -83,23 +93,29 @@ describe("an anonymous visitor", () => {
     "never learns that hidden %s exists",
     async (slug, session) => {
       for (const [path, body] of outputs()) {
-        expect(body.includes(session.title) || body.includes(escapeHtml(session.title)), `${path} shows the title`).toBe(false);
+        for (const title of titles(session))
+          expect(body.includes(title) || body.includes(escapeHtml(title)), `${path} shows the title`).toBe(false);
         expect(body.includes(slug), `${path} names the slug`).toBe(false);
       }
-      expect((await fetch(`${server.url}/sessions/${slug}`)).status).toBe(404);
-      expect((await fetch(`${server.url}/sessions/${slug}.ics`)).status).toBe(404);
+      for (const path of [`/sessions/${slug}`, `/sessions/${slug}.ics`, `/fr/sessions/${slug}`, `/fr/sessions/${slug}.ics`])
+        expect((await fetch(`${server.url}${path}`)).status, path).toBe(404);
     },
   );
 
   it.each(restricted.filter((s) => s.titlePublic !== false).map((s) => [s.slug, s] as const))(
     "sees only the title and time of %s",
     async (slug, session) => {
-      const response = await fetch(`${server.url}/sessions/${slug}`);
-      expect(response.status).toBe(200);
-      const body = await response.text();
-      expect(body).toContain(escapeHtml(session.title));
-      expect(body).toContain(session.start!);
-      for (const speakerSlug of session.speakers ?? []) expect(body).not.toContain(`/speakers/${speakerSlug}"`);
+      for (const [prefix, lang] of [
+        ["", "en"],
+        ["/fr", "fr"],
+      ] as const) {
+        const response = await fetch(`${server.url}${prefix}/sessions/${slug}`);
+        expect(response.status).toBe(200);
+        const body = await response.text();
+        expect(body).toContain(escapeHtml(titleIn(session, lang)));
+        expect(body).toContain(session.start!);
+        for (const speakerSlug of session.speakers ?? []) expect(body).not.toContain(`/speakers/${speakerSlug}"`);
+      }
     },
   );
 
@@ -109,8 +125,9 @@ describe("an anonymous visitor", () => {
   });
   it.each(unlisted.map((s) => [s.slug, s] as const))("never sees unconfirmed or unpublished %s", async (slug, session) => {
     for (const [path, body] of outputs()) {
-      expect(body.includes(session.title) || body.includes(escapeHtml(session.title)), `${path} shows the title`).toBe(false);
-      expect(body.includes(fingerprint(session.body)), `${path} shows the abstract`).toBe(false);
+      for (const title of titles(session))
+        expect(body.includes(title) || body.includes(escapeHtml(title)), `${path} shows the title`).toBe(false);
+      for (const text of detailTexts(session)) expect(body.includes(fingerprint(text)), `${path} shows the abstract`).toBe(false);
     }
     expect((await fetch(`${server.url}/sessions/${slug}`)).status).toBe(404);
   });

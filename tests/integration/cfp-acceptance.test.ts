@@ -127,7 +127,7 @@ describe("answering an acceptance from the proposal's page", () => {
     expect(after).not.toContain("_action=cfpAnswerAcceptance");
     const apres = await (await bob.get(`/fr/cfp/proposals/${code}`)).text();
     expect(apres).toContain("Votre session");
-    expect(apres).toContain("L’équipe l’inscrira au programme");
+    expect(apres).toContain("Les organisateurs l’inscriront au programme");
 
     // The co-speaker's late answer, either way, changes nothing.
     const before = snapshot();
@@ -154,7 +154,7 @@ describe("answering an acceptance from the proposal's page", () => {
     expect(step).toContain("Yes, decline");
     expect(step).toContain(`href="/cfp/proposals/${code}">No, go back</a>`);
     const etape = await (await bob.get(`/fr/cfp/proposals/${code}?decline=1`)).text();
-    expect(etape).toContain("Décliner « Phishing kits in the wild » ?");
+    expect(etape).toContain("Décliner «\u202fPhishing kits in the wild\u202f»\u202f?");
     expect(etape).toContain("Oui, décliner");
     expect(etape).toContain(`href="/fr/cfp/proposals/${code}">Non, revenir en arrière</a>`);
     expect(proposalRow(code).state).toBe("accepted");

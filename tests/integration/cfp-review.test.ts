@@ -255,7 +255,9 @@ describe("reviews", () => {
     const saved = await (await reviewer.get(`/admin/reviews/${props.b!.code}?saved=1`)).text();
     expect(saved).toContain(`href="/admin/reviews/${props.c!.code}">Next to review: “Forensics of smart cars”</a>`);
     const savedFr = await (await reviewer.get(`/fr/admin/reviews/${props.b!.code}?saved=1`)).text();
-    expect(savedFr).toContain(`href="/fr/admin/reviews/${props.c!.code}">À évaluer ensuite : « Forensics of smart cars »</a>`);
+    expect(savedFr).toContain(
+      `href="/fr/admin/reviews/${props.c!.code}">À évaluer ensuite\u00a0: «\u202fForensics of smart cars\u202f»</a>`,
+    );
   });
 
   it("a reviewer cannot score a proposal they speak on, even by posting directly; others cannot review at all", async () => {
@@ -460,7 +462,7 @@ describe("confirmation by the accepted speaker", () => {
       .all<{ id: number }>("select speaker_id as id from proposal_speakers where proposal_id = ? order by position", props.a!.id)
       .map((s) => s.id);
     expect(session).toMatchObject({
-      title: "Tracing ransomware payments",
+      title: { en: "Tracing ransomware payments", fr: "" },
       state: "confirmed",
       published: true,
       startsAt: null,
@@ -513,6 +515,6 @@ describe("a reviewer who became a speaker", () => {
     const after = await (await organizer.get(`/admin/cfp/${props.a!.code}`)).text();
     expect(after).toContain("Not counted: now a speaker");
     expect(after).toMatch(/Reviews:\s*0\b/);
-    expect(await (await organizer.get(`/fr/admin/cfp/${props.a!.code}`)).text()).toContain("Non comptée : désormais intervenant");
+    expect(await (await organizer.get(`/fr/admin/cfp/${props.a!.code}`)).text()).toContain("Non comptée\u00a0: désormais intervenant");
   });
 });

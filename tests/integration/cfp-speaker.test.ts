@@ -46,17 +46,27 @@ const sql = {
   get: <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).get(...params) as T,
   all: <T>(query: string, ...params: unknown[]) => accounts.db.$client.prepare(query).all(...params) as T[],
 };
-const proposalOf = (code: string) =>
-  sql.get<{ id: number; title: string; state: string; version: number; format_id: number }>("select * from proposals where code = ?", code);
+/** The proposal row, `title` its English title or else its French one. */
+const proposalOf = (code: string) => {
+  const row = sql.get<{ id: number; title_en: string; title_fr: string; state: string; version: number; format_id: number }>(
+    "select * from proposals where code = ?",
+    code,
+  );
+  return { ...row, title: row.title_en || row.title_fr };
+};
 const snapshot = () =>
   sql.get(
-    "select (select group_concat(code || state || version || title) from proposals) as proposals, (select count(*) from proposal_speakers) as speakers, (select group_concat(state || token_hash) from proposal_invitations) as invitations, (select count(*) from outbox) as outbox",
+    "select (select group_concat(code || state || version || title_en || title_fr) from proposals) as proposals, (select count(*) from proposal_speakers) as speakers, (select group_concat(state || token_hash) from proposal_invitations) as invitations, (select count(*) from outbox) as outbox",
   );
 
-const proposalFields = (over: Record<string, string> = {}) => ({
-  title: "Hunting botnets across borders",
-  abstract: "How three police forces took a botnet down together.",
-  description: "Case study.",
+/** The proposal form; `title`, `abstract` and `description` fill the English fields. */
+const proposalFields = ({ title, abstract, description, ...over }: Record<string, string> = {}) => ({
+  titleEn: title ?? "Hunting botnets across borders",
+  titleFr: "",
+  abstractEn: abstract ?? "How three police forces took a botnet down together.",
+  abstractFr: "",
+  descriptionEn: description ?? "Case study.",
+  descriptionFr: "",
   format: "talk",
   track: "cybercrime-prevention",
   language: "en",
@@ -69,7 +79,8 @@ const profileFields = (over: Record<string, string | string[]> = {}) => ({
   name: "Ada Lovelace",
   affiliation: "Analytical Engines",
   country: "GB",
-  bio: "Engineer.",
+  bioEn: "Engineer.",
+  bioFr: "Ingénieure.",
   links: "https://example.org/ada",
   language: "en",
   ...over,
@@ -233,7 +244,7 @@ describe("a proposal's lifecycle", () => {
     );
     expect(bad.status).toBe(400);
     const html = await bad.text();
-    expect(html).toMatch(/id="f-title-error"[^>]*>\s*Ce champ est obligatoire\./);
+    expect(html).toMatch(/id="f-titleEn-error"[^>]*>\s*Donnez un titre, en anglais ou en français\./);
     expect(html).toMatch(/id="f-format-error"[^>]*>\s*Choisissez l’un des formats de l’appel\./);
     expect(html).toContain("How three police forces took a botnet down together.");
     expect(snapshot()).toEqual(before);
@@ -241,18 +252,18 @@ describe("a proposal's lifecycle", () => {
     const code = await createDraft(bob, { abstract: "" });
     expect(proposalOf(code)).toMatchObject({ state: "draft", version: 1 });
     const page = await (await bob.get(`/fr/cfp/proposals/${code}`)).text();
-    expect(page).toContain("Brouillon (non soumise)");
+    expect(page).toContain("Brouillon (pas encore soumis)");
 
     // Submitting without an abstract is refused next to the field.
     const refused = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "1" });
     expect(refused.status).toBe(400);
-    expect(await refused.text()).toContain("Rédigez un résumé avant de soumettre.");
+    expect(await refused.text()).toContain("Rédigez un résumé, en anglais ou en français, avant de soumettre.");
     expect(proposalOf(code).state).toBe("draft");
 
     const saved = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpUpdateProposal`, {
       code,
       version: "1",
-      ...proposalFields({ title: "Traquer les botnets", language: "fr" }),
+      ...proposalFields({ title: "", titleFr: "Traquer les botnets", language: "fr" }),
     });
     expect(saved.status).toBe(303);
     expect(saved.headers.get("location")).toBe(`/fr/cfp/proposals/${code}?notice=saved`);
@@ -273,7 +284,7 @@ describe("a proposal's lifecycle", () => {
       ...proposalFields({ title: "x".repeat(201) }),
     });
     expect(badEdit.status).toBe(400);
-    expect(await badEdit.text()).toMatch(/id="f-title-error"[^>]*>\s*Utilisez au plus 200 caractères\./);
+    expect(await badEdit.text()).toMatch(/id="f-titleEn-error"[^>]*>\s*Utilisez au plus 200 caractères\./);
     expect(proposalOf(code)).toMatchObject({ title: "Traquer les botnets", version: 2 });
 
     const submitted = await bob.post(`/fr/cfp/proposals/${code}?_action=cfpSubmitProposal`, { code, version: "2" });
@@ -311,7 +322,7 @@ describe("a proposal's lifecycle", () => {
     expect(step).toContain("Yes, withdraw it");
     expect(step).toContain("No, keep the proposal");
     const stepFr = await (await ada.get(`/fr/cfp/proposals/${code}?withdraw=1`)).text();
-    expect(stepFr).toContain("Retirer « Hunting botnets across borders » ?");
+    expect(stepFr).toContain("Retirer «\u202fHunting botnets across borders\u202f»\u202f?");
     expect(stepFr).toContain("Oui, la retirer");
     expect(proposalOf(code).state).toBe("submitted");
     const withdrawn = await ada.post(`/cfp/proposals/${code}?_action=cfpWithdrawProposal`, { code });

@@ -173,7 +173,7 @@ describe("the check-in desk", () => {
     expect(pendingHtml).toContain("Pat Pending: Not confirmed: the attendee never confirmed their e-mail address.");
     const byId = await clients.checkin.post("/fr/admin/checkin?_action=checkinRegistration", { id: String(cancelled) });
     expect(byId.status).toBe(409);
-    expect(await byId.text()).toContain("Carl Cancelled : L’inscription a été annulée.");
+    expect(await byId.text()).toContain("Carl Cancelled\u00a0: L’inscription a été annulée.");
     const unknown = await clients.checkin.post("/admin/checkin?_action=checkinTicket", { ticket: "not-a-ticket" });
     expect(unknown.status).toBe(404);
     const unknownHtml = await unknown.text();

@@ -4,14 +4,25 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentSessions, contentSpeakers, isListed, isRestricted, type ContentSession } from "../helpers/content.ts";
+import {
+  abstractIn,
+  contentSessions,
+  contentSpeakers,
+  descriptionIn,
+  detailTexts,
+  isListed,
+  isRestricted,
+  titleIn,
+  titles,
+  type ContentSession,
+} from "../helpers/content.ts";
 import { SCHEDULE_XSD, unfoldIcs, validateScheduleJson, validateXml, vevents } from "../helpers/schedule.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 interface Setup {
   rooms: { slug: string; name: string }[];
-  tracks: { slug: string; name: { en: string } }[];
-  formats: { slug: string; name: { en: string } }[];
+  tracks: { slug: string; name: { en: string; fr: string } }[];
+  formats: { slug: string; name: { en: string; fr: string } }[];
 }
 const edition = parse(readFileSync("content/edition.yaml", "utf8")) as {
   acronym: string;
@@ -41,15 +52,28 @@ const speakerName = (slug: string) => speakers.find((s) => s.slug === slug)!.nam
 
 let server: TestServer;
 const bodies = new Map<string, string>();
-const exportPaths = ["/schedule.ics", "/schedule.xml", "/schedule.json", "/sitemap.xml", "/robots.txt"];
+const exportPaths = [
+  "/schedule.ics",
+  "/schedule.xml",
+  "/schedule.json",
+  "/fr/schedule.ics",
+  "/fr/schedule.xml",
+  "/fr/schedule.json",
+  "/sitemap.xml",
+  "/robots.txt",
+];
 
 beforeAll(async () => {
   server = await startServer();
   for (const path of exportPaths) bodies.set(path, await (await fetch(server.url + path)).text());
-  for (const s of exported) bodies.set(`/sessions/${s.slug}.ics`, await (await fetch(`${server.url}/sessions/${s.slug}.ics`)).text());
-  for (const slug of publicSpeakerSlugs)
-    bodies.set(`/speakers/${slug}.ics`, await (await fetch(`${server.url}/speakers/${slug}.ics`)).text());
-}, 60_000);
+  // Every calendar in English and in French.
+  for (const prefix of ["", "/fr"]) {
+    for (const s of exported)
+      bodies.set(`${prefix}/sessions/${s.slug}.ics`, await (await fetch(`${server.url}${prefix}/sessions/${s.slug}.ics`)).text());
+    for (const slug of publicSpeakerSlugs)
+      bodies.set(`${prefix}/speakers/${slug}.ics`, await (await fetch(`${server.url}${prefix}/speakers/${slug}.ics`)).text());
+  }
+}, 120_000);
 afterAll(() => server?.stop());
 
 const uidOf = (slug: string) => `UID:${acronym}-session-${slug}@${new URL(server.url).hostname}`;
@@ -151,25 +175,34 @@ describe("the calendar links of the pages", () => {
 
   it("offer to subscribe (webcal:) to the programme and to each track, in both languages", async () => {
     const host = new URL(server.url).host;
+    // Each language's page offers its own language's feeds (the French ones under /fr).
     for (const prefix of ["", "/fr"]) {
       const page = await (await fetch(`${server.url}${prefix}/programme`)).text();
       expect(webcals(page), prefix).toEqual([
-        `webcal://${host}/schedule.ics`,
-        ...setup.tracks.map((t) => `webcal://${host}/schedule.ics?track=${t.slug}`),
+        `webcal://${host}${prefix}/schedule.ics`,
+        ...setup.tracks.map((t) => `webcal://${host}${prefix}/schedule.ics?track=${t.slug}`),
       ]);
-      expect(page).toContain('href="/schedule.ics" download="schedule.ics"');
+      expect(page).toContain(`href="${prefix}/schedule.ics" download="schedule.ics"`);
     }
-    for (const track of setup.tracks) {
-      const response = await fetch(`${server.url}/schedule.ics?track=${track.slug}`);
-      expect(response.status, track.slug).toBe(200);
-      expect(response.headers.get("content-disposition")).toBe(`attachment; filename="${acronym}-track-${track.slug}.ics"`);
-      const ics = await response.text();
-      const expected = exported.filter((s) => s.track === track.slug);
-      expect(vevents(ics).map((lines) => lines.find((l) => l.startsWith("UID:")))).toEqual(
-        expect.arrayContaining(expected.map((s) => uidOf(s.slug))),
-      );
-      expect(vevents(ics)).toHaveLength(expected.length);
-      expect(unfoldIcs(ics)).toContain(`URL:${server.url}/schedule.ics?track=${track.slug}`);
+    for (const prefix of ["", "/fr"]) {
+      for (const track of setup.tracks) {
+        const response = await fetch(`${server.url}${prefix}/schedule.ics?track=${track.slug}`);
+        expect(response.status, track.slug).toBe(200);
+        expect(response.headers.get("content-disposition")).toBe(`attachment; filename="${acronym}-track-${track.slug}.ics"`);
+        const ics = await response.text();
+        const expected = exported.filter((s) => s.track === track.slug);
+        expect(vevents(ics).map((lines) => lines.find((l) => l.startsWith("UID:")))).toEqual(
+          expect.arrayContaining(expected.map((s) => uidOf(s.slug))),
+        );
+        expect(vevents(ics)).toHaveLength(expected.length);
+        expect(unfoldIcs(ics)).toContain(`URL:${server.url}${prefix}/schedule.ics?track=${track.slug}`);
+        expect(unfoldIcs(ics), prefix).toContain(
+          `X-WR-CALNAME:${track.name[prefix ? "fr" : "en"]} (${prefix ? "Forum Monde plus sûr" : "Safer World Forum"})`.replace(
+            /([,;])/g,
+            "\\$1",
+          ),
+        );
+      }
     }
     expect((await fetch(`${server.url}/schedule.ics?track=no-such-track`)).status).toBe(404);
   });
@@ -178,8 +211,8 @@ describe("the calendar links of the pages", () => {
     const slug = [...publicSpeakerSlugs][0];
     for (const prefix of ["", "/fr"]) {
       const page = await (await fetch(`${server.url}${prefix}/speakers/${slug}`)).text();
-      expect(webcals(page), prefix).toEqual([`webcal://${new URL(server.url).host}/speakers/${slug}.ics`]);
-      expect(page).toContain(`href="/speakers/${slug}.ics" download="${slug}.ics"`);
+      expect(webcals(page), prefix).toEqual([`webcal://${new URL(server.url).host}${prefix}/speakers/${slug}.ics`]);
+      expect(page).toContain(`href="${prefix}/speakers/${slug}.ics" download="${slug}.ics"`);
     }
   });
 
@@ -210,7 +243,7 @@ describe("the audience rule in every export, for an anonymous visitor", () => {
     const json = readable("/schedule.json", bodies.get("/schedule.json")!);
     const xml = readable("/schedule.xml", bodies.get("/schedule.xml")!);
     for (const s of full) {
-      const phrase = phrases(s.body)[0];
+      const phrase = phrases(abstractIn(s, "en"))[0];
       expect(text, s.slug).toContain(phrase);
       expect(json, s.slug).toContain(phrase);
       expect(xml, s.slug).toContain(phrase);
@@ -218,12 +251,13 @@ describe("the audience rule in every export, for an anonymous visitor", () => {
   });
 
   it.each(titleOnly.map((s) => [s.slug, s] as const))("shows %s by title and time only", (slug, session) => {
-    const secrets = [...phrases(session.body), ...phrases(session.description ?? "")];
+    // The French translations of the abstract and description are as secret as the originals.
+    const secrets = detailTexts(session).flatMap(phrases);
     expect(secrets.length).toBeGreaterThan(0);
     for (const [path, text] of all()) for (const secret of secrets) expect(text.includes(secret), `${path} leaks "${secret}"`).toBe(false);
     for (const path of ["/schedule.ics", "/schedule.xml", "/schedule.json", "/sitemap.xml"]) expect(bodies.get(path), path).toContain(slug);
     const event = vevents(bodies.get("/schedule.ics")!).find((lines) => lines.includes(uidOf(slug)))!;
-    expect(event.find((l) => l.startsWith("SUMMARY:"))).toBe(`SUMMARY:${session.title.replace(/([,;\\])/g, "\\$1")}`);
+    expect(event.find((l) => l.startsWith("SUMMARY:"))).toBe(`SUMMARY:${titleIn(session, "en").replace(/([,;\\])/g, "\\$1")}`);
     expect(event.filter((l) => l.startsWith("DESCRIPTION:"))).toEqual([
       `DESCRIPTION:The details of this session are restricted to confirmed ${session.audience === "law-enforcement" ? "law-enforcement " : ""}attendees.`,
     ]);
@@ -231,16 +265,15 @@ describe("the audience rule in every export, for an anonymous visitor", () => {
 
   it.each(hidden.map((s) => [s.slug, s] as const))("never reveals that hidden %s exists", (slug, session) => {
     for (const [path, text] of all()) {
-      expect(text.includes(session.title), `${path} shows the title`).toBe(false);
+      for (const title of titles(session)) expect(text.includes(title), `${path} shows the title`).toBe(false);
       expect(text.includes(slug), `${path} names the slug`).toBe(false);
-      for (const secret of [...phrases(session.body), ...phrases(session.description ?? "")])
-        expect(text.includes(secret), `${path} leaks "${secret}"`).toBe(false);
+      for (const secret of detailTexts(session).flatMap(phrases)) expect(text.includes(secret), `${path} leaks "${secret}"`).toBe(false);
     }
   });
 
   it.each(unlisted.map((s) => [s.slug, s] as const))("leaves out unlisted %s", (slug, session) => {
     for (const [path, text] of all()) {
-      expect(text.includes(session.title), `${path} shows the title`).toBe(false);
+      for (const title of titles(session)) expect(text.includes(title), `${path} shows the title`).toBe(false);
       expect(text.includes(slug), `${path} names the slug`).toBe(false);
     }
   });
@@ -342,7 +375,7 @@ describe("GET /schedule.json", () => {
         start: s.start,
         duration: `${String(Math.floor(length / 60)).padStart(2, "0")}:${String(length % 60).padStart(2, "0")}`,
         room: roomName(s),
-        title: s.title,
+        title: titleIn(s, "en"),
         url: `${server.url}/sessions/${s.slug}`,
         track: setup.tracks.find((t) => t.slug === s.track)?.name.en ?? null,
         type: setup.formats.find((f) => f.slug === s.format)!.name.en,
@@ -351,8 +384,8 @@ describe("GET /schedule.json", () => {
       if (isRestricted(s)) {
         expect(event, s.slug).toMatchObject({ abstract: "", description: "", persons: [], do_not_record: true });
       } else {
-        expect(event.abstract, s.slug).toBe(s.body);
-        expect(event.description, s.slug).toBe((s.description ?? "").trim());
+        expect(event.abstract, s.slug).toBe(abstractIn(s, "en"));
+        expect(event.description, s.slug).toBe(descriptionIn(s, "en"));
         expect(
           (event.persons as { public_name: string }[]).map((p) => p.public_name),
           s.slug,
@@ -372,6 +405,90 @@ describe("GET /schedule.xml", () => {
     const xml = bodies.get("/schedule.xml")!;
     expect(xml.match(/<event /g)).toHaveLength(exported.length);
     for (const s of exported) expect(xml, s.slug).toContain(`<slug>${acronym}-${s.slug}</slug>`);
+  });
+});
+
+describe("the French exports: /fr/schedule.ics, .xml, .json and the calendars under /fr", () => {
+  const frenchEvents = () =>
+    JSON.parse(bodies.get("/fr/schedule.json")!).schedule.conference.days.flatMap((d: { rooms: Record<string, unknown[]> }) =>
+      Object.values(d.rooms).flat(),
+    ) as Record<string, unknown>[];
+
+  it("are valid against the community schemas", async () => {
+    expect(validateScheduleJson(JSON.parse(bodies.get("/fr/schedule.json")!))).toBe("");
+    expect(await validateXml(bodies.get("/fr/schedule.xml")!, SCHEDULE_XSD)).toEqual({ valid: true, output: "document.xml validates\n" });
+  });
+
+  it("hold the same events as the English ones (same guids and ids), with the French texts, names and links", () => {
+    const english = new Map(
+      (
+        JSON.parse(bodies.get("/schedule.json")!).schedule.conference.days.flatMap((d: { rooms: Record<string, unknown[]> }) =>
+          Object.values(d.rooms).flat(),
+        ) as Record<string, unknown>[]
+      ).map((e) => [e.slug, e]),
+    );
+    const french = new Map(frenchEvents().map((e) => [e.slug, e]));
+    expect([...french.keys()].sort()).toEqual([...english.keys()].sort());
+    for (const s of exported) {
+      const event = french.get(`${acronym}-${s.slug}`)!;
+      expect(event, s.slug).toMatchObject({
+        guid: english.get(`${acronym}-${s.slug}`)!.guid,
+        id: english.get(`${acronym}-${s.slug}`)!.id,
+        title: titleIn(s, "fr"),
+        url: `${server.url}/fr/sessions/${s.slug}`,
+        track: setup.tracks.find((t) => t.slug === s.track)?.name.fr ?? null,
+        type: setup.formats.find((f) => f.slug === s.format)!.name.fr,
+        language: s.language ?? "en",
+      });
+      if (!isRestricted(s)) expect(event.abstract, s.slug).toBe(abstractIn(s, "fr"));
+    }
+    // The demo gives every session in French: the export is really French.
+    expect(exported.filter((s) => (s.language ?? "en") === "en").every((s) => titleIn(s, "fr") !== s.title)).toBe(true);
+    const conference = JSON.parse(bodies.get("/fr/schedule.json")!).schedule.conference;
+    expect(conference.title).toBe("Forum international sur les technologies pour un monde plus sûr");
+    expect(conference.url).toBe(`${server.url}/fr/`);
+    expect(bodies.get("/fr/schedule.xml")).toContain(`<url>${server.url}/fr/schedule.xml</url>`);
+  });
+
+  it("name French calendars, with French titles and links to the French pages", () => {
+    const ics = bodies.get("/fr/schedule.ics")!;
+    const lines = unfoldIcs(ics);
+    expect(lines).toContain("X-WR-CALNAME:Forum international sur les technologies pour un monde plus sûr");
+    const events = vevents(ics);
+    expect(events).toHaveLength(exported.length);
+    for (const s of exported) {
+      const event = events.find((e) => e.includes(uidOf(s.slug)))!;
+      expect(
+        event.find((l) => l.startsWith("SUMMARY:")),
+        s.slug,
+      ).toBe(`SUMMARY:${titleIn(s, "fr").replace(/([,;\\])/g, "\\$1")}`);
+      expect(event, s.slug).toContain(`URL;VALUE=URI:${server.url}/fr/sessions/${s.slug}`);
+    }
+    const talk = full.find((s) => (s.speakers ?? []).length > 0)!;
+    expect(
+      unfoldIcs(ics)
+        .join("\n")
+        .replace(/\\([,;\\])/g, "$1"),
+    ).toContain(`Intervenants\u00a0: ${(talk.speakers ?? []).map(speakerName).join(", ")}`);
+    const restricted = events.find((e) => e.includes(uidOf(titleOnly[0]!.slug)))!;
+    expect(restricted.find((l) => l.startsWith("DESCRIPTION:"))).toMatch(/^DESCRIPTION:Le détail de cette session est réservé/);
+    expect(unfoldIcs(bodies.get(`/fr/sessions/${full[0].slug}.ics`)!)).toContain(`URL:${server.url}/fr/sessions/${full[0].slug}.ics`);
+  });
+
+  it("keep the English URLs as they were", () => {
+    expect(JSON.parse(bodies.get("/schedule.json")!).schedule.conference.title).toBe(
+      "International Forum on Technologies for a Safer World",
+    );
+    expect(bodies.get("/schedule.xml")).toContain(`<url>${server.url}/schedule.xml</url>`);
+  });
+
+  it("are offered on the French programme page, the English ones on the English page", async () => {
+    const fr = await (await fetch(`${server.url}/fr/programme`)).text();
+    for (const path of ["/fr/schedule.ics", "/fr/schedule.xml", "/fr/schedule.json"]) expect(fr).toContain(`href="${path}"`);
+    const en = await (await fetch(`${server.url}/programme`)).text();
+    for (const path of ["/schedule.ics", "/schedule.xml", "/schedule.json"]) expect(en).toContain(`href="${path}"`);
+    const session = await (await fetch(`${server.url}/fr/sessions/${full[0].slug}`)).text();
+    expect(session).toContain(`href="/fr/sessions/${full[0].slug}.ics"`);
   });
 });
 

@@ -3,7 +3,17 @@
 // the language switcher, and what an anonymous visitor must never see.
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentSessions, contentSpeakers, fingerprint, isListed, isRestricted, type ContentSession } from "../helpers/content.ts";
+import {
+  contentSessions,
+  contentSpeakers,
+  detailTexts,
+  fingerprint,
+  isListed,
+  isRestricted,
+  titleIn,
+  titles,
+  type ContentSession,
+} from "../helpers/content.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 const sessions = contentSessions();
@@ -194,10 +204,10 @@ describe("hostile or malformed query strings", () => {
   it("echoes the search only as an escaped attribute value and text", async () => {
     const { body } = await get(`/fr/programme?view=list&q=${encodeURIComponent(`"><img src=x onerror=alert(1)>`)}`);
     expect(body).toContain('name="q" value="&quot; img src=x onerror=alert(1)"');
-    expect(body).toContain("« &quot; img src=x onerror=alert(1) »");
+    expect(body).toContain("«\u202f&quot; img src=x onerror=alert(1)\u202f»");
     expect(body).not.toContain("<img");
     // Elsewhere only percent-encoded, in the links that keep the query.
-    expect(body.replace(/="[^"]*"/g, '=""').replace("« &quot; img src=x onerror=alert(1) »", "")).not.toContain("onerror");
+    expect(body.replace(/="[^"]*"/g, '=""').replace("«\u202f&quot; img src=x onerror=alert(1)\u202f»", "")).not.toContain("onerror");
   });
 
   it("keeps at most 200 characters of the search", async () => {
@@ -263,9 +273,14 @@ describe("programme filters, checked against the content files", () => {
 
   it("finds a restricted session by its title, never by its hidden abstract", async () => {
     const session = restricted[0]!;
-    expect(shown((await get(`/programme?q=${encodeURIComponent(session.title)}`)).body)).toContain(session.slug);
-    const secret = fingerprint(session.body).split(" ").slice(0, 6).join(" ");
-    expect(shown((await get(`/programme?q=${encodeURIComponent(secret)}`)).body)).not.toContain(session.slug);
+    expect(shown((await get(`/programme?q=${encodeURIComponent(titleIn(session, "en"))}`)).body)).toContain(session.slug);
+    // Its French title finds it too, from either language's page; neither language of its abstract does.
+    expect(shown((await get(`/programme?q=${encodeURIComponent(titleIn(session, "fr"))}`)).body)).toContain(session.slug);
+    for (const text of detailTexts(session)) {
+      const secret = fingerprint(text).split(" ").slice(0, 6).join(" ");
+      for (const path of ["/programme", "/fr/programme"])
+        expect(shown((await get(`${path}?q=${encodeURIComponent(secret)}`)).body), secret).not.toContain(session.slug);
+    }
   });
 
   it("offers a link that clears the filters, keeping the layout", async () => {
@@ -326,7 +341,7 @@ describe("session and speaker pages", () => {
       for (const path of [`/sessions/${slug}`, `/fr/sessions/${slug}`]) {
         const { status, body } = await get(path);
         expect(status).toBe(200);
-        expect(contains(body, session.title)).toBe(true);
+        expect(contains(body, titleIn(session, path.startsWith("/fr") ? "fr" : "en"))).toBe(true);
         expect(body).toContain(session.start!);
         expect(body).toMatch(path.startsWith("/fr") ? /Accès restreint/ : /Restricted: for (registered|law-enforcement) attendees/);
         expect(body).not.toContain(`${slug}.ics`);
@@ -374,9 +389,9 @@ describe("an anonymous visitor never sees", () => {
   it("the abstract or description of a restricted session", async () => {
     for (const [path, body] of await outputs()) {
       for (const session of restricted) {
-        expect(contains(body, fingerprint(session.body)), `${path} shows the abstract of ${session.slug}`).toBe(false);
-        if (session.description)
-          expect(contains(body, fingerprint(session.description)), `${path} shows the description of ${session.slug}`).toBe(false);
+        // In both languages.
+        for (const text of detailTexts(session))
+          expect(contains(body, fingerprint(text)), `${path} shows the abstract or description of ${session.slug}`).toBe(false);
       }
     }
   });
@@ -384,7 +399,7 @@ describe("an anonymous visitor never sees", () => {
   it("the title of a session whose title is not public", async () => {
     for (const [path, body] of await outputs()) {
       for (const session of hiddenTitle) {
-        expect(contains(body, session.title), `${path} shows ${session.slug}`).toBe(false);
+        for (const title of titles(session)) expect(contains(body, title), `${path} shows ${session.slug}`).toBe(false);
         expect(body.includes(session.slug), `${path} names ${session.slug}`).toBe(false);
       }
     }
@@ -393,7 +408,7 @@ describe("an anonymous visitor never sees", () => {
   it("unconfirmed or unpublished sessions", async () => {
     for (const [path, body] of await outputs()) {
       for (const session of unlisted) {
-        expect(contains(body, session.title), `${path} shows ${session.slug}`).toBe(false);
+        for (const title of titles(session)) expect(contains(body, title), `${path} shows ${session.slug}`).toBe(false);
         expect(body.includes(`/sessions/${session.slug}"`), `${path} links ${session.slug}`).toBe(false);
       }
     }

@@ -90,7 +90,7 @@ describe("pages", () => {
       ["/admin/programme/rooms", "<h1>Rooms</h1>"],
       ["/fr/admin/programme/rooms", "<h1>Salles</h1>"],
       ["/admin/programme/tracks", "<h1>Tracks</h1>"],
-      ["/fr/admin/programme/tracks", "<h1>Parcours</h1>"],
+      ["/fr/admin/programme/tracks", "<h1>Thématiques</h1>"],
       ["/admin/programme/formats", "<h1>Formats</h1>"],
       ["/fr/admin/programme/formats", "<h1>Formats</h1>"],
       ["/admin/programme/speakers", "<h1>Speakers</h1>"],

@@ -23,7 +23,8 @@ let data: ReturnType<typeof serverDb>;
 interface Row {
   id: number;
   slug: string;
-  title: string;
+  title_en: string;
+  title_fr: string;
   tlp: string;
   state: string;
   version: number;
@@ -50,9 +51,12 @@ function details(r: Row, over: Record<string, string | string[]> = {}): Record<s
   return {
     slug: r.slug,
     version: String(r.version),
-    title: r.title,
-    abstract: "",
-    description: "",
+    titleEn: r.title_en,
+    titleFr: r.title_fr,
+    abstractEn: "",
+    abstractFr: "",
+    descriptionEn: "",
+    descriptionFr: "",
     formatId: String(r.format_id),
     trackId: "",
     language: "en",
@@ -88,9 +92,12 @@ afterAll(async () => {
 describe("creating a session", () => {
   it("adds a confirmed, unplaced session and opens its page", async () => {
     const response = await organizer.post("/admin/programme/sessions/new?_action=sessionCreate", {
-      title: "Invited: the view from Europol",
-      abstract: "A *short* abstract.",
-      description: "",
+      titleEn: "Invited: the view from Europol",
+      titleFr: "Invité : le point de vue d’Europol",
+      abstractEn: "A *short* abstract.",
+      abstractFr: "",
+      descriptionEn: "",
+      descriptionFr: "",
       formatId: String(formatId()),
       trackId: "",
       language: "fr",
@@ -103,7 +110,16 @@ describe("creating a session", () => {
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/admin/programme/sessions/invited-the-view-from-europol?created=1");
     const created = row("invited-the-view-from-europol")!;
-    expect(created).toMatchObject({ state: "confirmed", starts_at: null, room_id: null, tlp: "GREEN", expected_audience: 120 });
+    expect(created).toMatchObject({
+      state: "confirmed",
+      starts_at: null,
+      room_id: null,
+      tlp: "GREEN",
+      expected_audience: 120,
+      title_en: "Invited: the view from Europol",
+      // Typed with an ordinary space before the colon, saved with the French no-break space.
+      title_fr: "Invité\u00a0: le point de vue d’Europol",
+    });
     const linked = data.db.prepare("select speaker_id from session_speakers where session_id = ? order by position").all(created.id) as {
       speaker_id: number;
     }[];
@@ -111,15 +127,18 @@ describe("creating a session", () => {
     const html = await page(await organizer.get("/admin/programme/sessions/invited-the-view-from-europol?created=1"));
     expect(html).toContain("Session created.");
     expect(html).toContain('value="Invited: the view from Europol"');
-    // The French page of the same session.
+    // The French page of the same session, titled in French; each field says its language.
     const fr = await page(await organizer.get("/fr/admin/programme/sessions/invited-the-view-from-europol"));
     expect(fr).toContain("Horaire et salle");
+    expect(fr).toMatch(/<h1[^>]*>Invité\u00a0: le point de vue d’Europol<\/h1>/);
+    expect(fr).toMatch(/<input[^>]*name="titleFr"[^>]*lang="fr"|<input[^>]*lang="fr"[^>]*name="titleFr"/);
   });
 
   it("refuses an empty title and an unknown speaker by the field, adding nothing", async () => {
     const before = everything();
     const response = await organizer.post("/admin/programme/sessions/new?_action=sessionCreate", {
-      title: "   ",
+      titleEn: "   ",
+      titleFr: "",
       formatId: String(formatId()),
       language: "en",
       audience: "public",
@@ -128,10 +147,10 @@ describe("creating a session", () => {
     });
     expect(response.status).toBe(400);
     const html = await page(response);
-    expect(html).toMatch(/id="f-title-error"[^>]*>\s*This field is required\./);
+    expect(html).toMatch(/id="f-titleEn-error"[^>]*>\s*Give the session a title, in English or in French\./);
     expect(html).toMatch(/id="f-expectedAudience-error"[^>]*>/);
     const unknown = await organizer.post("/admin/programme/sessions/new?_action=sessionCreate", {
-      title: "Kept title",
+      titleFr: "Titre gardé",
       formatId: String(formatId()),
       language: "en",
       audience: "public",
@@ -141,7 +160,7 @@ describe("creating a session", () => {
     expect(unknown.status).toBe(400);
     const again = await page(unknown);
     expect(again).toMatch(/id="f-speakerIds-error"[^>]*>\s*A chosen speaker does not exist/);
-    expect(again).toContain('value="Kept title"');
+    expect(again).toContain('value="Titre gardé"');
     expect(everything()).toEqual(before);
   });
 });
@@ -167,7 +186,7 @@ describe("editing details", () => {
     const read = row(KEYNOTE)!;
     const first = await organizer.post(
       `/admin/programme/sessions/${KEYNOTE}?_action=sessionDetails`,
-      details(read, { title: "Keynote, retitled by the first", tlp: "AMBER" }),
+      details(read, { titleEn: "Keynote, retitled by the first", tlp: "AMBER" }),
     );
     expect(first.status).toBe(303);
     const saved = everything();
@@ -179,10 +198,10 @@ describe("editing details", () => {
     const html = await page(second);
     expect(html).toContain("Someone else saved this session while you were editing");
     // The first organizer's title is shown as the current value; the second one's choice stays in the form.
-    expect(html).toMatch(/<dt>Title<\/dt>\s*<dd>\s*Now: Keynote, retitled by the first/);
+    expect(html).toMatch(/<dt>Title in English<\/dt>\s*<dd>\s*Now: Keynote, retitled by the first/);
     expect(html).toMatch(/<option value="RED" selected/);
     expect(everything()).toEqual(saved);
-    expect(row(KEYNOTE)).toMatchObject({ title: "Keynote, retitled by the first", tlp: "AMBER" });
+    expect(row(KEYNOTE)).toMatchObject({ title_en: "Keynote, retitled by the first", tlp: "AMBER" });
     // Saving again from that page (now carrying the current version) is a deliberate overwrite.
     const version = /name="version" value="(\d+)"/.exec(html)![1];
     expect(Number(version)).toBe(row(KEYNOTE)!.version);
@@ -213,7 +232,7 @@ describe("placing a session", () => {
     });
     // The sessions list says when in words people read, not as an ISO date.
     expect(DAY).toBe("2013-07-02");
-    const search = `?q=${encodeURIComponent(r.title)}`;
+    const search = `?q=${encodeURIComponent(r.title_en || r.title_fr)}`;
     const list = await page(await organizer.get(`/admin/programme/sessions${search}`));
     expect(list).toContain("Tue 2 Jul 16:05–16:50");
     expect(list).not.toContain(`${DAY} 16:05`);
@@ -329,8 +348,8 @@ describe("authorization", () => {
     const anonymous = new Client(server);
     const before = everything();
     const posts: [string, Record<string, string | string[]>][] = [
-      ["/admin/programme/sessions/new?_action=sessionCreate", details(r, { title: "Intruder" })],
-      [`/admin/programme/sessions/${KEYNOTE}?_action=sessionDetails`, details(r, { title: "Intruder" })],
+      ["/admin/programme/sessions/new?_action=sessionCreate", details(r, { titleEn: "Intruder" })],
+      [`/admin/programme/sessions/${KEYNOTE}?_action=sessionDetails`, details(r, { titleEn: "Intruder" })],
       [
         `/admin/programme/sessions/${KEYNOTE}?_action=sessionSchedule`,
         { slug: KEYNOTE, version: String(r.version), day: DAY, start: "10:00", end: "10:30", roomId: "" },
@@ -408,12 +427,12 @@ describe("after edits", () => {
       expect(still.status, path).toBe(304);
     }
     // The edits left warnings on the grid: the release lists them and asks, then publishes once confirmed.
-    const asked = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test" });
+    const asked = await organizer.post("/admin/programme?_action=publishRelease", { commentEn: "Editor test" });
     expect(asked.status).toBe(200);
     const step = await asked.text();
     expect(step).toMatch(/Publish despite \d+ warnings?\?/);
     const acknowledged = /name="acknowledged" value="([^"]+)"/.exec(step)![1]!;
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Editor test", acknowledged });
+    const published = await organizer.post("/admin/programme?_action=publishRelease", { commentEn: "Editor test", acknowledged });
     expect(published.status).toBe(303);
     for (const [i, path] of ["/schedule.xml", "/schedule.json", "/schedule.ics"].entries()) {
       const fresh = await fetch(server.url + path, { headers: { "If-None-Match": etags[i] } });

@@ -75,18 +75,25 @@ describe("releases", () => {
 
     // Anyone but an organizer is refused the release.
     const intruder = await people(server, accounts).signedIn("intruder@example.org");
-    const refused = await intruder.post("/admin/programme?_action=publishRelease", { comment: "no" });
+    const refused = await intruder.post("/admin/programme?_action=publishRelease", { commentEn: "no" });
     expect([303, 403]).toContain(refused.status);
     expect(await publicTime()).toBe(before);
 
     // The keynote now overlaps the next session in its room: the release asks first, naming it.
-    const asked = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later" });
+    const asked = await organizer.post("/admin/programme?_action=publishRelease", {
+      commentEn: "Keynote one hour later",
+      commentFr: "Ouverture une heure plus tard",
+    });
     expect(asked.status).toBe(200);
     const step = await asked.text();
     expect(step).toContain("Two sessions in one room at once");
     expect(await publicTime()).toBe(before);
     const acknowledged = /name="acknowledged" value="([^"]+)"/.exec(step)![1]!;
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote one hour later", acknowledged });
+    const published = await organizer.post("/admin/programme?_action=publishRelease", {
+      commentEn: "Keynote one hour later",
+      commentFr: "Ouverture une heure plus tard",
+      acknowledged,
+    });
     expect(published.status).toBe(303);
     expect(published.headers.get("location")).toBe("/admin/programme?published=2");
     const after = await publicTime();
@@ -100,15 +107,26 @@ describe("releases", () => {
     const changelog = await (await fetch(`${server.url}/fr/changelog`)).text();
     expect(changelog).toContain("Version 2");
     expect(changelog).toContain("Déplacée");
-    expect(changelog).toContain("Keynote one hour later");
+    // Each reader gets the comment in their language.
+    expect(changelog).toContain("Ouverture une heure plus tard");
+    expect(changelog).not.toContain("Keynote one hour later");
+    expect(await (await fetch(`${server.url}/changelog`)).text()).toContain("Keynote one hour later");
     const rss = await (await fetch(`${server.url}/changelog.rss`)).text();
     expect(rss).toContain("<title>Version 2</title>");
+    expect(rss).toContain("Keynote one hour later");
     expect(rss).toContain("1 moved");
     expect(rss).toContain("Moved: ");
     const french = await (await fetch(`${server.url}/fr/changelog.rss`)).text();
     expect(french).toContain("<language>fr</language>");
+    expect(french).toContain("Ouverture une heure plus tard");
+    // The first release's comment was given in both languages by the demo.
+    expect(french).toContain("Édition de démonstration");
     expect(french).toContain("1 déplacée(s)");
     expect(french).toContain("Déplacée\u00a0: ");
+    // The moved keynote by its French title in the French feed and page, its English one in the English feed.
+    expect(french).toContain("Déplacée\u00a0: Conférence d’ouverture\u00a0: anticiper la criminalité dans un monde connecté");
+    expect(changelog).toContain("Conférence d’ouverture\u00a0: anticiper la criminalité");
+    expect(rss).toContain("Moved: Opening keynote: Anticipating crime in a connected world");
     expect(french).toContain("/fr/changelog#release-2");
     expect(changelog).toContain('href="/fr/changelog.rss"');
     // The page announces its feed to readers and browsers; the feed names its own address.

@@ -81,7 +81,7 @@ describe("bulk decisions on registrations", () => {
     expect(refused.status).toBe(409);
     const refusedHtml = await refused.text();
     const name = sql<{ name: string }>("select name from registrations where id = ?", b).name;
-    expect(refusedHtml).toContain(`This decision is not possible for ${name} (not accepted); nothing was changed.`);
+    expect(refusedHtml).toContain(`This decision is not possible for ${name} (rejected); nothing was changed.`);
     expect(ticked(refusedHtml, "ids").sort()).toEqual([String(a), String(b)].sort());
     expect(sql<{ status: string }>("select status from registrations where id = ?", a).status).toBe("pending_review");
     accounts.db.$client.prepare("update registrations set status = 'pending_review' where id = ?").run(b);
@@ -164,7 +164,7 @@ describe("publishing a release", () => {
     expect(page).toContain("The work in progress is the published version.");
     expect(page).not.toContain("you will see them and be asked to confirm");
     const before = releases();
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Nothing new" });
+    const published = await organizer.post("/admin/programme?_action=publishRelease", { commentEn: "Nothing new" });
     expect(published.status).toBe(303);
     expect(releases()).toBe(before + 1);
   });
@@ -174,13 +174,13 @@ describe("publishing a release", () => {
     const page = await (await organizer.get("/admin/programme")).text();
     expect(page).toContain("The programme has 1 warning: you will see it and be asked to confirm before anything is published.");
     const before = releases();
-    const asked = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote moved" });
+    const asked = await organizer.post("/admin/programme?_action=publishRelease", { commentEn: "Keynote moved" });
     expect(asked.status).toBe(200);
     const step = await asked.text();
     expect(releases()).toBe(before);
     expect(step).toContain("Publish despite 1 warning?");
     expect(step).toContain("Two sessions in one room at once");
-    expect(step).toContain('name="comment" value="Keynote moved"');
+    expect(step).toContain('name="commentEn" value="Keynote moved"');
     const fingerprint = /name="acknowledged" value="([^"]+)"/.exec(step)![1]!;
 
     // Meanwhile another clash: the confirmation was for one warning, not two.
@@ -188,7 +188,10 @@ describe("publishing a release", () => {
       "select slug from sessions where room_id is not null and state = 'confirmed' and slug not in ('opening-keynote-anticipating-crime', 'measuring-what-prevention-prevents') order by starts_at",
     ).map((s) => s.slug);
     clash(slugs[0]!);
-    const stale = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote moved", acknowledged: fingerprint });
+    const stale = await organizer.post("/admin/programme?_action=publishRelease", {
+      commentEn: "Keynote moved",
+      acknowledged: fingerprint,
+    });
     expect(stale.status).toBe(200);
     const again = await stale.text();
     expect(releases()).toBe(before);
@@ -197,19 +200,22 @@ describe("publishing a release", () => {
     const current = /name="acknowledged" value="([^"]+)"/.exec(again)![1]!;
     expect(current).not.toBe(fingerprint);
     // A forged or empty acknowledgement is no confirmation either.
-    expect((await organizer.post("/admin/programme?_action=publishRelease", { comment: "x", acknowledged: "forged" })).status).toBe(200);
+    expect((await organizer.post("/admin/programme?_action=publishRelease", { commentEn: "x", acknowledged: "forged" })).status).toBe(200);
     expect(releases()).toBe(before);
 
-    const published = await organizer.post("/admin/programme?_action=publishRelease", { comment: "Keynote moved", acknowledged: current });
+    const published = await organizer.post("/admin/programme?_action=publishRelease", {
+      commentEn: "Keynote moved",
+      acknowledged: current,
+    });
     expect(published.status).toBe(303);
     expect(published.headers.get("location")).toBe(`/admin/programme?published=${before + 1}`);
     expect(releases()).toBe(before + 1);
     const audit = sql<{ after: string }>("select after from audit_log where action = 'programme.release' order by id desc limit 1");
-    expect(JSON.parse(audit.after)).toMatchObject({ comment: "Keynote moved", acknowledgedWarnings: expect.any(Number) });
+    expect(JSON.parse(audit.after)).toMatchObject({ comment: { en: "Keynote moved", fr: "" }, acknowledgedWarnings: expect.any(Number) });
   });
 
   it("in French too", async () => {
-    const step = await (await organizer.post("/fr/admin/programme?_action=publishRelease", { comment: "" })).text();
+    const step = await (await organizer.post("/fr/admin/programme?_action=publishRelease", { commentEn: "" })).text();
     expect(step).toMatch(/Publier malgré \d+ alertes ?/);
     expect(step).toContain("Ne pas publier");
   });

@@ -5,29 +5,29 @@
 // rule allows of a `registered` session, a `law-enforcement` one and one whose title is not public
 // (TLP:RED): in full, its title and time only, or nothing at all.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentSessions, contentSpeakers } from "../helpers/content.ts";
+import { contentSessions, contentSpeakers, titleIn } from "../helpers/content.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts } from "../helpers/session.ts";
 
 type Access = "full" | "title" | "none";
 
-/** The three restricted sessions, with phrases of their abstract (`shownInFull`) and description. */
+/** The three restricted sessions, with phrases of their abstract and description, in English and in French. */
 const CASES = {
   registered: {
     slug: "botnet-mitigation-year-in-review",
-    abstract: "sinkholing partner",
-    description: "median time from notification to clean-up",
+    abstract: { en: "sinkholing partner", fr: "partenaire spécialisé dans le détournement de domaines" },
+    description: { en: "median time from notification to clean-up", fr: "délai médian entre la notification et le nettoyage" },
   },
   lawEnforcement: {
     slug: "live-memory-acquisition-lab",
-    abstract: "acquisition kit used by their units",
-    description: "esc-node-07",
+    abstract: { en: "acquisition kit used by their units", fr: "kit d’acquisition utilisé par leurs unités" },
+    description: { en: "esc-node-07", fr: "nom d’hôte `esc-node-07`" },
   },
   hidden: {
     slug: "le-briefing-day-2",
-    abstract: "bulletproof hosting service",
-    description: "codenamed WREN",
+    abstract: { en: "bulletproof hosting service", fr: "démantèlement coordonné d’un service d’hébergement" },
+    description: { en: "codenamed WREN", fr: "nom de code WREN" },
   },
 } as const;
 type CaseName = keyof typeof CASES;
@@ -49,7 +49,12 @@ const EXPECTED: Record<string, Record<CaseName, Access>> = {
 };
 
 const sessions = contentSessions();
-const titleOf = (name: CaseName) => sessions.find((s) => s.slug === CASES[name].slug)!.title;
+const titleOf = (name: CaseName, lang: "en" | "fr" = "en") =>
+  titleIn(
+    sessions.find((s) => s.slug === CASES[name].slug)!,
+    lang,
+  );
+const langOf = (path: string) => (path.startsWith("/fr") ? "fr" : "en");
 const speakerName = contentSpeakers().find((s) => s.slug === LE_ONLY_SPEAKER)!.name;
 const escapeHtml = (s: string) =>
   s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
@@ -93,9 +98,10 @@ async function fetchAs(client: Client, path: string): Promise<{ status: number; 
   return { status: response.status, body };
 }
 
-/** Asserts that nothing of `name` beyond its title leaks into `body` (at `path`). */
+/** Asserts that nothing of `name` beyond its title leaks into `body` (at `path`), in either language. */
 function noDetails(body: string, name: CaseName, path: string) {
-  for (const phrase of [CASES[name].abstract, CASES[name].description]) {
+  const { abstract, description } = CASES[name];
+  for (const phrase of [abstract.en, abstract.fr, description.en, description.fr.replaceAll("`", "")]) {
     expect(body.includes(phrase) || body.includes(escapeHtml(phrase)), `${path} leaks "${phrase}"`).toBe(false);
   }
 }
@@ -104,7 +110,8 @@ function noDetails(body: string, name: CaseName, path: string) {
 function absent(body: string, name: CaseName, path: string) {
   noDetails(body, name, path);
   expect(body.includes(CASES[name].slug), `${path} names ${CASES[name].slug}`).toBe(false);
-  expect(body.includes(titleOf(name)) || body.includes(escapeHtml(titleOf(name))), `${path} shows the title of ${name}`).toBe(false);
+  for (const title of [titleOf(name, "en"), titleOf(name, "fr")])
+    expect(body.includes(title) || body.includes(escapeHtml(title)), `${path} shows the title of ${name}`).toBe(false);
 }
 
 /** Every check of one person against the expectations. */
@@ -137,13 +144,14 @@ async function checkEverything(clientName: string, expected: Record<CaseName, Ac
         absent(body, name, path);
       } else if (expected[name] === "title") {
         expect(status, path).toBe(200);
-        expect(body).toContain(escapeHtml(titleOf(name)));
+        expect(body).toContain(escapeHtml(titleOf(name, langOf(path))));
         expect(body, path).toContain("notice--restricted");
         noDetails(body, name, path);
       } else {
         expect(status, path).toBe(200);
-        expect(body, path).toContain(CASES[name].abstract);
-        expect(body, path).toContain(CASES[name].description);
+        // In the page's language (the demo gives both).
+        expect(body, path).toContain(escapeHtml(CASES[name].abstract[langOf(path)]));
+        expect(body, path).toContain(CASES[name].description[langOf(path)].replace(/`([^`]+)`/, "<code>$1</code>"));
         expect(body, path).not.toContain("notice--restricted");
       }
     }
@@ -158,14 +166,14 @@ async function checkEverything(clientName: string, expected: Record<CaseName, Ac
     if (expected[name] === "none") absent(calendar, name, "/schedule.ics");
     else {
       expect(calendar, `/schedule.ics: ${name}`).toContain(uid);
-      if (expected[name] === "full") expect(calendar, `/schedule.ics: ${name}`).toContain(CASES[name].abstract);
+      if (expected[name] === "full") expect(calendar, `/schedule.ics: ${name}`).toContain(CASES[name].abstract.en);
       else noDetails(calendar, name, "/schedule.ics");
     }
     // One session's calendar.
     const single = await fetchAs(client, `/sessions/${CASES[name].slug}.ics`);
     if (expected[name] === "none") expect(single.status).toBe(404);
     else expect(single.status).toBe(200);
-    if (expected[name] === "full") expect(unfoldIcs(single.body)).toContain(CASES[name].abstract);
+    if (expected[name] === "full") expect(unfoldIcs(single.body)).toContain(CASES[name].abstract.en);
     else noDetails(unfoldIcs(single.body), name, `/sessions/${CASES[name].slug}.ics`);
   }
 
@@ -193,10 +201,29 @@ async function checkEverything(clientName: string, expected: Record<CaseName, Ac
       expect(xml.body).toContain(`-${CASES[name].slug}</slug>`);
       noDetails(xml.body, name, "/schedule.xml");
     } else {
-      expect(event!.abstract).toContain(CASES[name].abstract);
-      expect(event!.description).toContain(CASES[name].description);
+      expect(event!.abstract).toContain(CASES[name].abstract.en);
+      expect(event!.description).toContain(CASES[name].description.en);
       expect(event!.persons.length).toBeGreaterThan(0);
-      expect(xml.body).toContain(CASES[name].abstract);
+      expect(xml.body).toContain(CASES[name].abstract.en);
+    }
+  }
+
+  // The French exports: the same rule, the French texts.
+  for (const path of [
+    "/fr/schedule.ics",
+    "/fr/schedule.json",
+    "/fr/schedule.xml",
+    ...names.map((n) => `/fr/sessions/${CASES[n].slug}.ics`),
+  ]) {
+    const { status, body } = await fetchAs(client, path);
+    const text = path.endsWith(".ics") ? unfoldIcs(body) : body;
+    const only = names.find((n) => path.includes(`/${CASES[n].slug}.ics`));
+    for (const name of only ? [only] : names) {
+      if (expected[name] === "none") {
+        if (only) expect(status, path).toBe(404);
+        absent(text, name, path);
+      } else if (expected[name] === "title") noDetails(text, name, path);
+      else expect(text, path).toContain(CASES[name].abstract.fr);
     }
   }
 

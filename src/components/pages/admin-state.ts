@@ -4,8 +4,15 @@ import { eq } from "drizzle-orm";
 import { registrations } from "../../../db/schema/index.ts";
 import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { decide, type Permission } from "../../lib/auth/guard.ts";
-import { listRegistrations, matchingDigest, matchingIds, parseQuery } from "../../lib/registration/admin.ts";
-import { historyOf, type Registration } from "../../lib/registration/service.ts";
+import {
+  listRegistrations,
+  matchingDigest,
+  matchingIds,
+  parseQuery,
+  staffHistory,
+  type StaffHistoryEntry,
+} from "../../lib/registration/admin.ts";
+import type { Registration } from "../../lib/registration/service.ts";
 import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 import { privatePage } from "./auth-state.ts";
@@ -84,7 +91,7 @@ function refusedFor(error: ActionError | undefined, m: Messages): FormErrors | u
     .where(eq(registrations.id, Number(id)))
     .get();
   if (!row) return undefined;
-  return { byField: {}, summary: [{ field: "", message: m.admin.refusedFor(row.name, m.manage.states[row.status]) }] };
+  return { byField: {}, summary: [{ field: "", message: m.admin.refusedFor(row.name, m.insights.states[row.status]) }] };
 }
 
 /** The decision form's fields, and the refusals that belong to one of them. */
@@ -96,7 +103,7 @@ const DECISION_WORDING = {
 export interface RegistrationProps {
   locale: Locale;
   registration: Registration;
-  history: ReturnType<typeof historyOf>;
+  history: StaffHistoryEntry[];
   errors: FormErrors;
   applied: boolean;
   decisionValues?: Record<string, string>;
@@ -116,7 +123,7 @@ export async function registrationState(Astro: AstroGlobal): Promise<Guarded<Reg
     props: {
       locale,
       registration,
-      history: historyOf(getDb(), registration.id),
+      history: staffHistory(getDb(), registration.id),
       errors: formErrors(result?.error, t(locale), DECISION_FIELDS, DECISION_WORDING),
       applied: Astro.url.searchParams.get("applied") === "1",
       decisionValues: result?.error ? ((await submittedForm(Astro.request)) ?? undefined) : undefined,
@@ -132,7 +139,7 @@ export interface ProgrammeAdminProps {
    * Publishing was asked while the programme has warnings: the confirmation step, with the comment
    * given; `changed` when a confirmation was refused because the warnings changed since.
    */
-  confirming?: { comment: string; changed: boolean };
+  confirming?: { comment: { en: string; fr: string }; changed: boolean };
 }
 
 /** The programme and releases page: publish (after a confirmation step when there are warnings), then back with `?published=<number>`. */
@@ -143,16 +150,20 @@ export async function programmeAdminState(Astro: AstroGlobal): Promise<Guarded<P
   if (result && !result.error) return { redirect: `${Astro.url.pathname}?published=${result.data.number}` };
   const published = Number(Astro.url.searchParams.get("published") ?? NaN);
   const step = result?.error?.message;
+  const form = step === "editor:warningsToConfirm" || step === "editor:warningsChanged" ? await submittedForm(Astro.request) : undefined;
+  const given = (name: string) => form?.[name]?.trim().slice(0, 500) ?? "";
   const confirming =
-    step === "editor:warningsToConfirm" || step === "editor:warningsChanged"
-      ? { comment: (await submittedForm(Astro.request))?.comment?.trim().slice(0, 500) ?? "", changed: step === "editor:warningsChanged" }
+    form !== undefined
+      ? { comment: { en: given("commentEn"), fr: given("commentFr") }, changed: step === "editor:warningsChanged" }
       : undefined;
   // The confirmation step is a step, not an error: the page shows it in place of the summary.
   if (confirming) Astro.response.status = 200;
   return {
     props: {
       locale: guard.locale,
-      errors: confirming ? formErrors(undefined, t(guard.locale), []) : formErrors(result?.error, t(guard.locale), ["comment"]),
+      errors: confirming
+        ? formErrors(undefined, t(guard.locale), [])
+        : formErrors(result?.error, t(guard.locale), ["commentEn", "commentFr"]),
       published: Number.isInteger(published) && published > 0 ? published : undefined,
       confirming,
     },

@@ -173,7 +173,7 @@ export function speakersState(Astro: AstroGlobal): Guarded<SpeakersProps> {
   return { props: { locale: guard.locale, q, list: listSpeakers(getDb(), q, guard.locale), done: doneOf(Astro.url) } };
 }
 
-export const SPEAKER_FIELDS = ["name", "affiliation", "country", "bio", "links", "email", "language", "availability"] as const;
+export const SPEAKER_FIELDS = ["name", "affiliation", "country", "bioEn", "bioFr", "links", "email", "language", "availability"] as const;
 /** Empty rows offered after the speaker's own links and windows. */
 const SPARE_LINKS = 2;
 const SPARE_WINDOWS = 2;
@@ -182,7 +182,8 @@ export interface SpeakerFormValues {
   name: string;
   affiliation: string;
   country: string;
-  bio: string;
+  bioEn: string;
+  bioFr: string;
   email: string;
   language: string;
   links: { label: string; url: string }[];
@@ -216,7 +217,8 @@ function typedSpeaker(form: URLSearchParams, days: string[]): SpeakerFormValues 
     name: str(form, "name"),
     affiliation: str(form, "affiliation"),
     country: str(form, "country"),
-    bio: str(form, "bio"),
+    bioEn: str(form, "bioEn"),
+    bioFr: str(form, "bioFr"),
     email: str(form, "email"),
     language: str(form, "language") || "en",
     links: Array.from({ length: Math.max(labels.length, urls.length) }, (_, i) => ({ label: labels[i] ?? "", url: urls[i] ?? "" })),
@@ -259,7 +261,8 @@ export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<G
     name: row.name,
     affiliation: row.affiliation,
     country: row.country,
-    bio: row.bio,
+    bioEn: row.bioEn,
+    bioFr: row.bioFr,
     email: row.email ?? "",
     language: row.language,
     links: row.links,
@@ -271,7 +274,8 @@ export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<G
     name: "",
     affiliation: "",
     country: "",
-    bio: "",
+    bioEn: "",
+    bioFr: "",
     email: "",
     language: locale,
     links: [],
@@ -287,7 +291,8 @@ export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<G
       ["name", yours.name.trim(), stored.name],
       ["affiliation", yours.affiliation.trim(), stored.affiliation],
       ["country", yours.country.trim().toUpperCase(), stored.country],
-      ["bio", yours.bio.replace(/\r\n?/g, "\n").trim(), stored.bio],
+      ["bioEn", yours.bioEn.replace(/\r\n?/g, "\n").trim(), stored.bioEn],
+      ["bioFr", yours.bioFr.replace(/\r\n?/g, "\n").trim(), stored.bioFr],
       ["email", yours.email.trim().toLowerCase(), stored.email],
       ["language", yours.language, stored.language],
     ];

@@ -25,7 +25,7 @@ import { privatePage } from "./auth-state.ts";
 
 /** Refusals that belong to a field of the form. */
 const FIELD_OF: Record<string, string> = {
-  "cfp:abstractRequired": "abstract",
+  "cfp:abstractRequired": "abstractEn",
   "cfp:unknownTrack": "track",
   "cfp:unknownFormat": "format",
   "cfp:invalidDays": "days",
@@ -170,7 +170,8 @@ const profileValues = (profile: Speaker | undefined, locale: Locale): Record<str
   name: profile?.name ?? "",
   affiliation: profile?.affiliation ?? "",
   country: profile?.country ?? "",
-  bio: profile?.bio ?? "",
+  bioEn: profile?.bioEn ?? "",
+  bioFr: profile?.bioFr ?? "",
   links: (profile?.links ?? []).map((l) => l.url).join("\n"),
   language: profile?.language ?? locale,
   days: profile ? availableDays(getEdition(), profile.availability) : [],
@@ -207,7 +208,7 @@ export async function profileState(Astro: AstroGlobal): Promise<Page<ProfileProp
     props: {
       locale,
       values: (result?.error ? await sentValues(Astro, ["days"]) : null) ?? profileValues(profile, locale),
-      errors: cfpErrors(result?.error, t(locale), ["name", "affiliation", "country", "bio", "links", "language", "days"]),
+      errors: cfpErrors(result?.error, t(locale), ["name", "affiliation", "country", "bioEn", "bioFr", "links", "language", "days"]),
       saved: !result && !photo && Astro.url.searchParams.get("saved") === "1",
       photoSaved: !result && !photo && Astro.url.searchParams.get("saved") === "photo",
       photoErrors: cfpErrors(photo?.error, t(locale), ["photo"]),
@@ -246,9 +247,12 @@ export function proposalsState(Astro: AstroGlobal): Page<ProposalsProps> {
 }
 
 export const PROPOSAL_FORM_FIELDS = [
-  "title",
-  "abstract",
-  "description",
+  "titleEn",
+  "titleFr",
+  "abstractEn",
+  "abstractFr",
+  "descriptionEn",
+  "descriptionFr",
   "format",
   "track",
   "language",
@@ -399,9 +403,12 @@ export async function proposalState(Astro: AstroGlobal): Promise<Page<ProposalPr
       formats: formatRows,
       tracks: allTracks,
       values: {
-        title: proposal.title,
-        abstract: proposal.abstract,
-        description: proposal.description,
+        titleEn: proposal.title.en,
+        titleFr: proposal.title.fr,
+        abstractEn: proposal.abstract.en,
+        abstractFr: proposal.abstract.fr,
+        descriptionEn: proposal.description.en,
+        descriptionFr: proposal.description.fr,
         format: proposal.format,
         track: proposal.track,
         language: proposal.language,

@@ -7,6 +7,7 @@ import { editionDays } from "../../lib/config/edition.ts";
 import { editionConflictOptions, scheduleWarnings, type Warning } from "../../lib/programme/conflicts.ts";
 import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
+import { anyText } from "../../lib/programme/texts.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
 import { formErrors, submittedFields, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition, workInProgress } from "../../lib/server/runtime.ts";
@@ -28,10 +29,7 @@ export type EditorErrors = FormErrors;
 
 /** Which field an editor refusal belongs to, so the message sits by it. */
 const FIELD_OF: Record<string, string> = {
-  title_required: "title",
-  "too_long:title": "title",
-  "too_long:abstract": "abstract",
-  "too_long:description": "description",
+  title_required: "titleEn",
   unknown_language: "language",
   unknown_audience: "audience",
   unknown_tlp: "tlp",
@@ -48,9 +46,8 @@ const FIELD_OF: Record<string, string> = {
 };
 
 const DETAILS_ORDER = [
-  "title",
-  "abstract",
-  "description",
+  "titleEn",
+  "titleFr",
   "formatId",
   "trackId",
   "language",
@@ -58,6 +55,10 @@ const DETAILS_ORDER = [
   "tlp",
   "speakerIds",
   "expectedAudience",
+  "abstractEn",
+  "abstractFr",
+  "descriptionEn",
+  "descriptionFr",
 ];
 const SCHEDULE_ORDER = ["day", "start", "end", "roomId"];
 
@@ -77,9 +78,12 @@ async function postedForm(request: Request): Promise<SessionForm | null> {
 /** The details a session's form shows, as the `seen` record the Action compares (same shape as DetailsFields). */
 export function detailsOf(s: Session) {
   return {
-    title: s.title,
-    abstract: s.abstract,
-    description: s.description,
+    titleEn: s.title.en,
+    titleFr: s.title.fr,
+    abstractEn: s.abstract.en,
+    abstractFr: s.abstract.fr,
+    descriptionEn: s.description.en,
+    descriptionFr: s.description.fr,
     language: s.language,
     audience: s.audience,
     tlp: s.tlp,
@@ -95,9 +99,12 @@ function detailsForm(s: Session): SessionForm {
   const d = detailsOf(s);
   return {
     values: {
-      title: d.title,
-      abstract: d.abstract,
-      description: d.description,
+      titleEn: d.titleEn,
+      titleFr: d.titleFr,
+      abstractEn: d.abstractEn,
+      abstractFr: d.abstractFr,
+      descriptionEn: d.descriptionEn,
+      descriptionFr: d.descriptionFr,
       language: d.language,
       audience: d.audience,
       tlp: d.tlp,
@@ -294,10 +301,14 @@ export function sessionsListState(Astro: AstroGlobal): Guarded<SessionsListProps
   const dayName = new Intl.DateTimeFormat(t(guard.locale).intl, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
   const dayOf = (date: string) => dayName.format(new Date(`${date}T12:00:00Z`));
   const rows = programme.sessions
-    .filter((s) => !needle || fold(s.title).includes(needle))
+    .filter((s) => !needle || fold(`${s.title.en}\n${s.title.fr}`).includes(needle))
     .filter((s) => !query.state || s.state === query.state)
     .filter((s) => !query.placed || (query.placed === "yes") === (s.startsAt !== null))
-    .sort((a, b) => (a.startsAt?.getTime() ?? Infinity) - (b.startsAt?.getTime() ?? Infinity) || a.title.localeCompare(b.title))
+    .sort(
+      (a, b) =>
+        (a.startsAt?.getTime() ?? Infinity) - (b.startsAt?.getTime() ?? Infinity) ||
+        anyText(a.title, guard.locale).localeCompare(anyText(b.title, guard.locale)),
+    )
     .map((session) => {
       const start = session.startsAt ? instantToZoned(session.startsAt, zone) : null;
       const end = session.endsAt ? instantToZoned(session.endsAt, zone) : null;
@@ -350,7 +361,9 @@ export function scheduleState(Astro: AstroGlobal): Guarded<ScheduleProps> {
       day,
       zone: edition.timezone,
       grid: grid as DayGrid<Session>,
-      unscheduled: live.filter((s) => !s.startsAt).sort((a, b) => a.title.localeCompare(b.title)),
+      unscheduled: live
+        .filter((s) => !s.startsAt)
+        .sort((a, b) => anyText(a.title, guard.locale).localeCompare(anyText(b.title, guard.locale))),
       warnings,
       programme,
     },

@@ -21,6 +21,7 @@ import {
   type ProposalListItem,
   type ProposalQuery,
 } from "../../lib/review/decisions.ts";
+import type { Localized } from "../../lib/programme/texts.ts";
 import { reviewerOf, reviewerView, reviewQueue, type QueueItem, type ReviewerView } from "../../lib/review/reviewing.ts";
 import { submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb } from "../../lib/server/runtime.ts";
@@ -84,7 +85,7 @@ export async function cfpListState(Astro: AstroGlobal): Promise<Guarded<CfpListP
   const error = decided?.error ?? released?.error;
   const form = (error ? await submittedFields(Astro.request) : null) ?? new URLSearchParams();
   const params = Astro.url.searchParams;
-  const query = parseProposalQuery(params);
+  const query = { ...parseProposalQuery(params), locale };
   const releasedCount = positive(params.get("released"));
   return {
     props: {
@@ -198,7 +199,7 @@ export interface CfpReviewersProps {
   assignments: ReturnType<typeof listAssignments>;
   tracks: ReturnType<typeof catalogue>["tracks"];
   /** Proposals one may be assigned to (every one but drafts), by title. */
-  proposals: { code: string; title: string }[];
+  proposals: { code: string; title: Localized }[];
   errors: FormErrors;
   values: Record<string, string>;
   done?: "assigned" | "unassigned";
@@ -220,10 +221,12 @@ export async function cfpReviewersState(Astro: AstroGlobal): Promise<Guarded<Cfp
       reviewers: listReviewers(getDb()),
       assignments: listAssignments(getDb()),
       tracks: catalogue().tracks,
-      proposals: listProposals(getDb(), parseProposalQuery(new URLSearchParams({ sort: "title" }))).map(({ code, title }) => ({
-        code,
-        title,
-      })),
+      proposals: listProposals(getDb(), { ...parseProposalQuery(new URLSearchParams({ sort: "title" })), locale }).map(
+        ({ code, title }) => ({
+          code,
+          title,
+        }),
+      ),
       errors: reviewErrors(error, t(locale), ["userId", "scope", "trackId", "code", "id"]),
       values: error ? ((await submittedForm(Astro.request)) ?? {}) : {},
       done: done === "assigned" || done === "unassigned" ? done : undefined,
@@ -254,7 +257,7 @@ export interface ReviewFormProps {
   values: { abstain: boolean; comment: string; scores: Record<number, string> };
   saved: boolean;
   /** After a save: the next proposal of the queue still without this reviewer's review. */
-  next?: { code: string; title: string };
+  next?: { code: string; title: Localized };
 }
 
 /** /admin/reviews/[code]: the proposal as the reviewer may see it, and the review form. */

@@ -94,7 +94,10 @@ export const catalogueEn = {
     country: "Country",
     noCountry: "Not given",
     bio: "Biography",
-    bioHint: "Markdown: paragraphs, **bold**, *italic*, lists and links. No HTML.",
+    bioEn: "Biography in English",
+    bioFr: "Biography in French",
+    bioHint:
+      "Markdown: paragraphs, **bold**, *italic*, lists and links. No HTML. Either language or both: readers see theirs, or else the other one.",
     email: "E-mail (private)",
     emailHint: "Never shown on the site; for messages about the programme.",
     language: "Language of the e-mails",

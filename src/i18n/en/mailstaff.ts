@@ -167,7 +167,7 @@ export const mailstaffEn = {
     status: "State of the registration",
     allStates: "Any state but an unconfirmed address",
     country: "Country",
-    countryHint: "Two-letter code, such as FR. Leave empty for every country.",
+    allCountries: "All countries",
     verified: "Official domain",
     inEnglish: "Message in English",
     inFrench: "Message in French",

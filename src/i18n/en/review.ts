@@ -90,6 +90,7 @@ export const reviewEn = {
   },
   detail: {
     title: (title: string) => `Proposal: ${title}`,
+    titleIn: { en: "Title in English", fr: "Title in French" },
     code: "Code",
     state: "State",
     pending: "Pending decision",

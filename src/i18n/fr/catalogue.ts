@@ -1,9 +1,15 @@
 import type { catalogueEn } from "../en/catalogue.ts";
 
-/** Texte français des écrans du catalogue du programme (salles, parcours, formats, intervenants). */
+/** Texte français des écrans du catalogue du programme (salles, thématiques, formats, intervenants). */
 export const catalogueFr: typeof catalogueEn = {
-  nav: { label: "Modifier le catalogue du programme", rooms: "Salles", tracks: "Parcours", formats: "Formats", speakers: "Intervenants" },
-  back: "Programme et publications",
+  nav: {
+    label: "Modifier le catalogue du programme",
+    rooms: "Salles",
+    tracks: "Thématiques",
+    formats: "Formats",
+    speakers: "Intervenants",
+  },
+  back: "Programme et versions",
   releaseNote: "Ces modifications apparaissent dans le programme public à la prochaine publication.",
   required: "obligatoire",
   add: "Ajouter",
@@ -21,7 +27,7 @@ export const catalogueFr: typeof catalogueEn = {
   uses: "Utilisé par",
   usesCount: (n: number) => (n === 0 ? "rien" : n === 1 ? "1 session ou proposition" : `${n} sessions ou propositions`),
   cannotDelete: (n: number) =>
-    `Utilisé par ${n === 1 ? "1 session ou proposition" : `${n} sessions ou propositions`} : impossible de le supprimer. Modifiez-les d’abord.`,
+    `Utilisé par ${n === 1 ? "1 session ou proposition" : `${n} sessions ou propositions`} : impossible de le supprimer. Modifiez-les d’abord.`,
   done: {
     created: "Ajouté.",
     saved: "Enregistré.",
@@ -31,7 +37,7 @@ export const catalogueFr: typeof catalogueEn = {
     photoRemoved: "Photo retirée.",
   },
   conflict:
-    "Quelqu’un d’autre a enregistré une modification après que vous avez ouvert ce formulaire. Rien de votre saisie n’a été enregistré : le formulaire montre maintenant leur version. Comparez, puis enregistrez à nouveau si besoin.",
+    "Quelqu’un d’autre a enregistré une modification après que vous avez ouvert ce formulaire. Rien de votre saisie n’a été enregistré : le formulaire montre maintenant leur version. Comparez, puis enregistrez à nouveau si besoin.",
   yours: "Ce que vous aviez saisi",
   empty: "(vide)",
   rooms: {
@@ -49,17 +55,17 @@ export const catalogueFr: typeof catalogueEn = {
     none: "Aucune salle pour l’instant.",
   },
   tracks: {
-    title: "Parcours",
+    title: "Thématiques",
     intro: "Les thèmes du programme. Chacun a une couleur, toujours affichée à côté de son nom.",
-    caption: "Parcours, dans l’ordre du programme",
+    caption: "Thématiques, dans l’ordre du programme",
     position: "Ordre",
     nameEn: "Nom en anglais",
     nameFr: "Nom en français",
     colour: "Couleur",
     colourHint: "Assez foncée pour ressortir sur du blanc (contraste d’au moins 3:1), par exemple #1f5fa8.",
-    addTitle: "Ajouter un parcours",
+    addTitle: "Ajouter une thématique",
     editTitle: (name: string) => `Modifier ${name}`,
-    none: "Aucun parcours pour l’instant.",
+    none: "Aucune thématique pour l’instant.",
   },
   formats: {
     title: "Formats",
@@ -76,9 +82,9 @@ export const catalogueFr: typeof catalogueEn = {
   },
   speakers: {
     title: "Intervenants",
-    intro: "Les profils publics des intervenants, et ce que seuls les organisateurs voient : e-mail, langue, disponibilités.",
+    intro: "Les profils publics des intervenants, et ce que seuls les organisateurs voient : e-mail, langue, disponibilités.",
     search: "Rechercher un intervenant",
-    searchHint: "Nom, organisme, code pays ou e-mail ; accents et majuscules indifférents.",
+    searchHint: "Nom, organisme, code pays ou e-mail ; accents et majuscules indifférents.",
     searchButton: "Rechercher",
     clear: "Tout afficher",
     count: (n: number) => (n <= 1 ? `${n} intervenant` : `${n} intervenants`),
@@ -86,7 +92,7 @@ export const catalogueFr: typeof catalogueEn = {
     caption: "Intervenants",
     new: "Ajouter un intervenant",
     newTitle: "Nouvel intervenant",
-    editTitle: (name: string) => `Intervenant : ${name}`,
+    editTitle: (name: string) => `Intervenant : ${name}`,
     backToList: "Tous les intervenants",
     publicPage: "Page publique",
     sessions: "Sessions",
@@ -96,9 +102,12 @@ export const catalogueFr: typeof catalogueEn = {
     country: "Pays",
     noCountry: "Non précisé",
     bio: "Biographie",
-    bioHint: "Markdown : paragraphes, **gras**, *italique*, listes et liens. Pas de HTML.",
+    bioEn: "Biographie en anglais",
+    bioFr: "Biographie en français",
+    bioHint:
+      "Markdown : paragraphes, **gras**, *italique*, listes et liens. Pas de HTML. Une langue ou les deux : chacun voit la sienne, ou à défaut l’autre.",
     email: "E-mail (privé)",
-    emailHint: "Jamais affiché sur le site ; pour les messages sur le programme.",
+    emailHint: "Jamais affiché sur le site ; pour les messages sur le programme.",
     language: "Langue des e-mails",
     languages: { en: "anglais", fr: "français" },
     profile: "Profil public",
@@ -110,7 +119,7 @@ export const catalogueFr: typeof catalogueEn = {
     linkUrl: "Adresse",
     availability: "Disponibilités pendant le forum",
     availabilityHint:
-      "Quand l’intervenant peut intervenir, à l’heure du lieu. Aucune plage : à tout moment. Laissez les heures d’une ligne vides pour l’ignorer.",
+      "Quand l’intervenant peut intervenir, à l’heure du lieu. Aucune plage : à tout moment. Laissez les heures d’une ligne vides pour l’ignorer.",
     window: (n: number) => `Plage ${n}`,
     day: "Jour",
     from: "De",
@@ -125,19 +134,19 @@ export const catalogueFr: typeof catalogueEn = {
     removePhoto: "Retirer la photo",
     deleteTitle: "Supprimer cet intervenant",
     deleteHint: "L’intervenant disparaît du programme à la prochaine publication.",
-    inSessions: (n: number) => (n === 1 ? "Cet intervenant participe à 1 session :" : `Cet intervenant participe à ${n} sessions :`),
+    inSessions: (n: number) => (n === 1 ? "Cet intervenant participe à 1 session :" : `Cet intervenant participe à ${n} sessions :`),
     detach: "Retirer aussi l’intervenant de ces sessions",
     photoAfterCreate: "Vous pourrez ajouter une photo une fois l’intervenant enregistré.",
   },
   errors: {
-    notFound: "Cet élément n’existe plus : quelqu’un l’a peut-être supprimé.",
+    notFound: "Cet élément n’existe plus : quelqu’un l’a peut-être supprimé.",
     conflict: "Quelqu’un d’autre a enregistré une modification après que vous avez ouvert ce formulaire.",
     inUse: (n: number) =>
-      `Impossible de le supprimer : ${n === 1 ? "1 session ou proposition l’utilise" : `${n} sessions ou propositions l’utilisent`}. Modifiez-les d’abord.`,
+      `Impossible de le supprimer : ${n === 1 ? "1 session ou proposition l’utilise" : `${n} sessions ou propositions l’utilisent`}. Modifiez-les d’abord.`,
     speakerInUse: (n: number) =>
-      `Cet intervenant participe à ${n === 1 ? "1 session" : `${n} sessions`}. Pour le supprimer quand même, cochez « Retirer aussi l’intervenant de ces sessions » et supprimez à nouveau.`,
+      `Cet intervenant participe à ${n === 1 ? "1 session" : `${n} sessions`}. Pour le supprimer quand même, cochez « Retirer aussi l’intervenant de ces sessions » et supprimez à nouveau.`,
     speakerHasProposals: (n: number) =>
-      `Cet intervenant figure sur ${n === 1 ? "1 proposition" : `${n} propositions`} de l’appel à communications et ne peut pas être supprimé ici : elles le perdraient.`,
+      `Cet intervenant figure sur ${n === 1 ? "1 proposition" : `${n} propositions`} de l’appel à communications et ne peut pas être supprimé ici : elles le perdraient.`,
     capacity: "Saisissez un nombre entier de places, de 1 à 100 000.",
     colourFormat: "Saisissez une couleur sous la forme # suivi de six chiffres hexadécimaux, par exemple #1f5fa8.",
     colourContrast: "Cette couleur est trop claire pour ressortir sur du blanc. Choisissez-en une plus foncée (contraste d’au moins 3:1).",
@@ -154,8 +163,8 @@ export const catalogueFr: typeof catalogueEn = {
     photo_required: "Choisissez un fichier de photo à envoyer.",
     photo_too_large: "Ce fichier dépasse 5 Mo. Choisissez-en un plus petit.",
     photo_type: "Ce fichier n’est pas une image JPEG, PNG ou WebP.",
-    photo_unreadable: "Cette image n’a pas pu être lue ; elle est peut-être endommagée.",
+    photo_unreadable: "Cette image n’a pas pu être lue ; elle est peut-être endommagée.",
     photo_dimensions: "Cette image est trop grande (plus de 50 millions de pixels). Choisissez-en une plus petite.",
-    photo_too_small: "Cette image est trop petite : il faut au moins 100 pixels de côté.",
+    photo_too_small: "Cette image est trop petite : il faut au moins 100 pixels de côté.",
   },
 };

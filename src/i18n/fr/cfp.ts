@@ -2,7 +2,9 @@ import type { cfpEn } from "../en/cfp.ts";
 
 // French typography: a no-break space before the two-part punctuation marks and inside « ».
 const NBSP = "\u00a0";
-const q = (text: string) => `«${NBSP}${text}${NBSP}»`;
+/** Narrow no-break space, before ; ! ? and inside « ». */
+const NNBSP = "\u202f";
+const q = (text: string) => `«${NNBSP}${text}${NNBSP}»`;
 
 /** French text of the call for papers' speaker screens. */
 export const cfpFr: typeof cfpEn = {
@@ -27,7 +29,7 @@ export const cfpFr: typeof cfpEn = {
   tracksTitle: "Thématiques",
   askedTitle: "Ce que nous demandons",
   asked: [
-    "Un titre et un résumé de quelques lignes (tous deux peuvent être publiés au programme).",
+    "Un titre et un résumé de quelques lignes, en anglais, en français ou dans les deux langues (ils peuvent être publiés au programme).",
     "Le format, une thématique, la langue de votre intervention, le public visé et un niveau de diffusion (TLP).",
     "Une description et des notes pour le comité de programme, si vous le souhaitez : elles restent au comité.",
     "Votre profil d’intervenant : nom, organisation, pays, courte biographie et liens, et les jours où vous pouvez intervenir.",
@@ -42,13 +44,16 @@ export const cfpFr: typeof cfpEn = {
     title: "Mon profil d’intervenant",
     description: "Votre profil d’intervenant pour l’appel à communications du forum.",
     intro:
-      "Ce que le programme montre de vous une fois une proposition acceptée et confirmée ; les jours où vous pouvez intervenir restent privés.",
+      "Ce que le programme montre de vous une fois une proposition acceptée et confirmée ; les jours où vous pouvez intervenir restent privés.",
     name: "Nom",
     nameHint: "Tel qu’il doit figurer au programme.",
     affiliation: "Organisation",
     country: "Pays",
     noCountry: "Choisissez un pays",
     bio: "Courte biographie",
+    bioEn: "Courte biographie en anglais",
+    bioFr: "Courte biographie en français",
+    bioHint: "Dans une langue ou les deux : le programme montre à chacun sa langue, ou à défaut l’autre.",
     links: "Liens",
     linksHint: "Adresses web, une par ligne (5 au plus), par exemple https://example.org/moi",
     language: "Langue de nos e-mails",
@@ -78,7 +83,7 @@ export const cfpFr: typeof cfpEn = {
     updatedHeader: "Dernière modification",
   },
   proposalStates: {
-    draft: "Brouillon (non soumise)",
+    draft: "Brouillon (pas encore soumis)",
     submitted: "Soumise, en cours d’examen",
     accepted: "Acceptée : merci de confirmer",
     rejected: "Non retenue",
@@ -92,9 +97,16 @@ export const cfpFr: typeof cfpEn = {
     newIntro:
       "Votre proposition est enregistrée comme brouillon : vous pouvez y revenir, inviter des co-intervenants et la soumettre avant la date limite.",
     title: "Titre",
+    titleEn: "Titre en anglais",
+    titleFr: "Titre en français",
+    titleHint: "Dans une langue au moins, dans les deux si vous le pouvez : le programme montre à chacun sa langue, ou à défaut l’autre.",
     abstract: "Résumé",
-    abstractHint: "Quelques lignes pour le programme ; obligatoire pour soumettre.",
+    abstractEn: "Résumé en anglais",
+    abstractFr: "Résumé en français",
+    abstractHint: "Quelques lignes pour le programme, dans une langue au moins ; obligatoire pour soumettre.",
     description: "Description",
+    descriptionEn: "Description en anglais",
+    descriptionFr: "Description en français",
     descriptionHint: "Ce que vous aborderez, pour le comité (et la page de la session si elle est acceptée).",
     format: "Format",
     chooseFormat: "Choisissez un format",
@@ -130,28 +142,28 @@ export const cfpFr: typeof cfpEn = {
     withdrawIntro: "Retirer la proposition la sort de l’appel. C’est définitif.",
     withdraw: "Retirer la proposition",
     withdrawConfirmBody: (title: string) =>
-      `Retirer « ${title} » ? Le comité ne l’examinera plus et vous ne pourrez pas la soumettre à nouveau.`,
+      `Retirer « ${title} » ? Le comité ne l’examinera plus et vous ne pourrez pas la soumettre à nouveau.`,
     withdrawConfirm: "Oui, la retirer",
     withdrawKeep: "Non, garder la proposition",
-    answerTitle: "La présenterez-vous ?",
+    answerTitle: "La présenterez-vous ?",
     answerIntro: (title: string) =>
-      `Le comité a accepté « ${title} ». Confirmez que vous la présenterez au forum, ou déclinez. Chaque intervenant de la proposition peut répondre, ici ou par le lien du courriel d’acceptation.`,
+      `Le comité a accepté « ${title} ». Confirmez que vous la présenterez au forum, ou déclinez. Chaque intervenant de la proposition peut répondre, ici ou par le lien de l’e-mail d’acceptation.`,
     confirm: "Je confirme, je la présenterai",
     decline: "Je décline",
     declineTitle: "Décliner l’acceptation",
     declineConfirmBody: (title: string) =>
-      `Décliner « ${title} » ? Elle ne figurera pas au programme et vous ne pourrez plus la confirmer ensuite.`,
+      `Décliner « ${title} » ? Elle ne figurera pas au programme et vous ne pourrez plus la confirmer ensuite.`,
     declineConfirm: "Oui, décliner",
     declineKeep: "Non, revenir en arrière",
     sessionTitle: "Votre session",
-    scheduled: "Votre session figure au programme publié :",
+    scheduled: "Votre session figure au programme publié :",
     day: "Jour",
     time: "Horaire",
     room: "Salle",
     allRooms: "Toutes les salles",
     sessionPage: "La page de la session dans le programme",
     notScheduled:
-      "Votre session est confirmée. L’équipe l’inscrira au programme : une fois celui-ci publié, vous trouverez ici son jour, son horaire et sa salle, et nous vous le dirons par courriel.",
+      "Votre session est confirmée. Les organisateurs l’inscriront au programme : une fois celui-ci publié, vous trouverez ici son jour, son horaire et sa salle, et nous vous le dirons par e-mail.",
     speakers: "Intervenants",
     you: "vous",
     unnamed: "(nom pas encore indiqué)",
@@ -177,12 +189,12 @@ export const cfpFr: typeof cfpEn = {
       submitted: "Votre proposition est soumise. Une confirmation vous a été envoyée par e-mail.",
       withdrawn: "Votre proposition est retirée.",
       invited: "L’invitation est envoyée.",
-      resent: "L’invitation est renvoyée ; le lien précédent ne fonctionne plus.",
-      invitationWithdrawn: "L’invitation est retirée ; son lien ne fonctionne plus.",
+      resent: "L’invitation est renvoyée ; le lien précédent ne fonctionne plus.",
+      invitationWithdrawn: "L’invitation est retirée ; son lien ne fonctionne plus.",
       joined: "Vous êtes maintenant intervenant de cette proposition.",
-      confirmed: "Merci : votre session est confirmée. L’équipe l’inscrira au programme et vous dira quand et où.",
+      confirmed: "Merci : votre session est confirmée. Les organisateurs l’inscriront au programme et vous diront quand et où.",
       declined: "Vous avez décliné la proposition. Merci de nous avoir prévenus.",
-      alreadyAnswered: "C’était déjà fait : la proposition avait déjà reçu une réponse.",
+      alreadyAnswered: "C’était déjà fait : la proposition avait déjà reçu une réponse.",
     },
     other: {
       title: "Autres champs",
@@ -235,7 +247,8 @@ export const cfpFr: typeof cfpEn = {
     invalidState: "Ce n’est plus possible pour cette proposition.",
     unknownFormat: "Choisissez l’un des formats de l’appel.",
     unknownTrack: "Choisissez l’une des thématiques.",
-    abstractRequired: "Rédigez un résumé avant de soumettre.",
+    abstractRequired: "Rédigez un résumé, en anglais ou en français, avant de soumettre.",
+    titleEitherLanguage: "Donnez un titre, en anglais ou en français.",
     profileIncomplete: "Indiquez votre nom dans votre profil d’intervenant avant de soumettre.",
     alreadyInvited: "Cette adresse a déjà une invitation en attente.",
     alreadySpeaker: "Cette personne est déjà intervenante de la proposition.",
@@ -247,7 +260,7 @@ export const cfpFr: typeof cfpEn = {
     photo_required: "Choisissez un fichier photo à envoyer.",
     photo_too_large: "Ce fichier dépasse 5 Mo. Choisissez-en un plus petit.",
     photo_type: "Ce fichier n’est pas une image JPEG, PNG ou WebP.",
-    photo_unreadable: "Cette image n’a pas pu être lue ; elle est peut-être endommagée.",
+    photo_unreadable: "Cette image n’a pas pu être lue ; elle est peut-être endommagée.",
     photo_dimensions: "Cette image est trop grande (plus de 50 millions de pixels). Choisissez-en une plus petite.",
     photo_too_small: "Cette image est trop petite : il lui faut au moins 100 pixels de côté.",
   },

@@ -7,25 +7,25 @@ export const checkinFr: typeof checkinEn = {
   intro: "Scannez le QR code du billet, saisissez ou collez son code, ou cherchez la personne par son nom.",
   ticketLegend: "Billet",
   ticket: "Code du billet",
-  ticketHint: "Un lecteur qui saisit dans ce champ fonctionne aussi ; appuyez sur Entrée pour enregistrer l’arrivée.",
+  ticketHint: "Un lecteur qui saisit dans ce champ fonctionne aussi ; appuyez sur Entrée pour enregistrer l’arrivée.",
   checkInTicket: "Enregistrer l’arrivée de ce billet",
   scan: "Scanner avec la caméra",
   stopScan: "Arrêter la caméra",
   scanning: "Dirigez la caméra vers le QR code du billet.",
   scanFound: "Code lu, enregistrement de l’arrivée…",
   scanUnsupported:
-    "Ce navigateur ne sait pas lire les QR codes avec la caméra : saisissez ou collez le code du billet, ou cherchez par nom.",
+    "Ce navigateur ne sait pas lire les QR codes avec la caméra : saisissez ou collez le code du billet, ou cherchez par nom.",
   scanDenied:
-    "La caméra n’est pas disponible (autorisation refusée ou pas de caméra) : saisissez ou collez le code du billet, ou cherchez par nom.",
+    "La caméra n’est pas disponible (autorisation refusée ou pas de caméra) : saisissez ou collez le code du billet, ou cherchez par nom.",
   video: "Image de la caméra",
   searchLegend: "Chercher par nom",
-  search: "Nom, adresse électronique, organisation ou code imprimé sur le billet",
+  search: "Nom, adresse e-mail, organisation ou code imprimé sur le billet",
   searchButton: "Chercher",
   results: (n: number, max: number) =>
     n === 0
       ? "Aucune inscription confirmée ne correspond."
       : n >= max
-        ? `Les ${max} premiers résultats ; précisez la recherche.`
+        ? `Les ${max} premiers résultats ; précisez la recherche.`
         : `${n} résultat${n === 1 ? "" : "s"}`,
   resultsCaption: "Inscriptions confirmées correspondant à la recherche",
   name: "Nom",
@@ -42,17 +42,17 @@ export const checkinFr: typeof checkinEn = {
   done: (name: string) => `Arrivée de ${name} enregistrée.`,
   already: (name: string, time: string) => `L’arrivée de ${name} était déjà enregistrée à ${time}.`,
   back: "Accueil des participants",
-  badgeTitle: (name: string) => `Badge : ${name}`,
+  badgeTitle: (name: string) => `Badge : ${name}`,
   print: "Imprimer",
   printHint: "La page imprime le badge seul, sur une page.",
   errors: {
     not_found: "Aucune inscription n’a ce code de billet. Vérifiez le code, ou cherchez par nom.",
-    pending_email: "Non confirmée : la personne n’a jamais confirmé son adresse électronique. Son arrivée ne peut pas être enregistrée.",
+    pending_email: "Non confirmée : la personne n’a jamais confirmé son adresse e-mail. Son arrivée ne peut pas être enregistrée.",
     pending_review:
-      "Non confirmée : l’inscription est encore en cours d’examen par les organisateurs. Son arrivée ne peut pas encore être enregistrée.",
-    waitlisted: "Non confirmée : l’inscription est sur liste d’attente, sans place. Son arrivée ne peut pas être enregistrée.",
+      "Non confirmée : l’inscription est encore en cours d’examen par les organisateurs. Son arrivée ne peut pas encore être enregistrée.",
+    waitlisted: "Non confirmée : l’inscription est sur liste d’attente, sans place. Son arrivée ne peut pas être enregistrée.",
     cancelled: "L’inscription a été annulée. Son arrivée ne peut pas être enregistrée.",
     rejected: "L’inscription n’a pas été acceptée par les organisateurs. Son arrivée ne peut pas être enregistrée.",
   },
-  refusedWho: (name: string, reason: string) => `${name} : ${reason}`,
+  refusedWho: (name: string, reason: string) => `${name} : ${reason}`,
 };

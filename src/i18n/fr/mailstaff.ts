@@ -4,6 +4,8 @@ import type { mailstaffEn } from "../en/mailstaff.ts";
 
 // French typography: a no-break space before the two-part punctuation marks.
 const NBSP = "\u00a0";
+/** Narrow no-break space, before ; ! ? and inside « ». */
+const NNBSP = "\u202f";
 const count = (n: number) => new Intl.NumberFormat("fr-FR").format(n);
 const plural = (n: number, one: string, many: string) => `${count(n)} ${n >= 2 ? many : one}`;
 
@@ -103,16 +105,16 @@ export const mailstaffFr: typeof mailstaffEn = {
     attachments: "Pièces jointes",
     none: "Aucune",
     redacted:
-      "Voici le message tel qu’il partira, dans la langue de la personne. Les liens privés et les codes sont remplacés ici par PRIVATE : la personne reçoit les siens.",
+      "Voici le message tel qu’il partira, dans la langue de la personne. Les liens privés et les codes sont remplacés ici par PRIVATE : la personne reçoit les siens.",
     html: "Tel qu’il apparaît dans une messagerie",
     htmlFrame: "L’e-mail tel qu’il apparaît dans une messagerie",
     text: "Version texte",
     unrendered:
-      "Ce message ne peut pas être affiché : son contenu ne correspond plus à son modèle. Le service d’envoi le mettra en échec plutôt que de l’envoyer.",
+      "Ce message ne peut pas être affiché : son contenu ne correspond plus à son modèle. Le service d’envoi le mettra en échec plutôt que de l’envoyer.",
     next: "Message retenu suivant",
     sent: (n: number) =>
       n <= 1 ? "Le message retenu est placé dans la file d’envoi." : `${n} messages retenus placés dans la file d’envoi.`,
-    cancelled: "Le message retenu est annulé ; il ne sera pas envoyé.",
+    cancelled: "Le message retenu est annulé ; il ne sera pas envoyé.",
   },
   groups: {
     title: "Messages de groupe",
@@ -177,7 +179,7 @@ export const mailstaffFr: typeof mailstaffEn = {
     status: "État de l’inscription",
     allStates: "Tous les états sauf adresse non confirmée",
     country: "Pays",
-    countryHint: "Code à deux lettres, par exemple FR. Laissez vide pour tous les pays.",
+    allCountries: "Tous les pays",
     verified: "Domaine officiel",
     inEnglish: "Message en anglais",
     inFrench: "Message en français",
@@ -208,12 +210,12 @@ export const mailstaffFr: typeof mailstaffEn = {
   staff: {
     title: "Comptes de l’équipe",
     intro:
-      "Les membres de l’équipe se connectent par e-mail et doivent utiliser un second facteur (une application d’authentification). Les organisateurs gèrent tout, les relecteurs évaluent les propositions, l’équipe d’accueil scanne les billets sur place.",
+      "Les membres de l’équipe se connectent par e-mail et doivent utiliser un second facteur (une application d’authentification). Les organisateurs gèrent tout, les évaluateurs notent les propositions, l’équipe d’accueil scanne les billets sur place.",
     invite: "Inviter une personne",
     email: "Adresse e-mail",
     roles: "Rôles",
     language: "Langue de l’invitation",
-    inviteHint: `La personne reçoit un lien de connexion valable 15${NBSP}minutes${NBSP}; elle pourra ensuite en demander un nouveau sur la page de connexion. Un compte existant garde ses rôles et reçoit en plus ceux-ci.`,
+    inviteHint: `La personne reçoit un lien de connexion valable 15${NBSP}minutes${NNBSP}; elle pourra ensuite en demander un nouveau sur la page de connexion. Un compte existant garde ses rôles et reçoit en plus ceux-ci.`,
     inviteButton: "Envoyer l’invitation",
     caption: "Comptes de l’équipe et comptes révoqués",
     account: "Compte",
@@ -222,7 +224,7 @@ export const mailstaffFr: typeof mailstaffEn = {
     secondFactorNone: "Pas encore activé",
     lastSignIn: "Dernière connexion",
     lastSignInNone: "Aucune session ouverte",
-    lastSignInNote: `La dernière connexion est le début de la session ouverte la plus récente${NBSP}; elle n’est plus connue une fois toutes les sessions du compte terminées.`,
+    lastSignInNote: `La dernière connexion est le début de la session ouverte la plus récente${NNBSP}; elle n’est plus connue une fois toutes les sessions du compte terminées.`,
     status: "Statut",
     active: "Actif",
     revokedSince: (date: string) => `Révoqué le ${date}`,
@@ -246,7 +248,7 @@ export const mailstaffFr: typeof mailstaffEn = {
       reset: `Le second facteur est réinitialisé${NBSP}: le compte le configurera de nouveau à sa prochaine connexion.`,
     },
   },
-  roles: { organizer: "Organisateur", reviewer: "Relecteur", checkin: "Équipe d’accueil" },
+  roles: { organizer: "Organisateur", reviewer: "Évaluateur", checkin: "Équipe d’accueil" },
   errors: {
     notFailed: `Ce message n’est plus en échec${NBSP}: il a déjà été retenté ou envoyé.`,
     cancelled: `Ce message a été annulé avant l’envoi${NBSP}: il ne peut pas être retenté.`,

@@ -8,7 +8,7 @@ export const ticketFr: typeof ticketEn = {
   venue: "Lieu",
   code: "Code du billet",
   scan: "Présentez ce billet à l’accueil",
-  personal: "Billet nominatif\u202f: une entrée, pour son seul titulaire. Ne partagez pas le QR code.",
+  personal: "Billet nominatif\u00a0: une entrée, pour son seul titulaire. Ne partagez pas le QR code.",
   pdf: "Télécharger le billet (PDF, à imprimer)",
   png: "Télécharger le billet (image, pour votre téléphone)",
   codeHint: "Si le QR code ne peut pas être lu, l’accueil vous retrouve grâce à ce code ou à votre nom.",

@@ -59,11 +59,15 @@ let deps: CfpDeps;
 let ada: { id: number; email: string };
 let bob: { id: number; email: string };
 
-function input(over: Partial<Record<string, unknown>> = {}): ProposalInput {
+/** A proposal form; `title`, `abstract` and `description` are the English fields. */
+function input({ title, abstract, description, ...over }: Partial<Record<string, unknown>> = {}): ProposalInput {
   return proposalSchema(edition).parse({
-    title: "Hunting botnets across borders",
-    abstract: "How three police forces took down a botnet together.",
-    description: "",
+    titleEn: title ?? "Hunting botnets across borders",
+    titleFr: "",
+    abstractEn: abstract ?? "How three police forces took down a botnet together.",
+    abstractFr: "",
+    descriptionEn: description ?? "",
+    descriptionFr: "",
     format: "talk",
     track: "cybercrime-prevention",
     language: "en",
@@ -85,7 +89,7 @@ const named = (account: { id: number; email: string }, name: string, language: "
     db,
     edition,
     account,
-    profileSchema(edition).parse({ name, affiliation: "", country: "", bio: "", links: "", language, days: [] }),
+    profileSchema(edition).parse({ name, affiliation: "", country: "", bioEn: "", bioFr: "", links: "", language, days: [] }),
     OPEN,
   );
 function draft(account = ada, over: Partial<Record<string, unknown>> = {}, now = OPEN): string {
@@ -163,14 +167,15 @@ describe("speaker profile", () => {
         name: "Ada Lovelace",
         affiliation: "Analytical Engines",
         country: "gb",
-        bio: "Line 1\r\nLine 2",
+        bioEn: "Line 1\r\nLine 2",
+        bioFr: "Ligne 1",
         links: "https://example.org/ada\n\nhttps://www.example.com/",
         language: "fr",
         days: ["2013-07-03"],
       }),
       OPEN,
     );
-    expect(saved).toMatchObject({ name: "Ada Lovelace", country: "GB", bio: "Line 1\nLine 2", language: "fr" });
+    expect(saved).toMatchObject({ name: "Ada Lovelace", country: "GB", bioEn: "Line 1\nLine 2", bioFr: "Ligne 1", language: "fr" });
     expect(saved.slug).toMatch(/^ada-lovelace-[a-z0-9]{6}$/);
     expect(saved.links).toEqual([
       { label: "example.org", url: "https://example.org/ada" },
@@ -203,7 +208,7 @@ describe("speaker profile", () => {
       name: " ",
       affiliation: "",
       country: "XX",
-      bio: "",
+      bioEn: "",
       links: "javascript:alert(1)",
       language: "de",
       days: ["2013-08-01"],
@@ -225,14 +230,14 @@ describe("proposal lifecycle", () => {
     named(ada, "Ada Lovelace", "fr");
     const code = draft();
     expect(code).toMatch(/^[A-Z2-9]{8}$/);
-    expect(row(code)).toMatchObject({ state: "draft", version: 1, title: "Hunting botnets across borders", createdBy: ada.id });
+    expect(row(code)).toMatchObject({ state: "draft", version: 1, titleEn: "Hunting botnets across borders", createdBy: ada.id });
     expect(myProposals(db, ada.id).map((p) => [p.code, p.state])).toEqual([[code, "draft"]]);
 
     const saved = updateProposal(deps, ada, code, 1, input({ title: "Botnets", format: "panel", track: "" }), OPEN);
     expect(saved).toEqual({ ok: true, version: 2 });
-    expect(row(code)).toMatchObject({ title: "Botnets", trackId: null, version: 2 });
+    expect(row(code)).toMatchObject({ titleEn: "Botnets", trackId: null, version: 2 });
     expect(updateProposal(deps, ada, code, 1, input({ title: "Stale" }), OPEN)).toEqual({ ok: false, reason: "conflict" });
-    expect(row(code).title).toBe("Botnets");
+    expect(row(code).titleEn).toBe("Botnets");
 
     expect(submitProposal(deps, ada, code, 2, OPEN + 1000)).toEqual({ ok: true });
     expect(row(code)).toMatchObject({ state: "submitted", version: 3, submittedAt: new Date(OPEN + 1000) });
@@ -261,10 +266,20 @@ describe("proposal lifecycle", () => {
     expect(before.outbox).toBe(0);
     expect(createDraft(deps, ada, input({ track: "nope" }), OPEN)).toEqual({ ok: false, reason: "unknownTrack" });
     expect(proposalSchema(edition).safeParse({ ...input(), format: "keynote" }).error?.issues[0]?.message).toBe("cfp:unknownFormat");
-    expect(proposalSchema(edition).safeParse({ ...input(), title: null }).error?.issues[0]).toMatchObject({
-      path: ["title"],
-      message: "required",
+    expect(proposalSchema(edition).safeParse({ ...input(), titleEn: null, titleFr: " " }).error?.issues[0]).toMatchObject({
+      path: ["titleEn"],
+      message: "cfp:titleEitherLanguage",
     });
+    // A title in French alone is enough; so is an abstract in French alone.
+    expect(proposalSchema(edition).safeParse({ ...input(), titleEn: "", titleFr: "Botnets" }).success).toBe(true);
+    const french = draft(ada, { title: "", titleFr: "Traquer les botnets", abstract: "", abstractFr: "Trois polices ensemble." });
+    expect(row(french)).toMatchObject({
+      titleEn: "",
+      titleFr: "Traquer les botnets",
+      abstractEn: "",
+      abstractFr: "Trois polices ensemble.",
+    });
+    expect(submitProposal(deps, ada, french, 1, OPEN)).toEqual({ ok: true });
   });
 
   it("withdraws drafts and submitted proposals (dropping a pending decision), but not once decided", () => {
@@ -406,7 +421,11 @@ describe("co-speaker invitations", () => {
     const stored = db.select().from(proposalInvitations).get()!;
     expect(stored).toMatchObject({ email: "bob@example.org", state: "pending", invitedBy: ada.id });
     expect(stored.tokenHash).not.toBe(token);
-    expect(invitationByToken(db, token, OPEN)).toMatchObject({ title: "Hunting botnets across borders", inviter: "Ada Lovelace", code });
+    expect(invitationByToken(db, token, OPEN)).toMatchObject({
+      title: { en: "Hunting botnets across borders", fr: "" },
+      inviter: "Ada Lovelace",
+      code,
+    });
     expect(invite(deps, ada, code, "bob@example.org", OPEN)).toEqual({ ok: false, reason: "alreadyInvited" });
     expect(invite(deps, ada, code, "ada@example.org", OPEN)).toEqual({ ok: false, reason: "alreadySpeaker" });
 

@@ -56,12 +56,15 @@ export const tokenField = z.preprocess((v) => (typeof v === "string" ? v.trim() 
 
 const languageField = z.preprocess(blank, z.enum(["en", "fr"], "invalidLanguage"));
 
-/** The proposal form: what the speaker writes; the format must be one the call offers. */
-export function proposalSchema(edition: Pick<Edition, "cfp">) {
+/** The proposal form's fields, without the rule across them. */
+function proposalShape(edition: Pick<Edition, "cfp">) {
   return z.object({
-    title: text(CFP_LIMITS.title, { required: true }),
-    abstract: text(CFP_LIMITS.abstract, { multiline: true }),
-    description: text(CFP_LIMITS.description, { multiline: true }),
+    titleEn: text(CFP_LIMITS.title),
+    titleFr: text(CFP_LIMITS.title),
+    abstractEn: text(CFP_LIMITS.abstract, { multiline: true }),
+    abstractFr: text(CFP_LIMITS.abstract, { multiline: true }),
+    descriptionEn: text(CFP_LIMITS.description, { multiline: true }),
+    descriptionFr: text(CFP_LIMITS.description, { multiline: true }),
     format: z.preprocess(
       blank,
       z
@@ -77,10 +80,43 @@ export function proposalSchema(edition: Pick<Edition, "cfp">) {
     notes: text(CFP_LIMITS.notes, { multiline: true }),
   });
 }
+
+/** A title in one language at least (the message sits by the English title). */
+function titleInOneLanguage(v: { titleEn: unknown; titleFr: unknown }, ctx: z.RefinementCtx): void {
+  if (!v.titleEn && !v.titleFr) ctx.addIssue({ code: "custom", path: ["titleEn"], message: "cfp:titleEitherLanguage" });
+}
+/** Runs even when other fields failed, so that every error shows at once. */
+const ALWAYS = { when: () => true };
+
+/**
+ * The proposal form: what the speaker writes, title, abstract and description in English, French or
+ * both (a title in one at least); the format must be one the call offers.
+ */
+export function proposalSchema(edition: Pick<Edition, "cfp">) {
+  return proposalShape(edition).superRefine(titleInOneLanguage, ALWAYS);
+}
+
+/** The proposal form of an existing proposal: its code and the version it was drawn from, too. */
+export function proposalUpdateSchema(edition: Pick<Edition, "cfp">) {
+  return proposalShape(edition).extend({ code: codeField, version: versionField }).superRefine(titleInOneLanguage, ALWAYS);
+}
 export type ProposalInput = z.output<ReturnType<typeof proposalSchema>>;
 
 /** Field names of the proposal form, in page order. */
-export const PROPOSAL_FIELDS = ["title", "abstract", "description", "format", "track", "language", "audience", "tlp", "notes"] as const;
+export const PROPOSAL_FIELDS = [
+  "titleEn",
+  "titleFr",
+  "abstractEn",
+  "abstractFr",
+  "descriptionEn",
+  "descriptionFr",
+  "format",
+  "track",
+  "language",
+  "audience",
+  "tlp",
+  "notes",
+] as const;
 
 /** Links typed one per line: http(s) addresses only, at most CFP_LIMITS.links. */
 const linksField = z.preprocess(
@@ -117,7 +153,8 @@ export function profileSchema(edition: Pick<Edition, "startDate" | "endDate">) {
       (v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)),
       z.string("invalid").refine((c) => c === "" || isCountryCode(c), "unknownCountry"),
     ),
-    bio: text(CFP_LIMITS.bio, { multiline: true }),
+    bioEn: text(CFP_LIMITS.bio, { multiline: true }),
+    bioFr: text(CFP_LIMITS.bio, { multiline: true }),
     links: linksField,
     language: languageField,
     days: z.array(z.string().refine((d) => days.includes(d), "invalid")).max(days.length, "invalid"),
@@ -126,4 +163,4 @@ export function profileSchema(edition: Pick<Edition, "startDate" | "endDate">) {
 export type ProfileInput = z.output<ReturnType<typeof profileSchema>>;
 
 /** Field names of the profile form, in page order. */
-export const PROFILE_FIELDS = ["name", "affiliation", "country", "bio", "links", "language", "days"] as const;
+export const PROFILE_FIELDS = ["name", "affiliation", "country", "bioEn", "bioFr", "links", "language", "days"] as const;

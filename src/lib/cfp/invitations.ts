@@ -6,7 +6,8 @@ import { enqueue } from "../email/outbox.ts";
 import { randomNonce } from "../security/secrets.ts";
 import { INVITATION_DAYS, invitationToken, isTokenShaped, tokenHash } from "./links.ts";
 import { profileOf, type Account } from "./profile.ts";
-import { ownProposal, speakersOf, tellSpeakers, type CfpDeps, type CfpResult } from "./proposals.ts";
+import { anyText } from "../programme/texts.ts";
+import { ownProposal, proposalTitle, speakersOf, tellSpeakers, type CfpDeps, type CfpResult, type Proposal } from "./proposals.ts";
 
 /**
  * Co-speakers. A speaker invites an address; the e-mail carries a one-time link (only its hash is
@@ -31,7 +32,14 @@ export const INVITABLE_STATES: readonly ProposalState[] = ["draft", "submitted",
 const refuse = (reason: Extract<CfpResult, { ok: false }>["reason"]) => ({ ok: false as const, reason });
 
 /** Queues the invitation e-mail for a fresh nonce; returns the token's hash to store. */
-function mailInvitation(deps: CfpDeps, tx: DbOrTx, account: Account, proposal: { title: string }, email: string, now: number): string {
+function mailInvitation(
+  deps: CfpDeps,
+  tx: DbOrTx,
+  account: Account,
+  proposal: Pick<Proposal, "titleEn" | "titleFr">,
+  email: string,
+  now: number,
+): string {
   const nonce = randomNonce();
   const inviter = profileOf(tx, account);
   const language = findUserByEmail(tx, email)?.language ?? inviter.language;
@@ -41,7 +49,7 @@ function mailInvitation(deps: CfpDeps, tx: DbOrTx, account: Account, proposal: {
       template: "cfp.invitation",
       language,
       recipient: email,
-      payload: { inviter: inviter.name || account.email, title: proposal.title, nonce },
+      payload: { inviter: inviter.name || account.email, title: anyText(proposalTitle(proposal), language), nonce },
     },
     now,
   );
@@ -169,7 +177,13 @@ export function withdrawInvitation(
 export function invitationByToken(db: DbOrTx, token: string, now: number = Date.now()) {
   if (!isTokenShaped(token)) return undefined;
   const row = db
-    .select({ invitation: proposalInvitations, title: proposals.title, code: proposals.code, state: proposals.state })
+    .select({
+      invitation: proposalInvitations,
+      titleEn: proposals.titleEn,
+      titleFr: proposals.titleFr,
+      code: proposals.code,
+      state: proposals.state,
+    })
     .from(proposalInvitations)
     .innerJoin(proposals, eq(proposals.id, proposalInvitations.proposalId))
     .where(eq(proposalInvitations.tokenHash, tokenHash(token)))
@@ -177,7 +191,7 @@ export function invitationByToken(db: DbOrTx, token: string, now: number = Date.
   if (!row || row.invitation.state !== "pending" || !INVITABLE_STATES.includes(row.state)) return undefined;
   if (row.invitation.sentAt.getTime() + INVITATION_DAYS * 86_400_000 <= now) return undefined;
   const inviter = speakersOf(db, row.invitation.proposalId).find((s) => s.userId === row.invitation.invitedBy);
-  return { id: row.invitation.id, email: row.invitation.email, title: row.title, code: row.code, inviter: inviter?.name || "" };
+  return { id: row.invitation.id, email: row.invitation.email, title: proposalTitle(row), code: row.code, inviter: inviter?.name || "" };
 }
 
 /**
@@ -213,7 +227,7 @@ export function acceptInvitation(deps: CfpDeps, account: Account, token: string,
         tx,
         speakersOf(tx, proposalId).filter((s) => s.id !== speaker.id),
         "cfp.speaker_joined",
-        (s) => ({ name: s.name, title: found.title, code: found.code, speaker: speaker.name || found.email }),
+        (s) => ({ name: s.name, title: anyText(found.title, s.language), code: found.code, speaker: speaker.name || found.email }),
         now,
       );
       tx.update(proposals)
@@ -257,7 +271,7 @@ export function declineInvitation(deps: CfpDeps, account: Account | null, token:
         tx,
         inviter,
         "cfp.invitation_declined",
-        (s) => ({ name: s.name, title: found.title, code: found.code, invitee: found.email }),
+        (s) => ({ name: s.name, title: anyText(found.title, s.language), code: found.code, invitee: found.email }),
         now,
       );
       // Declining needs only the link: without an account, the audit names the invited address.

@@ -8,6 +8,7 @@ import { editionDays, type Edition } from "../config/edition.ts";
 import { slugify } from "../programme/editor.ts";
 import { setSpeakerPhoto, type ProcessedPhoto } from "../programme/photos.ts";
 import { zonedToInstant } from "../programme/time.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
 import type { ProfileInput } from "./form.ts";
 
 /**
@@ -113,7 +114,8 @@ export function updateProfile(
           name: input.name,
           affiliation: input.affiliation,
           country: input.country,
-          bio: input.bio,
+          bioEn: input.bioEn,
+          bioFr: frenchSpacing(input.bioFr),
           links: input.links.map((url) => ({ label: new URL(url).hostname.replace(/^www\./, ""), url })),
           language: input.language,
           availability: availabilityOfDays(edition, input.days),

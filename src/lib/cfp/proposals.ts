@@ -12,6 +12,8 @@ import type { TemplateName, TemplatePayload } from "../email/templates.ts";
 import { callStatus } from "./call.ts";
 import type { ProposalInput } from "./form.ts";
 import { lateGrantFor } from "./late.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
+import { anyText, type Localized } from "../programme/texts.ts";
 import { profileOf, type Account } from "./profile.ts";
 
 /**
@@ -115,10 +117,16 @@ function resolve(db: DbOrTx, input: Pick<ProposalInput, "format" | "track">) {
   return { ok: true as const, format, trackId };
 }
 
+/** A proposal's title in both languages. */
+export const proposalTitle = (p: Pick<Proposal, "titleEn" | "titleFr">): Localized => ({ en: p.titleEn, fr: p.titleFr });
+
 const fieldsOf = (input: ProposalInput, formatId: number, trackId: number | null) => ({
-  title: input.title,
-  abstract: input.abstract,
-  description: input.description,
+  titleEn: input.titleEn,
+  titleFr: frenchSpacing(input.titleFr),
+  abstractEn: input.abstractEn,
+  abstractFr: frenchSpacing(input.abstractFr),
+  descriptionEn: input.descriptionEn,
+  descriptionFr: frenchSpacing(input.descriptionFr),
   formatId,
   trackId,
   language: input.language,
@@ -201,7 +209,8 @@ export function speakersOf(db: Pick<Db, "select">, proposalId: number) {
       name: speakers.name,
       affiliation: speakers.affiliation,
       country: speakers.country,
-      bio: speakers.bio,
+      bioEn: speakers.bioEn,
+      bioFr: speakers.bioFr,
       language: speakers.language,
       userId: speakers.userId,
       // The address the speaker signs in with (and so proved) first; the profile's otherwise.
@@ -251,7 +260,7 @@ export function submitProposal(deps: CfpDeps, account: Account, code: string, ve
       const how = mayWrite(tx, deps.edition, account.email, format, now);
       if (!how) return refuse("closed");
       if (proposal.version !== version) return refuse("conflict");
-      if (!proposal.abstract.trim()) return refuse("abstractRequired");
+      if (!proposal.abstractEn.trim() && !proposal.abstractFr.trim()) return refuse("abstractRequired");
       if (!profileOf(tx, account).name.trim()) return refuse("profileIncomplete");
       tx.update(proposals)
         .set({ state: "submitted", submittedAt: new Date(now), version: proposal.version + 1, updatedAt: new Date(now) })
@@ -265,7 +274,13 @@ export function submitProposal(deps: CfpDeps, account: Account, code: string, ve
             .where(eq(cfpTokens.tokenHash, grant.tokenHash))
             .run();
       }
-      tellSpeakers(tx, speakersOf(tx, proposal.id), "cfp.submitted", (s) => ({ name: s.name, title: proposal.title, code }), now);
+      tellSpeakers(
+        tx,
+        speakersOf(tx, proposal.id),
+        "cfp.submitted",
+        (s) => ({ name: s.name, title: anyText(proposalTitle(proposal), s.language), code }),
+        now,
+      );
       recordAudit(
         tx,
         {
@@ -302,7 +317,12 @@ export function withdrawProposal(deps: CfpDeps, account: Account, code: string, 
         tx,
         speakersOf(tx, proposal.id),
         "cfp.withdrawn",
-        (s) => ({ name: s.name, title: proposal.title, code, by: s.id === withdrawer.id ? "" : withdrawer.name || account.email }),
+        (s) => ({
+          name: s.name,
+          title: anyText(proposalTitle(proposal), s.language),
+          code,
+          by: s.id === withdrawer.id ? "" : withdrawer.name || account.email,
+        }),
         now,
       );
       recordAudit(

@@ -11,7 +11,7 @@ import { formats, speakers, tracks, type Audience, type Language, type TlpLabel 
 import type { DbOrTx } from "../auth/users.ts";
 import type { Edition } from "../config/edition.ts";
 import { isListed } from "../programme/audience.ts";
-import type { Programme } from "../programme/model.ts";
+import type { Localized, Programme } from "../programme/model.ts";
 import { callStatus, type CallStatus } from "./call.ts";
 import { INVITABLE_STATES } from "./invitations.ts";
 import { EDITABLE_STATES, mayWrite, ownProposal, WITHDRAWABLE_STATES, type Proposal } from "./proposals.ts";
@@ -28,15 +28,16 @@ export type SpeakerState = ProposalState;
 
 export interface SpeakerProposalSummary {
   code: string;
-  title: string;
+  /** In English and in French (one at least). */
+  title: Localized;
   state: SpeakerState;
   format: string;
   updatedAt: Date;
 }
 
 export interface SpeakerProposalView extends SpeakerProposalSummary {
-  abstract: string;
-  description: string;
+  abstract: Localized;
+  description: Localized;
   track: string;
   language: Language;
   audience: Audience;
@@ -64,7 +65,14 @@ export function speakerState(proposal: Pick<Proposal, "state">): SpeakerState {
 /** The account's proposals, newest first. */
 export function myProposals(db: DbOrTx, accountId: number): SpeakerProposalSummary[] {
   return db
-    .select({ code: proposals.code, title: proposals.title, state: proposals.state, format: formats.slug, updatedAt: proposals.updatedAt })
+    .select({
+      code: proposals.code,
+      titleEn: proposals.titleEn,
+      titleFr: proposals.titleFr,
+      state: proposals.state,
+      format: formats.slug,
+      updatedAt: proposals.updatedAt,
+    })
     .from(proposals)
     .innerJoin(proposalSpeakers, eq(proposalSpeakers.proposalId, proposals.id))
     .innerJoin(speakers, eq(speakers.id, proposalSpeakers.speakerId))
@@ -72,7 +80,7 @@ export function myProposals(db: DbOrTx, accountId: number): SpeakerProposalSumma
     .where(eq(speakers.userId, accountId))
     .orderBy(desc(proposals.createdAt), desc(proposals.id))
     .all()
-    .map((row) => ({ ...row, state: speakerState(row) }));
+    .map(({ titleEn, titleFr, ...row }) => ({ ...row, title: { en: titleEn, fr: titleFr }, state: speakerState(row) }));
 }
 
 /** One of the account's proposals as its speaker sees it; undefined when it is not theirs. */
@@ -115,12 +123,12 @@ export function proposalForSpeaker(
   const state = speakerState(proposal);
   return {
     code: proposal.code,
-    title: proposal.title,
+    title: { en: proposal.titleEn, fr: proposal.titleFr },
     state,
     format: format.slug,
     updatedAt: proposal.updatedAt,
-    abstract: proposal.abstract,
-    description: proposal.description,
+    abstract: { en: proposal.abstractEn, fr: proposal.abstractFr },
+    description: { en: proposal.descriptionEn, fr: proposal.descriptionFr },
     track: track?.slug ?? "",
     language: proposal.language,
     audience: proposal.audience,

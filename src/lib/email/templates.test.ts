@@ -129,7 +129,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "cfp.late": "Vous pouvez soumettre une proposition après la date limite – Forum Monde plus sûr",
     "cfp.accepted": "Votre proposition est acceptée – Forum Monde plus sûr",
     "cfp.rejected": "Votre proposition n’a pas été retenue – Forum Monde plus sûr",
-    "cfp.message": "À propos de votre proposition «\u00a0Hunting botnets\u00a0» – Forum Monde plus sûr",
+    "cfp.message": "À propos de votre proposition «\u202fHunting botnets\u202f» – Forum Monde plus sûr",
     "cfp.withdrawn": "Proposition retirée – Forum Monde plus sûr",
     "cfp.speaker_joined": "Grace Inviter a rejoint votre proposition – Forum Monde plus sûr",
     "cfp.invitation_declined": "Votre invitation a été refusée – Forum Monde plus sûr",
@@ -300,7 +300,7 @@ describe("e-mail templates", () => {
             expect(words).not.toMatch(/\b(Dear|your|registration|the|please|ticket is|waiting list)\b/i);
             expect(words).toMatch(/\b(votre|vous)\b/);
             expect(words).toContain("L’équipe d’organisation");
-            expect(words).toContain("Une question\u00a0? Écrivez à contact@forum.example.");
+            expect(words).toContain("Une question\u202f? Écrivez à contact@forum.example.");
           } else {
             expect(words).not.toMatch(/\b(Bonjour|votre|vous|inscription|billet|équipe)\b/i);
             expect(words).toContain("The organizing team");
@@ -624,7 +624,12 @@ describe("programme.release", () => {
     const again = await renderEmail({ template: "programme.release", language: "fr", payload }, ctx);
     expect(first.attachments).toHaveLength(1);
     const ics = first.attachments[0]!.content.toString("utf8");
-    expect(again.attachments[0]!.content.toString("utf8")).toBe(ics);
+    // The French message's calendar has the same events, with links to the French pages.
+    const french = again.attachments[0]!.content.toString("utf8");
+    const uids = (text: string) => vevents(text).map((e) => e.find((line) => line.startsWith("UID:")));
+    expect(uids(french)).toEqual(uids(ics));
+    expect(vevents(french)[0]).toContain("URL;VALUE=URI:https://forum.example.org/fr/sessions/opening-keynote");
+    expect(vevents(ics)[0]).toContain("URL;VALUE=URI:https://forum.example.org/sessions/opening-keynote");
     const events = vevents(ics);
     expect(events).toHaveLength(3);
     expect(unfoldIcs(ics)).toContain("BEGIN:VTIMEZONE");
@@ -734,13 +739,13 @@ describe("call for papers messages", () => {
     const other = await renderEmail({ template: "cfp.withdrawn", language: "en", payload: PAYLOADS["cfp.withdrawn"] }, ctx);
     expect(other.text).toContain("Grace Inviter has withdrawn the proposal “Hunting botnets”, of which you are a speaker,");
     const french = await renderEmail({ template: "cfp.withdrawn", language: "fr", payload: PAYLOADS["cfp.withdrawn"] }, ctx);
-    expect(french.text).toContain("Grace Inviter a retiré la proposition «\u00a0Hunting botnets\u00a0», dont vous êtes intervenant,");
+    expect(french.text).toContain("Grace Inviter a retiré la proposition «\u202fHunting botnets\u202f», dont vous êtes intervenant,");
     expect(french.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
     const frenchReceipt = await renderEmail(
       { template: "cfp.withdrawn", language: "fr", payload: { ...PAYLOADS["cfp.withdrawn"], by: "" } },
       ctx,
     );
-    expect(frenchReceipt.text).toContain("Vous avez retiré votre proposition «\u00a0Hunting botnets\u00a0»");
+    expect(frenchReceipt.text).toContain("Vous avez retiré votre proposition «\u202fHunting botnets\u202f»");
   });
 
   it("names the co-speaker who joined and the address that declined, with the proposal's page", async () => {
@@ -752,7 +757,7 @@ describe("call for papers messages", () => {
       ctx,
     );
     expect(declined.text).toContain(
-      "grace@example.org a refusé votre invitation à rejoindre la proposition «\u00a0Hunting botnets\u00a0» en tant que co-intervenant.",
+      "grace@example.org a refusé votre invitation à rejoindre la proposition «\u202fHunting botnets\u202f» en tant que co-intervenant.",
     );
     expect(declined.text).toContain("https://forum.example.org/fr/cfp/proposals/ABCD2345\n");
   });
@@ -763,7 +768,7 @@ describe("call for papers messages", () => {
     expect(confirmed.text).toContain("Your session will be scheduled; you will be told when and where.");
     expect(confirmed.text).toContain("https://forum.example.org/cfp/proposals/ABCD2345\n");
     const french = await renderEmail({ template: "cfp.confirmed", language: "fr", payload: PAYLOADS["cfp.confirmed"] }, ctx);
-    expect(french.text).toContain("Votre session sera programmée\u00a0; nous vous indiquerons quand et où.");
+    expect(french.text).toContain("Votre session sera programmée\u202f; nous vous indiquerons quand et où.");
     const declined = await renderEmail({ template: "cfp.declined", language: "en", payload: PAYLOADS["cfp.declined"] }, ctx);
     expect(declined.text).toContain(
       "The acceptance of the proposal “Hunting botnets” has been declined: it will not be presented at the forum.",

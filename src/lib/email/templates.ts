@@ -284,7 +284,7 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     if (scheduled.length > 0) {
       attachments.push({
         filename: "sessions.ics",
-        content: Buffer.from(releaseCalendar(release.release, scheduled, { edition, siteUrl }), "utf8"),
+        content: Buffer.from(releaseCalendar(release.release, scheduled, { edition, siteUrl, locale: language }), "utf8"),
         contentType: "text/calendar; charset=utf-8",
       });
     }

@@ -146,7 +146,9 @@ const paragraphs = (text: string): Block[] =>
 
 // French typography: a no-break space before the two-part punctuation marks and inside « ».
 const NBSP = "\u00a0";
-const q = (text: string) => `«${NBSP}${text}${NBSP}»`;
+/** Narrow no-break space, before ; ! ? and inside « ». */
+const NNBSP = "\u202f";
+const q = (text: string) => `«${NNBSP}${text}${NNBSP}»`;
 
 const en: Wording = {
   greeting: (name) => (name ? `Dear ${name},` : "Hello,"),
@@ -446,7 +448,7 @@ const fr: Wording = {
   greeting: (name) => (name ? `Bonjour ${name},` : "Bonjour,"),
   signOff: "L’équipe d’organisation",
   copyLink: `Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur${NBSP}:`,
-  contact: (email) => `Une question${NBSP}? Écrivez à ${email}.`,
+  contact: (email) => `Une question${NNBSP}? Écrivez à ${email}.`,
   why: "Vous recevez ce message parce que cette adresse e-mail a été utilisée pour s’inscrire au forum.",
   when: "Quand",
   where: "Où",
@@ -456,8 +458,8 @@ const fr: Wording = {
     intro: `Votre billet${NBSP}: présentez ce code QR à l’accueil, sur votre téléphone ou imprimé.`,
     alt: "Code QR de votre billet",
     htmlNote:
-      "Le billet est aussi joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png), avec un fichier d’agenda (forum.ics) qui ajoute le forum à votre calendrier.",
-    textNote: `Votre billet est joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png)${NBSP}: présentez son code QR à l’accueil, sur votre téléphone ou imprimé. Il figure aussi sur la page de votre inscription (lien ci-dessous). Le fichier d’agenda forum.ics ajoute le forum à votre calendrier.`,
+      "Le billet est aussi joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png), avec un fichier de calendrier (forum.ics) qui ajoute le forum à votre calendrier.",
+    textNote: `Votre billet est joint à ce message, à imprimer (ticket.pdf) ou à garder sur votre téléphone (ticket.png)${NBSP}: présentez son code QR à l’accueil, sur votre téléphone ou imprimé. Il figure aussi sur la page de votre inscription (lien ci-dessous). Le fichier de calendrier forum.ics ajoute le forum à votre calendrier.`,
   },
   templates: {
     "registration.confirm_address": (v) => ({
@@ -595,7 +597,7 @@ const fr: Wording = {
             .join("\n"),
         ),
         p(
-          `Le fichier d’agenda joint (sessions.ics) met à jour dans votre calendrier les sessions toujours programmées. Toutes les modifications figurent dans l’historique${NBSP}:`,
+          `Le fichier de calendrier joint (sessions.ics) met à jour dans votre calendrier les sessions toujours programmées. Toutes les modifications sont détaillées sur la page Modifications du programme${NBSP}:`,
         ),
         action("Voir les modifications", v.changelogUrl),
       ],
@@ -712,7 +714,7 @@ const fr: Wording = {
       subject: "Votre intervention est confirmée",
       blocks: [
         p(`Merci${NBSP}: la proposition ${q(v.title)} est confirmée et fait désormais partie du programme du forum.`),
-        p(`Votre session sera programmée${NBSP}; nous vous indiquerons quand et où.`),
+        p(`Votre session sera programmée${NNBSP}; nous vous indiquerons quand et où.`),
         p(
           `D’ici là, merci de tenir à jour votre profil d’intervenant et vos disponibilités${NBSP}: les organisateurs s’en servent pour programmer la session.`,
         ),

@@ -66,10 +66,10 @@ describe("viewProgramme", () => {
     expect(view.sessions.map((s) => s.slug)).toEqual(["open", "briefing"]);
     const briefing = view.sessions.find((s) => s.slug === "briefing")!;
     expect(briefing).toMatchObject({
-      title: "Operational briefing",
+      title: { en: "Operational briefing", fr: "" },
       restricted: true,
-      abstract: "",
-      description: "",
+      abstract: { en: "", fr: "" },
+      description: { en: "", fr: "" },
       tlp: null,
       speakers: [],
     });
@@ -89,7 +89,7 @@ describe("viewProgramme", () => {
     expect(view.sessions.map((s) => s.slug).sort()).toEqual(["briefing", "hidden-op", "open"]);
     expect(view.sessions.find((s) => s.slug === "briefing")).toMatchObject({
       restricted: false,
-      abstract: "Target: botnet X",
+      abstract: { en: "Target: botnet X", fr: "" },
       tlp: "AMBER",
     });
     expect(view.speakers.map((s) => s.slug)).toEqual(["ada-example", "secret-sam"]);

@@ -1,4 +1,5 @@
 import type { Audience, Programme, Session, Speaker } from "./model.ts";
+import { anyText, NO_TEXT, type Localized } from "./texts.ts";
 
 /**
  * Who is looking. Anonymous visitors see `public` sessions; confirmed attendees also `registered`
@@ -41,7 +42,7 @@ export interface SpeakerView {
   name: string;
   affiliation: string;
   country: string;
-  bio: string;
+  bio: Localized;
   links: { label: string; url: string }[];
   photo: string | null;
 }
@@ -49,12 +50,13 @@ export interface SpeakerView {
 /** What a page or an export may show of a session for one viewer. */
 export interface SessionView {
   slug: string;
-  title: string;
+  /** In English and in French (see texts.ts for which one a reader gets). */
+  title: Localized;
   /** True when only title and time are shown: no abstract, description, speakers or TLP. */
   restricted: boolean;
   audience: Session["audience"];
-  abstract: string;
-  description: string;
+  abstract: Localized;
+  description: Localized;
   tlp: Session["tlp"] | null;
   format: Session["format"];
   track: Session["track"];
@@ -81,8 +83,8 @@ export function presentSession(session: Session, access: Access, speakersById: R
     title: session.title,
     restricted: !full,
     audience: session.audience,
-    abstract: full ? session.abstract : "",
-    description: full ? session.description : "",
+    abstract: full ? session.abstract : NO_TEXT,
+    description: full ? session.description : NO_TEXT,
     tlp: full ? session.tlp : null,
     format: session.format,
     track: session.track,
@@ -120,7 +122,7 @@ export function viewProgramme(programme: Programme, viewer: Viewer): ProgrammeVi
       (a, b) =>
         a.startsAt.getTime() - b.startsAt.getTime() ||
         (a.room?.position ?? -1) - (b.room?.position ?? -1) ||
-        a.title.localeCompare(b.title),
+        anyText(a.title).localeCompare(anyText(b.title)),
     );
   const bySpeaker = new Map<string, SessionView[]>();
   for (const session of sessions) {

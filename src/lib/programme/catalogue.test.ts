@@ -46,7 +46,8 @@ const speakerForm = (over: Record<string, unknown> = {}) => ({
   name: "Ada Example",
   affiliation: "Example Lab",
   country: "fr",
-  bio: "Works on **things**.",
+  bioEn: "Works on **things**.",
+  bioFr: "  Travaille sur *des choses*.  ",
   email: "Ada@Example.org",
   language: "fr",
   linkLabel: ["Site", ""],
@@ -106,7 +107,8 @@ describe("form schemas", () => {
       name: "Ada Example",
       affiliation: "Example Lab",
       country: "FR",
-      bio: "Works on **things**.",
+      bioEn: "Works on **things**.",
+      bioFr: "Travaille sur *des choses*.",
       email: "ada@example.org",
       language: "fr",
       links: [{ label: "Site", url: "https://example.org/ada" }],
@@ -348,12 +350,21 @@ describe("speakers", () => {
     expect(first.ok).toBe(true);
     // Same millisecond as the row's own time: the version still moves on.
     expect(first.ok && first.updatedAt).toBe(1_001);
-    const second = updateEntry(db, "speaker", slug, seen, { ...fields(), bio: "Second bio" }, { id: 2, email: "other@example.org" }, 1_002);
+    const second = updateEntry(
+      db,
+      "speaker",
+      slug,
+      seen,
+      { ...fields(), bioFr: "Deuxième biographie" },
+      { id: 2, email: "other@example.org" },
+      1_002,
+    );
     expect(second).toMatchObject({ ok: false, error: "conflict", current: { affiliation: "First Org" } });
-    expect(second.ok === false && second.error === "conflict" && second.changed).toEqual(["affiliation", "bio"]);
+    expect(second.ok === false && second.error === "conflict" && second.changed).toEqual(["affiliation", "bioFr"]);
     expect(db.select().from(speakers).where(eq(speakers.slug, slug)).get()).toMatchObject({
       affiliation: "First Org",
-      bio: "Works on **things**.",
+      bioEn: "Works on **things**.",
+      bioFr: "Travaille sur *des choses*.",
     });
   });
 
@@ -363,7 +374,7 @@ describe("speakers", () => {
     const session = db.select().from(sessions).where(eq(sessions.id, link.sessionId)).get()!;
     const refused = deleteEntry(db, "speaker", speaker.slug, actor);
     expect(refused).toMatchObject({ ok: false, error: "in_use" });
-    expect(refused.ok === false && refused.error === "in_use" && refused.sessions).toContain(session.title);
+    expect(refused.ok === false && refused.error === "in_use" && refused.sessions).toContain(session.titleEn || session.titleFr);
     expect(db.select().from(speakers).where(eq(speakers.id, speaker.id)).get()).toBeDefined();
 
     expect(deleteEntry(db, "speaker", speaker.slug, actor, { detachFromSessions: true })).toEqual({ ok: true });
@@ -373,7 +384,7 @@ describe("speakers", () => {
     expect(audits().at(-1)).toMatchObject({
       action: "speaker.delete",
       subjectId: speaker.slug,
-      after: { removedFromSessions: expect.arrayContaining([session.title]) },
+      after: { removedFromSessions: expect.arrayContaining([session.titleEn || session.titleFr]) },
     });
   });
 

@@ -7,6 +7,7 @@ import { recordAudit } from "../audit.ts";
 import { editionDays, type Edition } from "../config/edition.ts";
 import { isCountryCode } from "../registration/countries.ts";
 import { slugify, uniqueSlug, type EditorActor } from "./editor.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
 import { instantToZoned, zonedToInstant } from "./time.ts";
 import { sortByName } from "../../i18n/format.ts";
 import type { Locale } from "../../i18n/index.ts";
@@ -143,7 +144,9 @@ export interface SpeakerFields {
   affiliation: string;
   /** ISO 3166-1 alpha-2, or "" when not given. */
   country: string;
-  bio: string;
+  /** Biography (Markdown) in English and in French; either may be empty. */
+  bioEn: string;
+  bioFr: string;
   links: SpeakerLink[];
   /** Private. */
   email: string | null;
@@ -179,7 +182,8 @@ function speakerShape() {
       (v) => (typeof v === "string" ? v.trim().toUpperCase() : blank(v)),
       z.string("invalid").refine((s) => s === "" || isCountryCode(s), "unknownCountry"),
     ),
-    bio: text(CATALOGUE_LIMITS.bio, { multiline: true }),
+    bioEn: text(CATALOGUE_LIMITS.bio, { multiline: true }),
+    bioFr: text(CATALOGUE_LIMITS.bio, { multiline: true }),
     email: z.preprocess(
       (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
       z
@@ -265,8 +269,8 @@ function checkRows(input: Partial<SpeakerRows>, ctx: z.RefinementCtx, edition: E
 
 function toSpeakerFields(input: SpeakerRaw, edition: Edition3): SpeakerFields {
   const { links, availability } = speakerRows(input, edition);
-  const { name, affiliation, country, bio, email, language } = input;
-  return { name, affiliation, country, bio, email, language, links, availability };
+  const { name, affiliation, country, bioEn, bioFr, email, language } = input;
+  return { name, affiliation, country, bioEn, bioFr: frenchSpacing(bioFr), email, language, links, availability };
 }
 
 /**
@@ -321,7 +325,7 @@ const FIELD_NAMES: { [K in CatalogueKind]: readonly (keyof Fields[K])[] } = {
   room: ["name", "capacity", "description"],
   track: ["nameEn", "nameFr", "colour"],
   format: ["nameEn", "nameFr", "defaultDuration"],
-  speaker: ["name", "affiliation", "country", "bio", "links", "email", "language", "availability"],
+  speaker: ["name", "affiliation", "country", "bioEn", "bioFr", "links", "email", "language", "availability"],
 };
 /** Fields the audit log records only as "changed": private data stays out of the log. */
 const PRIVATE_FIELDS = new Set(["email"]);
@@ -469,12 +473,14 @@ export function usesOf(db: Db | Tx, kind: CatalogueKind, id: number): { uses: nu
         sessions: [],
       };
     case "speaker": {
+      // The English title, else the French one (titles are given in one language at least).
+      const title = sql<string>`coalesce(nullif(${sessions.titleEn}, ''), ${sessions.titleFr})`;
       const titles = db
-        .select({ title: sessions.title })
+        .select({ title })
         .from(sessionSpeakers)
         .innerJoin(sessions, eq(sessions.id, sessionSpeakers.sessionId))
         .where(eq(sessionSpeakers.speakerId, id))
-        .orderBy(asc(sessions.title))
+        .orderBy(title)
         .all()
         .map((r) => r.title);
       return { uses: titles.length, sessions: titles };

@@ -3,6 +3,7 @@ import { format, programme, room, session, speaker, track } from "../../../tests
 import { affectedSessionSlugs, diffProgrammes, summarize } from "./changelog.ts";
 
 const at = (iso: string) => new Date(`2013-07-02T${iso}:00Z`);
+const en = (text: string) => ({ en: text, fr: "" });
 const keynote = session({ slug: "keynote", title: "Keynote", startsAt: at("07:30"), endsAt: at("08:00") });
 const panel = session({ slug: "panel", title: "Panel", startsAt: at("09:00"), endsAt: at("10:00") });
 const secret = "Operation Nightjar";
@@ -14,7 +15,11 @@ describe("diffProgrammes", () => {
       ["added", "keynote"],
       ["added", "panel"],
     ]);
-    expect(changes[0]).toMatchObject({ title: "Keynote", restricted: false, to: { startsAt: at("07:30"), room: { slug: "main-hall" } } });
+    expect(changes[0]).toMatchObject({
+      title: en("Keynote"),
+      restricted: false,
+      to: { startsAt: at("07:30"), room: { slug: "main-hall" } },
+    });
   });
 
   it("finds no change between identical programmes", () => {
@@ -23,7 +28,7 @@ describe("diffProgrammes", () => {
 
   it("reports a newly listed session as added", () => {
     const changes = diffProgrammes(programme([keynote]), programme([keynote, panel]));
-    expect(changes).toEqual([{ kind: "added", slug: "panel", title: "Panel", restricted: false, to: expect.any(Object) }]);
+    expect(changes).toEqual([{ kind: "added", slug: "panel", title: en("Panel"), restricted: false, to: expect.any(Object) }]);
   });
 
   it("reports cancelled, withdrawn and unlisted sessions as cancelled, with the reason", () => {
@@ -35,7 +40,7 @@ describe("diffProgrammes", () => {
       { ...talk, published: false },
     ]);
     const changes = diffProgrammes(before, after);
-    expect(changes.map((c) => c.kind === "cancelled" && [c.slug, c.title, c.reason])).toEqual([
+    expect(changes.map((c) => c.kind === "cancelled" && [c.slug, c.title.en, c.reason])).toEqual([
       ["keynote", "Keynote", "cancelled"],
       ["panel", "Panel", "withdrawn"],
       ["talk", "Talk", "unlisted"],
@@ -50,7 +55,7 @@ describe("diffProgrammes", () => {
       {
         kind: "moved",
         slug: "keynote",
-        title: "Keynote",
+        title: en("Keynote"),
         restricted: false,
         from: { startsAt: at("07:30"), endsAt: at("08:00"), room: { slug: "main-hall", name: "Main hall" } },
         to: { startsAt: at("14:00"), endsAt: at("14:45"), room: { slug: "annex", name: "Annex" } },
@@ -66,7 +71,7 @@ describe("diffProgrammes", () => {
 
   it("lists the fields of a changed session", () => {
     const speakers = [speaker(), speaker({ id: 2, slug: "bob-example", name: "Bob Example" })];
-    const after = {
+    const after = session({
       ...keynote,
       title: "Opening keynote",
       abstract: "New abstract",
@@ -74,15 +79,33 @@ describe("diffProgrammes", () => {
       format: format({ id: 2, slug: "workshop" }),
       language: "fr" as const,
       track: track({ id: 2, slug: "policy" }),
-    };
+    });
     expect(diffProgrammes(programme([keynote], speakers), programme([after], speakers))).toEqual([
       {
         kind: "changed",
         slug: "keynote",
-        title: "Opening keynote",
-        previousTitle: "Keynote",
+        title: en("Opening keynote"),
+        previousTitle: en("Keynote"),
         restricted: false,
         fields: ["title", "speakers", "abstract", "format", "language", "track"],
+      },
+    ]);
+  });
+
+  it("counts a change to the title or abstract in either language, and tells the title in both", () => {
+    const translated = session({
+      ...keynote,
+      title: { en: "Keynote", fr: "Conférence" },
+      abstract: { ...keynote.abstract, fr: "Résumé." },
+    });
+    expect(diffProgrammes(programme([keynote]), programme([translated]))).toEqual([
+      {
+        kind: "changed",
+        slug: "keynote",
+        title: { en: "Keynote", fr: "Conférence" },
+        previousTitle: en("Keynote"),
+        restricted: false,
+        fields: ["title", "abstract"],
       },
     ]);
   });
@@ -98,7 +121,7 @@ describe("diffProgrammes", () => {
     const leaks = (value: unknown) => JSON.stringify(value).includes(secret) || JSON.stringify(value).includes("le-briefing");
 
     it("never shows a session whose title is hidden: added, moved, changed or cancelled", () => {
-      const moved = { ...hidden, title: "Renamed", startsAt: at("12:00"), endsAt: at("13:00"), abstract: "x" };
+      const moved = session({ ...hidden, title: "Renamed", startsAt: at("12:00"), endsAt: at("13:00"), abstract: "x" });
       expect(diffProgrammes(null, programme([keynote, hidden]))).toHaveLength(1);
       expect(diffProgrammes(programme([keynote, hidden]), programme([keynote, moved]))).toEqual([]);
       expect(diffProgrammes(programme([hidden]), programme([{ ...hidden, state: "cancelled" }]))).toEqual([]);
@@ -110,8 +133,8 @@ describe("diffProgrammes", () => {
     });
 
     it("shows a public title with restricted details, and no change to its details", () => {
-      expect(diffProgrammes(null, programme([titled]))).toMatchObject([{ kind: "added", title: secret, restricted: true }]);
-      const details = { ...titled, abstract: "Secret abstract", speakerIds: [2] };
+      expect(diffProgrammes(null, programme([titled]))).toMatchObject([{ kind: "added", title: en(secret), restricted: true }]);
+      const details = session({ ...titled, abstract: "Secret abstract", speakerIds: [2] });
       expect(diffProgrammes(programme([titled]), programme([details]))).toEqual([]);
       const moved = { ...titled, startsAt: at("12:00"), endsAt: at("13:00") };
       expect(diffProgrammes(programme([titled]), programme([moved]))).toMatchObject([{ kind: "moved", restricted: true }]);
@@ -123,7 +146,7 @@ describe("summarize and affectedSessionSlugs", () => {
   const talk = session({ slug: "talk", startsAt: at("11:00"), endsAt: at("11:30") });
   const changes = diffProgrammes(
     programme([keynote, panel]),
-    programme([{ ...keynote, startsAt: at("07:00"), title: "Opening" }, { ...panel, state: "cancelled" }, talk]),
+    programme([session({ ...keynote, startsAt: at("07:00"), title: "Opening" }), { ...panel, state: "cancelled" }, talk]),
   );
 
   it("counts changes per kind", () => {

@@ -1,5 +1,6 @@
 import { ANONYMOUS, isListed, sessionAccess, viewProgramme, type SessionView, type Viewer } from "./audience.ts";
 import type { Programme } from "./model.ts";
+import { sameText, type Localized } from "./texts.ts";
 
 /**
  * The public changelog between two releases of the programme. Both sides are compared as the
@@ -27,8 +28,8 @@ export type ChangedField = "title" | "speakers" | "abstract" | "format" | "langu
 
 interface ChangeBase {
   slug: string;
-  /** The title the public sees: after the release, or before it for `cancelled`. */
-  title: string;
+  /** The title the public sees (both languages): after the release, or before it for `cancelled`. */
+  title: Localized;
   /** True when only title, time and room are public. */
   restricted: boolean;
 }
@@ -37,7 +38,7 @@ export type Change =
   | (ChangeBase & { kind: "added"; to: Slot })
   | (ChangeBase & { kind: "cancelled"; reason: "cancelled" | "withdrawn" | "unlisted"; from: Slot })
   | (ChangeBase & { kind: "moved"; from: Slot; to: Slot })
-  | (ChangeBase & { kind: "changed"; fields: ChangedField[]; previousTitle?: string });
+  | (ChangeBase & { kind: "changed"; fields: ChangedField[]; previousTitle?: Localized });
 
 export type ChangeKind = Change["kind"];
 
@@ -58,9 +59,9 @@ const sameSlot = (a: SessionView, b: SessionView) =>
 
 function changedFields(a: SessionView, b: SessionView): ChangedField[] {
   const fields: ChangedField[] = [];
-  if (a.title !== b.title) fields.push("title");
+  if (!sameText(a.title, b.title)) fields.push("title");
   if (a.speakers.map((s) => s.slug).join("\n") !== b.speakers.map((s) => s.slug).join("\n")) fields.push("speakers");
-  if (a.abstract !== b.abstract) fields.push("abstract");
+  if (!sameText(a.abstract, b.abstract)) fields.push("abstract");
   if (a.format.slug !== b.format.slug) fields.push("format");
   if (a.language !== b.language) fields.push("language");
   if ((a.track?.slug ?? null) !== (b.track?.slug ?? null)) fields.push("track");

@@ -56,9 +56,12 @@ function detailsInput(over: Partial<DetailsInput> = {}): DetailsInput {
   return {
     slug: target.slug,
     version: target.version,
-    title: target.title,
-    abstract: target.abstract,
-    description: target.description,
+    titleEn: target.titleEn,
+    titleFr: target.titleFr,
+    abstractEn: target.abstractEn,
+    abstractFr: target.abstractFr,
+    descriptionEn: target.descriptionEn,
+    descriptionFr: target.descriptionFr,
     language: target.language,
     audience: target.audience,
     tlp: target.tlp,
@@ -154,9 +157,12 @@ describe("scheduleSession", () => {
 
 describe("updateSessionDetails", () => {
   it.each([
-    ["title_required", () => ({ title: "  " })],
-    ["too_long:title", () => ({ title: "x".repeat(301) })],
-    ["too_long:abstract", () => ({ abstract: "x".repeat(5_001) })],
+    ["title_required", () => ({ titleEn: "  ", titleFr: "" })],
+    ["too_long:title", () => ({ titleEn: "x".repeat(301) })],
+    ["too_long:title", () => ({ titleFr: "x".repeat(301) })],
+    ["too_long:abstract", () => ({ abstractEn: "x".repeat(5_001) })],
+    ["too_long:abstract", () => ({ abstractFr: "x".repeat(5_001) })],
+    ["too_long:description", () => ({ descriptionFr: "x".repeat(50_001) })],
     ["unknown_language", () => ({ language: "de" as never })],
     ["unknown_audience", () => ({ audience: "vip" as never })],
     ["unknown_tlp", () => ({ tlp: "PURPLE" as never })],
@@ -183,26 +189,26 @@ describe("updateSessionDetails", () => {
       .all()
       .map((r) => r.id)
       .reverse();
-    const result = updateSessionDetails(db, edition, detailsInput({ title: "New title", tlp: "AMBER", speakerIds: ids }), actor);
+    const result = updateSessionDetails(db, edition, detailsInput({ titleFr: "Nouveau titre", tlp: "AMBER", speakerIds: ids }), actor);
     expect(result).toEqual({ ok: true, version: target.version + 1 });
     const row = db.select().from(sessions).where(eq(sessions.id, target.id)).get()!;
-    expect([row.title, row.tlp, row.version]).toEqual(["New title", "AMBER", target.version + 1]);
+    expect([row.titleEn, row.titleFr, row.tlp, row.version]).toEqual([target.titleEn, "Nouveau titre", "AMBER", target.version + 1]);
     expect(detailsInput().speakerIds).toEqual(ids);
     expect(counter()).toBeGreaterThan(before);
     const [entry] = audits();
     expect(entry).toMatchObject({ action: "programme.details", subjectId: target.slug });
-    expect(entry.after).toMatchObject({ title: "New title", speakerIds: ids });
-    expect(entry.before).toMatchObject({ title: target.title });
+    expect(entry.after).toMatchObject({ titleFr: "Nouveau titre", speakerIds: ids });
+    expect(entry.before).toMatchObject({ titleEn: target.titleEn, titleFr: target.titleFr });
   });
 
   it("returns a conflict with the current values when the version is stale", () => {
-    const seen = { title: target.title, tlp: target.tlp };
-    expect(updateSessionDetails(db, edition, detailsInput({ title: "First save" }), actor)).toMatchObject({ ok: true });
+    const seen = { titleEn: target.titleEn, titleFr: target.titleFr, tlp: target.tlp };
+    expect(updateSessionDetails(db, edition, detailsInput({ titleFr: "Premier enregistrement" }), actor)).toMatchObject({ ok: true });
     const before = snapshot();
-    const result = updateSessionDetails(db, edition, detailsInput({ title: "Second save", seen }), actor);
+    const result = updateSessionDetails(db, edition, detailsInput({ titleEn: "Second save", seen }), actor);
     if (result.ok || result.error !== "conflict") throw new Error("expected a conflict");
-    expect(result.conflict.current).toMatchObject({ title: "First save", version: target.version + 1 });
-    expect(result.conflict.changed).toEqual(["title"]);
+    expect(result.conflict.current).toMatchObject({ titleFr: "Premier enregistrement", version: target.version + 1 });
+    expect(result.conflict.changed).toEqual(["titleFr"]);
     expect(snapshot()).toEqual(before);
   });
 });
@@ -225,10 +231,10 @@ describe("createSession", () => {
     const first = createSession(
       db,
       edition,
-      { ...fields(), title: "Café & Sécurité: the 2013 view", speakerIds: ids, expectedAudience: 80 },
+      { ...fields(), titleEn: "Café & Sécurité: the 2013 view", speakerIds: ids, expectedAudience: 80 },
       actor,
     );
-    const second = createSession(db, edition, { ...fields(), title: "Café & Sécurité: the 2013 view" }, actor);
+    const second = createSession(db, edition, { ...fields(), titleEn: "Café & Sécurité: the 2013 view" }, actor);
     expect(first).toEqual({ ok: true, slug: "cafe-securite-the-2013-view" });
     expect(second).toEqual({ ok: true, slug: "cafe-securite-the-2013-view-2" });
     const row = db.select().from(sessions).where(eq(sessions.slug, "cafe-securite-the-2013-view")).get()!;
@@ -255,9 +261,40 @@ describe("createSession", () => {
     ).toEqual(["cafe-securite-the-2013-view", "cafe-securite-the-2013-view-2"]);
   });
 
+  it("takes a session given in French only, or in both languages, and keeps each text in its own language", () => {
+    const french = createSession(
+      db,
+      edition,
+      {
+        ...fields(),
+        titleEn: "",
+        titleFr: "Sécurité numérique des collectivités",
+        abstractEn: "",
+        abstractFr: "Résumé : court ; vraiment ?",
+      },
+      actor,
+    );
+    expect(french).toEqual({ ok: true, slug: "securite-numerique-des-collectivites" });
+    expect(db.select().from(sessions).where(eq(sessions.slug, "securite-numerique-des-collectivites")).get()).toMatchObject({
+      titleEn: "",
+      titleFr: "Sécurité numérique des collectivités",
+      abstractEn: "",
+      // Typed with ordinary spaces, saved with the French no-break spaces.
+      abstractFr: "Résumé\u00a0: court\u202f; vraiment\u202f?",
+    });
+    // With both, the slug is made of the English title.
+    const both = createSession(
+      db,
+      edition,
+      { ...fields(), titleEn: "Local authorities online", titleFr: "Les collectivités en ligne" },
+      actor,
+    );
+    expect(both).toEqual({ ok: true, slug: "local-authorities-online" });
+  });
+
   it("refuses invalid fields and unknown references, adding nothing", () => {
     const before = snapshot();
-    expect(createSession(db, edition, { ...fields(), title: "" }, actor)).toEqual({ ok: false, error: "title_required" });
+    expect(createSession(db, edition, { ...fields(), titleEn: "", titleFr: "" }, actor)).toEqual({ ok: false, error: "title_required" });
     expect(createSession(db, edition, { ...fields(), formatId: 999_999 }, actor)).toEqual({ ok: false, error: "unknown_format" });
     expect(createSession(db, edition, { ...fields(), speakerIds: [999_999] }, actor)).toEqual({ ok: false, error: "unknown_speaker" });
     expect(snapshot()).toEqual(before);

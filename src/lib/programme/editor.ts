@@ -17,6 +17,7 @@ import {
 } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import type { Edition } from "../config/edition.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
 import { zonedToInstant } from "./time.ts";
 
 /**
@@ -61,9 +62,13 @@ export type ScheduleResult =
   | { ok: false; error: "conflict"; conflict: { current: ScheduleFields & { version: number }; changed: (keyof ScheduleFields)[] } };
 
 export interface DetailsFields {
-  title: string;
-  abstract: string;
-  description: string;
+  /** Title, abstract and description in English and in French: the title in one language at least. */
+  titleEn: string;
+  titleFr: string;
+  abstractEn: string;
+  abstractFr: string;
+  descriptionEn: string;
+  descriptionFr: string;
   language: Language;
   audience: Audience;
   tlp: TlpLabel;
@@ -102,9 +107,12 @@ export type DetailsResult =
 
 const SCHEDULE_KEYS = ["startsAt", "endsAt", "roomId"] as const;
 const DETAILS_KEYS = [
-  "title",
-  "abstract",
-  "description",
+  "titleEn",
+  "titleFr",
+  "abstractEn",
+  "abstractFr",
+  "descriptionEn",
+  "descriptionFr",
   "language",
   "audience",
   "tlp",
@@ -173,9 +181,12 @@ function detailsOf(tx: Tx, row: typeof sessions.$inferSelect): DetailsFields {
     .all()
     .map((r) => r.id);
   return {
-    title: row.title,
-    abstract: row.abstract,
-    description: row.description,
+    titleEn: row.titleEn,
+    titleFr: row.titleFr,
+    abstractEn: row.abstractEn,
+    abstractFr: row.abstractFr,
+    descriptionEn: row.descriptionEn,
+    descriptionFr: row.descriptionFr,
     language: row.language,
     audience: row.audience,
     tlp: row.tlp,
@@ -240,10 +251,30 @@ export function scheduleSession(
   );
 }
 
+/** The text fields of a session, each in English and French, with the limit they share. */
+export const TEXT_FIELDS = [
+  ["titleEn", "title"],
+  ["titleFr", "title"],
+  ["abstractEn", "abstract"],
+  ["abstractFr", "abstract"],
+  ["descriptionEn", "description"],
+  ["descriptionFr", "description"],
+] as const;
+
+/** The French texts with French spacing before : ; ! ? (typed with ordinary spaces). */
+function spaced<T extends Pick<DetailsFields, "titleFr" | "abstractFr" | "descriptionFr">>(input: T): T {
+  return {
+    ...input,
+    titleFr: frenchSpacing(input.titleFr),
+    abstractFr: frenchSpacing(input.abstractFr),
+    descriptionFr: frenchSpacing(input.descriptionFr),
+  };
+}
+
 function checkDetails(input: DetailsFields): DetailsError | null {
-  if (input.title.trim() === "") return "title_required";
-  for (const field of ["title", "abstract", "description"] as const) {
-    if (input[field].length > MAX_LENGTHS[field]) return `too_long:${field}`;
+  if (input.titleEn.trim() === "" && input.titleFr.trim() === "") return "title_required";
+  for (const [field, limit] of TEXT_FIELDS) {
+    if (input[field].length > MAX_LENGTHS[limit]) return `too_long:${limit}`;
   }
   if (!(LANGUAGES as readonly string[]).includes(input.language)) return "unknown_language";
   if (!(AUDIENCES as readonly string[]).includes(input.audience)) return "unknown_audience";
@@ -307,6 +338,7 @@ export function updateSessionDetails(
   actor: EditorActor,
   now: number = Date.now(),
 ): DetailsResult {
+  input = spaced(input);
   const invalid = checkDetails(input);
   if (invalid) return { ok: false, error: invalid };
   return db.transaction(
@@ -324,9 +356,12 @@ export function updateSessionDetails(
       const missing = missingReference(tx, input);
       if (missing) return { ok: false, error: missing };
       const next: DetailsFields = {
-        title: input.title,
-        abstract: input.abstract,
-        description: input.description,
+        titleEn: input.titleEn,
+        titleFr: input.titleFr,
+        abstractEn: input.abstractEn,
+        abstractFr: input.abstractFr,
+        descriptionEn: input.descriptionEn,
+        descriptionFr: input.descriptionFr,
         language: input.language,
         audience: input.audience,
         tlp: input.tlp,
@@ -376,7 +411,8 @@ export function insertUnscheduledSession(
   now: number,
 ): string {
   const slug = uniqueSlug(
-    slugify(fields.title, "session"),
+    // The English title when there is one: slugs are ASCII words either way.
+    slugify(fields.titleEn.trim() || fields.titleFr, "session"),
     (s) => !!tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.slug, s)).get(),
   );
   const row = tx
@@ -407,6 +443,7 @@ export function insertUnscheduledSession(
  * published at once, unscheduled, so it waits beside the grid and reaches the public with the next release.
  */
 export function createSession(db: Db, _edition: Edition, input: DetailsFields, actor: EditorActor, now: number = Date.now()): CreateResult {
+  input = spaced(input);
   const invalid = checkDetails(input);
   if (invalid) return { ok: false, error: invalid };
   return db.transaction(

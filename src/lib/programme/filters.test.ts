@@ -26,7 +26,13 @@ const ada = speaker();
 const bea = speaker({ id: 2, slug: "bea-sample", name: "Béatrice Sample", email: "bea@example.org" });
 
 const sessions = [
-  session({ id: 1, slug: "opening", title: "Opening keynote", abstract: "Prevention first.", speakerIds: [1] }),
+  session({
+    id: 1,
+    slug: "opening",
+    title: { en: "Opening keynote", fr: "Conférence d’ouverture" },
+    abstract: { en: "Prevention first.", fr: "La prévention d’abord." },
+    speakerIds: [1],
+  }),
   session({
     id: 2,
     slug: "coffee",
@@ -54,7 +60,7 @@ const sessions = [
     slug: "briefing",
     title: "Operational briefing",
     audience: "law-enforcement",
-    abstract: "Secret botnet takedown",
+    abstract: { en: "Secret botnet takedown", fr: "Démantèlement secret" },
     speakerIds: [2],
     track: privacy,
     startsAt: new Date("2013-07-03T09:00:00Z"),
@@ -143,12 +149,16 @@ describe("applyFilters", () => {
     expect(apply("q=privacy%20design")).toEqual(["donnees"]);
     expect(apply("q=vie%20privee")).toEqual(["donnees"]);
     expect(apply("q=keynote%20absent")).toEqual([]);
+    // In both languages, whichever the page's.
+    expect(apply("q=ouverture")).toEqual(["opening"]);
+    expect(apply("q=prevention%20d%E2%80%99abord")).toEqual(["opening"]);
   });
 
   it("finds a restricted session by its title but never by what the viewer is not shown", () => {
     expect(apply("q=operational")).toEqual(["briefing"]);
     expect(apply("q=botnet")).toEqual([]);
     expect(apply("q=takedown")).toEqual([]);
+    expect(apply("q=demantelement")).toEqual([]);
   });
 });
 

@@ -78,11 +78,11 @@ export function matchesSearch(q: string | undefined, haystacks: readonly string[
     .every((word) => text.includes(word));
 }
 
-/** What a search may look at in a session: only what the viewer is shown of it. */
+/** What a search may look at in a session: only what the viewer is shown of it, in both languages. */
 function searchableText(session: SessionView): string[] {
-  const texts = [session.title];
+  const texts = [session.title.en, session.title.fr];
   if (!session.restricted) {
-    texts.push(session.abstract, ...session.speakers.map((s) => s.name));
+    texts.push(session.abstract.en, session.abstract.fr, ...session.speakers.map((s) => s.name));
     if (session.track) texts.push(session.track.name.en, session.track.name.fr);
   }
   return texts;
@@ -118,7 +118,7 @@ export function filterSpeakers<S extends SpeakerView & { sessions?: SessionView[
       s.affiliation,
       s.country,
       s.country ? countryName(s.country) : "",
-      ...(s.sessions ?? []).map((session) => session.title),
+      ...(s.sessions ?? []).flatMap((session) => [session.title.en, session.title.fr]),
     ]),
   );
 }

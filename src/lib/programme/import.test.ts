@@ -40,9 +40,11 @@ describe("importProgramme", () => {
     const db = openDatabase(":memory:");
     importProgramme(db, "content/programme", edition);
     const slug = sessionFiles[0].slice(0, -3);
-    db.update(sessions).set({ title: "Edited by an organizer" }).where(eq(sessions.slug, slug)).run();
+    db.update(sessions).set({ titleEn: "Edited by an organizer" }).where(eq(sessions.slug, slug)).run();
     importProgramme(db, "content/programme", edition);
-    expect(db.select({ title: sessions.title }).from(sessions).where(eq(sessions.slug, slug)).get()!.title).toBe("Edited by an organizer");
+    expect(db.select({ title: sessions.titleEn }).from(sessions).where(eq(sessions.slug, slug)).get()!.title).toBe(
+      "Edited by an organizer",
+    );
   });
 
   it("stores local times of the edition's zone as instants, and speakers in order", () => {
@@ -59,7 +61,9 @@ describe("importProgramme", () => {
     importProgramme(db, dir, edition);
     const probe = loadProgramme(db).sessions.find((s) => s.slug === "zz-probe")!;
     expect(probe.startsAt!.toISOString()).toBe(`${edition.startDate}T07:30:00.000Z`);
-    expect(probe.abstract).toBe("Corps.");
+    // The body and the title are in the session's language; nothing was given in the other.
+    expect(probe.abstract).toEqual({ en: "", fr: "Corps." });
+    expect(probe.title).toEqual({ en: "", fr: "Probe" });
     expect(probe.language).toBe("fr");
     const names = db.select({ slug: speakers.slug, id: speakers.id }).from(speakers).all();
     const slugOf = new Map(names.map((s) => [s.id, s.slug]));
@@ -69,6 +73,52 @@ describe("importProgramme", () => {
         .map((f) => f.slice(0, -3))
         .reverse(),
     );
+  });
+
+  it("reads the other language's texts from the front matter: title_<lang>, abstract_<lang>, description_<lang>, bio_<lang>", () => {
+    const dir = programmeCopy();
+    writeFileSync(
+      join(dir, "sessions", "zz-both.md"),
+      [
+        "---",
+        "title: Prévenir la fraude",
+        "title_en: Preventing fraud",
+        "format: talk",
+        "language: fr",
+        "description: |\n  Détails.",
+        "description_en: |\n  Details.",
+        "abstract_en: |\n  The abstract in English.",
+        "---",
+        "Le résumé en français.",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(dir, "speakers", "zz-speaker.md"),
+      "---\nname: Zoé Exemple\nlanguage: fr\nbio_en: Works on fraud.\n---\nTravaille sur la fraude.",
+    );
+    const db = openDatabase(":memory:");
+    importProgramme(db, dir, edition);
+    const programme = loadProgramme(db);
+    expect(programme.sessions.find((s) => s.slug === "zz-both")).toMatchObject({
+      language: "fr",
+      title: { en: "Preventing fraud", fr: "Prévenir la fraude" },
+      abstract: { en: "The abstract in English.", fr: "Le résumé en français." },
+      description: { en: "Details.", fr: "Détails." },
+    });
+    expect(programme.speakers.find((s) => s.slug === "zz-speaker")).toMatchObject({
+      language: "fr",
+      bio: { en: "Works on fraud.", fr: "Travaille sur la fraude." },
+    });
+  });
+
+  it("refuses a translation key in the file's own language, which would say the same text twice", () => {
+    const dir = programmeCopy();
+    writeFileSync(join(dir, "sessions", "zz-twice.md"), "---\ntitle: Talk\ntitle_en: Talk again\nformat: talk\n---\nBody");
+    const db = openDatabase(":memory:");
+    expect(() => importProgramme(db, dir, edition)).toThrow(
+      "zz-twice.md: title_en: the English text is title; title_en is for the other language",
+    );
+    expect(isProgrammeEmpty(db)).toBe(true);
   });
 
   it.each([

@@ -8,6 +8,7 @@ import {
   LANGUAGES,
   SESSION_STATES,
   TLP_LABELS,
+  type Language,
   formats,
   rooms,
   sessionSpeakers,
@@ -16,6 +17,8 @@ import {
   tracks,
 } from "../../../db/schema/index.ts";
 import { ContentError, describeIssues, editionDays, parseContent, type Edition } from "../config/edition.ts";
+import { otherLanguage } from "./texts.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
 import { zonedToInstant } from "./time.ts";
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "expected a slug like lower-case-words");
@@ -50,8 +53,14 @@ export const speakerSchema = z
     email: z.email().nullish(),
     links: z.array(z.object({ label: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict()).default([]),
     photo: z.string().nullish(),
+    /** The speaker's language: their e-mails', and the biography's in the body. */
+    language: z.enum(LANGUAGES).default("en"),
+    /** The biography in the other language. */
+    bio_en: z.string().optional(),
+    bio_fr: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => sameLanguageKey(ctx, s.language, { bio_en: s.bio_en, bio_fr: s.bio_fr }, "the body"));
 
 /** Front matter of a session file. */
 export const sessionSchema = z
@@ -76,13 +85,48 @@ export const sessionSchema = z
     room: slug.nullish(),
     speakers: z.array(slug).default([]),
     description: z.string().default(""),
+    /** The title, abstract and description in the other language than `language` (the body is the abstract in `language`). */
+    title_en: z.string().min(1).max(300).optional(),
+    title_fr: z.string().min(1).max(300).optional(),
+    abstract_en: z.string().optional(),
+    abstract_fr: z.string().optional(),
+    description_en: z.string().optional(),
+    description_fr: z.string().optional(),
   })
   .strict()
+  .superRefine((s, ctx) => {
+    sameLanguageKey(ctx, s.language, { title_en: s.title_en, title_fr: s.title_fr }, "title");
+    sameLanguageKey(ctx, s.language, { abstract_en: s.abstract_en, abstract_fr: s.abstract_fr }, "the body");
+    sameLanguageKey(ctx, s.language, { description_en: s.description_en, description_fr: s.description_fr }, "description");
+  })
   .refine((s) => !s.start || !s.end || s.start < s.end, { message: "must be before end", path: ["start"] })
   .refine((s) => (s.day === undefined) === (s.start === undefined) && (s.start === undefined) === (s.end === undefined), {
     message: "day, start and end go together",
     path: ["day"],
   });
+
+/** Refuses `<field>_<language>` in the file's own language: that text is already `plain` (the title, the body...). */
+function sameLanguageKey(ctx: z.RefinementCtx, language: Language, keys: Record<string, string | undefined>, plain: string): void {
+  for (const [key, value] of Object.entries(keys)) {
+    if (value !== undefined && key.endsWith(`_${language}`)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `the ${language === "en" ? "English" : "French"} text is ${plain}; ${key} is for the other language`,
+      });
+    }
+  }
+}
+
+/** The text of a file in its own language `language` (`own`) and its translation (`<field>_<other>`). */
+function bothLanguages(language: Language, own: string, translations: { en?: string; fr?: string }): { en: string; fr: string } {
+  const other = otherLanguage(language);
+  const text = { en: "", fr: "" };
+  text[language] = own.trim();
+  text[other] = (translations[other] ?? "").trim();
+  text.fr = frenchSpacing(text.fr);
+  return text;
+}
 
 /** Splits `---` front matter from a Markdown body and validates the front matter. */
 export function parseMarkdownFile<T extends z.ZodType>(file: string, text: string, schema: T): { data: z.output<T>; body: string } {
@@ -176,6 +220,7 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
         .run().changes;
     }
     for (const s of speakerFiles) {
+      const bio = bothLanguages(s.data.language, s.body, { en: s.data.bio_en, fr: s.data.bio_fr });
       result.speakers += tx
         .insert(speakers)
         .values({
@@ -186,7 +231,9 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
           email: s.data.email ?? null,
           links: s.data.links,
           photo: s.data.photo ?? null,
-          bio: s.body,
+          language: s.data.language,
+          bioEn: bio.en,
+          bioFr: bio.fr,
         })
         .onConflictDoNothing()
         .run().changes;
@@ -198,13 +245,19 @@ export function importProgramme(db: Db, dir: string, edition: Edition): ImportRe
     const speakerIds = idOf(tx.select({ id: speakers.id, slug: speakers.slug }).from(speakers).all());
     for (const s of sessionFiles) {
       const d = s.data;
+      const title = bothLanguages(d.language, d.title, { en: d.title_en, fr: d.title_fr });
+      const abstract = bothLanguages(d.language, s.body, { en: d.abstract_en, fr: d.abstract_fr });
+      const description = bothLanguages(d.language, d.description, { en: d.description_en, fr: d.description_fr });
       const inserted = tx
         .insert(sessions)
         .values({
           slug: s.slug,
-          title: d.title,
-          abstract: s.body,
-          description: d.description.trim(),
+          titleEn: title.en,
+          titleFr: title.fr,
+          abstractEn: abstract.en,
+          abstractFr: abstract.fr,
+          descriptionEn: description.en,
+          descriptionFr: description.fr,
           formatId: formatIds.get(d.format)!,
           trackId: d.track ? trackIds.get(d.track)! : null,
           language: d.language,

@@ -1,6 +1,7 @@
 import type { Audience, Language, SessionState, TlpLabel } from "../../../db/schema/index.ts";
+import type { Localized } from "./texts.ts";
 
-export type { Audience, Language, SessionState, TlpLabel };
+export type { Audience, Language, Localized, SessionState, TlpLabel };
 
 export interface Room {
   id: number;
@@ -14,14 +15,14 @@ export interface Room {
 export interface Track {
   id: number;
   slug: string;
-  name: { en: string; fr: string };
+  name: Localized;
   colour: string;
 }
 
 export interface Format {
   id: number;
   slug: string;
-  name: { en: string; fr: string };
+  name: Localized;
   defaultDuration: number;
 }
 
@@ -31,7 +32,8 @@ export interface Speaker {
   name: string;
   affiliation: string;
   country: string;
-  bio: string;
+  /** Markdown, in English and in French. */
+  bio: Localized;
   links: { label: string; url: string }[];
   photo: string | null;
   /** Private. */
@@ -46,11 +48,13 @@ export interface Speaker {
 export interface Session {
   id: number;
   slug: string;
-  title: string;
-  abstract: string;
-  description: string;
+  /** Title, abstract and description (Markdown) in English and in French; the title is given in at least one. */
+  title: Localized;
+  abstract: Localized;
+  description: Localized;
   format: Format;
   track: Track | null;
+  /** The language the session is held in (its texts may be given in both). */
   language: Language;
   audience: Audience;
   titlePublic: boolean;

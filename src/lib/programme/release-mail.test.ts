@@ -81,8 +81,8 @@ describe("release e-mails", () => {
     const byRecipient = new Map(rows.map((r) => [r.recipient, r]));
     expect(rows).toHaveLength(byRecipient.size);
 
-    // The keynote's speaker hears of the keynote, in English (no account).
-    expect(byRecipient.get(KEYNOTE_SPEAKER)).toMatchObject({ language: "en" });
+    // The keynote's speaker hears of the keynote in the language of her profile (French), with no account.
+    expect(byRecipient.get(KEYNOTE_SPEAKER)).toMatchObject({ language: "fr" });
     expect(byRecipient.get(KEYNOTE_SPEAKER)!.payload.sessions.map((s) => s.slug)).toEqual([KEYNOTE]);
 
     // A starrer without a registration: one message, in French, for both keynotes, not the law-enforcement lab.
@@ -169,7 +169,8 @@ describe("release e-mails", () => {
     expect(mails[0]!.payload.sessions).toEqual([
       {
         slug: KEYNOTE,
-        title: keynote.title,
+        // Its speaker reads French: the French title.
+        title: keynote.title.fr,
         kind: "added",
         startsAt: keynote.startsAt!.toISOString(),
         endsAt: keynote.endsAt!.toISOString(),

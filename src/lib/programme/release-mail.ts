@@ -6,7 +6,8 @@ import { createGroup } from "../email/groups.ts";
 import { enqueue, type DbLike } from "../email/outbox.ts";
 import { sessionAccess, type Viewer } from "./audience.ts";
 import { affectedSessionSlugs, diffProgrammes } from "./changelog.ts";
-import type { Programme, Session } from "./model.ts";
+import type { Language, Programme, Session } from "./model.ts";
+import { anyText } from "./texts.ts";
 import { registrationViewer } from "./viewer.ts";
 
 /**
@@ -78,8 +79,9 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
     if (session) affected.push({ slug, kind, session });
   }
 
-  const entry = ({ slug, kind, session }: Affected): ReleaseMailSession => {
-    const item: ReleaseMailSession = { slug, title: session.title, kind };
+  // Each message tells of the sessions in its recipient's language (else the other one).
+  const entry = ({ slug, kind, session }: Affected, language: Language): ReleaseMailSession => {
+    const item: ReleaseMailSession = { slug, title: anyText(session.title, language), kind };
     if (kind !== "cancelled" && session.startsAt && session.endsAt) {
       item.startsAt = session.startsAt.toISOString();
       item.endsAt = session.endsAt.toISOString();
@@ -143,10 +145,11 @@ export function releaseMails(db: Pick<Db, "select">, number: number, before: Pro
   );
   return addresses.map((recipient) => {
     const mine = told.get(recipient)!;
+    const language: Language = (speakerLanguage.get(recipient) ?? languages.get(recipient)) === "fr" ? "fr" : "en";
     return {
       recipient,
-      language: (speakerLanguage.get(recipient) ?? languages.get(recipient)) === "fr" ? "fr" : "en",
-      payload: { release: number, sessions: affected.filter((a) => mine.has(a.slug)).map(entry) },
+      language,
+      payload: { release: number, sessions: affected.filter((a) => mine.has(a.slug)).map((a) => entry(a, language)) },
     };
   });
 }
@@ -161,14 +164,21 @@ export function enqueueReleaseMails(
   before: Programme | null,
   after: Programme,
   now: number = Date.now(),
-  { comment = "", createdBy = "" }: { comment?: string; createdBy?: string } = {},
+  { comment = { en: "", fr: "" }, createdBy = "" }: { comment?: { en: string; fr: string }; createdBy?: string } = {},
 ): number {
   const mails = releaseMails(db, number, before, after);
   if (mails.length === 0) return 0;
   const groupId = `release-${number}`;
   createGroup(
     db,
-    { id: groupId, kind: "release", release: number, body: { en: comment, fr: comment }, recipients: mails.length, createdBy },
+    {
+      id: groupId,
+      kind: "release",
+      release: number,
+      body: { en: comment.en || comment.fr, fr: comment.fr || comment.en },
+      recipients: mails.length,
+      createdBy,
+    },
     now,
   );
   for (const mail of mails) enqueue(db, { template: "programme.release", ...mail, groupId }, now);

@@ -32,7 +32,7 @@ describe("releases", () => {
       const cache = createReleaseCache(db);
       expect(cache()?.number).toBe(1);
       expect(publishRelease(db, { id: 7, email: "o@example.org" }, "  Second  ", Date.UTC(2013, 5, 20))).toBe(2);
-      expect(cache()).toMatchObject({ number: 2, comment: "Second", createdBy: "o@example.org" });
+      expect(cache()).toMatchObject({ number: 2, comment: { en: "Second", fr: "" }, createdBy: "o@example.org" });
       expect(cache()!.programme).toEqual(stored);
       expect(listReleases(db).map((r) => r.number)).toEqual([2, 1]);
       expect(db.$client.prepare("select action, subject_id from audit_log").all()).toEqual([
@@ -71,12 +71,76 @@ describe("releases", () => {
       .run();
     // An edit alone changes nothing public.
     expect(changelog()).toBe(first);
-    publishRelease(db, { id: null, email: "o@example.org" }, "Later keynote");
+    publishRelease(db, { id: null, email: "o@example.org" }, { en: " Later keynote ", fr: "Ouverture plus tard" });
     const [latest] = changelog();
-    expect(latest.release).toMatchObject({ number: 2, comment: "Later keynote" });
+    expect(latest.release).toMatchObject({ number: 2, comment: { en: "Later keynote", fr: "Ouverture plus tard" } });
     expect(latest.changes.map((c) => [c.kind, c.slug])).toEqual([["moved", "opening-keynote-anticipating-crime"]]);
     expect("programme" in latest.release).toBe(false);
     db.$client.close();
+  });
+
+  it("read releases made before texts had two languages: each text in its session's language, a biography in the speaker's", () => {
+    const old = {
+      rooms: [],
+      tracks: [],
+      formats: [],
+      speakers: [
+        { id: 1, slug: "ada", name: "Ada", affiliation: "", country: "", bio: "Bio in English.", links: [], photo: null, email: null },
+        {
+          id: 2,
+          slug: "bea",
+          name: "Bea",
+          affiliation: "",
+          country: "",
+          bio: "Biographie.",
+          links: [],
+          photo: null,
+          email: null,
+          language: "fr",
+        },
+      ],
+      sessions: [
+        {
+          id: 1,
+          slug: "talk",
+          title: "Talk",
+          abstract: "Abstract.",
+          description: "",
+          language: "en",
+          startsAt: "2013-07-02T08:00:00.000Z",
+        },
+        {
+          id: 2,
+          slug: "expose",
+          title: "Exposé",
+          abstract: "Résumé.",
+          description: "Détails.",
+          language: "fr",
+          updatedAt: "2013-06-01T00:00:00.000Z",
+        },
+      ],
+      lastModified: "2013-06-01T00:00:00.000Z",
+    };
+    const programme = deserializeProgramme(JSON.stringify(old));
+    expect(programme.sessions.map((s) => [s.title, s.abstract, s.description])).toEqual([
+      [
+        { en: "Talk", fr: "" },
+        { en: "Abstract.", fr: "" },
+        { en: "", fr: "" },
+      ],
+      [
+        { en: "", fr: "Exposé" },
+        { en: "", fr: "Résumé." },
+        { en: "", fr: "Détails." },
+      ],
+    ]);
+    expect(programme.sessions[0]!.startsAt).toEqual(new Date("2013-07-02T08:00:00.000Z"));
+    expect(programme.speakers.map((s) => s.bio)).toEqual([
+      { en: "Bio in English.", fr: "" },
+      { en: "", fr: "Biographie." },
+    ]);
+    // A release in today's shape reads back as written.
+    expect(deserializeProgramme(JSON.stringify(programme)).sessions[1]!.title).toEqual({ en: "", fr: "Exposé" });
   });
 
   it("read nothing from a database that never released", () => {
@@ -93,7 +157,7 @@ describe("releases", () => {
     // release, so it asks nothing either.
     db.$client
       .prepare(
-        "insert into sessions (slug, title, format_id, state) select 'not-placed', 'Not placed', id, 'confirmed' from formats where slug = 'keynote'",
+        "insert into sessions (slug, title_en, format_id, state) select 'not-placed', 'Not placed', id, 'confirmed' from formats where slug = 'keynote'",
       )
       .run();
     const clean = publishCheckedRelease(db, actor, { comment: "Clean" });
@@ -126,7 +190,7 @@ describe("releases", () => {
     const audit = db.$client.prepare("select after from audit_log where action = 'programme.release' order by id desc limit 1").get() as {
       after: string;
     };
-    expect(JSON.parse(audit.after)).toEqual({ comment: "Clash", acknowledgedWarnings: again.warnings.length });
+    expect(JSON.parse(audit.after)).toEqual({ comment: { en: "Clash", fr: "" }, acknowledgedWarnings: again.warnings.length });
     db.$client.close();
   });
 });

@@ -4,9 +4,11 @@ import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
 import { diffProgrammes, type Change } from "./changelog.ts";
 import { releaseWarnings, scheduleWarnings, warningsFingerprint, type ConflictOptions, type Warning } from "./conflicts.ts";
-import type { Programme } from "./model.ts";
+import type { Language, Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
 import { enqueueReleaseMails } from "./release-mail.ts";
+import { inLanguage, type Localized } from "./texts.ts";
+import { frenchSpacing } from "../../i18n/typography.ts";
 
 /**
  * Schedule releases: the public sees the latest published snapshot of the programme, never the
@@ -17,7 +19,8 @@ import { enqueueReleaseMails } from "./release-mail.ts";
 export interface Release {
   number: number;
   createdAt: Date;
-  comment: string;
+  /** The organizers' words on the release, in English and in French. */
+  comment: Localized;
   createdBy: string;
   programme: Programme;
 }
@@ -35,16 +38,35 @@ export function serializeProgramme(programme: Programme): string {
   return JSON.stringify({ ...programme, speakers });
 }
 
-/** A programme read back from a release, its dates revived. */
+/** A programme read back from a release, its dates revived and its texts in both languages. */
 export function deserializeProgramme(json: string): Programme {
-  return JSON.parse(json, (key, value) => (DATE_KEYS.has(key) && typeof value === "string" ? new Date(value) : value));
+  const programme: Programme = JSON.parse(json, (key, value) =>
+    DATE_KEYS.has(key) && typeof value === "string" ? new Date(value) : value,
+  );
+  // Releases made before texts had two languages hold one string each, in the session's language
+  // (a biography: in the speaker's e-mail language), as the migration of the live tables assumed.
+  const both = (value: unknown, lang: Language): Localized =>
+    typeof value === "string" ? inLanguage(value, lang) : ((value as Localized | undefined) ?? inLanguage("", lang));
+  for (const session of programme.sessions) {
+    session.title = both(session.title, session.language);
+    session.abstract = both(session.abstract, session.language);
+    session.description = both(session.description, session.language);
+  }
+  for (const speaker of programme.speakers) speaker.bio = both(speaker.bio, speaker.language ?? "en");
+  return programme;
 }
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type Actor = { id: number | null; email: string };
 
-/** Publishes the live programme as the next release, audited. Returns its number. */
-export function publishRelease(db: Db, actor: Actor, comment = "", now: number = Date.now()): number {
+/** Trims both languages of a release comment (a plain string is English). */
+function trimComment(comment: Localized | string): Localized {
+  const text = typeof comment === "string" ? inLanguage(comment, "en") : comment;
+  return { en: text.en.trim(), fr: frenchSpacing(text.fr.trim()) };
+}
+
+/** Publishes the live programme as the next release, with a comment in either language or both; audited. Returns its number. */
+export function publishRelease(db: Db, actor: Actor, comment: Localized | string = "", now: number = Date.now()): number {
   return db.transaction((tx) => publishWithin(tx, actor, comment, loadProgramme(tx as unknown as Db), now), { behavior: "immediate" });
 }
 
@@ -66,7 +88,7 @@ export type CheckedPublish =
 export function publishCheckedRelease(
   db: Db,
   actor: Actor,
-  { comment = "", acknowledged = "", options = {} }: { comment?: string; acknowledged?: string; options?: ConflictOptions },
+  { comment = "", acknowledged = "", options = {} }: { comment?: Localized | string; acknowledged?: string; options?: ConflictOptions },
   now: number = Date.now(),
 ): CheckedPublish {
   return db.transaction(
@@ -82,7 +104,15 @@ export function publishCheckedRelease(
 }
 
 /** The release itself, inside the caller's transaction. */
-function publishWithin(tx: Tx, actor: Actor, comment: string, programme: Programme, now: number, acknowledgedWarnings?: number): number {
+function publishWithin(
+  tx: Tx,
+  actor: Actor,
+  comment: Localized | string,
+  programme: Programme,
+  now: number,
+  acknowledgedWarnings?: number,
+): number {
+  const words = trimComment(comment);
   const last = tx
     .select({ n: sql<number>`coalesce(max(${scheduleReleases.number}), 0)` })
     .from(scheduleReleases)
@@ -96,15 +126,15 @@ function publishWithin(tx: Tx, actor: Actor, comment: string, programme: Program
     .values({
       number,
       createdAt: new Date(now),
-      comment: comment.trim(),
+      commentEn: words.en,
+      commentFr: words.fr,
       createdBy: actor.email,
       snapshot: serializeProgramme(programme),
     })
     .run();
   // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
-  // Speakers and starring attendees of what moved, changed or was cancelled are told by e-mail.
   enqueueReleaseMails(tx, number, previous ? deserializeProgramme(previous.snapshot) : null, programme, now, {
-    comment: comment.trim(),
+    comment: words,
     createdBy: actor.email,
   });
   if (actor.id !== null) {
@@ -115,7 +145,7 @@ function publishWithin(tx: Tx, actor: Actor, comment: string, programme: Program
         action: "programme.release",
         subjectType: "release",
         subjectId: number,
-        after: { comment: comment.trim(), ...(acknowledgedWarnings ? { acknowledgedWarnings } : {}) },
+        after: { comment: words, ...(acknowledgedWarnings ? { acknowledgedWarnings } : {}) },
       },
       now,
     );
@@ -127,7 +157,7 @@ function toRelease(row: typeof scheduleReleases.$inferSelect): Release {
   return {
     number: row.number,
     createdAt: row.createdAt,
-    comment: row.comment,
+    comment: { en: row.commentEn, fr: row.commentFr },
     createdBy: row.createdBy,
     programme: deserializeProgramme(row.snapshot),
   };

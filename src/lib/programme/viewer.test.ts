@@ -100,7 +100,7 @@ describe("accountViewer", () => {
       expect(sessionAccess(briefing, viewer), label).toBe(hidden);
       expect(sessionAccess(teaser, viewer), label).toBe(titled);
       const view = viewProgramme(programme([briefing, teaser]), viewer);
-      const described = view.sessions.filter((s) => s.description.includes("WREN") || s.description.includes("esc-node-07"));
+      const described = view.sessions.filter((s) => s.description.en.includes("WREN") || s.description.en.includes("esc-node-07"));
       expect(described.length, label).toBe(hidden === "full" ? 2 : 0);
     }
   });

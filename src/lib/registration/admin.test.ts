@@ -1,9 +1,18 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { auditLog, registrations } from "../../../db/schema/index.ts";
+import { auditLog, registrations, users } from "../../../db/schema/index.ts";
 import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { searchAudit } from "../audit.ts";
-import { allRegistrations, decideRegistrations, listRegistrations, matchingDigest, matchingIds, parseQuery } from "./admin.ts";
+import {
+  allRegistrations,
+  decideRegistrations,
+  historyNote,
+  listRegistrations,
+  matchingDigest,
+  matchingIds,
+  parseQuery,
+  staffHistory,
+} from "./admin.ts";
 import { RegistrationError } from "./service.ts";
 
 let world: ReturnType<typeof registrationWorld>;
@@ -152,5 +161,39 @@ describe("decisions", () => {
     decideRegistrations(world.deps, staff, "approve", [world.register({ category: "law-enforcement" })]);
     expect(() => world.db.delete(auditLog).run()).toThrow(/append-only/);
     expect(() => world.db.update(auditLog).set({ action: "x" }).run()).toThrow(/append-only/);
+  });
+});
+
+describe("a registration's history for the organizers", () => {
+  it("reads the stored notes as events, and keeps a reason in the organizers' own words", () => {
+    expect(historyNote("registered")).toEqual({ kind: "registered" });
+    expect(historyNote("address confirmed")).toEqual({ kind: "addressConfirmed" });
+    expect(historyNote("expired: address not confirmed in time")).toEqual({ kind: "expired" });
+    expect(historyNote("checked in")).toEqual({ kind: "checkedIn" });
+    expect(historyNote("edited: organisation, country")).toEqual({ kind: "edited", fields: ["organisation", "country"] });
+    expect(historyNote("No official address given")).toEqual({ kind: "text", text: "No official address given" });
+    expect(historyNote("")).toBeNull();
+  });
+
+  it("names staff accounts by their address, the attendee and the system by what they are", () => {
+    world = registrationWorld();
+    const organizer = world.db.insert(users).values({ email: "vetting@example.org" }).returning({ id: users.id }).get();
+    const id = world.register({ category: "law-enforcement", email: "officer@interieur.gouv.fr" });
+    decideRegistrations(world.deps, { id: organizer.id, email: "vetting@example.org" }, "reject", [id], "Not an official address");
+    // An account deleted since: still an entry, named as such.
+    decideRegistrations(world.deps, { id: 99_999, email: "gone@example.org" }, "cancel", [world.register({ email: "b@example.org" })]);
+    const history = staffHistory(world.db, id);
+    expect(history.map((e) => [e.fromStatus, e.toStatus, e.actor, e.note])).toEqual([
+      [null, "pending_email", { kind: "attendee" }, { kind: "registered" }],
+      ["pending_email", "pending_review", { kind: "attendee" }, { kind: "addressConfirmed" }],
+      [
+        "pending_review",
+        "rejected",
+        { kind: "staff", id: organizer.id, email: "vetting@example.org" },
+        { kind: "text", text: "Not an official address" },
+      ],
+    ]);
+    const other = allRegistrations(world.db, {}).find((r) => r.email === "b@example.org")!;
+    expect(staffHistory(world.db, other.id).at(-1)!.actor).toEqual({ kind: "staff", id: 99_999, email: null });
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { searchAudit } from "../audit.ts";
 import { allRegistrations } from "./admin.ts";
-import { CSV_COLUMNS, exportRegistrations, registrationsCsv, type CsvLabels } from "./export.ts";
+import { CSV_COLUMNS, defaultSeparator, exportRegistrations, registrationsCsv, type CsvLabels } from "./export.ts";
 
 let world: ReturnType<typeof registrationWorld>;
 afterEach(() => world?.close());
@@ -51,6 +51,26 @@ describe("the CSV of registrations", () => {
       checkedIn: "",
     });
     expect(Buffer.from(csv, "utf8").toString("utf8")).toContain("Élodie Müller-Ñúñez");
+  });
+
+  it("separates cells with semicolons for French spreadsheets, quoting a cell that holds one, and names countries and languages", () => {
+    world = registrationWorld();
+    register({ name: "Zoé Martin", organisation: "Mairie; service numérique", dietary: "Végétarien, sans noix", country: "BE" });
+    const named: CsvLabels = { ...labels, country: (code) => (code === "BE" ? "Belgique" : code), language: (code) => `<${code}>` };
+    const rows = allRegistrations(world.db, {});
+    expect(defaultSeparator("fr")).toBe("semicolon");
+    expect(defaultSeparator("en")).toBe("comma");
+    const csv = registrationsCsv(rows, named, "Europe/Paris", { separator: "semicolon" });
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    const [header, line] = csv.slice(1).split("\r\n");
+    expect(header).toBe(CSV_COLUMNS.join(";"));
+    expect(line).toContain(';"Mairie; service numérique";');
+    expect(line).toContain(";Végétarien, sans noix;");
+    expect(line).toContain(";Belgique;<en>;");
+    // The same rows with commas: the comma cell is quoted, the semicolon one is not.
+    const commas = registrationsCsv(rows, named, "Europe/Paris", { separator: "comma" }).slice(1).split("\r\n")[1]!;
+    expect(commas).toContain(",Mairie; service numérique,");
+    expect(commas).toContain(',"Végétarien, sans noix",');
   });
 
   it("neutralizes cells a spreadsheet would run as a formula, and quotes what needs quoting", () => {

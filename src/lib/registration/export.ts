@@ -34,13 +34,30 @@ export const CSV_COLUMNS = [
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-/** The words of one language the file is written in: column headers, yes and no, category and state names. */
+/** The words of one language the file is written in: column headers, yes and no, category, state, country and language names. */
 export interface CsvLabels {
   columns: Record<CsvColumn, string>;
   yes: string;
   no: string;
   category: (id: string) => string;
   status: (state: RegistrationState) => string;
+  /** A country's name for its ISO code (the code itself when absent). */
+  country?: (code: string) => string;
+  /** A language's name for its code (the code itself when absent). */
+  language?: (code: string) => string;
+}
+
+/**
+ * How cells are separated: spreadsheets set to English expect commas, those set to French (whose
+ * decimal separator is the comma) expect semicolons. The file holds no decimal number, so nothing
+ * else changes with it; dates and times are written YYYY-MM-DD HH:MM, which both read.
+ */
+export const CSV_SEPARATORS = ["comma", "semicolon"] as const;
+export type CsvSeparator = (typeof CSV_SEPARATORS)[number];
+
+/** The separator spreadsheets in `locale` expect. */
+export function defaultSeparator(locale: "en" | "fr"): CsvSeparator {
+  return locale === "fr" ? "semicolon" : "comma";
 }
 
 /** "2013-06-01 11:00" in `zone`: a form every spreadsheet reads as a date and time. */
@@ -54,8 +71,15 @@ function localDateTime(at: Date, zone: string): string {
  * right), CRLF line ends, and every cell that a spreadsheet would take for a formula (starting with
  * = + - @, a tab or a carriage return) prefixed with an apostrophe so that it stays text.
  */
-export function registrationsCsv(rows: readonly Registration[], labels: CsvLabels, timezone: string): string {
+export function registrationsCsv(
+  rows: readonly Registration[],
+  labels: CsvLabels,
+  timezone: string,
+  { separator = "comma" }: { separator?: CsvSeparator } = {},
+): string {
   const yesNo = (value: boolean) => (value ? labels.yes : labels.no);
+  const country = (code: string) => (code && labels.country ? labels.country(code) : code);
+  const language = (code: string) => (code && labels.language ? labels.language(code) : code);
   const cells = (r: Registration): Record<CsvColumn, string> => ({
     id: String(r.id),
     created: localDateTime(r.createdAt, timezone),
@@ -64,8 +88,8 @@ export function registrationsCsv(rows: readonly Registration[], labels: CsvLabel
     name: r.name,
     email: r.email,
     organisation: r.organisation,
-    country: r.country,
-    language: r.language,
+    country: country(r.country),
+    language: language(r.language),
     agency: r.agency,
     position: r.position,
     officialEmail: r.officialEmail,
@@ -81,6 +105,7 @@ export function registrationsCsv(rows: readonly Registration[], labels: CsvLabel
   });
   return stringify(rows.map(cells), {
     bom: true,
+    delimiter: separator === "semicolon" ? ";" : ",",
     record_delimiter: "windows",
     // Set explicitly: with a record delimiter given, csv-stringify would leave a lone \n or \r in a
     // cell (a two-line dietary note) unquoted, and the spreadsheet would split the row there.

@@ -173,7 +173,8 @@ export function listAssignments(db: Pick<Db, "select">) {
       trackFr: tracks.nameFr,
       proposalId: reviewerAssignments.proposalId,
       proposalCode: proposals.code,
-      proposalTitle: proposals.title,
+      proposalTitleEn: proposals.titleEn,
+      proposalTitleFr: proposals.titleFr,
     })
     .from(reviewerAssignments)
     .innerJoin(users, eq(users.id, reviewerAssignments.userId))

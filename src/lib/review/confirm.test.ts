@@ -43,7 +43,7 @@ describe("confirmation by the accepted speaker", () => {
       answerConfirmation(db, confirmToken(appKey, (m.payload as { nonce: string }).nonce), "confirm");
     const titlePublic = Object.fromEntries(
       db
-        .select({ title: sessions.title, titlePublic: sessions.titlePublic })
+        .select({ title: sessions.titleEn, titlePublic: sessions.titlePublic })
         .from(sessions)
         .all()
         .filter((s) => [restricted.title, registered.title, open.title].includes(s.title))
@@ -56,22 +56,37 @@ describe("confirmation by the accepted speaker", () => {
     const ada = speakerProfile(db, "ada@example.org", { name: "Ada" });
     const bob = speakerProfile(db, "bob@example.org", { name: "Bob" });
     const cy = speakerProfile(db, "cy@example.org", { name: "Cy" });
+    // In French, with an English translation of the title and the abstract.
     const p = proposal(db, [bob.id, ada.id, cy.id], {
-      title: "Détecter le rançongiciel : tôt !",
+      title: "Detecting ransomware: early!",
+      titleFr: "Détecter le rançongiciel : tôt !",
+      abstractFr: "Des signaux précoces dans le trafic réseau révèlent une attaque.",
+      descriptionFr: "Une description plus longue.",
+      description: "",
       language: "fr",
       audience: "law-enforcement",
       tlp: "AMBER",
     });
     const token = acceptAndRelease(p.code);
-    expect(lookupConfirmation(db, token)).toEqual({ ok: true, code: p.code, title: p.title, state: "accepted", sessionSlug: null });
+    expect(lookupConfirmation(db, token)).toEqual({
+      ok: true,
+      code: p.code,
+      title: { en: "Detecting ransomware: early!", fr: "Détecter le rançongiciel : tôt !" },
+      state: "accepted",
+      sessionSlug: null,
+    });
 
     const result = answerConfirmation(db, token, "confirm");
-    expect(result).toEqual({ ok: true, state: "confirmed", already: false, sessionSlug: "detecter-le-rancongiciel-tot" });
-    const session = db.select().from(sessions).where(eq(sessions.slug, "detecter-le-rancongiciel-tot")).get()!;
+    // The slug comes from the English title when there is one.
+    expect(result).toEqual({ ok: true, state: "confirmed", already: false, sessionSlug: "detecting-ransomware-early" });
+    const session = db.select().from(sessions).where(eq(sessions.slug, "detecting-ransomware-early")).get()!;
     expect(session).toMatchObject({
-      title: p.title,
-      abstract: "How early signals in network traffic reveal an attack.",
-      description: "A longer description.",
+      titleEn: "Detecting ransomware: early!",
+      titleFr: "Détecter le rançongiciel : tôt !",
+      abstractEn: "How early signals in network traffic reveal an attack.",
+      abstractFr: "Des signaux précoces dans le trafic réseau révèlent une attaque.",
+      descriptionEn: "",
+      descriptionFr: "Une description plus longue.",
       language: "fr",
       audience: "law-enforcement",
       tlp: "AMBER",
@@ -178,7 +193,7 @@ describe("answer from the proposal's page by a signed-in speaker", () => {
     expect(result).toEqual({ ok: true, state: "confirmed", already: false, sessionSlug: "tracing-ransomware-payments" });
     expect(db.select().from(sessions).all().length).toBe(sessionsBefore + 1);
     const session = db.select().from(sessions).where(eq(sessions.slug, "tracing-ransomware-payments")).get()!;
-    expect(session).toMatchObject({ title: p.title, state: "confirmed", published: true, startsAt: null, roomId: null });
+    expect(session).toMatchObject({ titleEn: p.title, titleFr: "", state: "confirmed", published: true, startsAt: null, roomId: null });
     expect(
       db
         .select({ id: sessionSpeakers.speakerId })
@@ -214,7 +229,13 @@ describe("answer from the proposal's page by a signed-in speaker", () => {
     expect(result).toMatchObject({ ok: true, state: "confirmed", already: false });
     const slug = (result as { sessionSlug: string }).sessionSlug;
     const after = snapshot();
-    expect(lookupConfirmation(db, token)).toEqual({ ok: true, code: p.code, title: p.title, state: "confirmed", sessionSlug: slug });
+    expect(lookupConfirmation(db, token)).toEqual({
+      ok: true,
+      code: p.code,
+      title: { en: p.title, fr: "" },
+      state: "confirmed",
+      sessionSlug: slug,
+    });
     expect(answerConfirmation(db, token, "decline")).toEqual({ ok: true, state: "confirmed", already: true, sessionSlug: slug });
     expect(snapshot()).toEqual(after);
   });
@@ -296,16 +317,27 @@ describe("the speakers are told of the answer", () => {
       .map((m) => ({ recipient: m.recipient, template: m.template, language: m.language, payload: m.payload, held: isHeld(m) }));
   const outboxSize = () => db.select({ id: outbox.id }).from(outbox).all().length;
 
-  it("confirmed by the link: every speaker, in their own language, is told the session will be scheduled", () => {
+  it("confirmed by the link: every speaker, in their own language (the title too), is told the session will be scheduled", () => {
     const ada = speakerProfile(db, "ada@example.org", { name: "Ada", language: "fr" });
     const bob = speakerProfile(db, "bob@example.org", { name: "Bob" });
-    const p = proposal(db, [bob.id, ada.id], { title: "Tracing ransomware payments" });
+    const p = proposal(db, [bob.id, ada.id], { title: "Tracing ransomware payments", titleFr: "Suivre les rançons" });
     const token = acceptAndRelease(p.code);
     expect(answerConfirmation(db, token, "confirm")).toMatchObject({ ok: true, state: "confirmed", already: false });
-    const payload = (name: string) => ({ name, title: p.title, code: p.code });
     expect(told()).toEqual([
-      { recipient: "bob@example.org", template: "cfp.confirmed", language: "en", payload: payload("Bob"), held: false },
-      { recipient: "ada@example.org", template: "cfp.confirmed", language: "fr", payload: payload("Ada"), held: false },
+      {
+        recipient: "bob@example.org",
+        template: "cfp.confirmed",
+        language: "en",
+        payload: { name: "Bob", title: "Tracing ransomware payments", code: p.code },
+        held: false,
+      },
+      {
+        recipient: "ada@example.org",
+        template: "cfp.confirmed",
+        language: "fr",
+        payload: { name: "Ada", title: "Suivre les rançons", code: p.code },
+        held: false,
+      },
     ]);
     // A second answer changes nothing, and tells nobody again.
     const size = outboxSize();

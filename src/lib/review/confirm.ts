@@ -5,7 +5,8 @@ import { sessions, speakers } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import { insertUnscheduledSession } from "../programme/editor.ts";
 import { isTokenShaped, tokenHash } from "../cfp/links.ts";
-import { ownProposal, speakersOf, tellSpeakers, type Proposal } from "../cfp/proposals.ts";
+import { ownProposal, proposalTitle, speakersOf, tellSpeakers, type Proposal } from "../cfp/proposals.ts";
+import { anyText, type Localized } from "../programme/texts.ts";
 
 /**
  * An accepted speaker confirms (or declines) by the link of the acceptance e-mail. Confirming makes
@@ -19,7 +20,7 @@ export type ConfirmAnswer = "confirm" | "decline";
 
 /** What the confirmation page shows for a link. */
 export type ConfirmLookup =
-  | { ok: true; code: string; title: string; state: "accepted" | "confirmed" | "declined"; sessionSlug: string | null }
+  | { ok: true; code: string; title: Localized; state: "accepted" | "confirmed" | "declined"; sessionSlug: string | null }
   | { ok: false; reason: "unknown" | "expired" | "invalid_state" };
 
 function tokenRow(db: Pick<Db, "select">, token: string) {
@@ -39,7 +40,7 @@ export function lookupConfirmation(db: Pick<Db, "select">, token: string, now: n
   const { state } = row.proposal;
   if (state !== "accepted" && state !== "confirmed" && state !== "declined") return { ok: false, reason: "invalid_state" };
   if (state === "accepted" && row.token.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
-  return { ok: true, code: row.proposal.code, title: row.proposal.title, state, sessionSlug: slugOf(db, row.proposal.sessionId) };
+  return { ok: true, code: row.proposal.code, title: proposalTitle(row.proposal), state, sessionSlug: slugOf(db, row.proposal.sessionId) };
 }
 
 /** Who answers, as the audit names them. */
@@ -79,10 +80,14 @@ function settle(
   let sessionSlug: string | null = null;
   let sessionId: number | null = null;
   if (answer === "confirm") {
+    // Both languages of the proposal's texts become the session's.
     const fields = {
-      title: p.title,
-      abstract: p.abstract,
-      description: p.description,
+      titleEn: p.titleEn,
+      titleFr: p.titleFr,
+      abstractEn: p.abstractEn,
+      abstractFr: p.abstractFr,
+      descriptionEn: p.descriptionEn,
+      descriptionFr: p.descriptionFr,
       formatId: p.formatId,
       trackId: p.trackId,
       language: p.language,
@@ -113,7 +118,7 @@ function settle(
     tx,
     speakersOf(tx, p.id),
     answer === "confirm" ? "cfp.confirmed" : "cfp.declined",
-    (s) => ({ name: s.name, title: p.title, code: p.code }),
+    (s) => ({ name: s.name, title: anyText(proposalTitle(p), s.language), code: p.code }),
     now,
   );
   recordAudit(

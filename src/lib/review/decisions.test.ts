@@ -347,12 +347,12 @@ describe("the organizers' list", () => {
     setPendingDecisions(db, organizer, [high.code], "accepted");
 
     const all = listProposals(db, query({ sort: "mean", dir: "desc" }));
-    expect(all.map((p) => [p.title, p.score])).toEqual([
+    expect(all.map((p) => [p.title.en, p.score])).toEqual([
       ["Réseaux résilients", { mean: 87.5, median: 87.5, count: 2, spread: 25, abstentions: 0 }],
       ["Phishing kits", { mean: 25, median: 25, count: 1, spread: 0, abstentions: 1 }],
       ["Unscored", { mean: null, median: null, count: 0, spread: null, abstentions: 0 }],
     ]);
-    expect(listProposals(db, query({ sort: "mean" })).map((p) => p.title)).toEqual(["Phishing kits", "Réseaux résilients", "Unscored"]);
+    expect(listProposals(db, query({ sort: "mean" })).map((p) => p.title.en)).toEqual(["Phishing kits", "Réseaux résilients", "Unscored"]);
     expect(listProposals(db, query({ decision: "accepted" })).map((p) => p.code)).toEqual([high.code]);
     expect(
       listProposals(db, query({ decision: "none" }))
@@ -362,6 +362,9 @@ describe("the organizers' list", () => {
     expect(listProposals(db, query({ min: "50" })).map((p) => p.code)).toEqual([high.code]);
     expect(listProposals(db, query({ min: "20", max: "30" })).map((p) => p.code)).toEqual([low.code]);
     expect(listProposals(db, query({ q: "RESEAUX" })).map((p) => p.code)).toEqual([high.code]);
+    // The French title and abstract are searched too.
+    db.update(proposals).set({ titleFr: "Hameçonnage en kit" }).where(eq(proposals.code, low.code)).run();
+    expect(listProposals(db, query({ q: "hameconnage" })).map((p) => p.code)).toEqual([low.code]);
     expect(listProposals(db, query({ q: "elodie" })).length).toBe(3);
     expect(listProposals(db, query({ state: "draft" })).length).toBe(3);
   });

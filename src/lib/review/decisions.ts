@@ -22,7 +22,8 @@ import { randomNonce } from "../security/secrets.ts";
 import { summarise, type ScoreSummary } from "./aggregate.ts";
 import { listCriteria, type Actor, type Criterion } from "./committee.ts";
 import { ownProposal, reviewerNowOwns, reviewsOf } from "./reviewing.ts";
-import { speakersOf } from "../cfp/proposals.ts";
+import { proposalTitle, speakersOf } from "../cfp/proposals.ts";
+import { anyText, type Localized } from "../programme/texts.ts";
 
 /**
  * The organizers' side of the review: every proposal with its score, filters and sorting, the
@@ -52,6 +53,8 @@ export interface ProposalQuery {
   max: number | null;
   sort: Sort;
   dir: "asc" | "desc";
+  /** The reader's language, whose titles sort by title (the other language's when missing). */
+  locale?: "en" | "fr";
 }
 
 const numberOr = (value: string | null, lo: number, hi: number): number | null => {
@@ -85,7 +88,8 @@ export function parseProposalQuery(params: URLSearchParams): ProposalQuery {
 export interface ProposalListItem {
   id: number;
   code: string;
-  title: string;
+  /** In English and in French (one at least). */
+  title: Localized;
   state: ProposalState;
   pendingState: PendingDecision | null;
   track: { en: string; fr: string } | null;
@@ -106,7 +110,8 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, view
     .select({
       id: proposals.id,
       code: proposals.code,
-      title: proposals.title,
+      titleEn: proposals.titleEn,
+      titleFr: proposals.titleFr,
       state: proposals.state,
       pendingState: proposals.pendingState,
       trackEn: tracks.nameEn,
@@ -131,7 +136,8 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, view
             ? eq(proposals.pendingState, query.decision)
             : undefined,
         query.q
-          ? sql`(fold(${proposals.title}) like ${pattern} escape '\\' or fold(${proposals.abstract}) like ${pattern} escape '\\'
+          ? sql`(fold(${proposals.titleEn}) like ${pattern} escape '\\' or fold(${proposals.titleFr}) like ${pattern} escape '\\'
+              or fold(${proposals.abstractEn}) like ${pattern} escape '\\' or fold(${proposals.abstractFr}) like ${pattern} escape '\\'
               or fold(${proposals.code}) like ${pattern} escape '\\'
               or exists (select 1 from proposal_speakers ps join speakers s on s.id = ps.speaker_id
                          where ps.proposal_id = ${proposals.id} and fold(s.name) like ${pattern} escape '\\'))`
@@ -148,7 +154,7 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, view
     .map((r) => ({
       id: r.id,
       code: r.code,
-      title: r.title,
+      title: { en: r.titleEn, fr: r.titleFr },
       state: r.state,
       pendingState: r.pendingState,
       track: r.trackEn === null ? null : { en: r.trackEn, fr: r.trackFr! },
@@ -164,7 +170,7 @@ export function listProposals(db: Pick<Db, "select">, query: ProposalQuery, view
   const key = (item: ProposalListItem): number | string | null => {
     switch (query.sort) {
       case "title":
-        return fold(item.title);
+        return fold(anyText(item.title, query.locale ?? "en"));
       case "submitted":
         return item.submittedAt?.getTime() ?? null;
       case "count":
@@ -446,7 +452,7 @@ export function releaseDecisions(
             .run();
         }
         for (const person of people) {
-          const payload = { name: person.name, title: p.title, code: p.code };
+          const payload = { name: person.name, title: anyText(proposalTitle(p), person.language), code: p.code };
           if (decision === "accepted")
             enqueue(
               tx,
@@ -519,7 +525,7 @@ export function messageSpeakers(
             template: "cfp.message",
             language: person.language,
             recipient: person.email!,
-            payload: { name: person.name, title: p.title, code: p.code, body: text },
+            payload: { name: person.name, title: anyText(proposalTitle(p), person.language), code: p.code, body: text },
           },
           now,
         );

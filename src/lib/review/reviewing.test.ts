@@ -34,11 +34,11 @@ describe("the reviewer's queue", () => {
 
     expect(assignReviewer(db, organizer, reviewer.id, { scope: "proposal", code: a.code })).toMatchObject({ ok: true });
     expect(assignReviewer(db, organizer, reviewer.id, { scope: "proposal", code: own.code })).toMatchObject({ ok: true });
-    expect(reviewQueue(db, reviewer).map((q) => q.title)).toEqual(["A"]);
+    expect(reviewQueue(db, reviewer).map((q) => q.title.en)).toEqual(["A"]);
 
     assignAll(db, reviewer.id);
     const queue = reviewQueue(db, reviewer);
-    expect(queue.map((q) => [q.title, q.reviewed])).toEqual([["A", null]]);
+    expect(queue.map((q) => [q.title.en, q.reviewed])).toEqual([["A", null]]);
     expect(submitReview(db, reviewer, { code: a.code, abstain: true, comment: "", scores: {} })).toEqual({ ok: true, created: true });
     expect(reviewQueue(db, reviewer).map((q) => q.reviewed)).toEqual(["abstained"]);
   });
@@ -62,7 +62,7 @@ describe("the reviewer's queue", () => {
     proposal(db, [ada.id], { title: "Created", createdBy: reviewer.id });
     proposal(db, [ada.id], { title: "Fine" });
     assignAll(db, reviewer.id);
-    expect(reviewQueue(db, reviewer).map((q) => q.title)).toEqual(["Fine"]);
+    expect(reviewQueue(db, reviewer).map((q) => q.title.en)).toEqual(["Fine"]);
   });
 });
 
@@ -76,7 +76,7 @@ describe("an organizer who runs the call", () => {
     const chair = { ...organizer, everyProposal: true };
     // As a plain reviewer (nothing assigned), nothing; as the one who decides, every proposal but their own.
     expect(reviewQueue(db, organizer)).toEqual([]);
-    expect(reviewQueue(db, chair).map((q) => q.title)).toEqual(["Open"]);
+    expect(reviewQueue(db, chair).map((q) => q.title.en)).toEqual(["Open"]);
     expect(reviewerView(db, organizer, open.code)).toEqual({ ok: false, reason: "not_assigned" });
     expect(reviewerView(db, chair, open.code)).toMatchObject({ ok: true, view: { code: open.code } });
     expect(submitReview(db, chair, { code: open.code, abstain: false, comment: "Good", scores: scores(4, 2) })).toEqual({
@@ -126,7 +126,7 @@ describe("the reviewer's view", () => {
     saveSettings(db, organizer, { hideSpeakerNames: false, othersAfterOwn: true });
     const shown = reviewerView(db, reviewer, p.code);
     expect(shown.ok && shown.view.speakers).toEqual([
-      { name: "Ada Secret", affiliation: "Secret Lab", country: "FR", bio: "Works on examples." },
+      { name: "Ada Secret", affiliation: "Secret Lab", country: "FR", bio: { en: "Works on examples.", fr: "" } },
     ]);
     expect(JSON.stringify(shown)).not.toContain("ada@example.org");
     expect(JSON.stringify(shown)).not.toContain("ada.jpg");

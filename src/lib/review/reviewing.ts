@@ -5,6 +5,7 @@ import { proposals, proposalSpeakers, reviews, reviewScores } from "../../../db/
 import { formats, speakers, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import { allowed, type Principal } from "../auth/guard.ts";
+import type { Localized } from "../programme/texts.ts";
 import { reviewTotal } from "./aggregate.ts";
 import { getSettings, listCriteria, type Actor, type Criterion } from "./committee.ts";
 
@@ -65,7 +66,8 @@ export function assignedTo(reviewerId: number): SQL {
 
 export interface QueueItem {
   code: string;
-  title: string;
+  /** In English and in French (one at least). */
+  title: Localized;
   format: { en: string; fr: string };
   track: { en: string; fr: string } | null;
   language: "en" | "fr";
@@ -79,7 +81,8 @@ export function reviewQueue(db: Pick<Db, "select">, reviewer: Reviewer): QueueIt
   const rows = db
     .select({
       code: proposals.code,
-      title: proposals.title,
+      titleEn: proposals.titleEn,
+      titleFr: proposals.titleFr,
       formatEn: formats.nameEn,
       formatFr: formats.nameFr,
       trackEn: tracks.nameEn,
@@ -98,7 +101,7 @@ export function reviewQueue(db: Pick<Db, "select">, reviewer: Reviewer): QueueIt
     .all();
   return rows.map((r) => ({
     code: r.code,
-    title: r.title,
+    title: { en: r.titleEn, fr: r.titleFr },
     format: { en: r.formatEn, fr: r.formatFr },
     track: r.trackEn === null ? null : { en: r.trackEn, fr: r.trackFr! },
     language: r.language,
@@ -121,9 +124,10 @@ export interface ShownReview {
 /** What a reviewer may see of a proposal. Speakers' e-mail addresses and photos are never part of it. */
 export interface ReviewerView {
   code: string;
-  title: string;
-  abstract: string;
-  description: string;
+  /** Title, abstract and description in English and in French. */
+  title: Localized;
+  abstract: Localized;
+  description: Localized;
   notes: string;
   format: { en: string; fr: string };
   track: { en: string; fr: string } | null;
@@ -132,7 +136,7 @@ export interface ReviewerView {
   tlp: string;
   state: string;
   /** Null when the committee hides the speakers; their number shows either way. */
-  speakers: { name: string; affiliation: string; country: string; bio: string }[] | null;
+  speakers: { name: string; affiliation: string; country: string; bio: Localized }[] | null;
   speakerCount: number;
   criteria: Criterion[];
   own: ShownReview | null;
@@ -225,12 +229,19 @@ export function reviewerView(
   const settings = getSettings(db);
   const criteria = listCriteria(db);
   const speakerRows = db
-    .select({ name: speakers.name, affiliation: speakers.affiliation, country: speakers.country, bio: speakers.bio })
+    .select({
+      name: speakers.name,
+      affiliation: speakers.affiliation,
+      country: speakers.country,
+      bioEn: speakers.bioEn,
+      bioFr: speakers.bioFr,
+    })
     .from(proposalSpeakers)
     .innerJoin(speakers, eq(speakers.id, proposalSpeakers.speakerId))
     .where(eq(proposalSpeakers.proposalId, p.id))
     .orderBy(asc(proposalSpeakers.position))
-    .all();
+    .all()
+    .map(({ bioEn, bioFr, ...s }) => ({ ...s, bio: { en: bioEn, fr: bioFr } }));
   const all = reviewsOf(db, p.id, criteria);
   const mine = all.find((r) => r.reviewerId === reviewer.id);
   const strip = ({ reviewerId: _, nowSpeaker: __, ...shown }: ShownReview & { reviewerId: number; nowSpeaker: boolean }): ShownReview =>
@@ -241,9 +252,9 @@ export function reviewerView(
     ok: true,
     view: {
       code: p.code,
-      title: p.title,
-      abstract: p.abstract,
-      description: p.description,
+      title: { en: p.titleEn, fr: p.titleFr },
+      abstract: { en: p.abstractEn, fr: p.abstractFr },
+      description: { en: p.descriptionEn, fr: p.descriptionFr },
       notes: p.notes,
       format: { en: row.formatEn, fr: row.formatFr },
       track: row.trackEn === null ? null : { en: row.trackEn, fr: row.trackFr! },

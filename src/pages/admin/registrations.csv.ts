@@ -3,7 +3,15 @@ import { localDay } from "../../i18n/format.ts";
 import { localizePath, t, type Locale } from "../../i18n/index.ts";
 import { decide } from "../../lib/auth/guard.ts";
 import { parseQuery } from "../../lib/registration/admin.ts";
-import { exportRegistrations, registrationsCsv, type CsvLabels } from "../../lib/registration/export.ts";
+import { countryName, languageName } from "../../i18n/format.ts";
+import {
+  CSV_SEPARATORS,
+  defaultSeparator,
+  exportRegistrations,
+  registrationsCsv,
+  type CsvLabels,
+  type CsvSeparator,
+} from "../../lib/registration/export.ts";
 import { getDb, getEdition } from "../../lib/server/runtime.ts";
 
 /** Personal data: never stored by a cache, never indexed, no referrer to other sites. */
@@ -11,7 +19,9 @@ const PRIVATE = { "Cache-Control": "no-store", "Referrer-Policy": "same-origin",
 
 /**
  * The organizers' registrations list as CSV, with the list's filters and order (every page), the
- * headers in `lang` (en by default, fr). Each export is recorded in the audit log before it is sent.
+ * headers and names in `lang` (en by default, fr), cells separated as `sep` says (comma or
+ * semicolon; by default what spreadsheets in that language expect). Each export is recorded in the
+ * audit log before it is sent.
  */
 export const GET: APIRoute = ({ locals, url }) => {
   const locale: Locale = url.searchParams.get("lang") === "fr" ? "fr" : "en";
@@ -37,9 +47,15 @@ export const GET: APIRoute = ({ locals, url }) => {
     no: words.no,
     category: (id) => edition.registration.categories.find((c) => c.id === id)?.label[locale] ?? id,
     status: (state) => m.insights.states[state],
+    country: (code) => countryName(code, locale),
+    language: (code) => languageName(code, locale),
   };
+  const asked = url.searchParams.get("sep");
+  const separator: CsvSeparator = (CSV_SEPARATORS as readonly string[]).includes(asked ?? "")
+    ? (asked as CsvSeparator)
+    : defaultSeparator(locale);
   const fileName = `${words.fileName}-${localDay(new Date(), edition.timezone)}.csv`;
-  return new Response(registrationsCsv(rows, labels, edition.timezone), {
+  return new Response(registrationsCsv(rows, labels, edition.timezone, { separator }), {
     headers: {
       ...PRIVATE,
       "Content-Type": "text/csv; charset=utf-8",

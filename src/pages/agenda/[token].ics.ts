@@ -1,5 +1,5 @@
 import type { APIRoute } from "astro";
-import { asLocale, t } from "../../i18n/index.ts";
+import { asLocale, localizePath, t } from "../../i18n/index.ts";
 import { agendaSessions, starredSlugs, userOfFeedToken } from "../../lib/agenda/agenda.ts";
 import { frabAcronym } from "../../lib/programme/exports/frab.ts";
 import { agendaCalendar } from "../../lib/programme/exports/ical.ts";
@@ -22,8 +22,10 @@ export const GET: APIRoute = ({ params }) => {
   const edition = getEdition();
   const view = programmeFor(registrationViewer(db, user.email));
   const sessions = agendaSessions(view.sessions, starredSlugs(db, user.id));
-  const name = t(asLocale(user.language)).agenda.calendarName(edition.shortName[asLocale(user.language)]);
-  const body = agendaCalendar(name, "/agenda", sessions, { edition, siteUrl: getSiteUrl() });
+  // In the person's own language: the texts of the sessions too (else in the other language).
+  const locale = asLocale(user.language);
+  const name = t(locale).agenda.calendarName(edition.shortName[locale]);
+  const body = agendaCalendar(name, localizePath("/agenda", locale), sessions, { edition, siteUrl: getSiteUrl(), locale });
   return new Response(body, {
     headers: {
       "Content-Type": "text/calendar; charset=utf-8",

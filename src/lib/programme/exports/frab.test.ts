@@ -290,11 +290,47 @@ describe("schedule JSON", () => {
   });
 });
 
+describe("schedule in French", () => {
+  const french: ScheduleContext = { ...context, locale: "fr" };
+  const translated: Programme = {
+    ...data,
+    sessions: data.sessions.map((s) =>
+      s.id === 1
+        ? { ...s, title: { ...s.title, fr: "Kits d’hameçonnage" }, abstract: { ...s.abstract, fr: "Les kits **expliqués**." } }
+        : s,
+    ),
+  };
+  const view = viewProgramme(translated, ANONYMOUS);
+
+  it("gives each event its French title and abstract, else the English ones, with French names and links", async () => {
+    const inFrench = events(view, french);
+    const kits = inFrench.find((e) => e.slug === "ftsw2013-phishing-kits")!;
+    expect(kits).toMatchObject({
+      title: "Kits d’hameçonnage",
+      abstract: "Les kits **expliqués**.",
+      description: "Longer text.",
+      url: "https://forum.example.org/fr/sessions/phishing-kits",
+      track: "Cyber",
+      type: "Conférence",
+      language: "en",
+    });
+    // The same events as in English: same guid and id.
+    const english = events(view).find((e) => e.slug === "ftsw2013-phishing-kits")!;
+    expect([kits.guid, kits.id]).toEqual([english.guid, english.id]);
+    expect(inFrench.find((e) => e.slug === "ftsw2013-plenary-welcome")).toMatchObject({ title: "Welcome", room: "Toutes les salles" });
+    const schedule = buildSchedule(view, french).schedule;
+    expect(schedule.conference).toMatchObject({ title: "Forum", url: "https://forum.example.org/fr/", tracks: [{ name: "Cyber" }] });
+    expect(validateScheduleJson(JSON.parse(scheduleJson(view, french)))).toBe("");
+    expect(await validateXml(scheduleXml(view, french), SCHEDULE_XSD)).toEqual({ valid: true, output: "document.xml validates\n" });
+    expect(scheduleXml(view, french)).toContain("<url>https://forum.example.org/fr/schedule.xml</url>");
+  });
+});
+
 describe("scheduleVersion", () => {
   it("is a stable content hash that follows every change", () => {
     expect(scheduleVersion(anonymous)).toMatch(/^[0-9a-f]{12}$/);
     expect(scheduleVersion(viewProgramme(data, ANONYMOUS))).toBe(scheduleVersion(anonymous));
-    const renamed = { ...data, sessions: data.sessions.map((s) => (s.id === 1 ? { ...s, title: "Renamed" } : s)) };
+    const renamed = { ...data, sessions: data.sessions.map((s) => (s.id === 1 ? { ...s, title: { ...s.title, fr: "Renommée" } } : s)) };
     expect(scheduleVersion(viewProgramme(renamed, ANONYMOUS))).not.toBe(scheduleVersion(anonymous));
   });
 });

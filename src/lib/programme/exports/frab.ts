@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Edition } from "../../config/edition.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
+import { localizePath } from "../../../i18n/index.ts";
+import type { Language } from "../model.ts";
+import { anyText } from "../texts.ts";
 import { instantToZoned, toZonedIso, zonedToInstant } from "../time.ts";
 
 /**
@@ -17,6 +20,8 @@ export interface ScheduleContext {
   siteUrl: string | URL;
   /** The schedule's version, chosen by the caller (see `scheduleVersion`). */
   version: string;
+  /** Language of the texts and links (default English): a text missing in it is given in the other one. */
+  locale?: Language;
 }
 
 /** A link or attachment of an event (none exist in the programme yet). */
@@ -112,7 +117,7 @@ export const FORUM_UUID_NAMESPACE = "0f5e3a52-7c1d-4b8e-9a36-2d4c8b1e6f07";
 const DAY_STARTS_AT = "04:00";
 const DAY_ENDS_AT = "03:59";
 /** Room of items placed in no room (plenary items across the venue). */
-const ALL_ROOMS = { slug: "all-rooms", name: "All rooms" };
+const ALL_ROOMS = { slug: "all-rooms", name: { en: "All rooms", fr: "Toutes les salles" } };
 
 /** An RFC 4122 version-5 (name-based, SHA-1) UUID of `name` in `namespace`: the same name always gives the same UUID. */
 export function uuidV5(name: string, namespace: string = FORUM_UUID_NAMESPACE): string {
@@ -193,6 +198,8 @@ function numericIds(guids: { slug: string; guid: string }[]): Map<string, number
 /** The schedule of `view` as a JSON-ready object, valid against the c3voc schedule JSON schema. */
 export function buildSchedule(view: ProgrammeView, context: ScheduleContext): FrabSchedule {
   const { edition, siteUrl } = context;
+  const locale = context.locale ?? "en";
+  const allRooms = { slug: ALL_ROOMS.slug, name: ALL_ROOMS.name[locale] };
   const zone = edition.timezone;
   const acronym = frabAcronym(edition.acronym);
   const sessions = view.sessions.filter((s) => !isBreak(s));
@@ -206,7 +213,7 @@ export function buildSchedule(view: ProgrammeView, context: ScheduleContext): Fr
   }));
   if (sessions.some((s) => !s.room)) {
     rooms.push({
-      name: ALL_ROOMS.name,
+      name: allRooms.name,
       slug: ALL_ROOMS.slug,
       guid: uuidV5(`${acronym}/room/${ALL_ROOMS.slug}`),
       description: null,
@@ -227,16 +234,16 @@ export function buildSchedule(view: ProgrammeView, context: ScheduleContext): Fr
       start: instantToZoned(s.startsAt, zone).time,
       end: toZonedIso(s.endsAt, zone),
       duration: hhmm(minutes),
-      room: s.room?.name ?? ALL_ROOMS.name,
+      room: s.room?.name ?? allRooms.name,
       slug: `${acronym}-${s.slug}`,
-      url: absolute(siteUrl, `/sessions/${s.slug}`),
-      title: s.title,
+      url: absolute(siteUrl, localizePath(`/sessions/${s.slug}`, locale)),
+      title: anyText(s.title, locale),
       subtitle: "",
-      track: s.track?.name.en ?? null,
-      type: s.format.name.en,
+      track: s.track?.name[locale] ?? null,
+      type: s.format.name[locale],
       language: s.language,
-      abstract: s.restricted ? "" : s.abstract,
-      description: s.restricted ? "" : s.description,
+      abstract: s.restricted ? "" : anyText(s.abstract, locale),
+      description: s.restricted ? "" : anyText(s.description, locale),
       recording_license: "",
       // Nothing restricted or labelled beyond TLP:CLEAR is ever recorded.
       do_not_record: s.audience !== "public" || (s.tlp ?? "CLEAR") !== "CLEAR",
@@ -259,7 +266,7 @@ export function buildSchedule(view: ProgrammeView, context: ScheduleContext): Fr
     const dayRooms: Record<string, FrabEvent[]> = {};
     for (const room of rooms) {
       const events = sessions
-        .filter((s) => (s.room?.name ?? ALL_ROOMS.name) === room.name && scheduleDate(s.startsAt, zone) === date)
+        .filter((s) => (s.room?.name ?? allRooms.name) === room.name && scheduleDate(s.startsAt, zone) === date)
         .map(event);
       if (events.length || room.slug !== ALL_ROOMS.slug) dayRooms[room.name] = events;
     }
@@ -288,14 +295,14 @@ export function buildSchedule(view: ProgrammeView, context: ScheduleContext): Fr
       base_url: absolute(siteUrl, "/"),
       conference: {
         acronym,
-        title: edition.name.en,
+        title: edition.name[locale],
         start: edition.startDate,
         end: edition.endDate,
         daysCount: days.length,
         timeslot_duration: hhmm(slot),
         time_zone_name: zone,
-        url: absolute(siteUrl, "/"),
-        tracks: view.tracks.map((t) => ({ name: t.name.en, slug: t.slug, color: t.colour })),
+        url: absolute(siteUrl, localizePath("/", locale)),
+        tracks: view.tracks.map((t) => ({ name: t.name[locale], slug: t.slug, color: t.colour })),
         rooms,
         days,
       },
@@ -390,7 +397,7 @@ export function scheduleXml(view: ProgrammeView, context: ScheduleContext): stri
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<schedule>`,
     element("generator", null, { name: GENERATOR }, "  "),
-    element("url", escapeXml(absolute(context.siteUrl, "/schedule.xml")), {}, "  "),
+    element("url", escapeXml(absolute(context.siteUrl, localizePath("/schedule.xml", context.locale ?? "en"))), {}, "  "),
     element("version", escapeXml(schedule.version), {}, "  "),
     `  <conference>`,
     element("acronym", escapeXml(c.acronym), {}, "    "),

@@ -281,3 +281,40 @@ describe("speakerCalendar", () => {
     expect(vevents(speakerCalendar(organizerView, "ada-example", context)!)).toHaveLength(2);
   });
 });
+
+describe("calendars in French", () => {
+  const french: CalendarContext = { ...context, locale: "fr" };
+  const translated: Programme = {
+    ...data,
+    sessions: data.sessions.map((s) =>
+      s.id === 1
+        ? { ...s, title: { ...s.title, fr: "Kits d’hameçonnage" }, abstract: { ...s.abstract, fr: "Les kits **expliqués**." } }
+        : s,
+    ),
+  };
+  const view = viewProgramme(translated, ANONYMOUS);
+
+  it("name the calendar and write the events in French, with the French pages' links; the same UIDs", () => {
+    const ics = programmeCalendar(view, french);
+    const lines = unfoldIcs(ics);
+    expect(lines).toContain("X-WR-CALNAME:Forum");
+    expect(lines).toContain("URL:https://forum.example.org:8443/fr/schedule.ics");
+    const kits = vevents(ics).find((e) => e.includes(`UID:${sessionUid("phishing-kits", french)}`))!;
+    expect(kits).toContain("SUMMARY:Kits d’hameçonnage");
+    expect(kits).toContain("URL;VALUE=URI:https://forum.example.org:8443/fr/sessions/phishing-kits");
+    expect(kits).toContain("CATEGORIES:Cyber");
+    expect(kits.find((l) => l.startsWith("DESCRIPTION:"))).toBe(
+      "DESCRIPTION:Les kits expliqués.\\n\\nIntervenants\u00a0: Ada Example\\n\\nhttps://forum.example.org:8443/fr/sessions/phishing-kits",
+    );
+    const briefing = vevents(ics).find((e) => e.includes(`UID:${sessionUid("operational-briefing", french)}`))!;
+    expect(briefing).toContain("DESCRIPTION:Le détail de cette session est réservé aux participants confirmés des forces de l’ordre.");
+    expect(unfoldIcs(sessionCalendar(view, "phishing-kits", french)!)).toContain("X-WR-CALNAME:Kits d’hameçonnage (Forum)");
+  });
+
+  it("fall back to the English text where no French one is given", () => {
+    const untranslated = vevents(programmeCalendar(viewProgramme(data, ANONYMOUS), french)).find((e) =>
+      e.includes(`UID:${sessionUid("phishing-kits", french)}`),
+    )!;
+    expect(untranslated).toContain('SUMMARY:Phishing <kits>\\, & "lures"\\; more');
+  });
+});

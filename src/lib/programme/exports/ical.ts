@@ -9,7 +9,10 @@ import ical, {
 } from "ical-generator";
 import type { Edition } from "../../config/edition.ts";
 import { calendarText } from "../../icalendar.ts";
+import { localizePath } from "../../../i18n/index.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
+import type { Language } from "../model.ts";
+import { anyText } from "../texts.ts";
 import { markdownToPlainText } from "../markdown.ts";
 import { toZonedIso, zoneOffsetMinutes, zonedToInstant } from "../time.ts";
 import { frabAcronym, isBreak } from "./frab.ts";
@@ -25,17 +28,32 @@ export interface CalendarContext {
   edition: Pick<Edition, "acronym" | "name" | "shortName" | "timezone" | "venue">;
   /** Origin of the public site, e.g. `https://forum.example.org`: gives the URLs and the UIDs' domain. */
   siteUrl: string | URL;
+  /** Language of the texts and links (default English): a text missing in it is given in the other one. */
+  locale?: Language;
 }
 
-const PROD_ID = { company: "forum-safer-world", product: "programme", language: "EN" };
+const prodId = (locale: Language) => ({ company: "forum-safer-world", product: "programme", language: locale.toUpperCase() });
 /** How often subscribed clients should refresh, in seconds. */
 const REFRESH_SECONDS = 60 * 60;
 
-const RESTRICTED_NOTE: Record<SessionView["audience"], string> = {
-  public: "The details of this session are restricted.",
-  registered: "The details of this session are restricted to confirmed attendees.",
-  "law-enforcement": "The details of this session are restricted to confirmed law-enforcement attendees.",
-};
+const WORDS = {
+  en: {
+    restricted: {
+      public: "The details of this session are restricted.",
+      registered: "The details of this session are restricted to confirmed attendees.",
+      "law-enforcement": "The details of this session are restricted to confirmed law-enforcement attendees.",
+    },
+    speakers: "Speakers: ",
+  },
+  fr: {
+    restricted: {
+      public: "Le détail de cette session est réservé.",
+      registered: "Le détail de cette session est réservé aux participants confirmés.",
+      "law-enforcement": "Le détail de cette session est réservé aux participants confirmés des forces de l’ordre.",
+    },
+    speakers: "Intervenants\u00a0: ",
+  },
+} satisfies Record<Language, { restricted: Record<SessionView["audience"], string>; speakers: string }>;
 
 /** The UID of a session's event: the same in every feed, request and release of this edition. */
 export function sessionUid(slug: string, context: CalendarContext): string {
@@ -95,23 +113,25 @@ function location(session: SessionView, context: CalendarContext): string {
 }
 
 /** Plain-text description: the abstract, the speakers and the link; only a note for a restricted session. */
-function description(session: SessionView, url: string): string {
-  if (session.restricted) return RESTRICTED_NOTE[session.audience];
+function description(session: SessionView, url: string, locale: Language): string {
+  const words = WORDS[locale];
+  if (session.restricted) return words.restricted[session.audience];
   // Paragraph by paragraph, so that the breaks between them survive.
-  const abstract = session.abstract
+  const abstract = anyText(session.abstract, locale)
     .split(/\n\s*\n/)
     .map((paragraph) => markdownToPlainText(paragraph, Number.POSITIVE_INFINITY))
     .filter(Boolean)
     .join("\n\n");
   const parts = [abstract];
-  if (session.speakers.length) parts.push(`Speakers: ${session.speakers.map((s) => s.name).join(", ")}`);
+  if (session.speakers.length) parts.push(`${words.speakers}${session.speakers.map((s) => s.name).join(", ")}`);
   parts.push(url);
   return parts.filter(Boolean).join("\n\n");
 }
 
 function event(session: SessionView, context: CalendarContext): ICalEventData {
   const zone = context.edition.timezone;
-  const url = new URL(`/sessions/${session.slug}`, context.siteUrl).href;
+  const locale = context.locale ?? "en";
+  const url = new URL(localizePath(`/sessions/${session.slug}`, locale), context.siteUrl).href;
   return {
     id: sessionUid(session.slug, context),
     start: zoned(session.startsAt, zone),
@@ -119,18 +139,18 @@ function event(session: SessionView, context: CalendarContext): ICalEventData {
     timezone: zone,
     stamp: session.updatedAt,
     lastModified: session.updatedAt,
-    summary: session.title,
+    summary: anyText(session.title, locale),
     location: location(session, context),
-    description: description(session, url),
+    description: description(session, url, locale),
     url,
-    categories: session.track ? [{ name: session.track.name.en }] : [],
+    categories: session.track ? [{ name: session.track.name[locale] }] : [],
     status: ICalEventStatus.CONFIRMED,
   };
 }
 
 function calendar(name: string, feedPath: string, sessions: SessionView[], context: CalendarContext): string {
   const cal = ical({
-    prodId: PROD_ID,
+    prodId: prodId(context.locale ?? "en"),
     // ical-generator writes the name as is; a TEXT value needs its commas and semicolons escaped.
     name: escape(name, false),
     url: new URL(feedPath, context.siteUrl).href,
@@ -145,9 +165,10 @@ function calendar(name: string, feedPath: string, sessions: SessionView[], conte
 
 /** The whole programme `view` shows, breaks left out. */
 export function programmeCalendar(view: ProgrammeView, context: CalendarContext): string {
+  const locale = context.locale ?? "en";
   return calendar(
-    context.edition.name.en,
-    "/schedule.ics",
+    context.edition.name[locale],
+    localizePath("/schedule.ics", locale),
     view.sessions.filter((s) => !isBreak(s)),
     context,
   );
@@ -160,9 +181,10 @@ export function programmeCalendar(view: ProgrammeView, context: CalendarContext)
 export function trackCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
   const track = view.tracks.find((t) => t.slug === slug);
   if (!track) return null;
+  const locale = context.locale ?? "en";
   return calendar(
-    `${track.name.en} (${context.edition.shortName.en})`,
-    `/schedule.ics?track=${encodeURIComponent(slug)}`,
+    `${track.name[locale]} (${context.edition.shortName[locale]})`,
+    localizePath(`/schedule.ics?track=${encodeURIComponent(slug)}`, locale),
     view.sessions.filter((s) => !isBreak(s) && s.track?.slug === slug),
     context,
   );
@@ -172,14 +194,18 @@ export function trackCalendar(view: ProgrammeView, slug: string, context: Calend
 export function sessionCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
   const session = view.sessions.find((s) => s.slug === slug);
   if (!session) return null;
-  return calendar(`${session.title} (${context.edition.shortName.en})`, `/sessions/${slug}.ics`, [session], context);
+  const locale = context.locale ?? "en";
+  const name = `${anyText(session.title, locale)} (${context.edition.shortName[locale]})`;
+  return calendar(name, localizePath(`/sessions/${slug}.ics`, locale), [session], context);
 }
 
 /** The sessions of one speaker of `view`, or null when the viewer may not see that speaker. */
 export function speakerCalendar(view: ProgrammeView, slug: string, context: CalendarContext): string | null {
   const speaker = view.speakers.find((s) => s.slug === slug);
   if (!speaker) return null;
-  return calendar(`${speaker.name} (${context.edition.shortName.en})`, `/speakers/${slug}.ics`, speaker.sessions, context);
+  const locale = context.locale ?? "en";
+  const name = `${speaker.name} (${context.edition.shortName[locale]})`;
+  return calendar(name, localizePath(`/speakers/${slug}.ics`, locale), speaker.sessions, context);
 }
 
 /**
@@ -217,17 +243,18 @@ export function releaseCalendar(
   context: CalendarContext & { edition: Pick<Edition, "startDate"> },
 ): string {
   const zone = context.edition.timezone;
+  const locale = context.locale ?? "en";
   const { venue } = context.edition;
   const stamp = new Date(`${context.edition.startDate}T00:00:00Z`);
   const cal = ical({
-    prodId: PROD_ID,
-    name: escape(`${context.edition.shortName.en} (${release})`, false),
-    url: new URL("/changelog", context.siteUrl).href,
+    prodId: prodId(locale),
+    name: escape(`${context.edition.shortName[locale]} (${release})`, false),
+    url: new URL(localizePath("/changelog", locale), context.siteUrl).href,
     timezone: { name: null, generator: getVtimezoneComponent },
     x: [["X-WR-TIMEZONE", zone]],
   });
   for (const session of sessions) {
-    const url = new URL(`/sessions/${session.slug}`, context.siteUrl).href;
+    const url = new URL(localizePath(`/sessions/${session.slug}`, locale), context.siteUrl).href;
     cal.createEvent({
       id: sessionUid(session.slug, context),
       sequence: release,

@@ -8,19 +8,28 @@ const edition = loadEdition();
 const site = "https://forum.example.org";
 const entries: ChangelogEntry[] = [
   {
-    release: { number: 2, createdAt: new Date("2013-06-20T10:00:00Z"), comment: "Keynote <later> & more", createdBy: "staff:1" },
+    release: {
+      number: 2,
+      createdAt: new Date("2013-06-20T10:00:00Z"),
+      comment: { en: "Keynote <later> & more", fr: "La conférence plus tard" },
+      createdBy: "staff:1",
+    },
     changes: [
       {
         kind: "changed",
         slug: "keynote",
-        title: "Keynote",
+        title: { en: "Keynote", fr: "Conférence plénière" },
         restricted: false,
         fields: ["title"],
       },
     ],
     first: false,
   },
-  { release: { number: 1, createdAt: new Date("2013-06-01T08:00:00Z"), comment: "", createdBy: "staff:1" }, changes: [], first: true },
+  {
+    release: { number: 1, createdAt: new Date("2013-06-01T08:00:00Z"), comment: { en: "", fr: "" }, createdBy: "staff:1" },
+    changes: [],
+    first: true,
+  },
 ];
 
 describe("changelogRss", () => {
@@ -46,5 +55,13 @@ describe("changelogRss", () => {
     expect(xpath(rss, "string(/rss/channel/item[1]/pubDate)")).toBe("Thu, 20 Jun 2013 10:00:00 GMT");
     expect(xpath(rss, "string(/rss/channel/item[1]/description)")).toContain("Keynote <later> & more");
     expect(rss).not.toContain("<later>");
+  });
+
+  it("writes the comment and the sessions' titles in the feed's language", async () => {
+    const rss = await changelogRss(entries, edition, site, "fr");
+    const description = xpath(rss, "string(/rss/channel/item[1]/description)");
+    expect(description).toContain("La conférence plus tard");
+    expect(description).toContain("Modifiée\u00a0: Conférence plénière");
+    expect(description).not.toContain("Keynote");
   });
 });

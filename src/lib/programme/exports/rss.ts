@@ -3,6 +3,7 @@ import type { Edition } from "../../config/edition.ts";
 import { localizePath, t, type Locale } from "../../../i18n/index.ts";
 import { summarize } from "../changelog.ts";
 import type { ChangelogEntry } from "../releases.ts";
+import { anyText } from "../texts.ts";
 
 const ATOM = "http://www.w3.org/2005/Atom";
 const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,7 +33,12 @@ export async function changelogRss(entries: readonly ChangelogEntry[], edition: 
       title: r.release(release.number),
       link: new URL(`${page}#release-${release.number}`, site).href,
       pubDate: release.createdAt,
-      description: [release.comment, r.rssCounts(summarize(changes)), ...changes.map((c) => r.rssLine(r.kinds[c.kind], c.title))]
+      // The comment and the sessions' titles in the feed's language, else in the other one.
+      description: [
+        anyText(release.comment, locale),
+        r.rssCounts(summarize(changes)),
+        ...changes.map((c) => r.rssLine(r.kinds[c.kind], anyText(c.title, locale))),
+      ]
         .filter(Boolean)
         .join("\n"),
       customData: `<guid isPermaLink="false">${escape(`${edition.acronym}-release-${release.number}`)}</guid>`,
