@@ -76,11 +76,14 @@ const summary = (latencies, elapsed) => {
   return { requests: latencies.length, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 };
 
-async function loadOne(port, bytes, connections = CONNECTIONS, seconds = SECONDS) {
+/** Loads one request; with `pid`, also the server's CPU time per answer (µs), which a shared machine disturbs less than req/s. */
+async function loadOne(port, bytes, connections = CONNECTIONS, seconds = SECONDS, pid) {
   await rawLoad({ port, pick: () => ({ kind: "x", bytes }), connections, seconds: 1 });
+  const before = pid ? cpuSeconds(pid) : 0;
   const { kinds, elapsed } = await rawLoad({ port, pick: () => ({ kind: "x", bytes }), connections, seconds });
   const k = kinds.get("x") ?? { latencies: [], statuses: new Map(), errors: 0 };
-  return { ...summary(k.latencies, elapsed), errors: k.errors + [...k.statuses.values()].reduce((a, b) => a + b, 0) };
+  const cpuUs = pid ? ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, k.latencies.length) : NaN;
+  return { ...summary(k.latencies, elapsed), cpuUs, errors: k.errors + [...k.statuses.values()].reduce((a, b) => a + b, 0) };
 }
 
 function table(header, rows) {
@@ -103,7 +106,11 @@ try {
   const paths = ["/programme", `/sessions/${slug}`, `/speakers/${speaker}`, "/schedule.json"];
 
   // The bare server answers with the bytes and headers the site sent (brotli for a browser, identity for /programme too).
-  const variants = [...paths.map((path) => ({ path, encoding: BROWSER })), { path: "/programme", encoding: "" }];
+  const variants = [
+    ...paths.map((path) => ({ path, encoding: BROWSER })),
+    { path: "/programme", encoding: "" },
+    { path: "/robots.txt", encoding: "" },
+  ];
   const pages = {};
   for (const v of variants) {
     await rawOnce(cached.port, request(v.path, v.encoding ? { "Accept-Encoding": v.encoding } : {}));
@@ -127,7 +134,7 @@ try {
       if (!page) { res.writeHead(404).end(); return; }
       res.writeHead(200, page.headers).end(page.body);
     }).listen(${barePort}, "127.0.0.1");`;
-  await startProcess(["--input-type=module", "-e", bare], {}, `http://127.0.0.1:${barePort}/health`);
+  const bareChild = await startProcess(["--input-type=module", "-e", bare], {}, `http://127.0.0.1:${barePort}/health`);
   const uncached = await startSite("uncached", { RESPONSE_CACHE: "off" });
 
   console.log(
@@ -138,8 +145,8 @@ try {
   for (const v of variants) {
     const bytes = request(v.path, v.encoding ? { "Accept-Encoding": v.encoding } : {});
     const size = pages[`${v.path}|${v.encoding}`].body.length;
-    const site = await loadOne(cached.port, bytes);
-    const floor = await loadOne(barePort, bytes);
+    const site = await loadOne(cached.port, bytes, CONNECTIONS, SECONDS, cached.child.pid);
+    const floor = await loadOne(barePort, bytes, CONNECTIONS, SECONDS, bareChild.pid);
     rows.push([
       v.path,
       v.encoding ? "br" : "identity",
@@ -149,10 +156,52 @@ try {
       `${((site.rps / floor.rps) * 100).toFixed(0)} %`,
       site.p99.toFixed(1),
       floor.p99.toFixed(1),
+      site.cpuUs.toFixed(0),
+      floor.cpuUs.toFixed(0),
+      `${((floor.cpuUs / site.cpuUs) * 100).toFixed(0)} %`,
       site.errors,
     ]);
   }
-  table(["URL", "encoding", "bytes", "site req/s", "bare req/s", "site/bare", "site p99 ms", "bare p99 ms", "errors"], rows);
+  // What Astro's own pipeline costs for the cheapest answer there is (a static text endpoint, the
+  // response cache off): the most Astro's route cache could reach, since its hits still go through it.
+  {
+    const robots = request("/robots.txt");
+    const site = await loadOne(uncached.port, robots, CONNECTIONS, SECONDS, uncached.child.pid);
+    const bareRow = rows.find((r) => r[0] === "/robots.txt");
+    const bareRps = Number(bareRow[4]);
+    rows.push([
+      "/robots.txt via Astro (cache off)",
+      "identity",
+      rows.find((r) => r[0] === "/robots.txt")[2],
+      site.rps.toFixed(0),
+      bareRps,
+      `${((site.rps / bareRps) * 100).toFixed(0)} %`,
+      site.p99.toFixed(1),
+      "",
+      site.cpuUs.toFixed(0),
+      bareRow[9],
+      `${((Number(bareRow[9]) / site.cpuUs) * 100).toFixed(0)} %`,
+      site.errors,
+    ]);
+  }
+  table(
+    [
+      "URL",
+      "encoding",
+      "bytes",
+      "site req/s",
+      "bare req/s",
+      "site/bare",
+      "site p99 ms",
+      "bare p99 ms",
+      "site CPU µs",
+      "bare CPU µs",
+      "bare/site CPU",
+      "errors",
+    ],
+    rows,
+  );
+  console.log("(CPU µs: the server's user + system time per answer, measured from /proc; a shared machine disturbs it less than req/s.)");
 
   // Uncached renders: the same page with the cache off, at 64 connections and one at a time (CPU per render).
   const programmeBr = request("/programme", { "Accept-Encoding": BROWSER });
