@@ -11,13 +11,14 @@ import cluster from "node:cluster";
 import { createServer, Server } from "node:http";
 import { Server as NetServer } from "node:net";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { registerWorker } from "../src/lib/email/nudge.ts";
 import { requestObserver } from "../src/lib/observability/http.ts";
 import { createLogger, installLogger } from "../src/lib/observability/log.ts";
 import { httpMetrics, metricsAccess, processMetrics } from "../src/lib/observability/metrics.ts";
 import { currentRequestId } from "../src/lib/observability/request-context.ts";
 import { createEdge, trustPolicyFromEnv } from "../src/lib/server/edge.ts";
+import { responseCacheFromEnv } from "../src/lib/server/response-cache.ts";
 import { repairQuery } from "./repair-query.mjs";
 
 const role = cluster.isPrimary ? "primary" : (process.env.FORUM_PROCESS ?? "http");
@@ -59,6 +60,9 @@ async function serveHttp() {
   // DIST_DIR serves another build (parallel builds in development); the default is ./dist.
   const entry = process.env.DIST_DIR ? pathToFileURL(resolve(process.env.DIST_DIR, "server/entry.mjs")).href : "../dist/server/entry.mjs";
   const { handler } = await import(entry);
+  // What the public reads, answered from memory in front of Astro (decision 29; RESPONSE_CACHE=off).
+  const cache = responseCacheFromEnv(fileURLToPath(new URL("../client/", new URL(entry, import.meta.url))));
+  const app = cache ? (req, res) => cache.handle(req, res, () => handler(req, res)) : handler;
 
   /** Responses not yet over, so a drain can tell them to close their connection. */
   const inFlight = new Set();
@@ -74,7 +78,7 @@ async function serveHttp() {
     edge.handle(req, res, () => {
       req.url = repairQuery(req.url ?? "/");
       if (req.url === "/metrics" || req.url.startsWith("/metrics?")) return void serveMetrics(req, res, request.info);
-      request.run(() => handler(req, res));
+      request.run(() => app(req, res));
     });
   });
   edge.attach(server);

@@ -2,7 +2,17 @@ import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
 import { currentEdge, directEdge } from "./lib/server/edge.ts";
 import { principalOf, viewerOf } from "./lib/server/principal.ts";
-import { SECURITY_HEADERS, etagOf, matchesIfNoneMatch } from "./lib/server/http.ts";
+import { SECURITY_HEADERS, etagOf } from "./lib/server/http.ts";
+import {
+  compressBody,
+  encodedEtag,
+  isCompressible,
+  matchesAnyEncoding,
+  MIN_COMPRESS_BYTES,
+  negotiateEncoding,
+  withVary,
+} from "./lib/server/compression.ts";
+import { CACHE_KEY_HEADER, isPublicRoute, offerToCache, SHARED_CACHE_CONTROL, type Entry } from "./lib/server/response-cache.ts";
 import { limitActionBody } from "./lib/server/action-body-limit.ts";
 import { noteRoute } from "./lib/observability/request-context.ts";
 
@@ -53,19 +63,56 @@ export const onRequest = defineMiddleware(async (context, next) => {
     if (context.locals.principal && !response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "private, no-cache");
   }
   const method = context.request.method;
+  const publicAnswer = !context.isPrerendered && !context.locals.principal && isPublicRoute(context.routePattern);
   if ((method !== "GET" && method !== "HEAD") || response.status !== 200 || response.headers.has("ETag")) return response;
   // Private pages (a registration's own) are never stored anywhere, so they need no validator.
   if (response.headers.get("Cache-Control")?.includes("no-store")) return response;
 
-  const body = await response.arrayBuffer();
+  const body = new Uint8Array(await response.arrayBuffer()) as Uint8Array<ArrayBuffer>;
   const etag = etagOf(body);
+  const setsCookie = !context.cookies.headers().next().done;
+  // A public answer to an anonymous visitor: stored by the listener's cache under the key it gave
+  // (decision 29), and shareable by a CDN or nginx for a few seconds.
+  if (publicAnswer && !setsCookie) {
+    const key = context.request.headers.get(CACHE_KEY_HEADER);
+    const entry = method === "GET" && key ? offerToCache(key, { headers: response.headers, body, etag }) : null;
+    if (entry) return answerFromEntry(entry, context.request);
+    if (!response.headers.has("Cache-Control")) response.headers.set("Cache-Control", SHARED_CACHE_CONTROL);
+  }
+  return answerCompressed(context.request, response, body, etag);
+});
+
+/** The answer of a stored entry, as the listener would send it on a hit. */
+function answerFromEntry(entry: Entry, request: Request): Response {
+  const encoding = negotiateEncoding(request.headers.get("accept-encoding"));
+  const variant = (encoding && entry[encoding]) || entry.identity;
+  if (matchesAnyEncoding(request.headers.get("If-None-Match"), entry.etag))
+    return new Response(null, { status: 304, headers: variant.notModified });
+  const headers = new Headers(variant.headers);
+  headers.delete("Content-Length");
+  headers.set("X-Cache", "miss");
+  return new Response(request.method === "HEAD" ? null : new Uint8Array(variant.body), { status: 200, headers });
+}
+
+/**
+ * A 200 with its validator (per encoding), 304 when the client has it, compressed on the fly when
+ * the client accepts it and the body is text over 1 KiB.
+ */
+function answerCompressed(request: Request, response: Response, body: Uint8Array<ArrayBuffer>, etag: string): Response {
   const headers = new Headers(response.headers);
-  headers.set("ETag", etag);
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
-  if (matchesIfNoneMatch(context.request.headers.get("If-None-Match"), etag)) {
+  const compressible =
+    isCompressible(headers.get("Content-Type")) && body.byteLength >= MIN_COMPRESS_BYTES && !headers.has("Content-Encoding");
+  const encoding = compressible ? negotiateEncoding(request.headers.get("accept-encoding")) : null;
+  if (compressible) headers.set("Vary", withVary(headers.get("Vary"), "Accept-Encoding"));
+  headers.set("ETag", encodedEtag(etag, encoding));
+  if (matchesAnyEncoding(request.headers.get("If-None-Match"), etag)) {
     headers.delete("Content-Length");
     headers.delete("Content-Type");
     return new Response(null, { status: 304, headers });
   }
-  return new Response(body, { status: 200, headers });
-});
+  if (!encoding || request.method === "HEAD") return new Response(body, { status: 200, headers });
+  headers.set("Content-Encoding", encoding);
+  headers.delete("Content-Length");
+  return new Response(new Uint8Array(compressBody(body, encoding)), { status: 200, headers });
+}

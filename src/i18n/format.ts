@@ -3,13 +3,42 @@ import { t, type Locale } from "./index.ts";
 
 /** Dates, times, country and language names for one locale, through Intl. */
 
+// Formatters are built once per locale, options and zone: a programme page formats hundreds of
+// times. Options that are module constants are found by identity, others by their text.
+const byOptions = new WeakMap<Intl.DateTimeFormatOptions, Map<Locale, Intl.DateTimeFormat>>();
 const cache = new Map<string, Intl.DateTimeFormat>();
-function dateFormat(locale: Locale, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+function dateFormat(locale: Locale, options: Intl.DateTimeFormatOptions, constant = false): Intl.DateTimeFormat {
+  if (constant) {
+    let perLocale = byOptions.get(options);
+    if (!perLocale) byOptions.set(options, (perLocale = new Map()));
+    let format = perLocale.get(locale);
+    if (!format) perLocale.set(locale, (format = new Intl.DateTimeFormat(t(locale).intl, options)));
+    return format;
+  }
   const key = `${locale}|${JSON.stringify(options)}`;
   let format = cache.get(key);
   if (!format) cache.set(key, (format = new Intl.DateTimeFormat(t(locale).intl, options)));
   return format;
 }
+
+/** Remembers what a pure function of strings gave (bounded: cleared past `max` entries). */
+function memo(max = 10_000) {
+  const values = new Map<string, string>();
+  return (key: string, compute: () => string): string => {
+    let value = values.get(key);
+    if (value === undefined) {
+      if (values.size >= max) values.clear();
+      values.set(key, (value = compute()));
+    }
+    return value;
+  };
+}
+const DAY = { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" } as const;
+const DAY_SHORT = { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" } as const;
+const DATE_RANGE = { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" } as const;
+const days = memo();
+const times = memo();
+const displayed = memo();
 
 /** Noon UTC of a local date YYYY-MM-DD: formatted in UTC it shows that date everywhere. */
 function noon(day: string): Date {
@@ -18,22 +47,24 @@ function noon(day: string): Date {
 
 /** "Tuesday 2 July 2013" / "mardi 2 juillet 2013" for a local date YYYY-MM-DD. */
 export function formatDay(day: string, locale: Locale): string {
-  return dateFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(noon(day));
+  return days(`${locale}|long|${day}`, () => dateFormat(locale, DAY, true).format(noon(day)));
 }
 
 /** "Tue 2 Jul" / "mar. 2 juil." for a local date YYYY-MM-DD. */
 export function formatDayShort(day: string, locale: Locale): string {
-  return dateFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).format(noon(day));
+  return days(`${locale}|short|${day}`, () => dateFormat(locale, DAY_SHORT, true).format(noon(day)));
 }
 
 /** "2–3 July 2013" / "2–3 juillet 2013" for two local dates. */
 export function formatDateRange(first: string, last: string, locale: Locale): string {
-  return dateFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).formatRange(noon(first), noon(last));
+  return days(`${locale}|range|${first}|${last}`, () => dateFormat(locale, DATE_RANGE, true).formatRange(noon(first), noon(last)));
 }
 
 /** 24-hour wall-clock time "09:15" of `at` in `zone`. */
 export function formatTime(at: Date, locale: Locale, zone: string): string {
-  return dateFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(at);
+  return times(`${locale}|${zone}|${at.getTime()}`, () =>
+    dateFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(at),
+  );
 }
 
 /** Local date YYYY-MM-DD of `at` in `zone`. */
@@ -62,21 +93,25 @@ function displayNames(locale: Locale, type: "region" | "language"): Intl.Display
 /** The name of an ISO 3166-1 country code in `locale` ("FR" -> "France"); the code when unknown. */
 export function countryName(code: string, locale: Locale): string {
   if (!code) return "";
-  try {
-    return displayNames(locale, "region").of(code) ?? code;
-  } catch {
-    return code;
-  }
+  return displayed(`${locale}|region|${code}`, () => {
+    try {
+      return displayNames(locale, "region").of(code) ?? code;
+    } catch {
+      return code;
+    }
+  });
 }
 
 /** The name of a language code in `locale`, capitalised ("fr" -> "French" / "Français"). */
 export function languageName(code: string, locale: Locale): string {
-  try {
-    const name = displayNames(locale, "language").of(code) ?? code;
-    return name.charAt(0).toLocaleUpperCase(t(locale).intl) + name.slice(1);
-  } catch {
-    return code;
-  }
+  return displayed(`${locale}|language|${code}`, () => {
+    try {
+      const name = displayNames(locale, "language").of(code) ?? code;
+      return name.charAt(0).toLocaleUpperCase(t(locale).intl) + name.slice(1);
+    } catch {
+      return code;
+    }
+  });
 }
 
 const collators = new Map<Locale, Intl.Collator>();

@@ -38,6 +38,7 @@ function testConfig({ app, https, http, cert, key }: { app: number; https: numbe
   config = replaceIn(config, "return 301 https://$host$request_uri;", `return 301 https://$host:${https}$request_uri;`);
   config = replaceIn(config, "/etc/letsencrypt/live/forum.example.org/fullchain.pem", cert);
   config = replaceIn(config, "/etc/letsencrypt/live/forum.example.org/privkey.pem", key);
+  config = replaceIn(config, "/var/cache/nginx/forum", join(dir, "cache"));
   return config;
 }
 
@@ -230,6 +231,30 @@ describe.skipIf(skipNginx)(nginxSuite("behind nginx terminating TLS"), () => {
     expect(direct.status).toBe(200);
     // From the proxy's own address, even without any forwarding header: it is the proxy, so not shown.
     expect((await httpRequest(`${server.url}/dev/mailbox`, { localAddress: "127.0.0.1" })).status).toBe(404);
+  });
+
+  it("keeps anonymous public answers a few seconds per encoding, and never a signed-in person's", async () => {
+    const visitor = client(40);
+    const fetchOnce = (path: string, headers: Record<string, string> = {}) => visitor.request("GET", path, { headers });
+    const first = await fetchOnce("/speakers", { "Accept-Encoding": "gzip, deflate, br" });
+    expect(first.status).toBe(200);
+    expect(first.headers["content-encoding"]).toBe("br");
+    expect(["MISS", "EXPIRED", "UPDATING"]).toContain(first.headers["x-cache-status"]);
+    const again = await fetchOnce("/speakers", { "Accept-Encoding": "br, gzip, zstd" });
+    expect(again.headers["x-cache-status"]).toBe("HIT");
+    expect(again.headers["content-encoding"]).toBe("br");
+    // Another encoding is another copy: never brotli to a browser that refused it.
+    for (const encoding of ["gzip", "gzip, br;q=0", ""]) {
+      const other = await fetchOnce("/speakers", encoding ? { "Accept-Encoding": encoding } : {});
+      expect(other.headers["content-encoding"], encoding).toBe(encoding ? "gzip" : undefined);
+    }
+    // A session cookie goes past the cache, and what it got is not kept.
+    for (let i = 0; i < 2; i++) {
+      const signedIn = await fetchOnce("/speakers", { Cookie: "forum_session=whatever" });
+      expect(signedIn.headers["x-cache-status"]).toBe("BYPASS");
+    }
+    // What the site says is private or no-cache is never kept.
+    for (let i = 0; i < 2; i++) expect((await fetchOnce("/register")).headers["x-cache-status"]).not.toBe("HIT");
   });
 
   it("logged no error and no stack trace", () => {

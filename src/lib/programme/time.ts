@@ -53,10 +53,18 @@ export function zonedToInstant(date: string, time: string, zone: string): Date {
 }
 
 /** Wall-clock date (YYYY-MM-DD) and time (HH:MM) of `at` in `zone`. */
-export function instantToZoned(at: Date, zone: string): { date: string; time: string } {
-  const shifted = new Date(at.getTime() + zoneOffsetMinutes(zone, at) * 60000).toISOString();
-  return { date: shifted.slice(0, 10), time: shifted.slice(11, 16) };
+export function instantToZoned(at: Date, zone: string): { readonly date: string; readonly time: string } {
+  const key = `${zone}|${at.getTime()}`;
+  let zoned = zonedTimes.get(key);
+  if (!zoned) {
+    if (zonedTimes.size > 50_000) zonedTimes.clear();
+    const shifted = new Date(at.getTime() + zoneOffsetMinutes(zone, at) * 60000).toISOString();
+    zonedTimes.set(key, (zoned = Object.freeze({ date: shifted.slice(0, 10), time: shifted.slice(11, 16) })));
+  }
+  return zoned;
 }
+// A programme asks for the same few hundred instants on every page: each is worked out once.
+const zonedTimes = new Map<string, { readonly date: string; readonly time: string }>();
 
 /** ISO 8601 with the zone's offset, e.g. 2013-07-02T09:30:00+02:00 (what the frab formats expect). */
 export function toZonedIso(at: Date, zone: string): string {
