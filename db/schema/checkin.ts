@@ -29,7 +29,9 @@ export const checkinScans = sqliteTable(
     reason: text("reason").notNull().default(""),
   },
   (t) => [
-    uniqueIndex("checkin_scans_one_admission").on(t.registrationId).where(sql`outcome = 'admitted'`),
+    uniqueIndex("checkin_scans_one_admission")
+      .on(t.registrationId)
+      .where(sql`outcome = 'admitted'`),
     index("checkin_scans_received").on(t.receivedAt),
   ],
 );

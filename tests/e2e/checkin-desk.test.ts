@@ -4,7 +4,7 @@
 // the service worker and the encrypted queue, each scan on the server once when the network is back.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import QRCode from "qrcode";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +26,11 @@ function qrVideo(text: string, path: string): void {
     for (let col = 0; col < size; col++)
       if (qr.modules.get(row, col))
         for (let dy = 0; dy < scale; dy++)
-          y.fill(16, (top + (quiet + row) * scale + dy) * width + left + (quiet + col) * scale, (top + (quiet + row) * scale + dy) * width + left + (quiet + col + 1) * scale);
+          y.fill(
+            16,
+            (top + (quiet + row) * scale + dy) * width + left + (quiet + col) * scale,
+            (top + (quiet + row) * scale + dy) * width + left + (quiet + col + 1) * scale,
+          );
   const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
   const frame = Buffer.concat([Buffer.from("FRAME\n"), y, chroma]);
   writeFileSync(path, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...Array(10).fill(frame)]));
@@ -41,7 +45,7 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
   const dir = mkdtempSync(join(tmpdir(), "forum-desk-video-"));
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer({ MAIL_WORKER: "off" }), launchBrowser()]);
+    [server, browser] = await Promise.all([startServer({ MAIL_WORKER: "off", REGISTER_LIMIT_IP: "100000/60" }), launchBrowser()]);
     accounts = serverAccounts(server);
     who = people(server, accounts);
     session = (await who.staff("desk.e2e@example.org", ["checkin"])).cookies.get("forum_session")!;
@@ -78,7 +82,12 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
     const camera = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${video}`],
+      args: [
+        ...CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        `--use-file-for-fake-video-capture=${video}`,
+      ],
       timeout: 60_000,
     });
     try {
@@ -137,7 +146,9 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
       await expect.poll(() => answer(page).getAttribute("class")).toContain("desk-answer--refused");
       expect(await answer(page).textContent()).toContain("L’inscription a été annulée.");
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("f-ticket");
-      expect(count("select count(*) as n from checkin_scans where registration_id = ? and outcome = 'admitted' and desk = '3'", ada)).toBe(1);
+      expect(count("select count(*) as n from checkin_scans where registration_id = ? and outcome = 'admitted' and desk = '3'", ada)).toBe(
+        1,
+      );
       expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
     } finally {
       await context.close();
@@ -145,31 +156,44 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
   });
 
   it("keeps working through a network cut (a reload included) and, back online, the server has each scan once", async () => {
-    const ids = await Promise.all(["one", "two", "three"].map((n) => who.register(`offline.${n}@example.org`, "industry", { overrides: { name: `Offline ${n}` } })));
+    const ids = await Promise.all(
+      ["one", "two", "three"].map((n) => who.register(`offline.${n}@example.org`, "industry", { overrides: { name: `Offline ${n}` } })),
+    );
     const elsewhere = await who.register("offline.elsewhere@example.org", "industry", { overrides: { name: "Elsa Elsewhere" } });
+    // Its own account: the test ends by signing out.
+    const own = (await who.staff("desk.offline@example.org", ["checkin"])).cookies.get("forum_session")!;
     const { context, page } = await newPage(browser);
     try {
-      await context.addCookies([{ name: "forum_session", value: session, url: server.url }]);
+      await context.addCookies([{ name: "forum_session", value: own, url: server.url }]);
       await page.goto(`${server.url}/admin/checkin`);
       await page.fill("#f-desk", "7");
       await page.locator("#f-desk").dispatchEvent("change");
       // The service worker holds the page, and the roster is loaded.
-      await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration("/admin/checkin"))?.active != null);
-      await page.waitForFunction(async () => (await caches.open("forum-desk-v1").then((c) => c.keys())).length > 1);
+      await expect
+        .poll(() => page.evaluate(async () => (await navigator.serviceWorker.getRegistration("/admin/checkin"))?.active != null))
+        .toBe(true);
+      await expect
+        .poll(() => page.evaluate(async () => (await (await caches.open("forum-desk-v1")).match("/admin/checkin")) !== undefined))
+        .toBe(true);
       await expect.poll(() => page.locator("[data-desk-network]").textContent()).toBe("Online");
       await context.setOffline(true);
       // Meanwhile, another desk checks Elsa in.
-      accounts.db.$client.prepare("update registrations set checked_in_at = ?, updated_at = ? where id = ?").run(Date.now(), Date.now(), elsewhere);
+      accounts.db.$client
+        .prepare("update registrations set checked_in_at = ?, updated_at = ? where id = ?")
+        .run(Date.now(), Date.now(), elsewhere);
       for (const id of [ids[0], ids[1], elsewhere]) {
         await page.focus("#f-ticket");
         await page.keyboard.type(`${ticketOf(id)}\n`);
         await expect.poll(() => answer(page).getAttribute("data-nonce")).not.toBe(null);
-        await expect.poll(() => answer(page).textContent()).toContain(id === elsewhere ? "Elsa Elsewhere" : `Offline ${id === ids[0] ? "one" : "two"}`);
+        await expect
+          .poll(() => answer(page).textContent())
+          .toContain(id === elsewhere ? "Elsa Elsewhere" : `Offline ${id === ids[0] ? "one" : "two"}`);
       }
       expect(await answer(page).textContent()).toContain("Offline: recorded on this device");
       await expect.poll(() => page.locator("[data-desk-queue]").textContent()).toBe("3 scans waiting to be sent.");
       // A reload while the network is cut: the service worker gives the page, the device its queue.
       await page.reload();
+      await page.waitForSelector("[data-desk][data-ready]");
       await expect.poll(() => page.locator("[data-desk-queue]").textContent()).toBe("3 scans waiting to be sent.");
       await page.focus("#f-ticket");
       await page.keyboard.type(`${ticketOf(ids[2])}\n`);
@@ -192,7 +216,11 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
       );
       expect(kept).not.toContain("Offline one");
       await context.setOffline(false);
-      await expect.poll(() => count(`select count(*) as n from checkin_scans where registration_id in (${ids.join(",")}) and outcome = 'admitted'`), { timeout: 20_000 }).toBe(3);
+      await expect
+        .poll(() => count(`select count(*) as n from checkin_scans where registration_id in (${ids.join(",")}) and outcome = 'admitted'`), {
+          timeout: 20_000,
+        })
+        .toBe(3);
       await expect.poll(() => page.locator("[data-desk-queue]").textContent()).toBe("");
       // Elsa was checked in elsewhere meanwhile: shown to staff.
       await expect.poll(() => page.locator("[data-desk-conflicts]").isVisible()).toBe(true);
@@ -205,6 +233,37 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
       await page.click("[data-desk-signout] button");
       await page.waitForURL(`${server.url}/`);
       expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain("forum-desk");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it.each(["en", "fr"])("the live desk after each kind of answer has no serious or critical axe violation (%s)", async (locale) => {
+    const prefix = locale === "fr" ? "/fr" : "";
+    const ok = await who.register(`axe.ok.${locale}@example.org`, "law-enforcement", { overrides: { name: `Axe Ok ${locale}` } });
+    accounts.db.$client.prepare("update registrations set status = 'confirmed', seat_held = 1 where id = ?").run(ok);
+    const refused = await who.register(`axe.no.${locale}@example.org`, "industry", { overrides: { name: `Axe No ${locale}` } });
+    accounts.db.$client.prepare("update registrations set status = 'waitlisted', seat_held = 0 where id = ?").run(refused);
+    const { context, page } = await newPage(browser, { bypassCSP: true });
+    try {
+      await context.addCookies([{ name: "forum_session", value: session, url: server.url }]);
+      await page.goto(`${server.url}${prefix}/admin/checkin`);
+      for (const [code, outcome] of [
+        [ticketOf(ok), "admitted"],
+        [ticketOf(ok), "already"],
+        [ticketOf(refused), "refused"],
+      ] as const) {
+        await page.focus("#f-ticket");
+        await page.keyboard.type(`${code}\n`);
+        await expect.poll(() => answer(page).getAttribute("class")).toContain(`desk-answer--${outcome}`);
+        await page.addScriptTag({ path: resolve("node_modules/axe-core/axe.min.js") });
+        const violations = await page.evaluate(async () => {
+          const axe = (globalThis as unknown as { axe: { run(d: Document): Promise<{ violations: { id: string; impact: string }[] }> } })
+            .axe;
+          return (await axe.run(document)).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+        });
+        expect(violations, `${locale} ${outcome}`).toEqual([]);
+      }
     } finally {
       await context.close();
     }

@@ -31,7 +31,10 @@ const sql = {
   count: (query: string, ...params: unknown[]) => (accounts.db.$client.prepare(query).get(...params) as { n: number }).n,
 };
 const ticketOf = (id: number) =>
-  ticketSecretOf(accounts.appKey, sql.get<{ ticketNonce: string }>("select ticket_nonce as ticketNonce from registrations where id = ?", id));
+  ticketSecretOf(
+    accounts.appKey,
+    sql.get<{ ticketNonce: string }>("select ticket_nonce as ticketNonce from registrations where id = ?", id),
+  );
 let counter = 0;
 const nonce = () => `test-nonce-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -47,7 +50,7 @@ function post(client: Client, body: unknown, headers: Record<string, string> = {
   return fetch(`${server.url}/admin/checkin/desk.json`, {
     method: "POST",
     headers: { Cookie: client.cookieHeader, Origin: server.url, "Content-Type": "application/json", ...headers },
-    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+    body: typeof body === "string" ? body : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
   });
 }
 async function scan(client: Client, code: string, desk: string, n = nonce(), at = Date.now()): Promise<Answer> {
@@ -55,19 +58,33 @@ async function scan(client: Client, code: string, desk: string, n = nonce(), at 
   expect(response.status).toBe(200);
   return ((await response.json()) as { answers: Answer[] }).answers[0];
 }
-const admissions = (id: number) => sql.count("select count(*) as n from checkin_scans where registration_id = ? and outcome = 'admitted'", id);
+const admissions = (id: number) =>
+  sql.count("select count(*) as n from checkin_scans where registration_id = ? and outcome = 'admitted'", id);
 const audits = (action: string) => sql.count("select count(*) as n from audit_log where action = ?", action);
 
 describe("the desks' endpoint", () => {
   it("gives the day's roster without personal fields beyond the desk's, and what changed since", async () => {
-    const id = await who.register("roster@example.org", "industry", { overrides: { name: "Rosa Roster", organisation: "Roster Org", dietary: "Sans noix" } });
+    const id = await who.register("roster@example.org", "industry", {
+      overrides: { name: "Rosa Roster", organisation: "Roster Org", dietary: "Sans noix" },
+    });
     const response = await desks[0].get("/admin/checkin/desk.json");
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toContain("no-store");
-    const roster = (await response.json()) as { now: number; full: boolean; attendees: Record<string, unknown>[]; counts: { in: number; expected: number } };
+    const roster = (await response.json()) as {
+      now: number;
+      full: boolean;
+      attendees: Record<string, unknown>[];
+      counts: { in: number; expected: number };
+    };
     expect(roster.full).toBe(true);
     const rosa = roster.attendees.find((a) => a.id === id)!;
-    expect(rosa).toMatchObject({ name: "Rosa Roster", organisation: "Roster Org", category: "industry", state: "confirmed", checkedInAt: null });
+    expect(rosa).toMatchObject({
+      name: "Rosa Roster",
+      organisation: "Roster Org",
+      category: "industry",
+      state: "confirmed",
+      checkedInAt: null,
+    });
     expect(Object.keys(rosa).sort()).toEqual(["category", "checkedInAt", "desk", "hash", "id", "name", "organisation", "state"]);
     const text = JSON.stringify(roster);
     expect(text).not.toContain("Sans noix");
@@ -99,7 +116,11 @@ describe("the desks' endpoint", () => {
     const id = await who.register("replay@example.org", "industry", { overrides: { name: "Rex Replay" } });
     const n = nonce();
     const at = Date.now();
-    const [a, b, c] = await Promise.all([scan(desks[0], ticketOf(id), "1", n, at), scan(desks[0], ticketOf(id), "1", n, at), scan(desks[0], ticketOf(id), "1", n, at)]);
+    const [a, b, c] = await Promise.all([
+      scan(desks[0], ticketOf(id), "1", n, at),
+      scan(desks[0], ticketOf(id), "1", n, at),
+      scan(desks[0], ticketOf(id), "1", n, at),
+    ]);
     expect([a, b, c].map((x) => x.outcome)).toEqual(["admitted", "admitted", "admitted"]);
     expect([a, b, c].filter((x) => x.replayed)).toHaveLength(2);
     expect(sql.count("select count(*) as n from checkin_scans where nonce = ?", n)).toBe(1);
@@ -116,12 +137,19 @@ describe("the desks' endpoint", () => {
     const yesterdayOne = await who.register("yesterday@example.org", "industry", { overrides: { name: "Yuri Yesterday" } });
     const before = audits("registration.checkin_refused");
     const beforeIn = sql.count("select count(*) as n from registrations where checked_in_at is not null");
-    expect(await scan(desks[0], ticketOf(cancelled), "1")).toMatchObject({ outcome: "refused", reason: "cancelled", attendee: { name: "Cora Cancelled" } });
+    expect(await scan(desks[0], ticketOf(cancelled), "1")).toMatchObject({
+      outcome: "refused",
+      reason: "cancelled",
+      attendee: { name: "Cora Cancelled" },
+    });
     // A ticket of another edition (another key) or a made-up one: unknown here.
     expect(await scan(desks[0], "Q".repeat(43), "1")).toMatchObject({ outcome: "refused", reason: "not_found" });
     expect(await scan(desks[0], "https://example.org/not-a-ticket", "1")).toMatchObject({ outcome: "refused", reason: "malformed" });
     expect(await scan(desks[0], "\u0000\u0007\u00ff\ufffd".repeat(50), "1")).toMatchObject({ outcome: "refused", reason: "malformed" });
-    expect(await scan(desks[0], ticketOf(yesterdayOne), "1", nonce(), Date.now() - 26 * 3600_000)).toMatchObject({ outcome: "refused", reason: "stale" });
+    expect(await scan(desks[0], ticketOf(yesterdayOne), "1", nonce(), Date.now() - 26 * 3600_000)).toMatchObject({
+      outcome: "refused",
+      reason: "stale",
+    });
     expect(audits("registration.checkin_refused")).toBe(before + 5);
     // Requests that are not scans at all: refused whole, before any scan is read.
     const huge = await post(desks[0], JSON.stringify({ scans: [{ nonce: nonce(), code: "x".repeat(200_000), at: 1, desk: "1" }] }));

@@ -24,7 +24,19 @@ self.addEventListener("fetch", (event) => {
       fetch(request).catch(() =>
         caches
           .open(CACHE)
-          .then((cache) => cache.match(SCOPE, { ignoreSearch: true }))
+          .then((cache) => cache.match(SCOPE, { ignoreSearch: true, ignoreVary: true }))
+          .then((kept) => kept || Response.error()),
+      ),
+    );
+    return;
+  }
+  if (url.pathname === "/theme.css") {
+    // The edition's colours: the network first, the kept copy when it fails.
+    event.respondWith(
+      fetch(request).catch(() =>
+        caches
+          .open(CACHE)
+          .then((cache) => cache.match(request))
           .then((kept) => kept || Response.error()),
       ),
     );

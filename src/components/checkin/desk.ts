@@ -13,6 +13,7 @@ interface Words {
   alreadyIn: string;
   refused: string;
   alreadyAt: string;
+  alreadyAtTime: string;
   offlineNote: string;
   unknownOffline: string;
   online: string;
@@ -21,6 +22,9 @@ interface Words {
   queuedOne: string;
   countsOf: string;
   conflictAlready: string;
+  conflictAlreadyTime: string;
+  badgeOf: string;
+  badgeHref: string;
   conflictRefused: string;
   networkError: string;
   errors: Record<string, string>;
@@ -51,7 +55,10 @@ const fill = (template: string, values: Record<string, string | number>) =>
 
 function nonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 async function setUp(root: HTMLElement): Promise<void> {
@@ -66,8 +73,20 @@ async function setUp(root: HTMLElement): Promise<void> {
   const conflictsBox = root.querySelector<HTMLElement>("[data-desk-conflicts]")!;
   const conflictsList = conflictsBox.querySelector<HTMLElement>("ul")!;
   const sound = root.querySelector<HTMLInputElement>("[data-desk-sound]")!;
+  // The field takes scans from the first instant (a scanner does not wait for the script): those
+  // read before the desk is ready are answered once it is, never by a form post that offline would lose.
+  const early: string[] = [];
+  let take = (code: string) => void early.push(code);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = input.value;
+    input.value = "";
+    input.focus();
+    take(code);
+  });
   const time = new Intl.DateTimeFormat(words.intl, { hour: "2-digit", minute: "2-digit", timeZone: words.timezone });
   const category = (id: string) => words.categories[id] ?? id;
+  const at = (ms: number | null | undefined) => (ms ? time.format(ms) : "");
 
   for (const hidden of root.querySelectorAll<HTMLElement>("[data-desk-script]")) hidden.hidden = false;
   deskInput.value = localStorage.getItem("forum-desk-label") ?? deskInput.value;
@@ -110,7 +129,11 @@ async function setUp(root: HTMLElement): Promise<void> {
         const li = document.createElement("li");
         li.textContent =
           c.outcome === "already"
-            ? fill(words.conflictAlready, { name: c.name, time: c.checkedInAt ? time.format(c.checkedInAt) : "?", desk: c.desk ?? "?" })
+            ? fill(c.desk ? words.conflictAlready : words.conflictAlreadyTime, {
+                name: c.name,
+                time: at(c.checkedInAt),
+                desk: c.desk ?? "",
+              })
             : fill(words.conflictRefused, { name: c.name, reason: words.errors[c.reason ?? ""] ?? c.reason ?? "" });
         return li;
       }),
@@ -144,7 +167,7 @@ async function setUp(root: HTMLElement): Promise<void> {
     const who = answer.attendee;
     const detail =
       answer.outcome === "already" && who
-        ? fill(words.alreadyAt, { time: who.checkedInAt ? time.format(who.checkedInAt) : "?", desk: who.desk ?? "?" })
+        ? fill(who.desk ? words.alreadyAt : words.alreadyAtTime, { time: at(who.checkedInAt), desk: who.desk ?? "" })
         : answer.outcome === "refused"
           ? (words.errors[answer.reason ?? ""] ?? "")
           : "";
@@ -157,6 +180,14 @@ async function setUp(root: HTMLElement): Promise<void> {
     panel.querySelector("[data-answer-category]")!.textContent = who ? category(who.category) : "";
     panel.querySelector("[data-answer-detail]")!.textContent = detail;
     panel.querySelector("[data-answer-note]")!.textContent = note;
+    const badgeLine = panel.querySelector<HTMLElement>("[data-answer-badge-line]")!;
+    const badge = panel.querySelector<HTMLAnchorElement>("[data-answer-badge]")!;
+    // The badge of someone let in (offline too: it prints from what the desk holds once back online).
+    badgeLine.hidden = !who || answer.outcome === "refused" || !online;
+    if (who) {
+      badge.href = fill(words.badgeHref, { id: who.id });
+      badge.textContent = fill(words.badgeOf, { name: who.name });
+    }
     panel.dataset.nonce = answer.nonce;
     beep(answer.outcome);
   };
@@ -204,7 +235,9 @@ async function setUp(root: HTMLElement): Promise<void> {
     if (answer.outcome === "admitted") remember(answer.attendee);
     // Only what would change something needs the server; a refusal offline is queued too, for its audit entry.
     state?.queue.push({ ...scan, provisional: answer.outcome });
+    // Kept on the device before the answer shows: a reload right after it loses nothing.
     persist();
+    await saving;
     return answer;
   };
 
@@ -258,7 +291,15 @@ async function setUp(root: HTMLElement): Promise<void> {
         return;
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const data = (await response.json()) as { now: number; day: string; expires: number; staff: number; full: boolean; attendees: Entry[]; counts: Counts };
+      const data = (await response.json()) as {
+        now: number;
+        day: string;
+        expires: number;
+        staff: number;
+        full: boolean;
+        attendees: Entry[];
+        counts: Counts;
+      };
       if (!state || state.staff !== data.staff || state.day !== data.day) {
         // Another account, or another day: nothing of before is kept (a queue of another account is theirs).
         if (state && state.staff !== data.staff) await eraseAll();
@@ -308,13 +349,6 @@ async function setUp(root: HTMLElement): Promise<void> {
     });
   };
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const code = input.value;
-    input.value = "";
-    input.focus();
-    handle(code);
-  });
   root.querySelector("[data-conflicts-dismiss]")?.addEventListener("click", () => {
     if (!state) return;
     state.conflicts = [];
@@ -349,9 +383,12 @@ async function setUp(root: HTMLElement): Promise<void> {
 
   showNetwork();
   showConflicts();
+  take = handle;
+  early.splice(0).forEach(handle);
   await refresh();
   void sync();
   keepPage(root);
+  root.dataset.ready = "true";
 
   const scanner = root.querySelector<HTMLElement>("[data-ticket-scanner]");
   if (scanner) startScanner(scanner, handle);
@@ -370,7 +407,7 @@ function keepPage(root: HTMLElement): void {
         ...[...document.querySelectorAll<HTMLScriptElement>("script[src]")].map((s) => s.src),
         ...[...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"], link[rel="modulepreload"]')].map((l) => l.href),
         ...performance.getEntriesByType("resource").map((r) => r.name),
-      ].filter((u) => new URL(u).origin === location.origin && new URL(u).pathname.startsWith("/_astro/"));
+      ].filter((u) => new URL(u).origin === location.origin && /^\/(_astro\/|theme\.css$)/.test(new URL(u).pathname));
       const cache = await caches.open("forum-desk-v1");
       await cache.add(scope);
       await cache.addAll([...new Set(assets)]);

@@ -100,7 +100,9 @@ function localizeNext(path: string, locale: Locale): string {
  */
 export function accountState(
   Astro: AstroGlobal,
-): { redirect: string; clearSiteData?: string } | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
+):
+  | { redirect: string; clearSiteData?: string }
+  | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
   const locale = asLocale(Astro.currentLocale);
   privatePage(Astro);
   const signedOut = Astro.getActionResult(actions.signOut);

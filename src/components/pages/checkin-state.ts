@@ -36,7 +36,8 @@ function checkinErrors(error: ActionError | undefined, m: Messages, field: strin
  * The desk's own Content-Security-Policy: the site's, plus WebAssembly (the QR reader of browsers
  * without one, decision 31). Nothing else is loosened, and no other page gets it.
  */
-export const DESK_CSP = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") + "; worker-src 'self'";
+export const DESK_CSP =
+  CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") + "; worker-src 'self'";
 
 export interface DeskProps {
   locale: Locale;

@@ -37,7 +37,7 @@ export const checkinEn = {
   badge: "Print the badge",
   badgeOf: (name: string) => `Print the badge of ${name}`,
   done: (name: string) => `${name} is checked in.`,
-  already: (name: string, time: string) => `${name} was already checked in at ${time}.`,
+  already: (name: string, time: string, desk = "") => `${name} was already checked in at ${time}${desk ? ` at desk ${desk}` : ""}.`,
   back: "Check-in desk",
   badgeTitle: (name: string) => `Badge: ${name}`,
   print: "Print",
@@ -49,7 +49,7 @@ export const checkinEn = {
   admitted: "Admitted",
   alreadyIn: "Already checked in",
   refused: "Refused",
-  alreadyAt: (time: string, desk: string) => `Already checked in at ${time} at desk ${desk}.`,
+  alreadyAt: (time: string, desk: string) => (desk ? `Already checked in at ${time} at desk ${desk}.` : `Already checked in at ${time}.`),
   offlineNote: "Offline: recorded on this device, sent when the network is back.",
   unknownOffline: "Not in this desk’s list (offline): check the code, or search by name when the network is back.",
   online: "Online",
@@ -59,11 +59,13 @@ export const checkinEn = {
   countsOf: (inside: number, expected: number) => `${inside} of ${expected}`,
   overall: "All categories",
   conflicts: "To check: scans made offline that the server answered differently",
-  conflictAlready: (name: string, time: string, desk: string) => `${name} had already been checked in at ${time} at desk ${desk}.`,
+  conflictAlready: (name: string, time: string, desk: string) =>
+    desk ? `${name} had already been checked in at ${time} at desk ${desk}.` : `${name} had already been checked in at ${time}.`,
   conflictRefused: (name: string, reason: string) => `${name} was refused: ${reason}`,
   dismiss: "Clear this list",
   signOutErase: "Sign out and erase this device",
-  signOutEraseHint: "The desk keeps the day’s list of attendees on this device to work offline; it is erased at sign-out and at the end of the day.",
+  signOutEraseHint:
+    "The desk keeps the day’s list of attendees on this device to work offline; it is erased at sign-out and at the end of the day.",
   networkError: "The server could not be reached: the scan is kept on this device.",
   errors: {
     malformed: "This is not a ticket code (the scanner read something else). Scan again, or type the code printed under the QR code.",

@@ -40,7 +40,8 @@ export const checkinFr: typeof checkinEn = {
   badge: "Imprimer le badge",
   badgeOf: (name: string) => `Imprimer le badge de ${name}`,
   done: (name: string) => `Arrivée de ${name} enregistrée.`,
-  already: (name: string, time: string) => `L’arrivée de ${name} était déjà enregistrée à ${time}.`,
+  already: (name: string, time: string, desk = "") =>
+    `L’arrivée de ${name} était déjà enregistrée à ${time}${desk ? ` au poste ${desk}` : ""}.`,
   back: "Accueil des participants",
   badgeTitle: (name: string) => `Badge : ${name}`,
   print: "Imprimer",
@@ -51,7 +52,8 @@ export const checkinFr: typeof checkinEn = {
   admitted: "Admis",
   alreadyIn: "Déjà arrivé",
   refused: "Refusé",
-  alreadyAt: (time: string, desk: string) => `Arrivée déjà enregistrée à ${time} au poste ${desk}.`,
+  alreadyAt: (time: string, desk: string) =>
+    desk ? `Arrivée déjà enregistrée à ${time} au poste ${desk}.` : `Arrivée déjà enregistrée à ${time}.`,
   offlineNote: "Hors ligne : enregistré sur cet appareil, envoyé au retour du réseau.",
   unknownOffline: "Absent de la liste de ce poste (hors ligne) : vérifiez le code, ou cherchez par nom au retour du réseau.",
   online: "En ligne",
@@ -61,7 +63,10 @@ export const checkinFr: typeof checkinEn = {
   countsOf: (inside: number, expected: number) => `${inside} sur ${expected}`,
   overall: "Toutes catégories",
   conflicts: "À vérifier : lectures faites hors ligne auxquelles le serveur a répondu autrement",
-  conflictAlready: (name: string, time: string, desk: string) => `L’arrivée de ${name} était déjà enregistrée à ${time} au poste ${desk}.`,
+  conflictAlready: (name: string, time: string, desk: string) =>
+    desk
+      ? `L’arrivée de ${name} était déjà enregistrée à ${time} au poste ${desk}.`
+      : `L’arrivée de ${name} était déjà enregistrée à ${time}.`,
   conflictRefused: (name: string, reason: string) => `${name} a été refusé : ${reason}`,
   dismiss: "Vider cette liste",
   signOutErase: "Se déconnecter et effacer cet appareil",
@@ -69,7 +74,8 @@ export const checkinFr: typeof checkinEn = {
     "Le poste garde sur cet appareil la liste du jour des participants pour fonctionner hors ligne ; elle est effacée à la déconnexion et en fin de journée.",
   networkError: "Le serveur est injoignable : la lecture est gardée sur cet appareil.",
   errors: {
-    malformed: "Ce n’est pas un code de billet (le lecteur a lu autre chose). Scannez à nouveau, ou saisissez le code imprimé sous le QR code.",
+    malformed:
+      "Ce n’est pas un code de billet (le lecteur a lu autre chose). Scannez à nouveau, ou saisissez le code imprimé sous le QR code.",
     stale: "Cette lecture date d’un autre jour : elle ne compte pas aujourd’hui. Scannez le billet à nouveau.",
     not_found: "Aucune inscription n’a ce code de billet. Vérifiez le code, ou cherchez par nom.",
     pending_email: "Non confirmée : la personne n’a jamais confirmé son adresse électronique. Son arrivée ne peut pas être enregistrée.",

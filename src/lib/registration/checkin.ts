@@ -21,6 +21,8 @@ export interface DeskAttendee {
   category: string;
   status: RegistrationState;
   checkedInAt: Date | null;
+  /** The desk that checked them in ("" when it gave no name), if checked in. */
+  desk: string | null;
 }
 
 /** Results shown for one search, at most. */
@@ -33,17 +35,21 @@ const deskColumns = {
   category: registrations.category,
   status: registrations.status,
   checkedInAt: registrations.checkedInAt,
+  desk: sql<
+    string | null
+  >`(select ${checkinScans.desk} from ${checkinScans} where ${checkinScans.registrationId} = ${registrations.id} and ${checkinScans.outcome} = 'admitted')`,
 };
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-const deskView = (r: Pick<Registration, keyof DeskAttendee>): DeskAttendee => ({
+const deskView = (r: Pick<Registration, Exclude<keyof DeskAttendee, "desk">>): DeskAttendee => ({
   id: r.id,
   name: r.name,
   organisation: r.organisation,
   category: r.category,
   status: r.status,
   checkedInAt: r.checkedInAt,
+  desk: null,
 });
 
 /**
@@ -104,7 +110,7 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
             nonce: randomBytes(18).toString("base64url"),
             registrationId: registration.id,
             userId: staff.id,
-            desk: desk.trim().slice(0, 40) || "?",
+            desk: desk.trim().slice(0, 40),
             scannedAt: new Date(now),
             receivedAt: new Date(now),
             outcome: "admitted",
@@ -118,7 +124,7 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
             subjectType: "registration",
             subjectId: registration.id,
             before: { checkedInAt: null },
-            after: { checkedInAt: registration.checkedInAt?.toISOString(), by: "id" in key ? "name" : "ticket", desk: desk.trim() || "?" },
+            after: { checkedInAt: registration.checkedInAt?.toISOString(), by: "id" in key ? "name" : "ticket", desk: desk.trim() },
           },
           now,
         );

@@ -23,14 +23,24 @@ describe("a scan at the desk", () => {
     const id = world.register({ name: "Ada Desk", organisation: "Org A", category: "industry" });
     const readAt = world.clock.now - 60_000;
     const first = scan(secret(id), { at: readAt, desk: "3" });
-    expect(first).toMatchObject({ outcome: "admitted", replayed: false, attendee: { id, name: "Ada Desk", organisation: "Org A", category: "industry", desk: "3", checkedInAt: readAt } });
+    expect(first).toMatchObject({
+      outcome: "admitted",
+      replayed: false,
+      attendee: { id, name: "Ada Desk", organisation: "Org A", category: "industry", desk: "3", checkedInAt: readAt },
+    });
     expect(row(id).checkedInAt?.getTime()).toBe(readAt);
     // The row changed now (desks polling for changes see it), though the check-in is a minute old.
     expect(row(id).updatedAt.getTime()).toBe(world.clock.now);
     const second = scan(secret(id), { desk: "1" });
     expect(second).toMatchObject({ outcome: "already", attendee: { desk: "3", checkedInAt: readAt } });
     expect(audit("registration.checkin")).toHaveLength(1);
-    expect(world.db.select().from(checkinScans).all().map((s) => s.outcome)).toEqual(["admitted", "already"]);
+    expect(
+      world.db
+        .select()
+        .from(checkinScans)
+        .all()
+        .map((s) => s.outcome),
+    ).toEqual(["admitted", "already"]);
   });
 
   it("answers a nonce sent again with its first answer, changing nothing", () => {
@@ -86,7 +96,10 @@ describe("a scan at the desk", () => {
     expect(scan(secret(id), { at: yesterday })).toMatchObject({ outcome: "refused", reason: "stale", attendee: { id } });
     expect(row(id).checkedInAt).toBeNull();
     // A clock ahead of the server's is not believed beyond the server's own time.
-    expect(scan(secret(id), { at: world.clock.now + 3600_000 })).toMatchObject({ outcome: "admitted", attendee: { checkedInAt: world.clock.now } });
+    expect(scan(secret(id), { at: world.clock.now + 3600_000 })).toMatchObject({
+      outcome: "admitted",
+      attendee: { checkedInAt: world.clock.now },
+    });
   });
 
   it("checks a nonce's shape", () => {

@@ -74,7 +74,9 @@ const rosterColumns = {
   category: registrations.category,
   state: registrations.status,
   checkedInAt: registrations.checkedInAt,
-  desk: sql<string | null>`(select ${checkinScans.desk} from ${checkinScans} where ${checkinScans.registrationId} = ${registrations.id} and ${checkinScans.outcome} = 'admitted')`,
+  desk: sql<
+    string | null
+  >`(select ${checkinScans.desk} from ${checkinScans} where ${checkinScans.registrationId} = ${registrations.id} and ${checkinScans.outcome} = 'admitted')`,
 };
 
 type RosterRow = Omit<RosterEntry, "checkedInAt"> & { checkedInAt: Date | null };
@@ -139,11 +141,20 @@ export function scanAtDesk(deps: RegistrationDeps, staff: { id: number; email: s
       if (replay) return replay;
       const scannedAt = Math.min(scan.at, now + CLOCK_SKEW_MS, now);
       const code = scan.code.trim();
-      const desk = scan.desk.trim() || "?";
+      const desk = scan.desk.trim();
       const save = (outcome: ScanOutcome, registrationId: number | null, reason = "") =>
         t
           .insert(checkinScans)
-          .values({ nonce: scan.nonce, registrationId, userId: staff.id, desk, scannedAt: new Date(scannedAt), receivedAt: new Date(now), outcome, reason })
+          .values({
+            nonce: scan.nonce,
+            registrationId,
+            userId: staff.id,
+            desk,
+            scannedAt: new Date(scannedAt),
+            receivedAt: new Date(now),
+            outcome,
+            reason,
+          })
           .run();
       const refuse = (reason: ScanRefusal, attendee?: RosterEntry): ScanAnswer => {
         save("refused", attendee?.id ?? null, reason);
@@ -178,7 +189,10 @@ export function scanAtDesk(deps: RegistrationDeps, staff: { id: number; email: s
       checkInBy({ ...deps, db: t, now: () => now }, { id: attendee.id }, `staff:${staff.id}`);
       // The attendee came in when the code was read (offline, maybe minutes ago); the row changed now,
       // so that desks asking for what changed since their last look see it.
-      t.update(registrations).set({ checkedInAt: new Date(scannedAt) }).where(eq(registrations.id, attendee.id)).run();
+      t.update(registrations)
+        .set({ checkedInAt: new Date(scannedAt) })
+        .where(eq(registrations.id, attendee.id))
+        .run();
       save("admitted", attendee.id);
       recordAudit(
         t,

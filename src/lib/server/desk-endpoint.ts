@@ -79,7 +79,8 @@ export async function scanResponse(context: APIContext): Promise<Response> {
   // Against cross-site requests: a page of this site only (a form post would need the same check).
   const origin = context.request.headers.get("origin");
   if (origin !== context.url.origin) return json(403, { error: "origin" });
-  if (!(context.request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) return json(415, { error: "json_only" });
+  if (!(context.request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json"))
+    return json(415, { error: "json_only" });
   const text = await boundedText(context.request);
   if (text === undefined) return json(413, { error: "too_large" });
   let body: unknown;
