@@ -76,7 +76,7 @@ async function setUp(root: HTMLElement): Promise<void> {
   // The field takes scans from the first instant (a scanner does not wait for the script): those
   // read before the desk is ready are answered once it is, never by a form post that offline would lose.
   const early: string[] = [];
-  let take = (code: string) => void early.push(code);
+  let take: (code: string) => void = (code) => void early.push(code);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const code = input.value;
