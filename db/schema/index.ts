@@ -8,3 +8,4 @@ export * from "./releases.ts";
 export * from "./media.ts";
 export * from "./cfp.ts";
 export * from "./security.ts";
+export * from "./checkin.ts";

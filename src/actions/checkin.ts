@@ -11,12 +11,14 @@ import { actorOf, requirePermission } from "./guard.ts";
  */
 
 const ticket = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "required").max(200, "checkin:not_found"));
+/** The desk's label (optional): "already checked in at desk 2". */
+const desk = z.preprocess((v) => (typeof v === "string" ? v.trim().slice(0, 40) : ""), z.string());
 const id = z.number("invalid").int("invalid").positive("invalid");
 
 /** Checks in at the desk as the signed-in staff member; a refusal becomes an ActionError. */
-function checkInAs(context: Parameters<typeof requirePermission>[0], key: CheckInKey): { id: number; already: boolean } {
+function checkInAs(context: Parameters<typeof requirePermission>[0], key: CheckInKey, desk = ""): { id: number; already: boolean } {
   const principal = requirePermission(context, "checkin.scan");
-  const result: DeskResult = checkInAtDesk(registrationDeps(), actorOf(principal), key);
+  const result: DeskResult = checkInAtDesk(registrationDeps(), actorOf(principal), key, desk);
   if (!result.ok) {
     if (result.reason === "not_found") throw new ActionError({ code: "NOT_FOUND", message: "checkin:not_found" });
     throw new ActionError({ code: "CONFLICT", message: `checkin:${result.reason}:${result.attendee?.id ?? ""}` });
@@ -27,13 +29,13 @@ function checkInAs(context: Parameters<typeof requirePermission>[0], key: CheckI
 export const checkin = {
   checkinTicket: defineAction({
     accept: "form",
-    input: z.object({ ticket }),
-    handler: (input, context) => checkInAs(context, { ticketSecret: input.ticket }),
+    input: z.object({ ticket, desk }),
+    handler: (input, context) => checkInAs(context, { ticketSecret: input.ticket }, input.desk),
   }),
 
   checkinRegistration: defineAction({
     accept: "form",
-    input: z.object({ id }),
-    handler: (input, context) => checkInAs(context, { id: input.id }),
+    input: z.object({ id, desk }),
+    handler: (input, context) => checkInAs(context, { id: input.id }, input.desk),
   }),
 };

@@ -100,11 +100,17 @@ function localizeNext(path: string, locale: Locale): string {
  */
 export function accountState(
   Astro: AstroGlobal,
-): { redirect: string } | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
+):
+  | { redirect: string; clearSiteData?: string }
+  | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
   const locale = asLocale(Astro.currentLocale);
   privatePage(Astro);
   const signedOut = Astro.getActionResult(actions.signOut);
-  if (signedOut && !signedOut.error) return { redirect: localizePath("/", locale) };
+  if (signedOut && !signedOut.error) {
+    // Whatever this browser kept for the signed-out account goes too: the check-in desk's roster
+    // and queue (IndexedDB), its service worker and kept page (decision 31).
+    return { redirect: localizePath("/", locale), clearSiteData: '"cache", "storage"' };
+  }
   const opened = Astro.getActionResult(actions.openMyRegistration);
   if (opened && !opened.error) return { redirect: managePath(locale, opened.data.token) };
   const principal = Astro.locals.principal;

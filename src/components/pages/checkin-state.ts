@@ -3,6 +3,8 @@ import { actions, type ActionError } from "astro:actions";
 import { errorMessage } from "../../i18n/errors.ts";
 import { t, type Locale, type Messages } from "../../i18n/index.ts";
 import { deskAttendee, DESK_RESULTS, searchDesk, type DeskAttendee } from "../../lib/registration/checkin.ts";
+import { deskCounts } from "../../lib/registration/desk.ts";
+import { CONTENT_SECURITY_POLICY } from "../../lib/server/http.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getDb, getEdition } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
@@ -30,6 +32,13 @@ function checkinErrors(error: ActionError | undefined, m: Messages, field: strin
   return formErrors(error, m, [field], { message: (key) => checkinMessage(m, key), fieldOf: () => field });
 }
 
+/**
+ * The desk's own Content-Security-Policy: the site's, plus WebAssembly (the QR reader of browsers
+ * without one, decision 31). Nothing else is loosened, and no other page gets it.
+ */
+export const DESK_CSP =
+  CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") + "; worker-src 'self'";
+
 export interface DeskProps {
   locale: Locale;
   q: string;
@@ -45,6 +54,10 @@ export interface DeskProps {
   rowErrors: FormErrors;
   ticketAction: string;
   rowAction: string;
+  /** The refusal of the ticket just submitted (without JavaScript), worded. */
+  refusal?: string;
+  desk: string;
+  counts: ReturnType<typeof deskCounts>;
 }
 
 /** The desk (`checkin.scan`): a check-in comes back to the same search with a notice (`?done=` or `?already=`). */
@@ -53,6 +66,7 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
   const m = t(locale);
+  Astro.response.headers.set("Content-Security-Policy", DESK_CSP);
   const byTicket = Astro.getActionResult(actions.checkinTicket);
   const byRow = Astro.getActionResult(actions.checkinRegistration);
   const success = (byTicket && !byTicket.error && byTicket.data) || (byRow && !byRow.error && byRow.data);
@@ -77,6 +91,9 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
       rowErrors: formErrors(byRow?.error, m, ["id"], { message: (key) => checkinMessage(m, key) }),
       ticketAction: pageUrl(Astro.url, { _action: "checkinTicket" }, NOTICES),
       rowAction: pageUrl(Astro.url, { _action: "checkinRegistration" }, NOTICES),
+      refusal: byTicket?.error?.message.startsWith("checkin:") ? checkinMessage(m, byTicket.error.message) : undefined,
+      desk: submitted?.desk ?? "",
+      counts: deskCounts(getDb()),
     },
   };
 }

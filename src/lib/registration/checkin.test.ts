@@ -63,7 +63,7 @@ describe("searching at the desk", () => {
     const found = searchDesk(world.db, "zoe");
     expect(found).toHaveLength(20);
     expect(found[0].name).toBe("Zoé 01");
-    expect(Object.keys(found[0]).sort()).toEqual(["category", "checkedInAt", "id", "name", "organisation", "status"]);
+    expect(Object.keys(found[0]).sort()).toEqual(["category", "checkedInAt", "desk", "id", "name", "organisation", "status"]);
     const checkedIn = searchDesk(world.db, "zoe 25");
     expect(checkedIn).toEqual([
       {
@@ -73,6 +73,7 @@ describe("searching at the desk", () => {
         category: "industry",
         status: "confirmed",
         checkedInAt: new Date(world.clock.now),
+        desk: "",
       },
     ]);
     expect(JSON.stringify(found)).not.toMatch(/vegan|wheelchair|@/);
@@ -143,6 +144,7 @@ describe("checking in at the desk", () => {
       category: "industry",
       status: "confirmed",
       checkedInAt: null,
+      desk: null,
     });
     expect(deskAttendee(world.db, 9999)).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { fold, type Db } from "../../../db/client.ts";
-import { registrations, type RegistrationState } from "../../../db/schema/index.ts";
+import { randomBytes } from "node:crypto";
+import { checkinScans, registrations, type RegistrationState } from "../../../db/schema/index.ts";
 import { sortByName } from "../../i18n/format.ts";
 import type { Locale } from "../../i18n/index.ts";
 import { recordAudit } from "../audit.ts";
@@ -20,6 +21,8 @@ export interface DeskAttendee {
   category: string;
   status: RegistrationState;
   checkedInAt: Date | null;
+  /** The desk that checked them in ("" when it gave no name), if checked in. */
+  desk: string | null;
 }
 
 /** Results shown for one search, at most. */
@@ -32,17 +35,21 @@ const deskColumns = {
   category: registrations.category,
   status: registrations.status,
   checkedInAt: registrations.checkedInAt,
+  desk: sql<
+    string | null
+  >`(select ${checkinScans.desk} from ${checkinScans} where ${checkinScans.registrationId} = ${registrations.id} and ${checkinScans.outcome} = 'admitted')`,
 };
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-const deskView = (r: Pick<Registration, keyof DeskAttendee>): DeskAttendee => ({
+const deskView = (r: Pick<Registration, Exclude<keyof DeskAttendee, "desk">>): DeskAttendee => ({
   id: r.id,
   name: r.name,
   organisation: r.organisation,
   category: r.category,
   status: r.status,
   checkedInAt: r.checkedInAt,
+  desk: null,
 });
 
 /**
@@ -87,7 +94,7 @@ export type DeskResult =
  * naming the staff member. Only confirmed registrations are let in; checking in twice changes
  * nothing and says when it happened the first time.
  */
-export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email: string }, key: CheckInKey): DeskResult {
+export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email: string }, key: CheckInKey, desk = ""): DeskResult {
   const now = deps.now?.() ?? Date.now();
   return deps.db.transaction(
     (tx) => {
@@ -96,7 +103,19 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
       if (found.status !== "confirmed") return { ok: false, reason: found.status, attendee: deskView(found) };
       const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
       const { registration, alreadyCheckedIn } = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
-      if (!alreadyCheckedIn)
+      if (!alreadyCheckedIn) {
+        // The admission row (one per registration, decision 31) says at which desk; the form's own nonce.
+        tx.insert(checkinScans)
+          .values({
+            nonce: randomBytes(18).toString("base64url"),
+            registrationId: registration.id,
+            userId: staff.id,
+            desk: desk.trim().slice(0, 40),
+            scannedAt: new Date(now),
+            receivedAt: new Date(now),
+            outcome: "admitted",
+          })
+          .run();
         recordAudit(
           tx,
           {
@@ -105,10 +124,11 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
             subjectType: "registration",
             subjectId: registration.id,
             before: { checkedInAt: null },
-            after: { checkedInAt: registration.checkedInAt?.toISOString(), by: "id" in key ? "name" : "ticket" },
+            after: { checkedInAt: registration.checkedInAt?.toISOString(), by: "id" in key ? "name" : "ticket", desk: desk.trim() },
           },
           now,
         );
+      }
       return { ok: true, attendee: deskView(registration), alreadyCheckedIn };
     },
     { behavior: "immediate" },
