@@ -390,7 +390,7 @@ export const fr: typeof en = {
     seat: "Place attribuée",
     emailBounced: "Adresse rejetée",
     emailBouncedNote: (email: string, when: string, reason: string) =>
-      `Le message de confirmation d’adresse envoyé à ${email} a été rejeté le ${when}${reason ? ` (${reason})` : ""}\u00a0: l’adresse ne reçoit pas de courrier, et la personne ne peut donc pas la confirmer. Contactez-la autrement, ou laissez-la s’inscrire de nouveau avec une adresse valide\u00a0; cette inscription expirera sans confirmation.`,
+      `Le message de confirmation d’adresse envoyé à ${email} a été rejeté le ${when}${reason ? ` (${reason})` : ""}\u00a0: l’adresse ne reçoit pas de courrier, et la personne ne peut donc pas la confirmer. Contactez-la autrement, ou laissez-la s’inscrire de nouveau avec une adresse valide\u202f; cette inscription expirera sans confirmation.`,
     sortBy: (label: string) => `Trier par ${label}`,
     nav: {
       label: "Espace des organisateurs",

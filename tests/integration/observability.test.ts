@@ -124,7 +124,9 @@ describe("/metrics", () => {
   const scrape = (headers: Record<string, string> = {}) => fetch(`${server.url}/metrics`, { headers });
 
   it("answers this machine in Prometheus's text format, with requests, outbox and registrations", async () => {
-    await fetch(`${server.url}/programme`);
+    // Twice, without a session: the second answer comes from the response cache.
+    await (await fetch(`${server.url}/programme`)).arrayBuffer();
+    await (await fetch(`${server.url}/programme`)).arrayBuffer();
     const response = await scrape();
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");
@@ -139,6 +141,9 @@ describe("/metrics", () => {
     expect(text).toMatch(/^forum_workers\{role="http"\} 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes\{role="http"\} \d+/m);
     expect(text).toMatch(/^# TYPE forum_cache_lookups_total counter$/m);
+    expect(text).toMatch(/^forum_cache_lookups_total\{cache="response",result="hit"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^forum_cache_lookups_total\{cache="response",result="miss"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^forum_outbox_delivery_reports\{delivery="bounced"\} 0$/m);
     // No route in the metrics carries a token either.
     expect(text).not.toMatch(/route="\/register\/manage\/[A-Za-z0-9_-]{20,}/);
   });

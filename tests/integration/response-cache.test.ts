@@ -189,7 +189,7 @@ describe("the response cache", () => {
       await rawGet(server, `/sessions/${slug}`);
       expect(decoded(await rawGet(server, `/sessions/${slug}`))).not.toContain("Renamed for the release test");
     }
-    db.$client.prepare("update sessions set title = 'Renamed for the release test' where slug = ?").run(slug);
+    db.$client.prepare("update sessions set title_en = 'Renamed for the release test' where slug = ?").run(slug);
     // An edit alone is not public...
     for (const server of [cached, second])
       expect(decoded(await rawGet(server, `/sessions/${slug}`))).not.toContain("Renamed for the release test");
@@ -226,7 +226,7 @@ describe("the response cache", () => {
       decoded(await rawGet(cached, "/admin/programme/preview", { Cookie: organizer.cookieHeader, "Accept-Encoding": "br" }));
     const first = await preview();
     expect(first).toContain("<html");
-    db.$client.prepare("update sessions set title = 'Previewed only' where slug = ?").run(PUBLIC_SLUG);
+    db.$client.prepare("update sessions set title_en = 'Previewed only' where slug = ?").run(PUBLIC_SLUG);
     const response = await rawGet(cached, "/admin/programme/preview", { Cookie: organizer.cookieHeader });
     expect(response.headers["cache-control"]).toMatch(/\bprivate\b|no-store/);
     expect(await preview()).toContain("Previewed only");

@@ -47,36 +47,36 @@ export const checkinFr: typeof checkinEn = {
   print: "Imprimer",
   printHint: "La page imprime le badge seul, sur une page.",
   deskLabel: "Poste",
-  deskHint: "Le nom de ce poste d’accueil, montré aux autres postes (« arrivée déjà enregistrée au poste 2 »).",
+  deskHint: "Le nom de ce poste d’accueil, montré aux autres postes (« arrivée déjà enregistrée au poste 2 »).",
   sound: "Son après chaque lecture",
   admitted: "Admis",
   alreadyIn: "Déjà arrivé",
   refused: "Refusé",
   alreadyAt: (time: string, desk: string) =>
     desk ? `Arrivée déjà enregistrée à ${time} au poste ${desk}.` : `Arrivée déjà enregistrée à ${time}.`,
-  offlineNote: "Hors ligne : enregistré sur cet appareil, envoyé au retour du réseau.",
-  unknownOffline: "Absent de la liste de ce poste (hors ligne) : vérifiez le code, ou cherchez par nom au retour du réseau.",
+  offlineNote: "Hors ligne : enregistré sur cet appareil, envoyé au retour du réseau.",
+  unknownOffline: "Absent de la liste de ce poste (hors ligne) : vérifiez le code, ou cherchez par nom au retour du réseau.",
   online: "En ligne",
-  offline: "Hors ligne : les lectures sont gardées sur cet appareil et envoyées au retour du réseau.",
+  offline: "Hors ligne : les lectures sont gardées sur cet appareil et envoyées au retour du réseau.",
   queued: (n: number) => (n === 0 ? "" : `${n} lecture${n === 1 ? "" : "s"} en attente d’envoi.`),
   counts: "Arrivées",
   countsOf: (inside: number, expected: number) => `${inside} sur ${expected}`,
   overall: "Toutes catégories",
-  conflicts: "À vérifier : lectures faites hors ligne auxquelles le serveur a répondu autrement",
+  conflicts: "À vérifier : lectures faites hors ligne auxquelles le serveur a répondu autrement",
   conflictAlready: (name: string, time: string, desk: string) =>
     desk
       ? `L’arrivée de ${name} était déjà enregistrée à ${time} au poste ${desk}.`
       : `L’arrivée de ${name} était déjà enregistrée à ${time}.`,
-  conflictRefused: (name: string, reason: string) => `${name} a été refusé : ${reason}`,
+  conflictRefused: (name: string, reason: string) => `${name} a été refusé : ${reason}`,
   dismiss: "Vider cette liste",
   signOutErase: "Se déconnecter et effacer cet appareil",
   signOutEraseHint:
-    "Le poste garde sur cet appareil la liste du jour des participants pour fonctionner hors ligne ; elle est effacée à la déconnexion et en fin de journée.",
-  networkError: "Le serveur est injoignable : la lecture est gardée sur cet appareil.",
+    "Le poste garde sur cet appareil la liste du jour des participants pour fonctionner hors ligne ; elle est effacée à la déconnexion et en fin de journée.",
+  networkError: "Le serveur est injoignable : la lecture est gardée sur cet appareil.",
   errors: {
     malformed:
       "Ce n’est pas un code de billet (le lecteur a lu autre chose). Scannez à nouveau, ou saisissez le code imprimé sous le QR code.",
-    stale: "Cette lecture date d’un autre jour : elle ne compte pas aujourd’hui. Scannez le billet à nouveau.",
+    stale: "Cette lecture date d’un autre jour : elle ne compte pas aujourd’hui. Scannez le billet à nouveau.",
     not_found: "Aucune inscription n’a ce code de billet. Vérifiez le code, ou cherchez par nom.",
     pending_email: "Non confirmée : la personne n’a jamais confirmé son adresse e-mail. Son arrivée ne peut pas être enregistrée.",
     pending_review:

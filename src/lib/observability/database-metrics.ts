@@ -1,6 +1,6 @@
 import { Gauge } from "prom-client";
 import type { Db } from "../../../db/client.ts";
-import { OUTBOX_STATES } from "../../../db/schema/outbox.ts";
+import { DELIVERY_OUTCOMES, OUTBOX_STATES } from "../../../db/schema/outbox.ts";
 import { REGISTRATION_STATES } from "../../../db/schema/registration.ts";
 
 /**
@@ -43,6 +43,13 @@ export function databaseGauges(db: () => Db): void {
     "state",
     OUTBOX_STATES,
     "select state, count(*) as n from outbox group by state",
+  );
+  byState(
+    "forum_outbox_delivery_reports",
+    "Sent messages by the provider's last report (delivered, delayed, bounced, complained), from its webhook.",
+    "delivery",
+    DELIVERY_OUTCOMES,
+    "select delivery as state, count(*) as n from outbox where delivery is not null group by delivery",
   );
   byState(
     "forum_registrations",

@@ -1,3 +1,4 @@
+import { countCacheLookup } from "../observability/hooks.ts";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -369,6 +370,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     const entry = lru.get(key);
     if (entry) {
       stats.hits++;
+      countCacheLookup("response", true);
       return sendEntry(entry, req, res);
     }
     const pending = inFlight.get(key);
@@ -377,12 +379,14 @@ export function createResponseCache(options: ResponseCacheOptions) {
         const stored = lru.get(key);
         if (stored) {
           stats.hits++;
+          countCacheLookup("response", true);
           sendEntry(stored, req, res);
         } else next();
       });
       return;
     }
     stats.misses++;
+    countCacheLookup("response", false);
     if (method === "HEAD") return next();
     req.headers[CACHE_KEY_HEADER] = key;
     let settle: () => void = () => {};

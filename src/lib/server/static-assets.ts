@@ -33,6 +33,7 @@ const TYPES: Record<string, string> = {
   ".webp": "image/webp",
   ".avif": "image/avif",
   ".ico": "image/x-icon",
+  ".wasm": "application/wasm",
   ".txt": "text/plain; charset=utf-8",
 };
 
