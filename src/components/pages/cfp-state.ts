@@ -4,6 +4,7 @@ import { asc, eq } from "drizzle-orm";
 import { formats, tracks } from "../../../db/schema/programme.ts";
 import { describeTimes, formatDay, formatTime, localDay } from "../../i18n/format.ts";
 import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
+import { PROPOSAL_FIELDS } from "../../lib/cfp/form.ts";
 import { callFormats, callStatus, overallStatus, type CallState } from "../../lib/cfp/call.ts";
 import { invitationByToken } from "../../lib/cfp/invitations.ts";
 import { lateGrantByToken } from "../../lib/cfp/late.ts";
@@ -246,21 +247,6 @@ export function proposalsState(Astro: AstroGlobal): Page<ProposalsProps> {
   };
 }
 
-export const PROPOSAL_FORM_FIELDS = [
-  "titleEn",
-  "titleFr",
-  "abstractEn",
-  "abstractFr",
-  "descriptionEn",
-  "descriptionFr",
-  "format",
-  "track",
-  "language",
-  "audience",
-  "tlp",
-  "notes",
-] as const;
-
 export interface NewProposalProps {
   locale: Locale;
   values: Record<string, string>;
@@ -283,7 +269,7 @@ export async function newProposalState(Astro: AstroGlobal): Promise<Page<NewProp
     props: {
       locale,
       values: { language: locale, audience: "public", tlp: "CLEAR", ...sent },
-      errors: cfpErrors(result?.error, t(locale), PROPOSAL_FORM_FIELDS),
+      errors: cfpErrors(result?.error, t(locale), PROPOSAL_FIELDS),
       formats: callFormatRows(locale),
       tracks: trackOptions(locale),
     },
@@ -385,7 +371,7 @@ export async function proposalState(Astro: AstroGlobal): Promise<Page<ProposalPr
   if (!proposal) return { notFound: true };
   const error = posted?.[2]?.error;
   setRetryAfter(Astro, error);
-  const fields = posted?.[0] === "invite" ? ["email"] : [...PROPOSAL_FORM_FIELDS];
+  const fields = posted?.[0] === "invite" ? ["email"] : [...PROPOSAL_FIELDS];
   const sent =
     error && (posted![0] === "edit" || posted![0] === "invite") && error.code !== "CONFLICT"
       ? ((await submittedForm(Astro.request)) ?? {})

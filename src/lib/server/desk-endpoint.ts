@@ -1,6 +1,7 @@
 import type { APIContext } from "astro";
 import { decide } from "../auth/guard.ts";
 import { deskCounts, deskRoster, forumDay, scanAtDesk, scanBatchSchema } from "../registration/desk.ts";
+import { readBoundedText } from "./http.ts";
 import { getDb, getEdition, registrationDeps } from "./runtime.ts";
 import deskWorker from "../../components/checkin/desk-sw.js?raw";
 
@@ -54,25 +55,6 @@ export function rosterResponse(context: APIContext): Response {
   });
 }
 
-async function boundedText(request: Request): Promise<string | undefined> {
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY) return undefined;
-  const reader = request.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
-}
-
 export async function scanResponse(context: APIContext): Promise<Response> {
   const stop = refused(context, false);
   if (stop) return stop;
@@ -81,7 +63,7 @@ export async function scanResponse(context: APIContext): Promise<Response> {
   if (origin !== context.url.origin) return json(403, { error: "origin" });
   if (!(context.request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json"))
     return json(415, { error: "json_only" });
-  const text = await boundedText(context.request);
+  const text = await readBoundedText(context.request, MAX_BODY);
   if (text === undefined) return json(413, { error: "too_large" });
   let body: unknown;
   try {

@@ -45,3 +45,27 @@ export function matchesIfNoneMatch(header: string | null, etag: string): boolean
   const strip = (tag: string) => tag.trim().replace(/^W\//, "");
   return header.split(",").some((tag) => tag.trim() === "*" || strip(tag) === strip(etag));
 }
+
+/**
+ * A request's body as UTF-8 text (invalid bytes replaced), or undefined as soon as it passes
+ * `limit` bytes: a declared Content-Length over the limit is refused before reading, a body that
+ * grows past it is cancelled without reading the rest.
+ */
+export async function readBoundedText(request: Request, limit: number): Promise<string | undefined> {
+  if (Number(request.headers.get("content-length") ?? 0) > limit) return undefined;
+  const reader = request.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,5 +1,6 @@
 import type { APIRoute } from "astro";
 import { MAX_WEBHOOK_BYTES, receiveWebhook, webhookHeaders } from "../../lib/email/webhook.ts";
+import { readBoundedText } from "../../lib/server/http.ts";
 import { getDb } from "../../lib/server/runtime.ts";
 
 /**
@@ -14,9 +15,7 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
 export const POST: APIRoute = async ({ request }) => {
   const secret = process.env.RESEND_WEBHOOK_SECRET;
   if (!secret) return text(404, "Not found");
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_WEBHOOK_BYTES) return text(413, "Too large");
-  const body = await readBounded(request, MAX_WEBHOOK_BYTES);
+  const body = await readBoundedText(request, MAX_WEBHOOK_BYTES);
   if (body === undefined) return text(413, "Too large");
   const result = receiveWebhook(getDb(), { payload: body, headers: webhookHeaders(request.headers), secret });
   if (result.status === 401) return text(401, result.reason === "replayed" ? "Already received" : "Invalid signature");
@@ -25,22 +24,3 @@ export const POST: APIRoute = async ({ request }) => {
 };
 
 export const ALL: APIRoute = () => text(405, "Method not allowed", { Allow: "POST" });
-
-/** The body as text, or undefined past `limit` bytes. */
-async function readBounded(request: Request, limit: number): Promise<string | undefined> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
