@@ -176,6 +176,9 @@ describe.skipIf(skipBrowser)(browserSuite("check-in desk: polyfill, scanners, of
         .poll(() => page.evaluate(async () => (await (await caches.open("forum-desk-v1")).match("/admin/checkin")) !== undefined))
         .toBe(true);
       await expect.poll(() => page.locator("[data-desk-network]").textContent()).toBe("Online");
+      // The day's roster is loaded (the desk marks itself ready after its first refresh): what it
+      // answers offline from.
+      await page.waitForSelector("[data-desk][data-ready]");
       await context.setOffline(true);
       // Meanwhile, another desk checks Elsa in.
       accounts.db.$client
