@@ -124,6 +124,11 @@ export const mailPace = sqliteTable("mail_pace", {
     .default(sql`'[]'`),
   /** After a 429 (its `retry-after`), a spent window or an account problem: no request before this time. */
   blockedUntil: integer("blocked_until").notNull().default(0),
+  /** JSON array of the requests made and not answered yet (`{ at, until }`, ms): each holds a place in the window until then. */
+  inFlight: text("in_flight", { mode: "json" })
+    .notNull()
+    .$type<{ at: number; until: number }[]>()
+    .default(sql`'[]'`),
 });
 
 /** Ids of the provider's webhook deliveries already recorded (the `svix-id`), so a replayed one is refused. */

@@ -7,7 +7,7 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { outbox } from "../../../db/schema/outbox.ts";
 import { mailGroups } from "../../../db/schema/outbox.ts";
 import { createGroup } from "./groups.ts";
-import { acquirePace, loadPace, PACE_MARGIN_MS } from "./pace.ts";
+import { acquirePace, loadPace, observe, PACE_MARGIN_MS, savePace } from "./pace.ts";
 import {
   batchKey,
   claimNext,
@@ -378,12 +378,16 @@ describe("claimRequest", () => {
   });
 
   it("claims nothing while the shared pace allows no request, and counts nothing itself", () => {
-    for (let i = 0; i < 3; i++) enqueue(db, of("registration.cancelled", `m${i}@example.org`), T0);
+    for (let i = 0; i < 4; i++) enqueue(db, of("registration.cancelled", `m${i}@example.org`), T0);
     const pace = { limit: 2, windowMs: 1_000 };
     expect(claimRequest(db, { now: T0, leaseMs: LEASE, maxBatch: 1, pace }).kind).toBe("request");
     expect(loadPace(db).recent).toEqual([]);
     expect(acquirePace(db, T0, pace)).toEqual({ ok: true });
     expect(acquirePace(db, T0 + 10, pace)).toEqual({ ok: true });
+    // While both are in flight it claims (their answers come in a moment), then once answered:
+    expect(claimRequest(db, { now: T0 + 20, leaseMs: LEASE, maxBatch: 1, pace }).kind).toBe("request");
+    savePace(db, observe(loadPace(db), {}, { sentAt: T0, receivedAt: T0 }));
+    savePace(db, observe(loadPace(db), {}, { sentAt: T0 + 10, receivedAt: T0 + 10 }));
     // Until a moment before the window has room again: then it claims, to render while it waits.
     const room = T0 + 1_000 + PACE_MARGIN_MS;
     const soon = room - PACE_LOOKAHEAD_MS;
@@ -395,14 +399,15 @@ describe("claimRequest", () => {
   it("gives a claim back untouched when the pace had no room after all", () => {
     const [a, b] = [0, 1].map((i) => enqueue(db, of("announcement", `m${i}@example.org`), T0 - i));
     const claim = request(claimRequest(db, { now: T0, leaseMs: LEASE }));
-    releaseClaim(db, claim, T0 + 500);
-    for (const id of [a!, b!])
-      expect(row(id)).toMatchObject({ state: "pending", attempts: 0, batchId: null, nextAttemptAt: new Date(T0 + 500) });
+    releaseClaim(db, claim);
+    // Due as they were: in their place by priority for the next claim.
+    expect(row(a!)).toMatchObject({ state: "pending", attempts: 0, batchId: null, nextAttemptAt: new Date(T0) });
+    expect(row(b!)).toMatchObject({ state: "pending", attempts: 0, batchId: null, nextAttemptAt: new Date(T0 - 1) });
     // A request already made keeps its key.
     const again = request(claimRequest(db, { now: T0 + 500, leaseMs: LEASE }));
     recordRequest(db, again, { kind: "retry", error: "no answer", nextAttemptAt: T0 + 600, certain: false }, { now: T0 + 550 });
     const retry = request(claimRequest(db, { now: T0 + 600, leaseMs: LEASE }));
-    releaseClaim(db, retry, T0 + 900);
+    releaseClaim(db, retry);
     expect(row(a!)).toMatchObject({ state: "pending", attempts: 1, batchId: again.key, lastError: "no answer" });
   });
 });

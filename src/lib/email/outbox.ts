@@ -290,16 +290,16 @@ export function rekey(db: Db, oldKey: string, keep: readonly string[]): string |
 }
 
 /**
- * Gives a claim back untouched, due at `until` (the pace had no room for it after all): nothing was
- * sent, so the attempt is given back, and new members leave their key while a request already made
- * keeps its own.
+ * Gives a claim back untouched (the pace had no room for it after all): nothing was sent, so the
+ * attempt is given back, and new members leave their key while a request already made keeps its
+ * own. They stay due as they were, in their place by priority: the next claim, by any worker, takes
+ * them first again (a sign-in code given back does not wait behind a group message).
  */
-export function releaseClaim(db: Db, claim: { key: string; fresh: boolean }, until: number): void {
+export function releaseClaim(db: Db, claim: { key: string; fresh: boolean }): void {
   db.update(outbox)
     .set({
       state: "pending",
       leaseUntil: null,
-      nextAttemptAt: new Date(until),
       attempts: sql`max(${outbox.attempts} - 1, 0)`,
       ...(claim.fresh ? { batchId: null } : {}),
     })

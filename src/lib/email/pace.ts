@@ -13,8 +13,10 @@ import type { DbLike } from "./outbox.ts";
  * own window boundaries, none of its windows then sees more than the limit), and is recorded in the
  * transaction that allows it, just before it leaves. A request's arrival is not seen, only its
  * round trip: one slower than the shortest lately may have arrived that much later, and is
- * recorded so once answered. So requests go as fast as the provider allows, never faster, however
- * many processes send.
+ * recorded so once answered. Until then it is *in flight*: it may reach the provider at any moment
+ * before its answer (a process starved of CPU can send it a second late), so it fills its place in
+ * every window until it is answered or its time-out has passed. So requests go as fast as the
+ * provider allows, never faster, however many processes send and however loaded the machine.
  */
 
 /** What the pace starts from before the provider said anything, and when its answers say nothing. */
@@ -36,6 +38,9 @@ export const PACE_MARGIN_MS = 25;
 /** Resend's default: 2 requests a second per team. */
 export const DEFAULT_PACE: PaceSettings = { limit: 2, windowMs: 1_000, marginMs: PACE_MARGIN_MS };
 
+/** While a request in flight holds the last place in the window, how often to look again for its answer (ms). */
+export const IN_FLIGHT_POLL_MS = 10;
+
 /** Round trips remembered, for the shortest of them. */
 const ROUND_TRIPS = 20;
 /** Round trips known before the shortest is trusted. */
@@ -51,6 +56,17 @@ export interface PaceState {
   roundTrips: number[];
   /** No request before this time (a 429's `retry-after`, a spent window, an account problem). */
   blockedUntil: number;
+  /**
+   * Requests made and not answered yet: when each was counted, and until when it can still reach the
+   * provider (its time-out; a process that died with it in flight left it there until then).
+   */
+  inFlight: InFlight[];
+}
+
+/** A request made and not answered yet. */
+export interface InFlight {
+  at: number;
+  until: number;
 }
 
 /** What one answer said about the pace. */
@@ -63,19 +79,33 @@ export interface RateInfo {
   retryAfterMs?: number;
 }
 
-const FRESH: PaceState = { quota: null, recent: [], roundTrips: [], blockedUntil: 0 };
+const FRESH: PaceState = { quota: null, recent: [], roundTrips: [], blockedUntil: 0, inFlight: [] };
 
 /** Go (with the request recorded in `state`), or wait until `until`. */
 export type Reservation = { ok: true; state: PaceState } | { ok: false; until: number };
 
-/** Asks for one request at `now`: allowed when fewer than the quota were made in the last window and nothing asked to wait. */
-export function reserve(state: PaceState, now: number, settings: PaceSettings): Reservation {
+/**
+ * Asks for one request at `now` that cannot reach the provider after `now + flightMs` (its
+ * time-out): allowed when fewer than the quota reached it within the last window or are in flight,
+ * and nothing asked to wait. When a request in flight holds the last place, the answer is to look
+ * again shortly: its answer tells when it arrived.
+ */
+export function reserve(state: PaceState, now: number, settings: PaceSettings, flightMs: number = settings.windowMs): Reservation {
   if (now < state.blockedUntil) return { ok: false, until: state.blockedUntil };
   const quota = Math.max(1, state.quota ?? settings.limit);
   const span = settings.windowMs + (settings.marginMs ?? PACE_MARGIN_MS);
-  const recent = state.recent.filter((at) => at > now - span && at <= now).sort((a, b) => a - b);
-  if (recent.length >= quota) return { ok: false, until: recent[recent.length - quota]! + span };
-  return { ok: true, state: { ...state, recent: [...recent, now].slice(-quota) } };
+  // A request in flight past its time-out reached the provider by then, if at all: counted as then.
+  const inFlight = state.inFlight.filter((f) => f.until > now);
+  const timedOut = state.inFlight.filter((f) => f.until <= now).map((f) => f.until);
+  const recent = [...state.recent, ...timedOut]
+    .filter((at) => at > now - span)
+    .sort((a, b) => a - b)
+    .slice(-quota);
+  if (recent.length + inFlight.length >= quota) {
+    const until = recent.length >= quota ? recent[recent.length - quota]! + span : now + IN_FLIGHT_POLL_MS;
+    return { ok: false, until };
+  }
+  return { ok: true, state: { ...state, recent, inFlight: [...inFlight, { at: now, until: now + Math.max(0, flightMs) }] } };
 }
 
 /**
@@ -96,15 +126,17 @@ export function observe(
     marginMs = PACE_MARGIN_MS,
   }: { sentAt: number; receivedAt: number; answered?: boolean; windowMs?: number; marginMs?: number },
 ): PaceState {
-  const next: PaceState = { ...state, recent: [...state.recent], roundTrips: [...state.roundTrips] };
+  const next: PaceState = { ...state, recent: [...state.recent], roundTrips: [...state.roundTrips], inFlight: [...state.inFlight] };
   const roundTrip = Math.max(0, receivedAt - sentAt);
   // Until a few round trips are known (the first requests of a process are slow to leave), a
   // request counts as reaching the provider as late as it could: when its answer came.
   const known = state.roundTrips.length >= KNOWN_ROUND_TRIPS;
   if (answered) next.roundTrips = [...next.roundTrips, roundTrip].slice(-ROUND_TRIPS);
   const arrival = known ? sentAt + Math.max(0, roundTrip - Math.min(...next.roundTrips)) : receivedAt;
-  const at = next.recent.indexOf(sentAt);
-  if (at >= 0 && arrival > sentAt) next.recent[at] = arrival;
+  // No longer in flight: it reached the provider at `arrival` at the latest (as far as known).
+  const flying = next.inFlight.findIndex((f) => f.at === sentAt);
+  if (flying >= 0) next.inFlight.splice(flying, 1);
+  next.recent = [...next.recent, arrival].sort((a, b) => a - b);
   if (info.limit !== undefined && info.limit >= 1) next.quota = Math.floor(info.limit);
   if (info.retryAfterMs !== undefined) next.blockedUntil = Math.max(next.blockedUntil, receivedAt + info.retryAfterMs);
   // Nothing left in the provider's window though fewer than the limit of ours reached it within a
@@ -121,9 +153,19 @@ export function observe(
 export function loadPace(db: Pick<DbLike, "select">): PaceState {
   const row = db.select().from(mailPace).where(eq(mailPace.id, 1)).get();
   const numbers = (value: unknown) => (Array.isArray(value) ? value.filter((n): n is number => typeof n === "number") : []);
+  const flights = (value: unknown) =>
+    Array.isArray(value)
+      ? value.filter((f): f is InFlight => typeof f === "object" && f !== null && typeof f.at === "number" && typeof f.until === "number")
+      : [];
   return row
-    ? { quota: row.quota, recent: numbers(row.recent), roundTrips: numbers(row.roundTrips), blockedUntil: row.blockedUntil }
-    : { ...FRESH, recent: [], roundTrips: [] };
+    ? {
+        quota: row.quota,
+        recent: numbers(row.recent),
+        roundTrips: numbers(row.roundTrips),
+        blockedUntil: row.blockedUntil,
+        inFlight: flights(row.inFlight),
+      }
+    : { ...FRESH, recent: [], roundTrips: [], inFlight: [] };
 }
 
 /** Writes the shared record (inside the caller's transaction). */
@@ -140,11 +182,14 @@ export function paceAllows(db: Pick<DbLike, "select">, now: number, settings: Pa
   return reservation.ok ? { ok: true } : reservation;
 }
 
-/** Records a request at `now` if the pace allows it, in an IMMEDIATE transaction shared by every worker; else says until when to wait. */
-export function acquirePace(db: Db, now: number, settings: PaceSettings): { ok: true } | { ok: false; until: number } {
+/**
+ * Records a request at `now` that times out after `flightMs` if the pace allows it, in an IMMEDIATE
+ * transaction shared by every worker; else says until when to wait.
+ */
+export function acquirePace(db: Db, now: number, settings: PaceSettings, flightMs?: number): { ok: true } | { ok: false; until: number } {
   return db.transaction(
     (tx) => {
-      const reservation = reserve(loadPace(tx), now, settings);
+      const reservation = reserve(loadPace(tx), now, settings, flightMs);
       if (!reservation.ok) return reservation;
       savePace(tx, reservation.state);
       return { ok: true } as const;

@@ -7,7 +7,7 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { outbox } from "../../../db/schema/outbox.ts";
 import { batchKey, enqueue, MAX_ATTEMPTS, nudgeWorker, type OutboxRow } from "./outbox.ts";
 import { readMailbox } from "./mailbox.ts";
-import { acquirePace, loadPace, PACE_MARGIN_MS } from "./pace.ts";
+import { acquirePace, loadPace, observe, PACE_MARGIN_MS, savePace } from "./pace.ts";
 import type { RenderedEmail } from "./templates.ts";
 import { mailboxTransport, type BatchResult, type OutgoingEmail, type SendResult, type Transport } from "./transport.ts";
 import { deliverDue, deliverPass, startWorker, type DeliverOptions } from "./worker.ts";
@@ -265,8 +265,9 @@ describe("deliverPass", () => {
     const sent: number[] = [];
     const timed: Transport = { ...transport, send: (email, opts) => (sent.push(clock.now), transport.send(email, opts)) };
     const pace = { limit: 2, windowMs: 1_000 };
-    // Another process on the same database has just made a request.
+    // Another process on the same database has just made a request, answered at once.
     expect(acquirePace(db, T0, pace)).toEqual({ ok: true });
+    savePace(db, observe(loadPace(db), {}, { sentAt: T0, receivedAt: T0 }));
     const first = await deliverPass(db, options(timed, clock, { pace, sleep: async (ms) => void (clock.now += ms) }));
     expect(first.pausedUntil).toBeDefined();
     // As the running worker does: sleep until the pace has room, deliver again.

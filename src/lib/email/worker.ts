@@ -158,13 +158,18 @@ export async function deliverPass(db: Db, options: DeliverOptions): Promise<Deli
       // The pace had room when the messages were claimed; the request is counted now, as it leaves.
       if (pace) await transport.warm?.();
       let sentAt = now();
+      // A request not answered by then is given up (and cannot reach the provider after it).
+      const timeoutMs = Math.max(1_000, Math.floor(leaseMs * 0.75));
       if (pace) {
+        // Waits for room, as long as MAX_PACE_WAIT_MS in all (a request in flight holding the last
+        // place is looked at again every few ms until its answer tells when it arrived).
+        const waitFrom = sentAt;
         for (let tries = 1; ; tries++) {
-          const acquired = acquirePace(db, sentAt, pace);
+          const acquired = acquirePace(db, sentAt, pace, timeoutMs + (pace.marginMs ?? PACE_MARGIN_MS));
           if (acquired.ok) break;
           const wait = acquired.until - sentAt;
-          if (shouldStop() || wait > MAX_PACE_WAIT_MS || tries >= 3) {
-            releaseClaim(db, { key, fresh: claim.fresh }, acquired.until);
+          if (shouldStop() || acquired.until - waitFrom > MAX_PACE_WAIT_MS || tries >= 1_000) {
+            releaseClaim(db, { key, fresh: claim.fresh });
             report.claimed -= claim.rows.length;
             return pauseUntil(acquired.until);
           }
@@ -174,7 +179,7 @@ export async function deliverPass(db: Db, options: DeliverOptions): Promise<Deli
       }
 
       report.requests++;
-      const signal = AbortSignal.timeout(Math.max(1_000, Math.floor(leaseMs * 0.75)));
+      const signal = AbortSignal.timeout(timeoutMs);
       let result: SendResult | BatchResult;
       try {
         result =

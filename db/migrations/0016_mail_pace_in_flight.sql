@@ -1,0 +1,1 @@
+ALTER TABLE `mail_pace` ADD `in_flight` text DEFAULT '[]' NOT NULL;
