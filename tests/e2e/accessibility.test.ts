@@ -164,6 +164,8 @@ function stopsOf(w: SiteWorld): Stop[] {
     refused("/admin/checkin", "checkin", "ticket refused", { "f-ticket": "not-a-ticket" }, true),
     { path: `/admin/checkin?q=${encodeURIComponent(w.attendeeSearch)}`, as: "checkin" },
     { path: `/admin/checkin/${w.attendeeId}/badge`, as: "checkin" },
+    { path: "/admin/checkin/badges", as: "checkin" },
+    { path: "/admin/checkin/badges?layout=a4", as: "checkin" },
     // The organizers.
     organizer("/admin"),
     refused("/admin/registrations", "organizer", "bulk decision refused", { "f-decision": "reject" }),

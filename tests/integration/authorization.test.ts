@@ -87,9 +87,9 @@ describe("authorization of the organizers' area", () => {
         const location = response.headers.get("location") ?? "";
         // Reviewers may enter the admin home and their review pages (a proposal under this id is not theirs: 404).
         const reviewerRoute = /^(\/fr)?\/admin(\/reviews(\/[^/]+)?)?$/.test(path);
-        // Check-in staff may enter the admin home and the desk, its roster and service worker (this
+        // Check-in staff may enter the admin home and the desk, its roster, service worker and badge runs (this
         // registration is not checked in: no badge, 404).
-        const checkinRoute = /^(\/fr)?\/admin(\/checkin(\/[^/]+\/badge|\/desk\.json|\/desk-sw\.js)?)?$/.test(path);
+        const checkinRoute = /^(\/fr)?\/admin(\/checkin(\/[^/]+\/badge|\/badges|\/desk\.json|\/desk-sw\.js)?)?$/.test(path);
         const ok =
           who === "organizer" || (who === "reviewer" && reviewerRoute) || (who === "checkin" && checkinRoute)
             ? // A dynamic route other than a registration's (a mail preview) has nothing under this id.

@@ -2,6 +2,7 @@
 // a row found by name (once, then "already checked in"), refusals with their reason, and the badge.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ticketSecretOf } from "../../src/lib/registration/service.ts";
+import { ticketQrSvg } from "../../src/lib/registration/ticket.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts } from "../helpers/session.ts";
@@ -142,9 +143,12 @@ describe("the check-in desk", () => {
       const badge = await client.get(path);
       expect(badge.status, path).toBe(200);
       const html = await badge.text();
-      expect(html).toContain('class="name-badge__name">Ada Ticket<');
+      expect(html).toContain('class="name-badge__name" dir="auto" data-badge-name>Ada Ticket<');
       expect(html).toContain("Ticket Org");
-      expect(html).toMatch(/class="name-badge__category">(Industry|Industrie)</);
+      expect(html).toMatch(/class="name-badge__category name-badge__category--light">[\s\S]*?<span>(Industry|Industrie)<\/span>/);
+      // The ticket's own QR code, and the industry colour band.
+      expect(html).toContain(await ticketQrSvg(ticketOf(id)));
+      expect(html).toContain('fill="#9a3412"');
     }
   });
 
@@ -188,5 +192,48 @@ describe("the check-in desk", () => {
     // No badge for someone not checked in.
     expect((await clients.checkin.get(`/admin/checkin/${cancelled}/badge`)).status).toBe(404);
     expect((await clients.checkin.get(`/admin/checkin/${pending}/badge`)).status).toBe(404);
+  });
+
+  it("draws badge runs for check-in staff and organizers only, by the filter, each run in the audit log", async () => {
+    const a = await confirmed("run.a@example.org", { name: "Rhea Run", organisation: "Run Org" });
+    const b = await confirmed("run.b@example.org", { name: "Бора Ран", organisation: "Run Org" });
+    accounts.db.$client.prepare("update registrations set checked_in_at = ? where id = ?").run(Date.parse("2013-07-03T06:45:00Z"), b);
+    const runs = () => sql.count("select count(*) as n from audit_log where action = 'checkin.badges'");
+    // Without the filter sent, the form only: no names, nothing logged.
+    const before = runs();
+    const form = await (await clients.checkin.get("/admin/checkin/badges")).text();
+    expect(form).toContain('name="arrival"');
+    expect(form).not.toContain("Rhea Run");
+    expect(runs()).toBe(before);
+    for (const [client, path] of [
+      [clients.checkin, "/admin/checkin/badges?layout=a4&arrival=expected"],
+      [clients.organizer, "/fr/admin/checkin/badges?layout=a4&arrival=expected"],
+    ] as const) {
+      const response = await client.get(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("cache-control")).toContain("no-store");
+      const html = await response.text();
+      expect(html).toContain("Rhea Run");
+      // Arrived on 3 July: not among those still expected.
+      expect(html).not.toContain("Бора Ран");
+      expect(html).toContain(await ticketQrSvg(ticketOf(a)));
+    }
+    expect(runs()).toBe(before + 2);
+    const entry = sql.get<{ actor: string; after: string }>(
+      "select actor_email as actor, after from audit_log where action = 'checkin.badges' order by id desc limit 1",
+    );
+    expect(entry.actor).toBe("organizer@example.org");
+    expect(JSON.parse(entry.after)).toMatchObject({ category: "", arrival: "expected", layout: "a4", part: 1 });
+    const day = await (await clients.checkin.get("/admin/checkin/badges?layout=a6&arrival=day:2013-07-03")).text();
+    expect(day).toContain("Бора Ран");
+    expect(day).not.toContain("Rhea Run");
+    // Everyone else: refused, no name shown, nothing logged.
+    const logged = runs();
+    for (const name of ["anonymous", "attendee", "reviewer", "organizerWithoutSecondFactor"]) {
+      const response = await clients[name].get("/admin/checkin/badges?layout=a6");
+      expect(response.status, name).toBe(name === "anonymous" || name === "organizerWithoutSecondFactor" ? 303 : 403);
+      expect(await response.text()).not.toContain("Rhea Run");
+    }
+    expect(runs()).toBe(logged);
   });
 });

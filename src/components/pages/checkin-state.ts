@@ -1,12 +1,17 @@
 import type { AstroGlobal } from "astro";
 import { actions, type ActionError } from "astro:actions";
+import { eq } from "drizzle-orm";
+import { registrations } from "../../../db/schema/index.ts";
 import { errorMessage } from "../../i18n/errors.ts";
 import { t, type Locale, type Messages } from "../../i18n/index.ts";
 import { deskAttendee, DESK_RESULTS, searchDesk, type DeskAttendee } from "../../lib/registration/checkin.ts";
 import { deskCounts } from "../../lib/registration/desk.ts";
+import { badgeRun, parseBadgeFilter, recordBadgeRun, type BadgeEntry, type BadgeFilter } from "../../lib/registration/badges.ts";
+import { ticketSecretOf } from "../../lib/registration/service.ts";
+import { ticketQrSvg } from "../../lib/registration/ticket.ts";
 import { CONTENT_SECURITY_POLICY } from "../../lib/server/http.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition } from "../../lib/server/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
 
@@ -101,14 +106,58 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
 export interface BadgeProps {
   locale: Locale;
   attendee: DeskAttendee;
+  qrSvg: string;
 }
 
 /** The badge of a registration that is checked in (`checkin.scan`); any other id is not found. */
-export function badgeState(Astro: AstroGlobal): Guarded<BadgeProps> | { notFound: true } {
+export async function badgeState(Astro: AstroGlobal): Promise<Guarded<BadgeProps> | { notFound: true }> {
   const guard = guardPage(Astro, "checkin.scan");
   if (!("ok" in guard)) return guard;
   const id = Number(Astro.params.id);
   const attendee = Number.isInteger(id) && id > 0 ? deskAttendee(getDb(), id) : undefined;
   if (!attendee || attendee.status !== "confirmed" || !attendee.checkedInAt) return { notFound: true };
-  return { props: { locale: guard.locale, attendee } };
+  const nonce = getDb()
+    .select({ ticketNonce: registrations.ticketNonce })
+    .from(registrations)
+    .where(eq(registrations.id, attendee.id))
+    .get()!;
+  return { props: { locale: guard.locale, attendee, qrSvg: await ticketQrSvg(ticketSecretOf(getAppKey(), nonce)) } };
+}
+
+export interface BadgeRunProps {
+  locale: Locale;
+  filter: BadgeFilter & { arrivalParam: string };
+  /** Whether the organizer asked for the badges (the form was sent); else only the form shows. */
+  shown: boolean;
+  badges: (Omit<BadgeEntry, "ticketNonce"> & { qrSvg: string })[];
+  total: number;
+  parts: number;
+  /** The same run's other parts, by number. */
+  partHref: (part: number) => string;
+}
+
+/**
+ * A badge print run (`checkin.scan`): the filter's form, and once sent, every badge it selects (one
+ * part of at most BADGES_PER_RUN), in name order. Drawing a run is recorded in the audit log: it
+ * shows many people's names at once.
+ */
+export async function badgeRunState(Astro: AstroGlobal): Promise<Guarded<BadgeRunProps>> {
+  const guard = guardPage(Astro, "checkin.scan");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const edition = getEdition();
+  const filter = parseBadgeFilter(Astro.url.searchParams, edition);
+  const shown = Astro.url.searchParams.has("layout");
+  const run = shown ? badgeRun(getDb(), filter, edition.timezone, locale) : { badges: [], total: 0, parts: 1, part: 1 };
+  if (shown) recordBadgeRun(getDb(), Astro.locals.principal!.user, filter, run.badges.length);
+  const appKey = getAppKey();
+  const badges = await Promise.all(
+    run.badges.map(async ({ ticketNonce, ...badge }) => ({ ...badge, qrSvg: await ticketQrSvg(ticketSecretOf(appKey, { ticketNonce })) })),
+  );
+  const partHref = (part: number) => {
+    const url = new URL(Astro.url);
+    url.searchParams.set("part", String(part));
+    return url.pathname + url.search;
+  };
+  return { props: { locale, filter: { ...filter, part: run.part }, shown, badges, total: run.total, parts: run.parts, partHref } };
 }

@@ -99,6 +99,11 @@ export const editionSchema = z
                 label: localized,
                 capacity: z.number().int().nonnegative(),
                 vetting: z.boolean().default(false),
+                /** The colour band of the category's badges, `#rrggbb` (a default per category when absent). */
+                colour: z
+                  .string()
+                  .regex(/^#[0-9a-f]{6}$/i, "expected a colour like #1f6feb")
+                  .optional(),
               })
               .strict(),
           )
