@@ -16,7 +16,7 @@ export const DELIVERY_OUTCOMES = ["delayed", "delivered", "bounced", "complained
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /** Kinds of group message: an organizers' message to a group of attendees, the notices of a schedule release. */
-export const MAIL_GROUP_KINDS = ["announcement", "release"] as const;
+export const MAIL_GROUP_KINDS = ["announcement", "release", "certificate"] as const;
 export type MailGroupKind = (typeof MAIL_GROUP_KINDS)[number];
 
 /**

@@ -16,6 +16,7 @@ import {
   previewProof,
   queueAnnouncement,
 } from "../lib/email/announcement.ts";
+import { queueCertificates } from "../lib/email/certificates.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { renderEmail } from "../lib/email/templates.ts";
 import { keepPreview } from "../lib/server/mail-previews.ts";
@@ -130,6 +131,23 @@ export const mailstaff = {
         en: { subject: en.subject, text: en.text },
         fr: { subject: fr.subject, text: fr.text },
       };
+    },
+  }),
+
+  /** The post-event message: each attendee checked in gets the link to their certificate of attendance. */
+  mailCertificates: defineAction({
+    accept: "form",
+    input: z.object({ key: uuid }),
+    handler: (input, context) => {
+      const principal = requirePermission(context, "mail.send");
+      const result = queueCertificates({ db: getDb(), appKey: getAppKey() }, principal.user, input.key);
+      if (!result.ok) {
+        if (result.reason === "already_sent")
+          throw new ActionError({ code: "CONFLICT", message: `mailstaff:alreadySent:${result.recipients}` });
+        throw new ActionError({ code: "BAD_REQUEST", message: "mailstaff:noneCheckedIn" });
+      }
+      nudgeWorker();
+      return { recipients: result.recipients };
     },
   }),
 

@@ -9,6 +9,7 @@ import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
 import { editorEn } from "./en/editor.ts";
 import { checkinEn } from "./en/checkin.ts";
+import { certificateEn } from "./en/certificate.ts";
 import type { PluralForms } from "./plural.ts";
 
 /** English interface text. French in fr.ts has the same keys. */
@@ -439,6 +440,7 @@ export const en = {
   catalogue: catalogueEn,
   editor: editorEn,
   checkin: checkinEn,
+  certificate: certificateEn,
   releases: {
     previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",
     previewLink: "Preview the work in progress as the public will see it",

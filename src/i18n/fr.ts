@@ -10,6 +10,7 @@ import { cfpFr } from "./fr/cfp.ts";
 import { catalogueFr } from "./fr/catalogue.ts";
 import { editorFr } from "./fr/editor.ts";
 import { checkinFr } from "./fr/checkin.ts";
+import { certificateFr } from "./fr/certificate.ts";
 
 /** French interface text. */
 export const fr: typeof en = {
@@ -442,6 +443,7 @@ export const fr: typeof en = {
   catalogue: catalogueFr,
   editor: editorFr,
   checkin: checkinFr,
+  certificate: certificateFr,
   releases: {
     previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",
     previewLink: "Prévisualiser le travail en cours tel que le public le verra",

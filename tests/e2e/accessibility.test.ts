@@ -194,6 +194,7 @@ function stopsOf(w: SiteWorld): Stop[] {
     organizer("/admin/mail?delivery=problem"),
     organizer(`/admin/mail?group=${w.groupId}`),
     organizer("/admin/mail/groups"),
+    organizer("/admin/mail/certificates"),
     {
       path: `/admin/mail/groups/${w.groupId}`,
       as: "organizer",

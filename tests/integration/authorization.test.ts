@@ -183,6 +183,7 @@ describe("authorization of the organizers' area", () => {
       "speakerPhotoRemove",
       "checkinTicket",
       "checkinRegistration",
+      "mailCertificates",
     ];
     // Check-in staff may use the desk's Actions (tests/integration/checkin.test.ts): not refused here.
     const theirs: Record<string, readonly string[]> = { checkin: ["checkinTicket", "checkinRegistration"] };
@@ -221,6 +222,7 @@ describe("authorization of the organizers' area", () => {
         end: "10:30",
         state: "cancelled",
         ticket: ticketOfRegistration,
+        key: "2b7c3f4e-8d2a-4c1b-9e5f-1a2b3c4d5e6f",
       };
       for (const action of actions) {
         for (const [who, client] of Object.entries(clients)) {

@@ -15,7 +15,8 @@ import {
   type OutboxQuery,
 } from "../../lib/email/admin.ts";
 import { renderEmail } from "../../lib/email/templates.ts";
-import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS } from "../../lib/email/announcement.ts";
+import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS, newAnnouncementKey } from "../../lib/email/announcement.ts";
+import { certificateRecipients, certificateSends } from "../../lib/email/certificates.ts";
 import { activeGroups, getGroup, listGroups, type GroupItem } from "../../lib/email/groups.ts";
 import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
 import { getAppKey, getDb, getEdition, getSiteUrl } from "../../lib/server/runtime.ts";
@@ -376,6 +377,54 @@ export async function staffState(Astro: AstroGlobal): Promise<Guarded<StaffProps
       errors: mailstaffErrors(error, t(locale), ["email", "roles", "language", "userId"]),
       errorFor: Number.isInteger(errorFor) && errorFor > 0 ? errorFor : undefined,
       done: (STAFF_DONE as readonly string[]).includes(done) ? (done as StaffDone) : undefined,
+    },
+  };
+}
+
+export interface CertificatesProps {
+  locale: Locale;
+  recipients: { total: number; en: number; fr: number };
+  /** The message as each language reads it (links redacted). */
+  preview: Record<"en" | "fr", { subject: string; text: string }>;
+  /** The one-time key of this form (a second send of the same form queues nothing). */
+  key: string;
+  earlier: ReturnType<typeof certificateSends>;
+  errors: FormErrors;
+}
+
+/** The post-event message (`mail.send`): who gets it, its text, earlier sends; after sending, to the outbox with `?queued=`. */
+export async function certificatesState(Astro: AstroGlobal): Promise<Guarded<CertificatesProps>> {
+  const guard = guardPage(Astro, "mail.send");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const sent = Astro.getActionResult(actions.mailCertificates);
+  if (sent && !sent.error) return { redirect: `${localizePath("/admin/mail", locale)}?queued=${sent.data.recipients}` };
+  const recipients = certificateRecipients(getDb());
+  const ctx = { edition: getEdition(), siteUrl: getSiteUrl(), appKey: getAppKey(), redact: true };
+  const render = async (language: "en" | "fr") => {
+    const rendered = await renderEmail(
+      {
+        template: "attendance.certificate",
+        language,
+        payload: { name: t(language).mailstaff.compose.previewName, manageNonce: "preview" },
+      },
+      ctx,
+    );
+    return { subject: rendered.subject, text: rendered.text };
+  };
+  const [en, fr] = await Promise.all([render("en"), render("fr")]);
+  return {
+    props: {
+      locale,
+      recipients: {
+        total: recipients.length,
+        en: recipients.filter((r) => r.language === "en").length,
+        fr: recipients.filter((r) => r.language === "fr").length,
+      },
+      preview: { en, fr },
+      key: newAnnouncementKey(),
+      earlier: certificateSends(getDb()),
+      errors: mailstaffErrors(sent?.error, t(locale), ["key"]),
     },
   };
 }

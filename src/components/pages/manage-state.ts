@@ -7,7 +7,8 @@ import { findByToken, historyOf, ticketSecretOf, type Registration } from "../..
 import { ticketQrSvg } from "../../lib/registration/ticket.ts";
 import { ticketCode } from "../../lib/registration/ticket-document.ts";
 import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getAppKey, getDb, registrationDeps } from "../../lib/server/runtime.ts";
+import { attendanceDays } from "../../lib/registration/certificate.ts";
+import { getAppKey, getDb, getEdition, registrationDeps } from "../../lib/server/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
 const DONE = ["confirmed", "updated", "review", "unchanged", "cancelled"] as const;
@@ -33,6 +34,8 @@ export interface ManageProps {
   /** The ticket's readable code, printed under its QR code (confirmed registrations only). */
   ticketCode?: string;
   history: ReturnType<typeof historyOf>;
+  /** The forum days it was checked in (YYYY-MM-DD): the certificate of attendance lists them. */
+  attendance: string[];
 }
 
 /**
@@ -67,6 +70,7 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
     values: {},
     errors: formErrors(undefined, m, []),
     history: [],
+    attendance: [],
   };
   if (!registration) {
     Astro.response.status = 404;
@@ -101,6 +105,7 @@ export async function manageState(Astro: AstroGlobal): Promise<{ redirect: strin
       ticketSvg: registration.status === "confirmed" ? await ticketQrSvg(ticketSecretOf(getAppKey(), registration)) : undefined,
       ticketCode: registration.status === "confirmed" ? ticketCode(registration.ticketHash) : undefined,
       history,
+      attendance: attendanceDays(getDb(), registration.id, getEdition().timezone),
     },
   };
 }

@@ -122,7 +122,11 @@ export const mailstaffEn = {
     action: "Action",
     refresh: "Refresh",
     refreshNote: "This page does not update by itself: refresh it to see the progress.",
-    kinds: { announcement: "Message to attendees", release: (n: number) => `Programme changes, release ${n}` },
+    kinds: {
+      announcement: "Message to attendees",
+      release: (n: number) => `Programme changes, release ${n}`,
+      certificate: "Certificates of attendance",
+    },
     progressLabel: (name: string) => `Progress of “${name}”`,
     handled: (done: number, total: number) =>
       `${plural(done, "message", "messages")} handled of ${new Intl.NumberFormat("en-GB").format(total)}`,
@@ -150,12 +154,29 @@ export const mailstaffEn = {
     createdBy: "Queued by",
     createdAt: "Queued on",
     text: "Text",
+    certificateText:
+      "Each attendee checked in received, in their own language, the link to their certificate of attendance and to their registration page.",
     releaseText:
       "Each recipient received the changes of the sessions they speak at or starred, with the new day, time and room, in their own language.",
     comment: "Release comment",
     messages: "Its messages",
     onlyOf: (name: string) => `Only the messages of “${name}”.`,
     notFound: "There is no such group message.",
+  },
+  certificates: {
+    menu: "Send the certificates of attendance",
+    title: "Certificates of attendance",
+    intro:
+      "After the forum, send everyone who was checked in a link to their certificate of attendance (a PDF in their language listing the days they were checked in). The messages go through the outbox at the provider’s pace; follow them in the group messages.",
+    recipients: (n: number, en: number, fr: number) =>
+      n === 0
+        ? "Nobody has been checked in yet: there is no one to send a certificate to."
+        : `${plural(n, "attendee", "attendees")} checked in: ${en} in English, ${fr} in French.`,
+    preview: "The message, in each language (the links are personal; shown here as PRIVATE)",
+    send: (n: number) => `Send to ${plural(n, "attendee", "attendees")}`,
+    earlier: "Sent before",
+    earlierLine: (when: string, by: string, n: number) => `${when}, by ${by}, to ${plural(n, "attendee", "attendees")}`,
+    again: "Sending again mails everyone checked in again, with new links (the earlier links keep working).",
   },
   compose: {
     title: "Write to a group of attendees",
@@ -238,6 +259,7 @@ export const mailstaffEn = {
   },
   roles: { organizer: "Organizer", reviewer: "Reviewer", checkin: "Check-in staff" },
   errors: {
+    noneCheckedIn: "Nobody has been checked in: nothing was sent.",
     notFailed: "This message is no longer failed: it was already retried or sent.",
     cancelled: "This message was cancelled before sending: it cannot be retried.",
     notFound: "This item no longer exists.",

@@ -135,7 +135,11 @@ export const mailstaffFr: typeof mailstaffEn = {
     action: "Action",
     refresh: "Actualiser",
     refreshNote: `Cette page ne se met pas à jour d’elle-même${NBSP}: actualisez-la pour voir l’avancement.`,
-    kinds: { announcement: "Message aux participants", release: (n: number) => `Modifications du programme, version ${n}` },
+    kinds: {
+      announcement: "Message aux participants",
+      release: (n: number) => `Modifications du programme, version ${n}`,
+      certificate: "Attestations de présence",
+    },
     progressLabel: (name: string) => `Avancement de « ${name} »`,
     handled: (done: number, total: number) => `${plural(done, "message traité", "messages traités")} sur ${count(total)}`,
     counts: {
@@ -162,12 +166,30 @@ export const mailstaffFr: typeof mailstaffEn = {
     createdBy: "Mis en file par",
     createdAt: "Mis en file le",
     text: "Texte",
+    certificateText:
+      "Chaque participant arrivé a reçu, dans sa langue, le lien de son attestation de présence et celui de la page de son inscription.",
     releaseText:
       "Chaque destinataire a reçu, dans sa langue, les modifications des sessions où il intervient ou qu’il a mises en favori, avec le nouveau jour, l’heure et la salle.",
     comment: "Commentaire de la version",
     messages: "Ses messages",
     onlyOf: (name: string) => `Seulement les messages de « ${name} ».`,
     notFound: "Ce message de groupe n’existe pas.",
+  },
+  certificates: {
+    menu: "Envoyer les attestations de présence",
+    title: "Attestations de présence",
+    intro:
+      "Après le forum, envoyez à chaque participant dont l’arrivée a été enregistrée le lien de son attestation de présence (un PDF dans sa langue, qui indique ses journées de présence). Les messages passent par la file d’envoi au rythme du prestataire : suivez-les dans les envois groupés.",
+    recipients: (n: number, en: number, fr: number) =>
+      n === 0
+        ? "Aucune arrivée n’a encore été enregistrée : personne à qui envoyer une attestation."
+        : `${plural(n, "participant arrivé", "participants arrivés")} : ${en} en anglais, ${fr} en français.`,
+    preview: "Le message, dans chaque langue (les liens sont personnels ; ils apparaissent ici comme PRIVATE)",
+    send: (n: number) => `Envoyer à ${plural(n, "participant", "participants")}`,
+    earlier: "Déjà envoyé",
+    earlierLine: (when: string, by: string, n: number) => `${when}, par ${by}, à ${plural(n, "participant", "participants")}`,
+    again:
+      "Un nouvel envoi écrit de nouveau à tous les participants arrivés, avec de nouveaux liens (les liens précédents restent valables).",
   },
   compose: {
     title: "Écrire à un groupe de participants",
@@ -250,6 +272,7 @@ export const mailstaffFr: typeof mailstaffEn = {
   },
   roles: { organizer: "Organisateur", reviewer: "Évaluateur", checkin: "Équipe d’accueil" },
   errors: {
+    noneCheckedIn: "Aucune arrivée enregistrée : rien n’a été envoyé.",
     notFailed: `Ce message n’est plus en échec${NBSP}: il a déjà été retenté ou envoyé.`,
     cancelled: `Ce message a été annulé avant l’envoi${NBSP}: il ne peut pas être retenté.`,
     notFound: "Cet élément n’existe plus.",

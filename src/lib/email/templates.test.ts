@@ -56,6 +56,7 @@ const PAYLOADS: Record<TemplateName, Record<string, unknown>> = {
   "registration.cancelled": { name: "Ada Example" },
   "auth.sign_in": { name: "Ada Example", nonce: "s-1" },
   announcement: { name: "Ada Example", subject: "Programme", body: "Lyon 2013." },
+  "attendance.certificate": { name: "Ada Example", manageNonce: "m-8" },
   "programme.release": {
     release: 2,
     sessions: [
@@ -97,6 +98,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.cancelled": "Registration cancelled – Safer World Forum",
     "auth.sign_in": "Your sign-in link – Safer World Forum",
     announcement: "Programme – Safer World Forum",
+    "attendance.certificate": "Your certificate of attendance – Safer World Forum",
     "programme.release": "Version 2 of the programme changes sessions you follow – Safer World Forum",
     "cfp.submitted": "Proposal received – Safer World Forum",
     "cfp.invitation": "Grace Inviter invites you to speak – Safer World Forum",
@@ -123,6 +125,7 @@ const SUBJECTS: Record<"en" | "fr", Record<TemplateName, string>> = {
     "registration.cancelled": "Inscription annulée – Forum Monde plus sûr",
     "auth.sign_in": "Votre lien de connexion – Forum Monde plus sûr",
     announcement: "Programme – Forum Monde plus sûr",
+    "attendance.certificate": "Votre attestation de présence – Forum Monde plus sûr",
     "programme.release": "La version 2 du programme modifie des sessions que vous suivez – Forum Monde plus sûr",
     "cfp.submitted": "Proposition reçue – Forum Monde plus sûr",
     "cfp.invitation": "Grace Inviter vous invite à intervenir – Forum Monde plus sûr",
@@ -199,7 +202,7 @@ function tagsOf(html: string): string[] {
 /** The manage token found in a text, URL-decoded. */
 function manageToken(text: string, language: "en" | "fr"): string | undefined {
   const prefix = language === "fr" ? "https://forum.example.org/fr/register/manage/" : "https://forum.example.org/register/manage/";
-  const match = new RegExp(`${prefix.replace(/[./]/g, "\\$&")}([^\\s"<]+)`).exec(text);
+  const match = new RegExp(`${prefix.replace(/[./]/g, "\\$&")}([^\\s"<>/?]+)`).exec(text);
   return match ? decodeURIComponent(match[1]!) : undefined;
 }
 
@@ -245,6 +248,14 @@ describe("e-mail templates", () => {
             const expected = deriveSecret(appKey, "manage", payload.manageNonce as string);
             expect(manageToken(email.text, language)).toBe(expected);
             expect(manageToken(email.html, language)).toBe(expected);
+          }
+
+          if (template === "attendance.certificate") {
+            // The certificate itself, in the message's language, under the same private link.
+            const token = encodeURIComponent(deriveSecret(appKey, "manage", payload.manageNonce as string));
+            expect(email.text).toContain(`https://forum.example.org/register/manage/${token}/certificate.pdf?lang=${language}`);
+            expect(email.html).toContain(`https://forum.example.org/register/manage/${token}/certificate.pdf?lang=${language}`);
+            expect(email.attachments).toEqual([]);
           }
 
           if (WITH_TICKET.has(template)) {

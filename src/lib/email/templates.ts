@@ -74,6 +74,8 @@ const PAYLOADS = {
     subject: z.string().transform(oneLine).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.subject)),
     body: z.string().transform(plainText).pipe(z.string().min(1, "must not be empty").max(ANNOUNCEMENT_LIMITS.body)),
   }),
+  /** After the forum, to each attendee checked in: the links to their certificate of attendance and their registration. */
+  "attendance.certificate": z.object({ name, manageNonce: nonce }),
   /** A release changed sessions the recipient speaks at or starred: what each one became (release-mail.ts). */
   "programme.release": z.object({
     release: z.number().int().positive(),
@@ -243,6 +245,11 @@ export async function renderEmail(message: EmailMessage, ctx: RenderContext): Pr
     release: release ? String(release.release) : "",
     changes: release ? release.sessions.map((s) => releaseLine(s, edition.timezone, language)) : [],
     changelogUrl: new URL(localizePath("/changelog", language), siteUrl).href,
+    certificateUrl:
+      template === "attendance.certificate" && payload.manageNonce
+        ? new URL(`/register/manage/${encodeURIComponent(secret("manage", payload.manageNonce))}/certificate.pdf?lang=${language}`, siteUrl)
+            .href
+        : "",
     ...cfpVars(template, payload, ctx, language),
   };
   const composed = words.templates[template](vars);

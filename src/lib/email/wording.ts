@@ -62,6 +62,8 @@ export interface Vars {
   changes: ReleaseLine[];
   /** Public changelog page. */
   changelogUrl: string;
+  /** The registration's certificate of attendance (PDF, in the message's language; certificate message only). */
+  certificateUrl: string;
   /** Title of the proposal (call-for-papers messages). */
   title: string;
   /** Name of the speaker who invites a co-speaker. */
@@ -119,6 +121,7 @@ export interface Wording {
     "registration.cancelled": (v: Vars) => Composed;
     "auth.sign_in": (v: Vars) => Composed;
     announcement: (v: Vars) => Composed;
+    "attendance.certificate": (v: Vars) => Composed;
     "programme.release": (v: Vars) => Composed;
     "cfp.submitted": (v: Vars) => Composed;
     "cfp.invitation": (v: Vars) => Composed;
@@ -281,6 +284,19 @@ const en: Wording = {
       why: "You receive this message because someone asked to sign in to the forum’s website with this e-mail address.",
     }),
     announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
+    "attendance.certificate": (v) => ({
+      subject: "Your certificate of attendance",
+      blocks: [
+        p(
+          `Thank you for coming to the forum in ${v.venue}. Your certificate of attendance is ready: it lists the days you were checked in.`,
+        ),
+        action("Download my certificate (PDF)", v.certificateUrl),
+        p("You can also find it on your registration page at any time:"),
+        action("My registration", v.manageUrl),
+        p("The links are personal: do not share them."),
+      ],
+      why: "You receive this message because you were checked in at the forum.",
+    }),
     "programme.release": (v) => ({
       subject: `Version ${v.release} of the programme changes sessions you follow`,
       blocks: [
@@ -580,6 +596,19 @@ const fr: Wording = {
       why: "Vous recevez ce message parce que quelqu’un a demandé à se connecter au site du forum avec cette adresse e-mail.",
     }),
     announcement: (v) => ({ subject: v.subject, blocks: paragraphs(v.body) }),
+    "attendance.certificate": (v) => ({
+      subject: "Votre attestation de présence",
+      blocks: [
+        p(
+          `Merci d’être venu au forum, au ${v.venue}. Votre attestation de présence est prête${NBSP}: elle indique les journées où votre arrivée a été enregistrée.`,
+        ),
+        action("Télécharger mon attestation (PDF)", v.certificateUrl),
+        p(`Vous la trouverez aussi à tout moment sur la page de votre inscription${NBSP}:`),
+        action("Mon inscription", v.manageUrl),
+        p(`Ces liens sont personnels${NBSP}: ne les partagez pas.`),
+      ],
+      why: "Vous recevez ce message car votre arrivée a été enregistrée au forum.",
+    }),
     "programme.release": (v) => ({
       subject: `La version ${v.release} du programme modifie des sessions que vous suivez`,
       blocks: [

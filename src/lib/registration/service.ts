@@ -67,7 +67,8 @@ export function ticketSecretOf(appKey: Buffer, registration: Pick<Registration, 
   return deriveSecret(appKey, "ticket", registration.ticketNonce);
 }
 
-function issueToken(tx: Tx, appKey: Buffer, registrationId: number, now: number): { nonce: string; token: string } {
+/** A new private manage link of a registration, in the caller's transaction: its nonce (for an e-mail) and token. */
+export function issueToken(tx: Pick<Tx, "insert">, appKey: Buffer, registrationId: number, now: number): { nonce: string; token: string } {
   const nonce = randomNonce();
   const token = deriveSecret(appKey, "manage", nonce);
   tx.insert(registrationTokens)

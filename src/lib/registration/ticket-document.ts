@@ -44,7 +44,8 @@ export interface TicketDetails {
 const require = createRequire(import.meta.url);
 const fontFile = (name: string) => require.resolve(`dejavu-fonts-ttf/ttf/${name}`);
 let fonts: { regular: { file: Buffer; font: fontkit.Font }; bold: { file: Buffer; font: fontkit.Font } } | undefined;
-function loadFonts() {
+/** The two faces of DejaVu Sans the documents are drawn in (loaded once). */
+export function loadFonts() {
   if (!fonts) {
     const load = (name: string) => {
       const file = readFileSync(fontFile(name));
