@@ -20,6 +20,7 @@ import {
 } from "../helpers/nginx.ts";
 import { freePort, httpRequest, startServer, type TestServer } from "../helpers/server.ts";
 import { enrolmentOf, serverAccounts, totpOf } from "../helpers/session.ts";
+import { ticketSecretOf } from "../../src/lib/registration/service.ts";
 
 /** Replaces `from` (which must occur) by `to` in the operator's configuration. */
 function replaceIn(config: string, from: string | RegExp, to: string): string {
@@ -190,6 +191,57 @@ describe.skipIf(skipNginx)(nginxSuite("behind nginx terminating TLS"), () => {
       const refused = await visitor.post("/signin?_action=requestSignIn", { email: "x@example.org", next: "/" }, { Origin: foreign });
       expect(refused.status, foreign).toBe(403);
     }
+  });
+
+  it("the check-in desk's JSON endpoint takes scans from the public https origin only", async () => {
+    const email = "proxy.desk@example.org";
+    accounts.account(email, ["checkin"]);
+    const desk = client(6);
+    await signInByCode(desk, email, "/admin/checkin");
+    const { key, sealedKey } = enrolmentOf((await desk.get("/signin/second-factor")).body);
+    expect((await desk.post("/signin/second-factor?_action=enrolSecondFactor", { sealedKey, code: totpOf(key) })).status).toBe(200);
+    const attendee = client(7);
+    await registerAndConfirm(attendee, "proxy.attendee@example.org");
+    const data = serverDb(server);
+    const { id, nonce } = data.db
+      .prepare("select id, ticket_nonce as nonce from registrations where email = ?")
+      .get("proxy.attendee@example.org") as {
+      id: number;
+      nonce: string;
+    };
+    data.close();
+    const ticket = ticketSecretOf(accounts.appKey, { ticketNonce: nonce });
+    const scan = (n: number, origin_: string | undefined) =>
+      desk.request("POST", "/admin/checkin/desk.json", {
+        headers: { "Content-Type": "application/json", ...(origin_ === undefined ? {} : { Origin: origin_ }) },
+        body: JSON.stringify({ scans: [{ nonce: `proxy-desk-nonce-${n}`, code: ticket, at: Date.now(), desk: "Proxy" }] }),
+      });
+    // From elsewhere, from the plain http origin, from the address nginx uses upstream, or without
+    // an Origin: refused before anything is read, and nothing changes.
+    for (const [n, foreign] of [
+      [1, "https://evil.example"],
+      [2, origin.replace("https:", "http:")],
+      [3, `http://127.0.0.1:${server.port}`],
+      [4, undefined],
+    ] as const) {
+      const refused = await scan(n, foreign);
+      expect(refused.status, String(foreign)).toBe(403);
+      expect(JSON.parse(refused.body)).toEqual({ error: "origin" });
+    }
+    const checkedIn = () => {
+      const db = serverDb(server);
+      try {
+        return (db.db.prepare("select checked_in_at as at from registrations where id = ?").get(id) as { at: number | null }).at;
+      } finally {
+        db.close();
+      }
+    };
+    expect(checkedIn()).toBeNull();
+    // The desk's own page, as nginx serves it: admitted.
+    const admitted = await scan(5, origin);
+    expect(admitted.status, admitted.body).toBe(200);
+    expect(JSON.parse(admitted.body).answers[0]).toMatchObject({ outcome: "admitted", attendee: { id } });
+    expect(checkedIn()).not.toBeNull();
   });
 
   it("gives each client its own rate limit, and a forged X-Forwarded-For does not lift it", async () => {
