@@ -354,8 +354,10 @@ describe("the language switch", () => {
     fill("/admin/registrations/[id]", admin(`/admin/registrations/${registration}`));
     fill("/admin/checkin", admin("/admin/checkin?q=switch"));
     fill("/admin/checkin/[id]/badge", admin(`/admin/checkin/${confirmed}/badge`));
+    fill("/admin/checkin/badges", admin("/admin/checkin/badges?layout=a4&category=industry"));
     fill("/admin/mail", admin("/admin/mail?state=held"));
     fill("/admin/mail/compose", admin("/admin/mail/compose"));
+    fill("/admin/mail/certificates", admin("/admin/mail/certificates"));
     fill("/admin/mail/[id]", admin(`/admin/mail/${outboxId}`));
     fill("/admin/mail/groups", admin("/admin/mail/groups?page=1"));
     fill("/admin/mail/groups/[id]", admin(`/admin/mail/groups/${groupId}`));
