@@ -4,7 +4,8 @@ import node from "@astrojs/node";
 
 export default defineConfig({
   output: "server",
-  adapter: node({ mode: "standalone" }),
+  // Middleware mode: scripts/serve.mjs owns the listener and serves the build's files from memory.
+  adapter: node({ mode: "middleware" }),
   site: process.env.SITE_URL ?? "http://localhost:4321",
   server: { port: Number(process.env.PORT ?? 4321), host: process.env.HOST ?? "localhost" },
   i18n: {

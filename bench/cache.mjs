@@ -8,11 +8,11 @@
 // BENCH_CLIENT_CPU (default 1), through taskset. Build first (npm run build).
 //
 //   BENCH_CONNECTIONS=64   BENCH_SECONDS=5 (per URL)   BENCH_MIX_SECONDS=60
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, percentile, pinClient, rawLoad, startProcess, stopAll } from "./lib.mjs";
+import { cpuSeconds, freePort, percentile, pinClient, rawLoad, rssMb, serverProcesses, startProcess, stopAll } from "./lib.mjs";
 
 process.env.BENCH_SERVER_CPU ??= "0";
 process.env.BENCH_CLIENT_CPU ??= "1";
@@ -64,12 +64,8 @@ async function startSite(name, env = {}) {
   return { port, site, child, db: join(dataDir, `${name}.db`) };
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+/** The HTTP worker of a server (the cluster primary forks it; /proc tells which is which). */
+const httpWorkerOf = (child) => serverProcesses(child.pid).http[0];
 
 const summary = (latencies, elapsed) => {
   latencies.sort((a, b) => a - b);
@@ -145,7 +141,7 @@ try {
   for (const v of variants) {
     const bytes = request(v.path, v.encoding ? { "Accept-Encoding": v.encoding } : {});
     const size = pages[`${v.path}|${v.encoding}`].body.length;
-    const site = await loadOne(cached.port, bytes, CONNECTIONS, SECONDS, cached.child.pid);
+    const site = await loadOne(cached.port, bytes, CONNECTIONS, SECONDS, httpWorkerOf(cached.child));
     const floor = await loadOne(barePort, bytes, CONNECTIONS, SECONDS, bareChild.pid);
     rows.push([
       v.path,
@@ -166,7 +162,7 @@ try {
   // response cache off): the most Astro's route cache could reach, since its hits still go through it.
   {
     const robots = request("/robots.txt");
-    const site = await loadOne(uncached.port, robots, CONNECTIONS, SECONDS, uncached.child.pid);
+    const site = await loadOne(uncached.port, robots, CONNECTIONS, SECONDS, httpWorkerOf(uncached.child));
     const bareRow = rows.find((r) => r[0] === "/robots.txt");
     const bareRps = Number(bareRow[4]);
     rows.push([
@@ -206,9 +202,9 @@ try {
   // Uncached renders: the same page with the cache off, at 64 connections and one at a time (CPU per render).
   const programmeBr = request("/programme", { "Accept-Encoding": BROWSER });
   const busy = await loadOne(uncached.port, programmeBr);
-  const before = cpuSeconds(uncached.child.pid);
+  const before = cpuSeconds(httpWorkerOf(uncached.child));
   const serial = await loadOne(uncached.port, programmeBr, 1, SECONDS);
-  const cpuMs = ((cpuSeconds(uncached.child.pid) - before) * 1000) / serial.requests;
+  const cpuMs = ((cpuSeconds(httpWorkerOf(uncached.child)) - before) * 1000) / serial.requests;
   console.log(
     `\nUncached /programme (RESPONSE_CACHE=off, brotli on the fly): ${busy.rps.toFixed(0)} req/s at ${CONNECTIONS} connections, p99 ${busy.p99.toFixed(1)} ms; ` +
       `one at a time ${serial.rps.toFixed(0)} req/s, about ${cpuMs.toFixed(2)} ms of server CPU per request (warm-up and measuring included).`,
@@ -280,7 +276,12 @@ try {
       ];
     }),
   );
-  console.log(`Server RSS after the mix: ${rssMb(cached.child.pid).toFixed(0)} MB.`);
+  const processes = serverProcesses(cached.child.pid);
+  console.log(
+    `Server RSS after the mix: HTTP worker ${processes.http.map((pid) => rssMb(pid).toFixed(0)).join(", ")} MB, ` +
+      `background process ${processes.background.map((pid) => rssMb(pid).toFixed(0)).join(", ")} MB, ` +
+      `cluster primary ${rssMb(processes.primary).toFixed(0)} MB (target: HTTP worker 200 MB).`,
+  );
 } catch (error) {
   console.error(error instanceof Error ? error.stack : error);
   process.exitCode = 1;

@@ -1,6 +1,7 @@
 // What every benchmark needs: child server processes that are always stopped, a free port, and
 // percentiles. Benchmarks print figures; they are not tests.
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import net, { createServer } from "node:net";
 
 /** Server processes started by `startProcess`, stopped by `stopAll`. */
@@ -157,4 +158,51 @@ function responseLength(buffer, head) {
     at = lineEnd + 2 + size + 2;
     if (at > buffer.length) return 0;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far (0 once it is gone). */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory of a process, in MB. */
+export const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+
+/**
+ * The processes of a server started by `startProcess` (scripts/serve.mjs): its cluster primary (the
+ * spawned process; `taskset` execs it) and the workers the primary forked, by role (FORUM_PROCESS in
+ * their environment: "background"; an HTTP worker has "http" or none). Read from /proc.
+ */
+export function serverProcesses(primaryPid) {
+  const found = { primary: primaryPid, http: [], background: [] };
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    if (Number(stat.split(") ")[1].split(" ")[1]) !== primaryPid) continue;
+    let environ = "";
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, "latin1");
+    } catch {}
+    (environ.split("\0").includes("FORUM_PROCESS=background") ? found.background : found.http).push(Number(name));
+  }
+  return found;
+}
+
+/** CPU seconds so far of every process of a server, by role, and their sum. */
+export function serverCpu(processes) {
+  const sum = (pids) => pids.reduce((total, pid) => total + cpuSeconds(pid), 0);
+  const http = sum(processes.http);
+  const background = sum(processes.background);
+  const primary = cpuSeconds(processes.primary);
+  return { http, background, primary, total: http + background + primary };
 }

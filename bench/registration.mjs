@@ -17,7 +17,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { freePort, percentile, startProcess, stopAll, stopProcess } from "./lib.mjs";
+import { cpuSeconds, freePort, percentile, serverCpu, serverProcesses, startProcess, stopAll, stopProcess } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -132,7 +132,7 @@ async function load(agent, port, origin, seconds) {
 }
 
 /** One probe, a warm-up, then the measured load; `accepted` counts every 303 to /register/sent, probe and warm-up included. */
-async function measure(scenario, port) {
+async function measure(scenario, port, cpuNow) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   agents.push(agent);
   const origin = `http://127.0.0.1:${port}`;
@@ -141,8 +141,14 @@ async function measure(scenario, port) {
     throw new Error(`${scenario}: a valid registration answered ${probe.status} ${probe.location ?? ""}, not 303 to /register/sent`);
   }
   const warmup = await load(agent, port, origin, WARMUP_SECONDS);
+  const cpuBefore = cpuNow();
   const { latencies, errors, elapsed } = await load(agent, port, origin, SECONDS);
+  const cpuAfter = cpuNow();
   agent.destroy();
+  // CPU ms per accepted registration, by process (a shared machine disturbs it less than req/s).
+  const cpuMs = Object.fromEntries(
+    Object.keys(cpuAfter).map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) * 1000) / Math.max(1, latencies.length)]),
+  );
   const warmupErrors = [...warmup.errors.values()].reduce((a, b) => a + b, 0);
   latencies.sort((a, b) => a - b);
   return {
@@ -157,6 +163,7 @@ async function measure(scenario, port) {
     errorCount: [...errors.values()].reduce((a, b) => a + b, 0),
     warmupErrors,
     accepted: 1 + warmup.latencies.length + latencies.length,
+    cpuMs,
   };
 }
 
@@ -269,7 +276,8 @@ try {
 
   // The site first, then stop it (its worker would otherwise keep delivering the backlog during the
   // baseline's run), then the baseline.
-  const siteRow = await measure("site (Astro)", sitePort);
+  const siteProcesses = serverProcesses(siteServer.pid);
+  const siteRow = await measure("site (Astro)", sitePort, () => serverCpu(siteProcesses));
   rows.push(siteRow);
   const states = Object.fromEntries(count(siteDb, "select state, count(*) as n from outbox group by state").map((r) => [r.state, r.n]));
   await stopProcess(siteServer);
@@ -287,7 +295,7 @@ try {
       (WORKER ? "" : "; the worker was off"),
   );
 
-  const bareRow = await measure("bare node:http + better-sqlite3", barePort);
+  const bareRow = await measure("bare node:http + better-sqlite3", barePort, () => ({ total: cpuSeconds(bare.pid) }));
   rows.push(bareRow);
   const [{ n: bareRegistrations }] = count(bareDb, "select count(*) as n from registrations");
   const [{ n: bareOutbox }] = count(bareDb, "select count(*) as n from outbox");
@@ -296,7 +304,7 @@ try {
       (bareRegistrations === bareRow.accepted && bareOutbox === bareRow.accepted ? "OK" : "MISMATCH"),
   );
 
-  const header = ["scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"];
+  const header = ["scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/reg", "errors"];
   const table = rows.map((r) => [
     r.scenario,
     String(r.requests),
@@ -305,6 +313,7 @@ try {
     r.p95.toFixed(1),
     r.p99.toFixed(1),
     r.max.toFixed(1),
+    r.cpuMs.total.toFixed(2),
     String(r.errorCount),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
@@ -312,7 +321,13 @@ try {
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of table) console.log(line(row));
-  console.log(`\nsite / baseline = ${((siteRow.rps / bareRow.rps) * 100).toFixed(0)}% (registrations per second)\n`);
+  console.log(`\nsite / baseline = ${((siteRow.rps / bareRow.rps) * 100).toFixed(0)}% (registrations per second)`);
+  const c = siteRow.cpuMs;
+  console.log(
+    `site CPU per registration (user + system, from /proc, measured seconds only): HTTP worker ${c.http.toFixed(2)} ms, ` +
+      `background process (mail worker) ${c.background.toFixed(2)} ms, cluster primary ${c.primary.toFixed(2)} ms; ` +
+      `one core at the HTTP worker's cost alone: ${(1000 / c.http).toFixed(0)} registrations/s\n`,
+  );
 
   for (const r of rows) {
     if (r.errorCount) console.log(`${r.scenario} errors: ${[...r.errors].map(([kind, n]) => `${kind} × ${n}`).join(", ")}`);

@@ -35,6 +35,10 @@ export function openDatabase(
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
+  // Statement journals and temporary tables in memory: otherwise SQLite creates (and deletes) a
+  // temporary file for nearly every write in a multi-statement transaction (a registration did
+  // one open, access and close of /var/tmp per form).
+  sqlite.pragma("temp_store = MEMORY");
   // fold(text): lower case without accents, for searches ("elodie" finds "Élodie"); SQLite's own
   // lower() only knows ASCII.
   sqlite.function("fold", { deterministic: true }, (value: unknown) => (typeof value === "string" ? fold(value) : value));

@@ -8,6 +8,7 @@
 // housekeeping loop, away from the processes that answer requests, so rendering and sending mail
 // never delays a page or a form. HTTP workers nudge it through the primary when they queue a
 // message. It also reads the database-backed gauges of /metrics when the primary gathers them.
+import { setPriority } from "node:os";
 import { MigrationError, openDatabase } from "../db/client.ts";
 import { seedIfEmpty } from "../db/seed.ts";
 import { loadEdition } from "../src/lib/config/edition.ts";
@@ -61,7 +62,26 @@ const getDb = () =>
 databaseGauges(getDb);
 process.send?.({ type: "forum:ready" });
 await go;
+lowerPriority();
 if (!stopping) startWork();
+
+/**
+ * The mail worker and housekeeping run at a lower CPU priority (BACKGROUND_NICE, default 10; 0 keeps
+ * the HTTP workers' priority): on a core shared with the HTTP workers, a burst of forms is answered
+ * first and the mail it queued is delivered with the time left (decision 35). The setup above ran
+ * at full priority, before any worker started.
+ */
+function lowerPriority() {
+  const nice = Number(process.env.BACKGROUND_NICE ?? 10);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+    logger.warn(`BACKGROUND_NICE must be a whole number from 0 to 19, not "${process.env.BACKGROUND_NICE}"; using 10.`);
+  }
+  try {
+    if (nice !== 0) setPriority(Number.isInteger(nice) && nice >= 0 && nice <= 19 ? nice : 10);
+  } catch (error) {
+    logger.warn(`Could not lower the background process's priority: ${error.message}`);
+  }
+}
 
 /** Content check, migrations, demo seed; exits with SETUP_EXIT when the server must not start. */
 function setup() {

@@ -19,6 +19,7 @@ import { httpMetrics, metricsAccess, processMetrics } from "../src/lib/observabi
 import { currentRequestId } from "../src/lib/observability/request-context.ts";
 import { createEdge, trustPolicyFromEnv } from "../src/lib/server/edge.ts";
 import { responseCacheFromEnv } from "../src/lib/server/response-cache.ts";
+import { loadStaticAssets, sendStaticAsset } from "../src/lib/server/static-assets.ts";
 import { repairQuery } from "./repair-query.mjs";
 
 const role = cluster.isPrimary ? "primary" : (process.env.FORUM_PROCESS ?? "http");
@@ -36,33 +37,52 @@ async function serveHttp() {
   const observe = requestObserver({ logger, metrics: httpMetrics() });
   const shutdownMs = Number(process.env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(process.env.SHUTDOWN_TIMEOUT_MS) : 30_000;
 
-  // Mail queued by a request is delivered by the background process: nudge it through the primary
-  // (once per turn of the event loop, however many messages were queued).
+  // Mail queued by a request is delivered by the background process: nudge it through the primary,
+  // at most once per NUDGE_GAP_MS however many messages were queued (a burst of forms would otherwise
+  // send an IPC message, relayed by the primary, for nearly every form; the worker, nudged during a
+  // pass, makes another pass at once anyway).
+  const NUDGE_GAP_MS = 20;
   let nudging = false;
+  let lastNudge = 0;
   registerWorker(
     {
       nudge() {
         if (nudging) return;
         nudging = true;
-        setImmediate(() => {
-          nudging = false;
-          if (process.connected) process.send({ type: "forum:nudge" });
-        });
+        setTimeout(
+          () => {
+            nudging = false;
+            lastNudge = Date.now();
+            if (process.connected) process.send({ type: "forum:nudge" });
+          },
+          Math.max(0, lastNudge + NUDGE_GAP_MS - Date.now()),
+        );
       },
     },
     true,
   );
 
   process.env.ASTRO_TELEMETRY_DISABLED ??= "1";
-  // We listen ourselves so that a malformed query string (`?day=%ZZ`) reaches the app repaired
-  // instead of being refused by the adapter's own server with a bare 400.
-  process.env.ASTRO_NODE_AUTOSTART = "disabled";
+  // The adapter runs in middleware mode (astro.config.mjs): we listen ourselves, so that a malformed
+  // query string (`?day=%ZZ`) reaches the app repaired instead of being refused with a bare 400, and
+  // the build's files are served from memory here, not looked up on disk (a `stat`) per request.
   // DIST_DIR serves another build (parallel builds in development); the default is ./dist.
   const entry = process.env.DIST_DIR ? pathToFileURL(resolve(process.env.DIST_DIR, "server/entry.mjs")).href : "../dist/server/entry.mjs";
   const { handler } = await import(entry);
+  const assets = loadStaticAssets(fileURLToPath(new URL("../client/_astro/", new URL(entry, import.meta.url))));
   // What the public reads, answered from memory in front of Astro (decision 29; RESPONSE_CACHE=off).
-  const cache = responseCacheFromEnv(fileURLToPath(new URL("../client/", new URL(entry, import.meta.url))));
-  const app = cache ? (req, res) => cache.handle(req, res, () => handler(req, res)) : handler;
+  const cache = responseCacheFromEnv();
+  const astro = (req, res) => void handler(req, res);
+  const site = cache ? (req, res) => cache.handle(req, res, () => astro(req, res)) : astro;
+  const app = (req, res) => {
+    // The adapter's own server refused a path that does not decode; so do we (Astro could not route it).
+    if (!decodablePath(req.url)) {
+      res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" });
+      return void res.end("Bad request.");
+    }
+    if (req.url.startsWith("/_astro/") && (req.method === "GET" || req.method === "HEAD") && sendStaticAsset(assets, req, res)) return;
+    site(req, res);
+  };
 
   /** Responses not yet over, so a drain can tell them to close their connection. */
   const inFlight = new Set();
@@ -149,5 +169,15 @@ async function serveHttp() {
     }
     res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" });
     res.end(req.method === "HEAD" ? undefined : answer.text);
+  }
+}
+
+/** Whether a request target's path decodes (`/%ZZ` does not). */
+function decodablePath(url) {
+  try {
+    decodeURI(url);
+    return true;
+  } catch {
+    return false;
   }
 }

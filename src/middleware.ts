@@ -14,6 +14,7 @@ import {
 } from "./lib/server/compression.ts";
 import { CACHE_KEY_HEADER, isPublicRoute, offerToCache, SHARED_CACHE_CONTROL, type Entry } from "./lib/server/response-cache.ts";
 import { limitActionBody } from "./lib/server/action-body-limit.ts";
+import { answerFormAction } from "./lib/server/form-redirects.ts";
 import { noteRoute } from "./lib/observability/request-context.ts";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
@@ -51,8 +52,9 @@ export const onRequest = defineMiddleware(async (context, next) => {
     context.locals.principal = principalOf(context.cookies, context.url);
     context.locals.viewer = viewerOf(context.locals.principal);
   }
-  const refused = refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context));
-  const response = refused ?? (await next());
+  // A refusal of the body, or a registration accepted and answered 303 without rendering the page.
+  const early = refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context)) ?? (await answerFormAction(context));
+  const response = early ?? (await next());
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }

@@ -1,6 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
-import { ACTIVE_STATES, registrations } from "../../../db/schema/registration.ts";
+import { activeRegistration, registrations } from "../../../db/schema/registration.ts";
 import { allowed, type Principal } from "../auth/guard.ts";
 import { ANONYMOUS, type Viewer } from "./audience.ts";
 
@@ -15,7 +15,7 @@ export function registrationViewer(db: Pick<Db, "select">, email: string): Viewe
   const registration = db
     .select({ category: registrations.category, status: registrations.status })
     .from(registrations)
-    .where(and(eq(registrations.email, email), inArray(registrations.status, [...ACTIVE_STATES])))
+    .where(and(eq(registrations.email, email), activeRegistration))
     .get();
   if (!registration) return ANONYMOUS;
   return { kind: "attendee", category: registration.category, confirmed: registration.status === "confirmed" };

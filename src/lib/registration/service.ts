@@ -1,6 +1,13 @@
-import { and, asc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
-import { ACTIVE_STATES, registrationEvents, registrations, registrationTokens, type RegistrationState } from "../../../db/schema/index.ts";
+import {
+  ACTIVE_STATES,
+  activeRegistration,
+  registrationEvents,
+  registrations,
+  registrationTokens,
+  type RegistrationState,
+} from "../../../db/schema/index.ts";
 import type { Edition } from "../config/edition.ts";
 import { enqueue } from "../email/outbox.ts";
 import type { TemplateName } from "../email/templates.ts";
@@ -236,65 +243,124 @@ export function submit(deps: RegistrationDeps, input: RegistrationInput): { outc
   const now = deps.now?.() ?? Date.now();
   const { edition, appKey } = deps;
   const category = categoryOf(edition, input.category);
+  const statements = submitStatements(deps.db);
   return immediate(deps.db, (tx) => {
-    const existing = tx
-      .select()
-      .from(registrations)
-      .where(and(eq(registrations.email, input.email), inArray(registrations.status, [...ACTIVE])))
-      .get();
+    const existing = statements.active.get({ email: input.email });
     if (existing) {
-      const { nonce } = issueToken(tx, appKey, existing.id, now);
+      const { nonce } = newManageToken(statements, appKey, existing.id, now);
       // Mail sent before an address is confirmed carries no text typed into the form (the name):
       // anyone can submit any address, and must not be able to write to its owner through us.
       mail(tx, existing, "registration.already_registered", { manageNonce: nonce, name: "" }, now);
       return { outcome: "existing" as const, registrationId: existing.id };
     }
     const ticketNonce = randomNonce();
-    const created = tx
+    const created = statements.insert.get({
+      email: input.email,
+      category: category.id,
+      language: input.language,
+      name: input.name,
+      organisation: input.organisation,
+      country: input.country,
+      dietary: input.dietary,
+      accessibility: input.accessibility,
+      agency: input.agency,
+      position: input.position,
+      officialEmail: input.officialEmail,
+      company: input.company,
+      role: input.role,
+      institution: input.institution,
+      policyBody: input.policyBody,
+      listConsent: input.listConsent,
+      domainVerified: category.vetting && isOfficialAddress(input.email, edition.officialDomains),
+      expiresAt: new Date(now + edition.registration.pendingEmailHours * 3_600_000),
+      ticketNonce,
+      ticketHash: hashSecret(deriveSecret(appKey, "ticket", ticketNonce)),
+      now: new Date(now),
+    })!;
+    statements.registered.run({ registrationId: created.id, at: new Date(now) });
+    const { nonce } = newManageToken(statements, appKey, created.id, now);
+    // Worth nothing once the registration expires unconfirmed: never sent late.
+    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now, created.expiresAt);
+    return { outcome: "created" as const, registrationId: created.id };
+  });
+}
+
+/**
+ * The statements of a submission, built and prepared once per connection: a burst of forms (a
+ * mailing, registration opening) runs them thousands of times, and Drizzle otherwise builds the SQL
+ * and SQLite prepares it again at every call. Run inside the submission's transaction (one
+ * connection, so they are part of it).
+ */
+const preparedSubmit = new WeakMap<object, ReturnType<typeof prepareSubmit>>();
+
+function submitStatements(db: Db) {
+  let statements = preparedSubmit.get(db.$client);
+  if (!statements) preparedSubmit.set(db.$client, (statements = prepareSubmit(db)));
+  return statements;
+}
+
+function prepareSubmit(db: Db) {
+  const p = sql.placeholder;
+  return {
+    active: db
+      .select()
+      .from(registrations)
+      .where(and(eq(registrations.email, p("email")), activeRegistration))
+      .prepare(),
+    insert: db
       .insert(registrations)
       .values({
-        email: input.email,
-        category: category.id,
+        email: p("email"),
+        category: p("category"),
         status: "pending_email",
-        language: input.language,
-        name: input.name,
-        organisation: input.organisation,
-        country: input.country,
-        dietary: input.dietary,
-        accessibility: input.accessibility,
-        agency: input.agency,
-        position: input.position,
-        officialEmail: input.officialEmail,
-        company: input.company,
-        role: input.role,
-        institution: input.institution,
-        policyBody: input.policyBody,
-        listConsent: input.listConsent,
-        privacyConsentAt: new Date(now),
-        domainVerified: category.vetting && isOfficialAddress(input.email, edition.officialDomains),
-        expiresAt: new Date(now + edition.registration.pendingEmailHours * 3_600_000),
-        ticketNonce,
-        ticketHash: hashSecret(deriveSecret(appKey, "ticket", ticketNonce)),
-        createdAt: new Date(now),
-        updatedAt: new Date(now),
+        language: p("language"),
+        name: p("name"),
+        organisation: p("organisation"),
+        country: p("country"),
+        dietary: p("dietary"),
+        accessibility: p("accessibility"),
+        agency: p("agency"),
+        position: p("position"),
+        officialEmail: p("officialEmail"),
+        company: p("company"),
+        role: p("role"),
+        institution: p("institution"),
+        policyBody: p("policyBody"),
+        listConsent: p("listConsent"),
+        privacyConsentAt: p("now"),
+        domainVerified: p("domainVerified"),
+        expiresAt: p("expiresAt"),
+        ticketNonce: p("ticketNonce"),
+        ticketHash: p("ticketHash"),
+        createdAt: p("now"),
+        updatedAt: p("now"),
       })
       .returning()
-      .get();
-    tx.insert(registrationEvents)
+      .prepare(),
+    registered: db
+      .insert(registrationEvents)
       .values({
-        registrationId: created.id,
-        at: new Date(now),
+        registrationId: p("registrationId"),
+        at: p("at"),
         actor: "attendee",
         fromStatus: null,
         toStatus: "pending_email",
         note: "registered",
       })
-      .run();
-    const { nonce } = issueToken(tx, appKey, created.id, now);
-    // Worth nothing once the registration expires unconfirmed: never sent late.
-    mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now, created.expiresAt);
-    return { outcome: "created" as const, registrationId: created.id };
-  });
+      .prepare(),
+    token: db
+      .insert(registrationTokens)
+      .values({ hash: p("hash"), registrationId: p("registrationId"), nonce: p("nonce"), createdAt: p("createdAt") })
+      .prepare(),
+  };
+}
+
+/** issueToken with the prepared statement of a submission. */
+function newManageToken(statements: ReturnType<typeof prepareSubmit>, appKey: Buffer, registrationId: number, now: number) {
+  const nonce = randomNonce();
+  const token = deriveSecret(appKey, "manage", nonce);
+  statements.token.run({ hash: hashSecret(token), registrationId, nonce, createdAt: new Date(now) });
+  return { nonce, token };
 }
 
 /** What a confirmed address clears: the provider's report that the confirmation bounced. */
@@ -633,7 +699,7 @@ export function registrationOfEmail(db: Db | Tx, email: string): Registration | 
     db
       .select()
       .from(registrations)
-      .where(and(eq(registrations.email, email), inArray(registrations.status, [...ACTIVE])))
+      .where(and(eq(registrations.email, email), activeRegistration))
       .get() ??
     db
       .select()

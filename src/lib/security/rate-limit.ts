@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { Db } from "../../../db/client.ts";
 
@@ -51,7 +51,7 @@ export function createRateLimiter({
   let statements:
     | { conn: Database.Database; read: Database.Statement; write: Database.Statement; hit: (key: string, now: number) => RateVerdict }
     | undefined;
-  let hashKey: Buffer | undefined;
+  let hashKey: KeyObject | undefined;
 
   function prepared() {
     const conn = (typeof db === "function" ? db() : db).$client;
@@ -99,9 +99,11 @@ export function createRateLimiter({
   }
 
   function keyOf(key: string): string {
-    hashKey ??= createHmac("sha256", typeof appKey === "function" ? appKey() : appKey)
-      .update("rate-limit")
-      .digest();
+    hashKey ??= createSecretKey(
+      createHmac("sha256", typeof appKey === "function" ? appKey() : appKey)
+        .update("rate-limit")
+        .digest(),
+    );
     return createHmac("sha256", hashKey).update(`${name}\0${key.trim().toLowerCase()}`).digest("base64url").slice(0, 32);
   }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
@@ -39,7 +39,19 @@ export function deriveSecret(
   purpose: "manage" | "ticket" | "signin" | "signin-code" | "feed" | "cfp-invitation" | "cfp-late" | "cfp-confirm",
   nonce: string,
 ): string {
-  return createHmac("sha256", key).update(`${purpose}:${nonce}`).digest("base64url");
+  return createHmac("sha256", hmacKey(key)).update(`${purpose}:${nonce}`).digest("base64url");
+}
+
+const hmacKeys = new WeakMap<Buffer, KeyObject>();
+
+/**
+ * The KeyObject of a key, made once: createHmac with a Buffer builds one at every call, about six
+ * times the cost of the HMAC itself (12 µs against 2 µs here), and a registration derives several.
+ */
+export function hmacKey(key: Buffer): KeyObject {
+  let object = hmacKeys.get(key);
+  if (!object) hmacKeys.set(key, (object = createSecretKey(key)));
+  return object;
 }
 
 /** What is stored of a secret: its SHA-256, hex. */

@@ -4,7 +4,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { loadStaticAssets, sendStaticAsset } from "./static-assets.ts";
 import {
   compressBody,
   isCompressible,
@@ -283,8 +282,6 @@ export interface ResponseCacheOptions {
   maxBytes: number;
   /** The edition's content folder, digested once into every key. */
   contentDir: string;
-  /** The build's `client` folder, whose `_astro` assets are answered from memory; none when absent. */
-  clientDir?: string;
 }
 
 /** The cache as the middleware sees it, through globalThis (the listener and the built app load separate copies of this module). */
@@ -314,7 +311,6 @@ export function createResponseCache(options: ResponseCacheOptions) {
   let current: string | null = null;
   /** Renders in flight, by key: later requests for the key wait for the first. */
   const inFlight = new Map<string, Promise<void>>();
-  const assets = options.clientDir ? loadStaticAssets(join(options.clientDir, "_astro")) : new Map();
 
   /** The generation (latest release and programme change counter), or null while the database cannot say. */
   function generation(): string | null {
@@ -351,10 +347,6 @@ export function createResponseCache(options: ResponseCacheOptions) {
     delete req.headers[CACHE_KEY_HEADER];
     const method = req.method;
     if (method !== "GET" && method !== "HEAD") return next();
-    if (req.url?.startsWith("/_astro/")) {
-      if (!sendStaticAsset(assets, req, res)) next();
-      return;
-    }
     const target = cacheTarget(req.url ?? "/");
     if (target === null || hasSessionCookie(req.headers.cookie)) {
       stats.bypasses++;
@@ -413,8 +405,8 @@ export function createResponseCache(options: ResponseCacheOptions) {
 
 export type ResponseCache = ReturnType<typeof createResponseCache>;
 
-/** The cache for this server (the build's `client` folder) from the environment: RESPONSE_CACHE=off disables it, RESPONSE_CACHE_MB caps it (default 32). */
-export function responseCacheFromEnv(clientDir: string, env: NodeJS.ProcessEnv = process.env): ResponseCache | null {
+/** The cache for this server from the environment: RESPONSE_CACHE=off disables it, RESPONSE_CACHE_MB caps it (default 32). */
+export function responseCacheFromEnv(env: NodeJS.ProcessEnv = process.env): ResponseCache | null {
   if (env.RESPONSE_CACHE === "off") return null;
   const mb = Number(env.RESPONSE_CACHE_MB ?? 32);
   if (!Number.isFinite(mb) || mb <= 0)
@@ -423,6 +415,5 @@ export function responseCacheFromEnv(clientDir: string, env: NodeJS.ProcessEnv =
     databasePath: env.DATABASE_PATH ?? "data/forum.db",
     maxBytes: Math.round(mb * 1024 * 1024),
     contentDir: env.CONTENT_DIR ?? "content",
-    clientDir,
   });
 }
