@@ -58,10 +58,13 @@ export function openDatabase(
   return db;
 }
 
-/** Lower case without diacritics: what searches compare. */
+/** Lower case without diacritics: what searches compare ("Sécurité" and "securite" match). */
 export function fold(text: string): string {
   return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
+
+/** `text` taken literally in a LIKE pattern with a backslash as ESCAPE: its percent signs, underscores and backslashes escaped. */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** True when the database answers a trivial query. */
 export function isDatabaseReachable(db: Db): boolean {

@@ -1,6 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
+import { checkbox } from "../lib/fields.ts";
 import {
   createEntry,
   deleteEntry,
@@ -44,7 +45,6 @@ function deleted(result: DeleteResult, kind: CatalogueKind) {
 }
 
 const direction = z.preprocess((v) => (typeof v === "string" ? v.trim() : v), z.enum(["up", "down"], "invalid"));
-const checkbox = z.preprocess((v) => v === "on" || v === "true", z.boolean());
 
 /** Create, update, delete (and move, for ordered kinds) Actions of one kind with a fixed schema. */
 function simpleKind<K extends "room" | "track" | "format", S extends z.ZodRawShape>(kind: K, fields: S) {

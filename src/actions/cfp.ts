@@ -2,7 +2,8 @@ import { requirePermission } from "./guard.ts";
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
 import { localeOfPath } from "../i18n/index.ts";
-import { codeField, emailField, profileSchema, proposalSchema, proposalUpdateSchema, tokenField, versionField } from "../lib/cfp/form.ts";
+import { profileSchema, proposalSchema, proposalUpdateSchema } from "../lib/cfp/form.ts";
+import { code, email, id, token, version } from "../lib/fields.ts";
 import { acceptInvitation, declineInvitation, invite, resendInvitation, withdrawInvitation } from "../lib/cfp/invitations.ts";
 import { grantLateSubmission, MAX_LATE_DAYS } from "../lib/cfp/late.ts";
 import type { Account } from "../lib/cfp/profile.ts";
@@ -67,8 +68,6 @@ function limit(limiter: RateLimiter, key: string): void {
   if (!hit.allowed) throw new ActionError({ code: "TOO_MANY_REQUESTS", message: `retryAfter:${hit.retryAfterSeconds}` });
 }
 
-const invitationId = z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number("invalid").int("invalid").positive("invalid"));
-
 export const cfp = {
   cfpSaveProfile: defineAction({
     accept: "form",
@@ -127,7 +126,7 @@ export const cfp = {
 
   cfpSubmitProposal: defineAction({
     accept: "form",
-    input: z.object({ code: codeField, version: versionField }),
+    input: z.object({ code: code(), version: version }),
     handler: ({ code, version }, context) => {
       const account = accountOf(context);
       return { code, ...done(submitProposal(deps(), account, code, version)) };
@@ -136,7 +135,7 @@ export const cfp = {
 
   cfpWithdrawProposal: defineAction({
     accept: "form",
-    input: z.object({ code: codeField }),
+    input: z.object({ code: code() }),
     handler: ({ code }, context) => {
       const account = accountOf(context);
       return { code, ...done(withdrawProposal(deps(), account, code)) };
@@ -146,7 +145,7 @@ export const cfp = {
   /** A speaker of an accepted proposal confirms or declines it from its page (the e-mail's link does the same). */
   cfpAnswerAcceptance: defineAction({
     accept: "form",
-    input: z.object({ code: codeField, answer: z.enum(["confirm", "decline"], "invalid") }),
+    input: z.object({ code: code(), answer: z.enum(["confirm", "decline"], "invalid") }),
     handler: ({ code, answer }, context) => {
       const account = accountOf(context);
       return { code, ...done(answerAcceptance(getDb(), account, code, answer)) };
@@ -155,7 +154,7 @@ export const cfp = {
 
   cfpInvite: defineAction({
     accept: "form",
-    input: z.object({ code: codeField, email: emailField }),
+    input: z.object({ code: code(), email: email() }),
     handler: ({ code, email }, context) => {
       const account = accountOf(context);
       limit(rateLimits().cfpInviteByAccount, `${account.id}`);
@@ -166,7 +165,7 @@ export const cfp = {
 
   cfpResendInvitation: defineAction({
     accept: "form",
-    input: z.object({ code: codeField, invitation: invitationId }),
+    input: z.object({ code: code(), invitation: id }),
     handler: ({ code, invitation }, context) => {
       const account = accountOf(context);
       limit(rateLimits().cfpInviteByAccount, `${account.id}`);
@@ -177,7 +176,7 @@ export const cfp = {
 
   cfpWithdrawInvitation: defineAction({
     accept: "form",
-    input: z.object({ code: codeField, invitation: invitationId }),
+    input: z.object({ code: code(), invitation: id }),
     handler: ({ code, invitation }, context) => {
       const account = accountOf(context);
       return { code, ...done(withdrawInvitation(deps(), account, code, invitation)) };
@@ -186,7 +185,7 @@ export const cfp = {
 
   cfpAcceptInvitation: defineAction({
     accept: "form",
-    input: z.object({ token: tokenField }),
+    input: z.object({ token: token }),
     handler: ({ token }, context) => {
       const account = accountOf(context);
       return done(acceptInvitation(deps(), account, token));
@@ -195,7 +194,7 @@ export const cfp = {
 
   cfpDeclineInvitation: defineAction({
     accept: "form",
-    input: z.object({ token: tokenField }),
+    input: z.object({ token: token }),
     handler: ({ token }, context) => {
       const principal = context.locals.principal;
       return done(declineInvitation(deps(), principal ? { id: principal.user.id, email: principal.user.email } : null, token));
@@ -206,7 +205,7 @@ export const cfp = {
   cfpGrantLate: defineAction({
     accept: "form",
     input: z.object({
-      email: emailField,
+      email: email(),
       days: z.preprocess(
         (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v === "" || v === null ? undefined : v),
         z.number("cfp:invalidDays").int("cfp:invalidDays").min(1, "cfp:invalidDays").max(MAX_LATE_DAYS, "cfp:invalidDays"),

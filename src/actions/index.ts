@@ -28,6 +28,7 @@ import { DECISIONS, decideRegistrations, matchingDigest, matchingIds, MAX_BULK, 
 import { deleteCookie, secureCookies } from "../lib/server/principal.ts";
 import { z } from "zod";
 import type { Db } from "../../db/client.ts";
+import { checkbox, email, token } from "../lib/fields.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } from "../lib/registration/form.ts";
 import {
@@ -56,10 +57,7 @@ export const SIGN_IN_EMAIL_COOKIE = "forum_signin_email";
  * keys the page translates.
  */
 
-const signInEmail = z.preprocess(
-  (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
-  z.string().min(1, "required").max(254, "tooLong:254").pipe(z.email("invalidEmail")),
-);
+const signInEmail = email();
 /** Where to go once signed in: a local path, else the account page (as the sign-in pages fall back to). */
 const nextPath = z.preprocess((v) => safeNext(typeof v === "string" ? v : "", DEFAULT_NEXT), z.string());
 
@@ -72,8 +70,6 @@ function startSession(context: ActionAPIContext, user: User, next: string): stri
   if (user.roles.length > 0) return `/signin/second-factor?next=${encodeURIComponent(next)}`;
   return next;
 }
-
-const token = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
 
 function limited(retryAfterSeconds: number): never {
   throw new ActionError({ code: "TOO_MANY_REQUESTS", message: `retryAfter:${retryAfterSeconds}` });
@@ -333,7 +329,7 @@ export const server = {
 
   signOut: defineAction({
     accept: "form",
-    input: z.object({ everywhere: z.preprocess((v) => v === "on" || v === "true", z.boolean()) }),
+    input: z.object({ everywhere: checkbox }),
     handler: ({ everywhere }, context) => {
       const principal = context.locals.principal;
       if (principal) {
@@ -350,7 +346,7 @@ export const server = {
     input: z.object({
       ids: z.array(z.number().int().positive()).max(500),
       /** Every registration the list's filter matches (all pages), instead of the ticked ones. */
-      allMatching: z.preprocess((v) => v === "on" || v === "true", z.boolean()),
+      allMatching: checkbox,
       /** matchingDigest of what the page showed as matching: "all" means those, not what matches now. */
       matching: z.preprocess((v) => (typeof v === "string" ? v : ""), z.string().max(64)),
       decision: z.enum(DECISIONS, "invalid"),

@@ -1,6 +1,7 @@
 import { ActionError, defineAction } from "astro:actions";
 import { requirePermission } from "./guard.ts";
 import { z } from "zod";
+import { email } from "../lib/fields.ts";
 import { ROLES } from "../../db/schema/auth.ts";
 import { t } from "../i18n/index.ts";
 import { changeRoles, inviteStaff, resetSecondFactor, restoreStaff, revokeStaff, type StaffResult } from "../lib/auth/staff.ts";
@@ -173,10 +174,7 @@ export const mailstaff = {
   staffInvite: defineAction({
     accept: "form",
     input: z.object({
-      email: z.preprocess(
-        (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
-        z.string().min(1, "required").max(MAX_EMAIL_LENGTH, `tooLong:${MAX_EMAIL_LENGTH}`).pipe(z.email("invalidEmail")),
-      ),
+      email: email({ max: MAX_EMAIL_LENGTH }),
       roles: roles.min(1, "mailstaff:noRole"),
       language: z.enum(["en", "fr"], "invalidLanguage"),
     }),

@@ -1,6 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
+import { checkbox, optionalId, text } from "../lib/fields.ts";
 import { AUDIENCES, LANGUAGES, TLP_LABELS } from "../../db/schema/programme.ts";
 import { editionDays } from "../lib/config/edition.ts";
 import {
@@ -25,19 +26,11 @@ import { getDb, getEdition } from "../lib/server/runtime.ts";
 
 const organizer = (context: ActionAPIContext) => requirePermission(context, "programme.edit");
 
-const trimmed = (max: number) =>
-  z.preprocess((v) => (typeof v === "string" ? v.replace(/\r\n/g, "\n").trim() : ""), z.string().max(max, `tooLong:${max}`));
 const slug = z
   .string("required")
   .regex(/^[a-z0-9][a-z0-9-]*$/, "invalid")
   .max(120, "invalid");
 const version = z.coerce.number("invalid").int("invalid").positive("invalid");
-/** A select whose empty choice means "none". */
-const optionalId = z.preprocess(
-  (v) => (v === "" || v === null || v === undefined ? null : v),
-  z.coerce.number("invalid").int("invalid").positive("invalid").nullable(),
-);
-const checkbox = z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean());
 /** Speakers in order: one select per position, blanks skipped. */
 const speakerList = z
   .array(z.string("invalid"))
@@ -50,12 +43,12 @@ const expectedAudience = z.preprocess(
 );
 
 const detailsFields = {
-  titleEn: trimmed(MAX_LENGTHS.title),
-  titleFr: trimmed(MAX_LENGTHS.title),
-  abstractEn: trimmed(MAX_LENGTHS.abstract),
-  abstractFr: trimmed(MAX_LENGTHS.abstract),
-  descriptionEn: trimmed(MAX_LENGTHS.description),
-  descriptionFr: trimmed(MAX_LENGTHS.description),
+  titleEn: text(MAX_LENGTHS.title, { multiline: true }),
+  titleFr: text(MAX_LENGTHS.title, { multiline: true }),
+  abstractEn: text(MAX_LENGTHS.abstract, { multiline: true }),
+  abstractFr: text(MAX_LENGTHS.abstract, { multiline: true }),
+  descriptionEn: text(MAX_LENGTHS.description, { multiline: true }),
+  descriptionFr: text(MAX_LENGTHS.description, { multiline: true }),
   language: z.enum(LANGUAGES, "invalid"),
   audience: z.enum(AUDIENCES, "invalid"),
   tlp: z.enum(TLP_LABELS, "invalid"),

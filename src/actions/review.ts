@@ -1,6 +1,7 @@
 import { ActionError, defineAction } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
+import { checkbox, id, optionalId, text, token } from "../lib/fields.ts";
 import { PENDING_DECISIONS } from "../../db/schema/cfp.ts";
 import { cancelHeldMessage, sendHeldMessages } from "../lib/email/admin.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
@@ -30,15 +31,6 @@ const refuse = (code: ActionError["code"], name: string): never => {
   throw new ActionError({ code, message: `review:${name}` });
 };
 
-const id = z.preprocess(
-  (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
-  z.number("invalid").int("invalid").positive("invalid"),
-);
-const optionalId = z.preprocess(
-  (v) => (v === null || v === "" ? undefined : typeof v === "string" ? Number(v) : v),
-  z.number().int("invalid").positive("invalid").optional(),
-);
-const checkbox = z.preprocess((v) => v === "on" || v === "true" || v === true, z.boolean());
 const code = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toUpperCase() : ""),
   z
@@ -47,9 +39,6 @@ const code = z.preprocess(
     .max(20, "invalid")
     .regex(/^[A-Z0-9]+$/, "invalid"),
 );
-const text = (max: number) =>
-  z.preprocess((v) => (typeof v === "string" ? v.replace(/\r\n?/g, "\n").trim() : ""), z.string().max(max, `tooLong:${max}`));
-const token = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
 const uuid = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
   z.string().regex(/^(all|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, "invalid"),
@@ -57,7 +46,7 @@ const uuid = z.preprocess(
 
 /** The review form: `score-<criterion id>` radio groups, checked against the criteria of the moment. */
 const reviewInput = z
-  .object({ code, abstain: checkbox, comment: text(MAX_COMMENT) })
+  .object({ code, abstain: checkbox, comment: text(MAX_COMMENT, { multiline: true }) })
   .catchall(z.unknown())
   .superRefine((value, ctx) => {
     if (value.abstain) return;
@@ -223,7 +212,7 @@ export const review = {
 
   proposalMessage: defineAction({
     accept: "form",
-    input: z.object({ code, body: text(MAX_MESSAGE).pipe(z.string().min(1, "required")) }),
+    input: z.object({ code, body: text(MAX_MESSAGE, { multiline: true, required: true }) }),
     handler: (input, context) => {
       const principal = requirePermission(context, "cfp.manage");
       const result = messageSpeakers(getDb(), actorOf(principal), input.code, input.body);

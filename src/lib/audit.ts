@@ -1,5 +1,5 @@
 import { and, desc, or, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
+import { type Db, escapeLike } from "../../db/client.ts";
 import { auditLog } from "../../db/schema/index.ts";
 
 type Writer = Pick<Db, "insert">;
@@ -30,8 +30,6 @@ export function recordAudit(db: Writer, entry: AuditEntry, now: number = Date.no
     })
     .run();
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Entries, newest first, optionally matching `q` in actor, action or subject. */
 export function searchAudit(db: Db, { q = "", page = 1, perPage = 50 }: { q?: string; page?: number; perPage?: number } = {}) {

@@ -1,4 +1,5 @@
 import type { AstroGlobal } from "astro";
+import { fold } from "../../../db/client.ts";
 import { eq } from "drizzle-orm";
 import { proposals } from "../../../db/schema/cfp.ts";
 import { actions, type ActionError } from "astro:actions";
@@ -279,12 +280,6 @@ export interface SessionsListProps {
   query: { q: string; state: string; placed: string };
   states: string[];
 }
-
-const fold = (s: string) =>
-  s
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase();
 
 /** The sessions list: search in titles (accents and case ignored), filter by state and placement. */
 export function sessionsListState(Astro: AstroGlobal): Guarded<SessionsListProps> {

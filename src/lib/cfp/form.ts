@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { blank, hasControlCharacters, code, text, version } from "../fields.ts";
 import { AUDIENCES, TLP_LABELS } from "../../../db/schema/programme.ts";
 import type { Edition } from "../config/edition.ts";
 import { editionDays } from "../config/edition.ts";
@@ -20,39 +21,6 @@ export const CFP_LIMITS = {
   links: 5,
   url: 500,
 } as const;
-
-const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
-
-/** A text field of at most `max` characters ("" when empty). */
-export function text(max: number, { multiline = false, required = false } = {}) {
-  return z.preprocess(
-    blank,
-    z
-      .string("invalid")
-      .min(required ? 1 : 0, "required")
-      .max(max, `tooLong:${max}`)
-      .refine((s) => !(multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE).test(s), "invalidCharacters")
-      .transform((s) => (multiline ? s.replace(/\r\n?/g, "\n") : s)),
-  );
-}
-
-/** An e-mail address, lower-cased. */
-export const emailField = z.preprocess(
-  (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
-  z.string("invalid").min(1, "required").max(254, "tooLong:254").pipe(z.email("invalidEmail")),
-);
-
-/** A proposal's public code in a form or URL. */
-export const codeField = z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : ""), z.string().max(20, "invalid"));
-/** The version the form was drawn from. */
-export const versionField = z.preprocess(
-  (v) => (typeof v === "string" ? Number(v) : v),
-  z.number("invalid").int("invalid").positive("invalid"),
-);
-/** A link's token in a form. */
-export const tokenField = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
 
 const languageField = z.preprocess(blank, z.enum(["en", "fr"], "invalidLanguage"));
 
@@ -98,7 +66,7 @@ export function proposalSchema(edition: Pick<Edition, "cfp">) {
 
 /** The proposal form of an existing proposal: its code and the version it was drawn from, too. */
 export function proposalUpdateSchema(edition: Pick<Edition, "cfp">) {
-  return proposalShape(edition).extend({ code: codeField, version: versionField }).superRefine(titleInOneLanguage, ALWAYS);
+  return proposalShape(edition).extend({ code: code(), version: version }).superRefine(titleInOneLanguage, ALWAYS);
 }
 export type ProposalInput = z.output<ReturnType<typeof proposalSchema>>;
 
@@ -137,7 +105,7 @@ const linksField = z.preprocess(
 function isWebAddress(text: string): boolean {
   try {
     const url = new URL(text);
-    return (url.protocol === "https:" || url.protocol === "http:") && !!url.hostname && !CONTROL_SINGLE_LINE.test(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && !!url.hostname && !hasControlCharacters(text);
   } catch {
     return false;
   }

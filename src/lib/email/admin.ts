@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../../db/client.ts";
+import { type Db, escapeLike } from "../../../db/client.ts";
 import { DELIVERY_OUTCOMES, OUTBOX_STATES, outbox, type DeliveryOutcome, type OutboxState } from "../../../db/schema/outbox.ts";
 import { recordAudit } from "../audit.ts";
 import { cancelHeld, HELD_UNTIL, releaseHeld, requeueFailed } from "./outbox.ts";
@@ -73,8 +73,6 @@ export function parseOutboxQuery(params: URLSearchParams): OutboxQuery {
 
 /** The shape of a group message's id: an announcement's key or `release-<number>`. */
 export const GROUP_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|release-[1-9][0-9]{0,8})$/;
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function searchOf(q: string): SQL | undefined {
   if (!q) return undefined;

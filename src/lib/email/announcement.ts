@@ -1,6 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
+import { blank } from "../fields.ts";
 import type { Db } from "../../../db/client.ts";
 import { auditLog, REGISTRATION_STATES, type RegistrationState } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
@@ -51,7 +52,6 @@ const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
 const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** Empty fields arrive as null (or are absent): both become "". */
-const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
 
 const subject = z.preprocess(
   blank,

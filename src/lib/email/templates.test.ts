@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { escapeMarkup } from "../markup.ts";
 import { unfoldIcs, vevents } from "../../../tests/helpers/schedule.ts";
 import { editionSchema } from "../config/edition.ts";
 import { sealSignInNext, signInCode, signInLinkToken } from "../auth/sign-in.ts";
@@ -6,7 +7,6 @@ import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registrat
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
 import {
   ANNOUNCEMENT_LIMITS,
-  escapeHtml,
   hasAttachments,
   plainText,
   renderEmail,
@@ -227,9 +227,9 @@ describe("e-mail templates", () => {
             expect(body).toContain("Lyon");
           }
           expect(email.text).toContain(edition.name[language]);
-          expect(email.html).toContain(escapeHtml(edition.name[language]));
+          expect(email.html).toContain(escapeMarkup(edition.name[language]));
           expect(email.text).toContain("Centre <Rive> & Lumière, Lyon");
-          expect(email.html).toContain("Centre &#60;Rive&#62; &#38; Lumière, Lyon");
+          expect(email.html).toContain("Centre &lt;Rive&gt; &amp; Lumière, Lyon");
           // Before the address is confirmed, the name typed into the form is not trusted to reach it.
           if (UNNAMED.has(template)) {
             expect(email.text).toContain(language === "fr" ? "Bonjour,\n" : "Hello,\n");
@@ -330,7 +330,7 @@ describe("e-mail templates", () => {
       expect(email.html).not.toContain("<img src=x");
       expect(email.html).not.toContain("<b>");
       expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
-      expect(email.html).toContain("Dear &#60;script&#62;alert(1)&#60;/script&#62; Bcc: victim@example.org,");
+      expect(email.html).toContain("Dear &lt;script&gt;alert(1)&lt;/script&gt; Bcc: victim@example.org,");
       expect(email.text).toContain("Dear <script>alert(1)</script> Bcc: victim@example.org,");
       expect(email.subject).not.toMatch(/[\r\n]/);
     }
@@ -338,7 +338,7 @@ describe("e-mail templates", () => {
       { template: "registration.rejected", language: "en", payload: { name, reason: `"><img src=x>` } },
       ctx,
     );
-    expect(rejected.html).toContain("&#34;&#62;&#60;img src=x&#62;");
+    expect(rejected.html).toContain("&quot;&gt;&lt;img src=x&gt;");
   });
 
   it("states the expiry of an unconfirmed registration in hours", async () => {
@@ -521,9 +521,9 @@ describe("announcement", () => {
         '<p style="margin:0 0 16px;">Doors open at 8:30.<br>\nBring your ticket.</p>\n<p style="margin:0 0 16px;">The keynote starts at 9:00.</p>',
       );
       expect(email.html).toContain(
-        `<h1 style="margin:4px 0 24px;font-size:22px;line-height:1.3;">${escapeHtml(edition.name[language])}</h1>`,
+        `<h1 style="margin:4px 0 24px;font-size:22px;line-height:1.3;">${escapeMarkup(edition.name[language])}</h1>`,
       );
-      expect(email.html).toContain(`<title>${escapeHtml(email.subject)}</title>`);
+      expect(email.html).toContain(`<title>${escapeMarkup(email.subject)}</title>`);
       expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
       expect(email.attachments).toEqual([]);
     });
@@ -543,11 +543,11 @@ describe("announcement", () => {
     expect(email.html).not.toContain('<a href="javascript');
     expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
     expect(email.html).toContain(
-      "<title>&#60;b&#62;News&#60;/b&#62; &#38; &#34;more&#34; Bcc: victim@example.org – Safer World Forum</title>",
+      "<title>&lt;b&gt;News&lt;/b&gt; &amp; &quot;more&quot; Bcc: victim@example.org – Safer World Forum</title>",
     );
-    expect(email.html).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
-    expect(email.html).toContain("&#60;a href=&#34;javascript:alert(1)&#34;&#62;click&#60;/a&#62; &#38; &#39;quotes&#39;");
-    expect(email.html).toContain("Dear &#60;img src=x onerror=alert(1)&#62;,");
+    expect(email.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(email.html).toContain("&lt;a href=&quot;javascript:alert(1)&quot;&gt;click&lt;/a&gt; &amp; &#39;quotes&#39;");
+    expect(email.html).toContain("Dear &lt;img src=x onerror=alert(1)&gt;,");
     // The text version is text: it carries the words as typed.
     expect(email.text).toContain(`<script>alert(1)</script>\n\n<a href="javascript:alert(1)">click</a> & 'quotes'`);
   });
@@ -615,8 +615,8 @@ describe("programme.release", () => {
     expect(email.text).toContain("Lab: cancelled");
     expect(email.text).toContain("New talk: scheduled for Wednesday, 3 July 2013, 09:30–10:00, Salle 2");
     expect(email.text).toContain("https://forum.example.org/changelog");
-    expect(email.html).toContain("Keynote &#60;b&#62;now&#60;/b&#62; &#38; later: moved to");
-    expect(email.html).toContain("Amphi &#60;A&#62;");
+    expect(email.html).toContain("Keynote &lt;b&gt;now&lt;/b&gt; &amp; later: moved to");
+    expect(email.html).toContain("Amphi &lt;A&gt;");
     expect(email.html).not.toContain("<b>");
     expect(new Set(tagsOf(email.html)).difference(ALLOWED_TAGS)).toEqual(new Set());
   });
@@ -713,7 +713,7 @@ describe("call for papers messages", () => {
       ctx,
     );
     expect(rejected.text).toContain("> <b>Full</b> programme");
-    expect(rejected.html).toContain("&#60;b&#62;Full&#60;/b&#62; programme");
+    expect(rejected.html).toContain("&lt;b&gt;Full&lt;/b&gt; programme");
     const without = await renderEmail({ template: "cfp.rejected", language: "en", payload: { name: "Ada", title: "T" } }, ctx);
     expect(without.html).not.toContain("<blockquote");
     const message = await renderEmail(
@@ -798,7 +798,7 @@ describe("call for papers messages", () => {
       ["cfp.invitation_declined", "invitee"],
     ] as const) {
       const email = await renderEmail({ template, language: "en", payload: { ...PAYLOADS[template], [key]: hostile } }, ctx);
-      expect(email.html).toContain("&#60;b&#62;Eve&#60;/b&#62; Bcc: victim@example.org");
+      expect(email.html).toContain("&lt;b&gt;Eve&lt;/b&gt; Bcc: victim@example.org");
       expect(email.html).not.toContain("<b>");
       expect(email.text).toContain("<b>Eve</b> Bcc: victim@example.org");
       expect(email.subject).not.toMatch(/[\r\n]/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { escapeMarkup } from "../markup.ts";
 import type { Edition } from "../config/edition.ts";
 import { localizePath, type Locale } from "../../i18n/index.ts";
 import { formatDateRange, formatDay, formatTime, localDay } from "../../i18n/format.ts";
@@ -380,16 +381,11 @@ interface Layout {
   contactEmail: string | undefined;
 }
 
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 const MUTED = "color:#4a5360;";
 const P = "margin:0 0 16px;";
 
 function renderHtml(l: Layout): string {
-  const e = escapeHtml;
+  const e = escapeMarkup;
   const body = l.blocks.map((block) => htmlBlock(block, l)).join("\n");
   const footer = [
     l.contactEmail ? e(l.words.contact(l.contactEmail)) : "",
@@ -425,7 +421,7 @@ ${footer}
 }
 
 function htmlBlock(block: Block, l: Layout): string {
-  const e = escapeHtml;
+  const e = escapeMarkup;
   switch (block.kind) {
     case "p":
       return `<p style="${P}">${e(block.text).split("\n").join("<br>\n")}</p>`;

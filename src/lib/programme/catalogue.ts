@@ -1,6 +1,7 @@
 import { asc, count, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { fold, type Db } from "../../../db/client.ts";
+import { blank, hasControlCharacters, email, text } from "../fields.ts";
+import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { proposals, proposalSpeakers, cfpTokens } from "../../../db/schema/cfp.ts";
 import { formats, LANGUAGES, rooms, sessions, sessionSpeakers, speakers, tracks } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
@@ -45,22 +46,6 @@ export const MIN_TRACK_CONTRAST = 3;
 
 // ---------------------------------------------------------------------------------------------------
 // Form schemas
-
-const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
-
-function text(max: number, { required = false, multiline = false } = {}) {
-  return z.preprocess(
-    blank,
-    z
-      .string("invalid")
-      .refine((s) => !required || s !== "", "required")
-      .refine((s) => s.length <= max, `tooLong:${max}`)
-      .refine((s) => !(multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE).test(s), "invalidCharacters")
-      .transform((s) => (multiline ? s.replace(/\r\n?/g, "\n") : s)),
-  );
-}
 
 /** A whole number typed in a field; `code` is the error key for anything else. */
 function wholeNumber(code: string, min: number, max: number, step = 1) {
@@ -184,14 +169,7 @@ function speakerShape() {
     ),
     bioEn: text(CATALOGUE_LIMITS.bio, { multiline: true }),
     bioFr: text(CATALOGUE_LIMITS.bio, { multiline: true }),
-    email: z.preprocess(
-      (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
-      z
-        .string("invalid")
-        .max(CATALOGUE_LIMITS.email, `tooLong:${CATALOGUE_LIMITS.email}`)
-        .refine((s) => s === "" || z.email().safeParse(s).success, "invalidEmail")
-        .transform((s) => s || null),
-    ),
+    email: email({ max: CATALOGUE_LIMITS.email, required: false }).transform((s) => s || null),
     language: z.preprocess((v) => blank(v) || "en", z.enum(LANGUAGES, "invalidLanguage")),
     linkLabel: rows,
     linkUrl: rows,
@@ -227,7 +205,7 @@ function speakerRows(
     if (raw === "") linkError ??= "catalogue:linkUrlRequired";
     else if (!url || raw.length > CATALOGUE_LIMITS.linkUrl) linkError ??= "catalogue:linkUrl";
     else if (label === "") linkError ??= "catalogue:linkLabelRequired";
-    else if (label.length > CATALOGUE_LIMITS.linkLabel || CONTROL_SINGLE_LINE.test(label))
+    else if (label.length > CATALOGUE_LIMITS.linkLabel || hasControlCharacters(label))
       linkError ??= `tooLong:${CATALOGUE_LIMITS.linkLabel}`;
     else links.push({ label, url });
   }
@@ -645,8 +623,6 @@ export function listFormats(db: Db) {
     .orderBy(asc(formats.defaultDuration), asc(formats.nameEn))
     .all();
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Speakers sorted by name as readers of `locale` sort names, those matching `q` (name, affiliation, country or e-mail; accents and case ignored). */
 export function listSpeakers(db: Db, q = "", locale: Locale = "en") {

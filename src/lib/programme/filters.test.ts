@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fold } from "../../../db/client.ts";
 import { format, programme, room, session, speaker, track } from "../../../tests/fixtures/programme.ts";
 import { ANONYMOUS, viewProgramme } from "./audience.ts";
 import {
@@ -8,7 +9,6 @@ import {
   filtersToQuery,
   programmeStateQuery,
   sessionAnchor,
-  foldForSearch,
   hasFilters,
   matchesSearch,
   parseFilters,
@@ -164,7 +164,7 @@ describe("applyFilters", () => {
 
 describe("search helpers", () => {
   it("folds case and accents", () => {
-    expect(foldForSearch("Sécurité ÉLÈVE")).toBe("securite eleve");
+    expect(fold("Sécurité ÉLÈVE")).toBe("securite eleve");
   });
   it("needs every word", () => {
     expect(matchesSearch("a b", ["xa", "by"])).toBe(true);

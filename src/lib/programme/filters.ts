@@ -1,4 +1,5 @@
 import { instantToZoned } from "./time.ts";
+import { fold } from "../../../db/client.ts";
 import type { ProgrammeView, SessionView, SpeakerView } from "./audience.ts";
 
 /** Longest search text kept from the URL; the rest is cut, never an error. */
@@ -63,16 +64,11 @@ export function parseFilters(params: URLSearchParams, view: Pick<ProgrammeView, 
   };
 }
 
-/** Lower-case, accents removed: "Sécurité" and "securite" match. */
-export function foldForSearch(text: string): string {
-  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
-}
-
 /** True when every word of `q` occurs in one of `haystacks` (case and accents ignored). */
 export function matchesSearch(q: string | undefined, haystacks: readonly string[]): boolean {
   if (!q) return true;
-  const text = foldForSearch(haystacks.join("\n"));
-  return foldForSearch(q)
+  const text = fold(haystacks.join("\n"));
+  return fold(q)
     .split(" ")
     .filter(Boolean)
     .every((word) => text.includes(word));

@@ -1,4 +1,5 @@
 import { Marked } from "marked";
+import { escapeMarkup } from "../markup.ts";
 import sanitizeHtml from "sanitize-html";
 
 /**
@@ -23,14 +24,10 @@ const marked = new Marked({
     },
     // No images from elsewhere (the CSP blocks them anyway): their text alternative stays.
     image({ text }) {
-      return escapeText(text);
+      return escapeMarkup(text);
     },
   },
 });
-
-function escapeText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 const ALLOWED_TAGS = [
   "p",

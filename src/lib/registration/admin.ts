@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { fold, type Db } from "../../../db/client.ts";
+import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, users, type RegistrationState } from "../../../db/schema/index.ts";
 import { compareNames } from "../../i18n/format.ts";
 import type { Locale } from "../../i18n/index.ts";
@@ -34,8 +34,6 @@ export interface RegistrationQuery {
   /** The reader's language, which orders names (`sort: "name"`). */
   locale?: Locale;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const sortColumns = {
   created: registrations.createdAt,

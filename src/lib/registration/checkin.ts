@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { fold, type Db } from "../../../db/client.ts";
+import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { randomBytes } from "node:crypto";
 import { checkinScans, registrations, type RegistrationState } from "../../../db/schema/index.ts";
 import { sortByName } from "../../i18n/format.ts";
@@ -39,8 +39,6 @@ const deskColumns = {
     string | null
   >`(select ${checkinScans.desk} from ${checkinScans} where ${checkinScans.registrationId} = ${registrations.id} and ${checkinScans.outcome} = 'admitted')`,
 };
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const deskView = (r: Pick<Registration, Exclude<keyof DeskAttendee, "desk">>): DeskAttendee => ({
   id: r.id,

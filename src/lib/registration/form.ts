@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { blank, checkbox, email as emailField, text as textField } from "../fields.ts";
 import type { Edition } from "../config/edition.ts";
 import { isCountryCode } from "./countries.ts";
 
@@ -26,34 +27,8 @@ export function fieldsOfCategory(category: string): readonly CategoryField[] {
 /** Limits, shared with the page's `maxlength` attributes. */
 export const LIMITS = { short: 200, email: 254, long: 1000 } as const;
 
-// C0 and C1 control characters, DEL, and the bidirectional overrides used to disguise text.
-const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-
-/** Empty fields arrive as null (or are absent): both become "". */
-const blank = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v.trim() : v);
-
-function text({ max, multiline = false }: { max: number; multiline?: boolean }) {
-  return z.preprocess(
-    blank,
-    z
-      .string("invalid")
-      .max(max, `tooLong:${max}`)
-      .refine((s) => !(multiline ? CONTROL_MULTI_LINE : CONTROL_SINGLE_LINE).test(s), "invalidCharacters")
-      .transform((s) => (multiline ? s.replace(/\r\n?/g, "\n") : s)),
-  );
-}
-
-const email = z.preprocess(
-  (v) => (typeof v === "string" ? v.trim().toLowerCase() : blank(v)),
-  z
-    .string("invalid")
-    .max(LIMITS.email, `tooLong:${LIMITS.email}`)
-    .refine((s) => s === "" || z.email().safeParse(s).success, "invalidEmail"),
-);
-
-/** An HTML checkbox: present ("on") when ticked. */
-const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true" || v === "yes", z.boolean());
+const text = ({ max, multiline = false }: { max: number; multiline?: boolean }) => textField(max, { multiline });
+const email = emailField({ max: LIMITS.email, required: false });
 
 /** Cross-field checks run even when a field already failed, so that every error shows at once. */
 const ALWAYS = { when: () => true };

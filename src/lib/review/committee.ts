@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { text } from "../fields.ts";
 import type { Db } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
 import { proposals, reviewCriteria, reviewerAssignments, reviewScores, reviewSettings } from "../../../db/schema/cfp.ts";
@@ -26,8 +27,6 @@ export const MAX_CRITERION_NAME = 100;
 /** Widest scale: 0..100 at most, whole numbers. */
 export const SCALE_LIMITS = { min: -100, max: 100 } as const;
 
-const trimmed = (max: number) =>
-  z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "required").max(max, `tooLong:${max}`));
 const integer = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : typeof v === "number" ? v : undefined),
@@ -36,8 +35,8 @@ const integer = (min: number, max: number) =>
 
 /** The criterion form's fields: names in both languages, a scale of whole numbers, a weight above zero, a position. */
 export const criterionShape = {
-  nameEn: trimmed(MAX_CRITERION_NAME),
-  nameFr: trimmed(MAX_CRITERION_NAME),
+  nameEn: text(MAX_CRITERION_NAME, { required: true }),
+  nameFr: text(MAX_CRITERION_NAME, { required: true }),
   scaleMin: integer(SCALE_LIMITS.min, SCALE_LIMITS.max),
   scaleMax: integer(SCALE_LIMITS.min, SCALE_LIMITS.max),
   weight: z.preprocess(

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import { fold, type Db } from "../../../db/client.ts";
+import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
 import {
   cfpTokens,
@@ -97,8 +97,6 @@ export interface ProposalListItem {
   submittedAt: Date | null;
   score: ScoreSummary;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * Every proposal but drafts, with its score, filtered and sorted as asked. A proposal `viewer`

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { escapeMarkup } from "../../markup.ts";
 import type { Edition } from "../../config/edition.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
 import { localizePath } from "../../../i18n/index.ts";
@@ -327,14 +328,7 @@ const XML_INVALID =
 
 /** `text` escaped for XML character data or a double-quoted attribute value. */
 export function escapeXml(text: string): string {
-  return text
-    .replace(XML_INVALID, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/\r/g, "&#13;")
-    .replace(/\t/g, "&#9;");
+  return escapeMarkup(text.replace(XML_INVALID, "")).replace(/\r/g, "&#13;").replace(/\t/g, "&#9;");
 }
 
 /** Attribute values keep their line breaks only as character references. */

@@ -1,12 +1,12 @@
 import { getRssString } from "@astrojs/rss";
 import type { Edition } from "../../config/edition.ts";
+import { escapeMarkup as escape } from "../../markup.ts";
 import { localizePath, t, type Locale } from "../../../i18n/index.ts";
 import { summarize } from "../changelog.ts";
 import type { ChangelogEntry } from "../releases.ts";
 import { anyText } from "../texts.ts";
 
 const ATOM = "http://www.w3.org/2005/Atom";
-const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Path of the changelog feed in `locale` (announced by the changelog page, and its own `atom:link rel="self"`). */
 export function changelogFeedPath(locale: Locale): string {

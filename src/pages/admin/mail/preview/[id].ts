@@ -1,7 +1,7 @@
 import type { APIRoute } from "astro";
 import { t } from "../../../../i18n/index.ts";
 import { decide } from "../../../../lib/auth/guard.ts";
-import { escapeHtml } from "../../../../lib/email/templates.ts";
+import { escapeMarkup } from "../../../../lib/markup.ts";
 import { previewHtml, sandboxedHtml } from "../../../../lib/server/mail-previews.ts";
 
 /**
@@ -20,7 +20,7 @@ export const GET: APIRoute = ({ params, url, locals }) => {
   if (html === undefined) {
     const expired = `${t("en").mailstaff.compose.expired}\n${t("fr").mailstaff.compose.expired}`;
     return sandboxedHtml(
-      `<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Preview</title><p>${escapeHtml(expired).replace("\n", '</p><p lang="fr">')}</p></html>\n`,
+      `<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Preview</title><p>${escapeMarkup(expired).replace("\n", '</p><p lang="fr">')}</p></html>\n`,
       404,
     );
   }
