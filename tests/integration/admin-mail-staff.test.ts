@@ -190,7 +190,7 @@ describe("authorization", () => {
     expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(response.headers.get("cache-control")).toBe("no-store");
     const frame = await response.text();
-    expect(frame).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
+    expect(frame).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(frame).not.toContain("<script");
     expect(frame).toContain("Dear [Name],");
     const fr = await (await organizer.get(path.replace("lang=en", "lang=fr"))).text();
