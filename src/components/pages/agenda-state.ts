@@ -1,7 +1,7 @@
 import type { AstroGlobal } from "astro";
 import { actions } from "astro:actions";
 import { formatDay, localDay } from "../../i18n/format.ts";
-import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
+import { asLocale, localizePath, t, unlocalizePath, type Locale } from "../../i18n/index.ts";
 import { agendaSessions, feedTokenOf, starredSlugs } from "../../lib/agenda/agenda.ts";
 import type { SessionView } from "../../lib/programme/audience.ts";
 import { getAppKey, getDb, getEdition, getSiteUrl, programmeFor } from "../../lib/server/runtime.ts";
@@ -38,8 +38,7 @@ function backTo(url: URL, slug?: string): string {
 
 /** The sign-in page in `locale`, coming back to `path` afterwards (an English path, as sign-in expects). */
 export function signInPath(locale: Locale, path: string): string {
-  const english = path.startsWith("/fr/") ? path.slice(3) : path;
-  return `${localizePath("/signin", locale)}?next=${encodeURIComponent(english)}`;
+  return `${localizePath("/signin", locale)}?next=${encodeURIComponent(unlocalizePath(path))}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { localizePath } from "../locale.ts";
 import type { Db } from "../../../db/client.ts";
 import { signInChallenges } from "../../../db/schema/auth.ts";
 import { enqueue } from "../email/outbox.ts";
@@ -69,7 +70,7 @@ export const DEFAULT_NEXT = "/account";
 export function signInPath(language: Language, token: string, next?: string): string {
   const back = next ? safeNext(next, DEFAULT_NEXT) : DEFAULT_NEXT;
   const query = back === DEFAULT_NEXT || back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
-  return `${language === "fr" ? "/fr" : ""}/signin/link/${encodeURIComponent(token)}${query}`;
+  return localizePath(`/signin/link/${encodeURIComponent(token)}`, language) + query;
 }
 
 /** Absolute URL of the one-time sign-in link (see signInPath). */

@@ -1,4 +1,4 @@
-import type { Locale } from "../../i18n/index.ts";
+import { localizePath, type Locale } from "../locale.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
 
 /**
@@ -7,26 +7,24 @@ import { deriveSecret, hashSecret } from "../security/secrets.ts";
  * payload, and only the token's SHA-256 is stored: the database alone opens no link.
  */
 
-const prefix = (language: Locale) => (language === "fr" ? "/fr" : "");
-
 /** A proposal's page for its speakers. */
 export function proposalPath(language: Locale, code: string): string {
-  return `${prefix(language)}/cfp/proposals/${encodeURIComponent(code)}`;
+  return localizePath(`/cfp/proposals/${encodeURIComponent(code)}`, language);
 }
 
 /** The page where an invited co-speaker accepts or declines. */
 export function invitationPath(language: Locale, token: string): string {
-  return `${prefix(language)}/cfp/invitation/${encodeURIComponent(token)}`;
+  return localizePath(`/cfp/invitation/${encodeURIComponent(token)}`, language);
 }
 
 /** The page of a late-submission link. */
 export function latePath(language: Locale, token: string): string {
-  return `${prefix(language)}/cfp/late/${encodeURIComponent(token)}`;
+  return localizePath(`/cfp/late/${encodeURIComponent(token)}`, language);
 }
 
 /** The page where an accepted speaker confirms or declines (built by the review side). */
 export function confirmPath(language: Locale, token: string): string {
-  return `${prefix(language)}/cfp/confirm/${encodeURIComponent(token)}`;
+  return localizePath(`/cfp/confirm/${encodeURIComponent(token)}`, language);
 }
 
 /** Absolute form of a path. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { escapeMarkup } from "../markup.ts";
 import type { Edition } from "../config/edition.ts";
-import { localizePath, type Locale } from "../../i18n/index.ts";
+import { localizePath, type Locale } from "../locale.ts";
 import { formatDateRange, formatDay, formatTime, localDay } from "../../i18n/format.ts";
 import { releaseCalendar } from "../programme/exports/ical.ts";
 import { forumCalendar } from "../registration/calendar.ts";

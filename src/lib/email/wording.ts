@@ -1,4 +1,4 @@
-import type { Locale } from "../../i18n/index.ts";
+import { type Locale } from "../locale.ts";
 
 /**
  * The words of every e-mail, English and French. Each template is a subject and a list of blocks;

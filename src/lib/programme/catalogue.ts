@@ -11,7 +11,7 @@ import { slugify, uniqueSlug, type EditorActor } from "./editor.ts";
 import { frenchSpacing } from "../../i18n/typography.ts";
 import { instantToZoned, zonedToInstant } from "./time.ts";
 import { sortByName } from "../../i18n/format.ts";
-import type { Locale } from "../../i18n/index.ts";
+import { type Locale } from "../locale.ts";
 
 /**
  * The programme's catalogue as organizers edit it: rooms, tracks, formats and speakers. Each form has

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, users, type RegistrationState } from "../../../db/schema/index.ts";
 import { compareNames } from "../../i18n/format.ts";
-import type { Locale } from "../../i18n/index.ts";
+import { type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import {
   approve,

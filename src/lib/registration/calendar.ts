@@ -2,8 +2,8 @@ import { getVtimezoneComponent } from "@touch4it/ical-timezones";
 import ical, { ICalEventStatus, escape } from "ical-generator";
 import type { Edition } from "../config/edition.ts";
 import { calendarText } from "../icalendar.ts";
-import type { Locale } from "../../i18n/index.ts";
-import { localizePath } from "../../i18n/index.ts";
+import { type Locale } from "../locale.ts";
+import { localizePath } from "../locale.ts";
 
 /** The parts of the edition a forum calendar needs. */
 export type CalendarEdition = Pick<Edition, "acronym" | "name" | "startDate" | "endDate" | "timezone" | "venue">;

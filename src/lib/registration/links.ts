@@ -1,8 +1,8 @@
-import type { Locale } from "../../i18n/index.ts";
+import { localizePath, type Locale } from "../locale.ts";
 
 /** Path of a registration's private manage page in `language`. */
 export function managePath(language: Locale, token: string): string {
-  return `${language === "fr" ? "/fr" : ""}/register/manage/${encodeURIComponent(token)}`;
+  return localizePath(`/register/manage/${encodeURIComponent(token)}`, language);
 }
 
 /** Absolute URL of a registration's private manage page. */

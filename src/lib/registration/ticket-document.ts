@@ -6,7 +6,8 @@ import QRCode from "qrcode";
 import sharp from "sharp";
 import { transliterate } from "transliteration";
 import { formatDateRange } from "../../i18n/format.ts";
-import { t, type Locale } from "../../i18n/index.ts";
+import { type Locale } from "../locale.ts";
+import { t } from "../../i18n/index.ts";
 import type { Edition } from "../config/edition.ts";
 import { ticketHash, ticketSecret } from "./ticket.ts";
 

@@ -1,4 +1,5 @@
 import { countCacheLookup } from "../observability/hooks.ts";
+import { unlocalizePath } from "../locale.ts";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -69,8 +70,7 @@ export const PUBLIC_ROUTES = new Set([
 
 /** True when answers of this Astro route pattern (e.g. `/fr/sessions/[slug]`) may be stored for anonymous visitors. */
 export function isPublicRoute(pattern: string): boolean {
-  const english = pattern === "/fr" ? "/" : pattern.startsWith("/fr/") ? pattern.slice(3) : pattern;
-  return PUBLIC_ROUTES.has(english);
+  return PUBLIC_ROUTES.has(unlocalizePath(pattern));
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { escapeMarkup } from "../../markup.ts";
 import type { Edition } from "../../config/edition.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
-import { localizePath } from "../../../i18n/index.ts";
+import { localizePath } from "../../locale.ts";
 import type { Language } from "../model.ts";
 import { anyText } from "../texts.ts";
 import { instantToZoned, toZonedIso, zonedToInstant } from "../time.ts";

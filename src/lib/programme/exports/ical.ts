@@ -9,7 +9,7 @@ import ical, {
 } from "ical-generator";
 import type { Edition } from "../../config/edition.ts";
 import { calendarText } from "../../icalendar.ts";
-import { localizePath } from "../../../i18n/index.ts";
+import { localizePath } from "../../locale.ts";
 import type { ProgrammeView, SessionView } from "../audience.ts";
 import type { Language } from "../model.ts";
 import { anyText } from "../texts.ts";

@@ -1,7 +1,8 @@
 import { getRssString } from "@astrojs/rss";
 import type { Edition } from "../../config/edition.ts";
 import { escapeMarkup as escape } from "../../markup.ts";
-import { localizePath, t, type Locale } from "../../../i18n/index.ts";
+import { localizePath, type Locale } from "../../locale.ts";
+import { t } from "../../../i18n/index.ts";
 import { summarize } from "../changelog.ts";
 import type { ChangelogEntry } from "../releases.ts";
 import { anyText } from "../texts.ts";
