@@ -18,7 +18,7 @@ export default defineConfig({
   // Likewise every script (Astro inlines a small bundled <script>, which "script-src 'self'" would block).
   vite: { build: { assetsInlineLimit: (file) => (/\.[cm]?js$/.test(file) ? false : undefined) } },
   // Forms are small: a body over 64 KiB is refused with 413 before it is parsed. This is the limit of
-  // the photo upload Action; src/lib/server/action-body-limit.ts holds every other Action to 64 KiB.
+  // the photo upload Action; src/web/action-body-limit.ts holds every other Action to 64 KiB.
   security: { checkOrigin: true, actionBodySizeLimit: 6 * 1024 * 1024 },
   devToolbar: { enabled: false },
   // Inside the server (scripts/serve.mjs) Astro's messages become the process's JSON log lines.

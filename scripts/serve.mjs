@@ -17,9 +17,9 @@ import { requestObserver } from "../src/lib/observability/http.ts";
 import { createLogger, installLogger } from "../src/lib/observability/log.ts";
 import { httpMetrics, metricsAccess, processMetrics } from "../src/lib/observability/metrics.ts";
 import { currentRequestId } from "../src/lib/observability/request-context.ts";
-import { createEdge, trustPolicyFromEnv } from "../src/lib/server/edge.ts";
-import { responseCacheFromEnv } from "../src/lib/server/response-cache.ts";
-import { loadStaticAssets, sendStaticAsset } from "../src/lib/server/static-assets.ts";
+import { createEdge, trustPolicyFromEnv } from "../src/web/edge.ts";
+import { responseCacheFromEnv } from "../src/web/response-cache.ts";
+import { loadStaticAssets, sendStaticAsset } from "../src/web/static-assets.ts";
 import { repairQuery } from "./repair-query.mjs";
 
 const role = cluster.isPrimary ? "primary" : (process.env.FORUM_PROCESS ?? "http");

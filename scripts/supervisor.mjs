@@ -17,8 +17,8 @@ import cluster from "node:cluster";
 import { AggregatorRegistry, Registry } from "prom-client";
 import { createLogger, installLogger } from "../src/lib/observability/log.ts";
 import { supervisorMetrics } from "../src/lib/observability/metrics.ts";
-import { trustPolicyFromEnv } from "../src/lib/server/edge.ts";
-import { demoMailboxPage, mailboxPageNotice } from "../src/lib/server/mailbox-page.ts";
+import { trustPolicyFromEnv } from "../src/web/edge.ts";
+import { demoMailboxPage, mailboxPageNotice } from "../src/web/mailbox-page.ts";
 
 // The exit codes of the background process's setup (scripts/background.mjs).
 const SETUP_EXIT = { content: 2, migration: 3 };

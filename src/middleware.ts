@@ -1,8 +1,8 @@
 import { defineMiddleware } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
-import { currentEdge, directEdge } from "./lib/server/edge.ts";
-import { principalOf, viewerOf } from "./lib/server/principal.ts";
-import { SECURITY_HEADERS, etagOf } from "./lib/server/http.ts";
+import { currentEdge, directEdge } from "./web/edge.ts";
+import { principalOf, viewerOf } from "./web/principal.ts";
+import { SECURITY_HEADERS, etagOf } from "./web/http.ts";
 import {
   compressBody,
   encodedEtag,
@@ -11,10 +11,10 @@ import {
   MIN_COMPRESS_BYTES,
   negotiateEncoding,
   withVary,
-} from "./lib/server/compression.ts";
-import { CACHE_KEY_HEADER, isPublicRoute, offerToCache, SHARED_CACHE_CONTROL, type Entry } from "./lib/server/response-cache.ts";
-import { limitActionBody } from "./lib/server/action-body-limit.ts";
-import { answerFormAction } from "./lib/server/form-redirects.ts";
+} from "./web/compression.ts";
+import { CACHE_KEY_HEADER, isPublicRoute, offerToCache, SHARED_CACHE_CONTROL, type Entry } from "./web/response-cache.ts";
+import { limitActionBody } from "./web/action-body-limit.ts";
+import { answerFormAction } from "./web/form-redirects.ts";
 import { noteRoute } from "./lib/observability/request-context.ts";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];

@@ -1,7 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
 import { feedTokenOf, resetFeedToken, setStar } from "../lib/agenda/agenda.ts";
-import { currentProgramme, getAppKey, getDb } from "../lib/server/runtime.ts";
+import { currentProgramme, getAppKey, getDb } from "../web/runtime.ts";
 
 /**
  * The personal agenda's forms: star or un-star a session, issue a new private calendar address.

@@ -20,7 +20,7 @@ import {
 } from "../lib/programme/catalogue.ts";
 import type { EditorActor } from "../lib/programme/editor.ts";
 import { processPhoto, setSpeakerPhoto } from "../lib/programme/photos.ts";
-import { getDb, getEdition } from "../lib/server/runtime.ts";
+import { getDb, getEdition } from "../web/runtime.ts";
 
 /**
  * The organizers' catalogue forms: rooms, tracks, formats, speakers and speakers' photos. Each asks
@@ -123,7 +123,7 @@ export const catalogue = {
   }),
 
   /**
-   * A new photo (multipart form). Its body limit is raised in src/lib/server/action-body-limit.ts; the
+   * A new photo (multipart form). Its body limit is raised in src/web/action-body-limit.ts; the
    * image is decoded only after the guard said yes. A refused image is `catalogue:photo_...`.
    */
   speakerPhoto: defineAction({

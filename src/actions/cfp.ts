@@ -21,8 +21,8 @@ import {
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { answerAcceptance } from "../lib/review/confirm.ts";
 import { clientKey, type RateLimiter } from "../lib/security/rate-limit.ts";
-import { clientAddressOf } from "../lib/server/edge.ts";
-import { getAppKey, getDb, getEdition, rateLimits } from "../lib/server/runtime.ts";
+import { clientAddressOf } from "../web/edge.ts";
+import { getAppKey, getDb, getEdition, rateLimits } from "../web/runtime.ts";
 
 /**
  * The speakers' forms of the call for papers (and the organizers' late-submission link). Each needs
@@ -81,7 +81,7 @@ export const cfp = {
 
   /**
    * The profile photo (multipart form). Its body limit is raised for signed-in accounts in
-   * src/lib/server/action-body-limit.ts; the image is decoded only for a signed-in account.
+   * src/web/action-body-limit.ts; the image is decoded only for a signed-in account.
    */
   cfpProfilePhoto: defineAction({
     accept: "form",

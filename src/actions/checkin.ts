@@ -2,7 +2,7 @@ import { ActionError, defineAction } from "astro:actions";
 import { z } from "zod";
 import { checkInAtDesk, type DeskResult } from "../lib/registration/checkin.ts";
 import type { CheckInKey } from "../lib/registration/service.ts";
-import { registrationDeps } from "../lib/server/runtime.ts";
+import { registrationDeps } from "../web/runtime.ts";
 import { actorOf, requirePermission } from "./guard.ts";
 
 /**

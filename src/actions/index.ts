@@ -25,7 +25,7 @@ import { findUserByEmail } from "../lib/auth/users.ts";
 import { editionConflictOptions } from "../lib/programme/conflicts.ts";
 import { publishCheckedRelease } from "../lib/programme/releases.ts";
 import { DECISIONS, decideRegistrations, matchingDigest, matchingIds, MAX_BULK, parseQuery } from "../lib/registration/admin.ts";
-import { deleteCookie, secureCookies } from "../lib/server/principal.ts";
+import { deleteCookie, secureCookies } from "../web/principal.ts";
 import { z } from "zod";
 import type { Db } from "../../db/client.ts";
 import { checkbox, email, token } from "../lib/fields.ts";
@@ -45,8 +45,8 @@ import {
   updateDetails,
 } from "../lib/registration/service.ts";
 import { clientKey } from "../lib/security/rate-limit.ts";
-import { clientAddressOf } from "../lib/server/edge.ts";
-import { getAppKey, getDb, getEdition, rateLimits, registrationDeps } from "../lib/server/runtime.ts";
+import { clientAddressOf } from "../web/edge.ts";
+import { getAppKey, getDb, getEdition, rateLimits, registrationDeps } from "../web/runtime.ts";
 
 /** Cookie holding the address a sign-in code was sent to, for the code page. */
 export const SIGN_IN_EMAIL_COOKIE = "forum_signin_email";

@@ -20,8 +20,8 @@ import {
 import { queueCertificates } from "../lib/email/certificates.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { renderEmail } from "../lib/email/templates.ts";
-import { keepPreview } from "../lib/server/mail-previews.ts";
-import { getAppKey, getDb, getEdition, getSiteUrl } from "../lib/server/runtime.ts";
+import { keepPreview } from "../web/mail-previews.ts";
+import { getAppKey, getDb, getEdition, getSiteUrl } from "../web/runtime.ts";
 
 /**
  * The organizers' e-mail and staff forms. Each asks the guard first; refusals a user can cause are

@@ -16,7 +16,7 @@ import {
   type ScheduleError,
 } from "../lib/programme/editor.ts";
 import { zonedToInstant } from "../lib/programme/time.ts";
-import { getDb, getEdition } from "../lib/server/runtime.ts";
+import { getDb, getEdition } from "../web/runtime.ts";
 
 /**
  * The organizers' programme editor (sessions and their place on the grid). The schedule page's

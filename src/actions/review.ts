@@ -18,7 +18,7 @@ import { answerConfirmation } from "../lib/review/confirm.ts";
 import { MAX_MESSAGE, MAX_REASON, messageSpeakers, releaseDecisions, setPendingDecisions } from "../lib/review/decisions.ts";
 import { badScores, MAX_COMMENT, reviewerOf, submitReview } from "../lib/review/reviewing.ts";
 import { removeAssignment } from "../lib/review/committee.ts";
-import { getAppKey, getDb } from "../lib/server/runtime.ts";
+import { getAppKey, getDb } from "../web/runtime.ts";
 
 /**
  * The committee's forms: criteria, settings and assignments (`cfp.manage`), reviews

@@ -1,5 +1,5 @@
 import type { APIRoute } from "astro";
-import { healthy } from "../lib/server/runtime.ts";
+import { healthy } from "../web/runtime.ts";
 
 /** 200 while the database answers, 503 otherwise. */
 export const GET: APIRoute = () => {

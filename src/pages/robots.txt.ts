@@ -1,5 +1,5 @@
 import type { APIRoute } from "astro";
-import { getSiteUrl } from "../lib/server/runtime.ts";
+import { getSiteUrl } from "../web/runtime.ts";
 
 /** Crawlers may read the public site; the sitemap lists it. */
 export const GET: APIRoute = () => {

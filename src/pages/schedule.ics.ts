@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { localeOfPath } from "../i18n/index.ts";
 import { frabAcronym } from "../lib/programme/exports/frab.ts";
 import { programmeCalendar, trackCalendar } from "../lib/programme/exports/ical.ts";
-import { getEdition, getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, programmeFor } from "../web/runtime.ts";
 
 /**
  * The whole programme as iCalendar, as the viewer may see it; `?track=<slug>` keeps one track (404 for

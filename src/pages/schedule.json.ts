@@ -1,7 +1,7 @@
 import type { APIRoute } from "astro";
 import { localeOfPath } from "../i18n/index.ts";
 import { exportVersion, scheduleJson } from "../lib/programme/exports/frab.ts";
-import { getEdition, getSiteUrl, latestRelease, programmeFor } from "../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, latestRelease, programmeFor } from "../web/runtime.ts";
 
 /** The programme in the frab/pretalx schedule JSON, as the viewer may see it; in French under /fr. */
 export const GET: APIRoute = ({ locals, url }) => {

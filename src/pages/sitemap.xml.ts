@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { LOCALES, localizePath } from "../i18n/index.ts";
 import { ANONYMOUS } from "../lib/programme/audience.ts";
 import { escapeXml, isBreak } from "../lib/programme/exports/frab.ts";
-import { getSiteUrl, programmeFor } from "../lib/server/runtime.ts";
+import { getSiteUrl, programmeFor } from "../web/runtime.ts";
 
 /** Pages every edition has, by their English path. */
 const PAGES = ["/", "/programme", "/speakers", "/about", "/venue", "/faq", "/code-of-conduct", "/privacy"];

@@ -1,5 +1,5 @@
 import type { APIRoute } from "astro";
-import { currentProgramme } from "../lib/server/runtime.ts";
+import { currentProgramme } from "../web/runtime.ts";
 
 /** Track colours as CSS custom properties, so that pages need no inline style (strict CSP). */
 export const GET: APIRoute = () => {

@@ -446,7 +446,7 @@ describe("the local mailbox page", () => {
   it("is off unless asked for, and never where a proxy is configured", { timeout: 120_000 }, async () => {
     // Off unless asked for (README: MAILBOX_PAGE defaults to off), and never to a peer TRUST_PROXY
     // names as a proxy (here every loopback visitor is one). Every other combination (production,
-    // a Resend key, the Host) is unit-tested in src/lib/server/mailbox-page.test.ts.
+    // a Resend key, the Host) is unit-tested in src/web/mailbox-page.test.ts.
     const cases: Record<string, string>[] = [{}, { MAILBOX_PAGE: "yes" }, { MAILBOX_PAGE: "on", TRUST_PROXY: "loopback" }];
     // One database for all (seeded once): only the environment differs.
     const first = await startServer({ NODE_ENV: "", ...cases[0] });

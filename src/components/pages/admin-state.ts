@@ -13,8 +13,8 @@ import {
   type StaffHistoryEntry,
 } from "../../lib/registration/admin.ts";
 import type { Registration } from "../../lib/registration/service.ts";
-import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb } from "../../lib/server/runtime.ts";
+import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { getDb } from "../../web/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
 export type Guarded<T> = { redirect: string } | { forbidden: true; locale: Locale } | { props: T };

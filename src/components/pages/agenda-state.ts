@@ -4,7 +4,7 @@ import { formatDay, localDay } from "../../i18n/format.ts";
 import { asLocale, localizePath, t, unlocalizePath, type Locale } from "../../i18n/index.ts";
 import { agendaSessions, feedTokenOf, starredSlugs } from "../../lib/agenda/agenda.ts";
 import type { SessionView } from "../../lib/programme/audience.ts";
-import { getAppKey, getDb, getEdition, getSiteUrl, programmeFor } from "../../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition, getSiteUrl, programmeFor } from "../../web/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
 /**

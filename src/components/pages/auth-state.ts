@@ -3,11 +3,11 @@ import { actions } from "astro:actions";
 import { asLocale, localizePath, t, type Locale } from "../../i18n/index.ts";
 import { isStaffSessionVerified, safeNext } from "../../lib/auth/guard.ts";
 import { beginTotpEnrolment, resumeTotpEnrolment } from "../../lib/auth/totp.ts";
-import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { PRIVATE_REFERRER_POLICY } from "../../lib/server/http.ts";
+import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { PRIVATE_REFERRER_POLICY } from "../../web/http.ts";
 import { managePath } from "../../lib/registration/links.ts";
 import { registrationOfEmail } from "../../lib/registration/service.ts";
-import { getAppKey, getDb, getEdition } from "../../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition } from "../../web/runtime.ts";
 
 export type AuthStep = "signin" | "code" | "link" | "second-factor";
 

@@ -12,8 +12,8 @@ import {
   usesOf,
   type CatalogueKind,
 } from "../../lib/programme/catalogue.ts";
-import { formErrors, submittedFields, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { formErrors, submittedFields, type FormErrors } from "../../web/forms.ts";
+import { getDb, getEdition } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
 

@@ -12,8 +12,8 @@ import { proposalPath } from "../../lib/cfp/links.ts";
 import { availableDays, findProfile, type Speaker } from "../../lib/cfp/profile.ts";
 import { myProposals, proposalForSpeaker, sessionSlot, type SpeakerProposalSummary, type SpeakerProposalView } from "../../lib/cfp/view.ts";
 import { editionDays } from "../../lib/config/edition.ts";
-import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { currentProgramme, getDb, getEdition } from "../../lib/server/runtime.ts";
+import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { currentProgramme, getDb, getEdition } from "../../web/runtime.ts";
 import { signInPath } from "./agenda-state.ts";
 import { privatePage } from "./auth-state.ts";
 

@@ -9,9 +9,9 @@ import { deskCounts } from "../../lib/registration/desk.ts";
 import { badgeRun, parseBadgeFilter, recordBadgeRun, type BadgeEntry, type BadgeFilter } from "../../lib/registration/badges.ts";
 import { ticketSecretOf } from "../../lib/registration/service.ts";
 import { ticketQrSvg } from "../../lib/registration/ticket.ts";
-import { CONTENT_SECURITY_POLICY } from "../../lib/server/http.ts";
-import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getAppKey, getDb, getEdition } from "../../lib/server/runtime.ts";
+import { CONTENT_SECURITY_POLICY } from "../../web/http.ts";
+import { formErrors, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { getAppKey, getDb, getEdition } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
 

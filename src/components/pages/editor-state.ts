@@ -10,8 +10,8 @@ import { layoutDay, type DayGrid } from "../../lib/programme/grid.ts";
 import type { Programme, Session } from "../../lib/programme/model.ts";
 import { anyText } from "../../lib/programme/texts.ts";
 import { instantToZoned } from "../../lib/programme/time.ts";
-import { formErrors, submittedFields, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb, getEdition, workInProgress } from "../../lib/server/runtime.ts";
+import { formErrors, submittedFields, type FormErrors } from "../../web/forms.ts";
+import { getDb, getEdition, workInProgress } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { AstroGlobal } from "astro";
 import type { Locale } from "../../i18n/index.ts";
 import { searchAudit } from "../../lib/audit.ts";
 import { registrationStatistics, type RegistrationStatistics } from "../../lib/registration/statistics.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { getDb, getEdition } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 
 /** Request handling of the organizers' statistics and audit log pages. */

@@ -18,8 +18,8 @@ import { renderEmail } from "../../lib/email/templates.ts";
 import { ANNOUNCEMENT_STATES, DEFAULT_FILTERS, newAnnouncementKey } from "../../lib/email/announcement.ts";
 import { certificateRecipients, certificateSends } from "../../lib/email/certificates.ts";
 import { activeGroups, getGroup, listGroups, type GroupItem } from "../../lib/email/groups.ts";
-import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getAppKey, getDb, getEdition, getSiteUrl } from "../../lib/server/runtime.ts";
+import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { getAppKey, getDb, getEdition, getSiteUrl } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { reviewErrors } from "./review-errors.ts";
 

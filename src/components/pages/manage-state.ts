@@ -6,9 +6,9 @@ import { managePath } from "../../lib/registration/links.ts";
 import { findByToken, historyOf, ticketSecretOf, type Registration } from "../../lib/registration/service.ts";
 import { ticketQrSvg } from "../../lib/registration/ticket.ts";
 import { ticketCode } from "../../lib/registration/ticket-document.ts";
-import { formErrors, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
+import { formErrors, submittedForm, type FormErrors } from "../../web/forms.ts";
 import { attendanceDays } from "../../lib/registration/certificate.ts";
-import { getAppKey, getDb, getEdition, registrationDeps } from "../../lib/server/runtime.ts";
+import { getAppKey, getDb, getEdition, registrationDeps } from "../../web/runtime.ts";
 import { privatePage } from "./auth-state.ts";
 
 const DONE = ["confirmed", "updated", "review", "unchanged", "cancelled"] as const;

@@ -4,8 +4,8 @@ import { summaryLine } from "../../i18n/errors.ts";
 import { asLocale, localizePath, t, type Locale, type Messages } from "../../i18n/index.ts";
 import { ALL_CATEGORY_FIELDS, fieldsOfCategory } from "../../lib/registration/form.ts";
 import { availability } from "../../lib/registration/service.ts";
-import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { formErrors, retryAfterOf, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { getDb, getEdition } from "../../web/runtime.ts";
 
 /** How the error summary names each field of a registration: its label, or a short name for a sentence. */
 export function registrationLabels(m: Messages): Record<string, string> {

@@ -23,8 +23,8 @@ import {
 } from "../../lib/review/decisions.ts";
 import type { Localized } from "../../lib/programme/texts.ts";
 import { reviewerOf, reviewerView, reviewQueue, type QueueItem, type ReviewerView } from "../../lib/review/reviewing.ts";
-import { submittedFields, submittedForm, type FormErrors } from "../../lib/server/forms.ts";
-import { getDb } from "../../lib/server/runtime.ts";
+import { submittedFields, submittedForm, type FormErrors } from "../../web/forms.ts";
+import { getDb } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { privatePage } from "./auth-state.ts";
 import { lateGrantForm, type LateGrantForm } from "./cfp-state.ts";

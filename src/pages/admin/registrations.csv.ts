@@ -12,7 +12,7 @@ import {
   type CsvLabels,
   type CsvSeparator,
 } from "../../lib/registration/export.ts";
-import { getDb, getEdition } from "../../lib/server/runtime.ts";
+import { getDb, getEdition } from "../../web/runtime.ts";
 
 /** Personal data: never stored by a cache, never indexed, no referrer to other sites. */
 const PRIVATE = { "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex, nofollow" };

@@ -4,7 +4,7 @@ import { agendaSessions, starredSlugs, userOfFeedToken } from "../../lib/agenda/
 import { frabAcronym } from "../../lib/programme/exports/frab.ts";
 import { agendaCalendar } from "../../lib/programme/exports/ical.ts";
 import { registrationViewer } from "../../lib/programme/viewer.ts";
-import { getDb, getEdition, getSiteUrl, programmeFor } from "../../lib/server/runtime.ts";
+import { getDb, getEdition, getSiteUrl, programmeFor } from "../../web/runtime.ts";
 
 /** A private answer: never stored by a cache, never indexed, no referrer. */
 const PRIVATE = { "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer" };

@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
 import { findMedia } from "../../lib/programme/photos.ts";
-import { getDb } from "../../lib/server/runtime.ts";
+import { getDb } from "../../web/runtime.ts";
 
 /** Uploaded images by the hash of their bytes: what a URL names never changes, so it is cached for good. */
 export const GET: APIRoute = ({ params }) => {

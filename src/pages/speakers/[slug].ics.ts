@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { localeOfPath } from "../../i18n/index.ts";
 import { frabAcronym } from "../../lib/programme/exports/frab.ts";
 import { speakerCalendar } from "../../lib/programme/exports/ical.ts";
-import { getEdition, getSiteUrl, programmeFor } from "../../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, programmeFor } from "../../web/runtime.ts";
 
 /** One speaker's sessions as iCalendar; 404 when the viewer sees no session of that speaker. */
 export const GET: APIRoute = ({ locals, params, url }) => {

@@ -1,7 +1,7 @@
 import type { APIRoute } from "astro";
 import { MAX_WEBHOOK_BYTES, receiveWebhook, webhookHeaders } from "../../lib/email/webhook.ts";
-import { readBoundedText } from "../../lib/server/http.ts";
-import { getDb } from "../../lib/server/runtime.ts";
+import { readBoundedText } from "../../web/http.ts";
+import { getDb } from "../../web/runtime.ts";
 
 /**
  * Resend's webhook (delivered, delayed, bounced, complained): signed with RESEND_WEBHOOK_SECRET in

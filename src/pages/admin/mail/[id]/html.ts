@@ -1,8 +1,8 @@
 import type { APIRoute } from "astro";
 import { decide } from "../../../../lib/auth/guard.ts";
 import { outboxMessage } from "../../../../lib/email/admin.ts";
-import { sandboxedHtml } from "../../../../lib/server/mail-previews.ts";
-import { getDb } from "../../../../lib/server/runtime.ts";
+import { sandboxedHtml } from "../../../../web/mail-previews.ts";
+import { getDb } from "../../../../web/runtime.ts";
 import { renderOutboxMessage } from "../../../../components/pages/mailstaff-state.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { t } from "../../../../i18n/index.ts";
 import { decide } from "../../../../lib/auth/guard.ts";
 import { escapeMarkup } from "../../../../lib/markup.ts";
-import { previewHtml, sandboxedHtml } from "../../../../lib/server/mail-previews.ts";
+import { previewHtml, sandboxedHtml } from "../../../../web/mail-previews.ts";
 
 /**
  * The HTML of an announcement preview, for the compose page's sandboxed frame: only its author

@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
 import { readMailboxMessage } from "../../../../lib/email/mailbox.ts";
-import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../lib/server/mailbox-page.ts";
+import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../web/mailbox-page.ts";
 
 /** The HTML version of a mailbox message, sandboxed: its inline images point at the attachments. */
 export const GET: APIRoute = ({ params, locals, request }) => {

@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { asLocale, t } from "../../../../i18n/index.ts";
 import { attendanceDays, certificateDetails, certificatePdf } from "../../../../lib/registration/certificate.ts";
 import { findByToken } from "../../../../lib/registration/service.ts";
-import { getDb, getEdition, registrationDeps } from "../../../../lib/server/runtime.ts";
+import { getDb, getEdition, registrationDeps } from "../../../../web/runtime.ts";
 
 /**
  * The certificate of attendance (PDF), for a registration's own private link only, once it was

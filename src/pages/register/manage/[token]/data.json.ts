@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
 import { findByToken, personalData } from "../../../../lib/registration/service.ts";
-import { getDb, registrationDeps } from "../../../../lib/server/runtime.ts";
+import { getDb, registrationDeps } from "../../../../web/runtime.ts";
 
 /** Everything held about the registration, for its holder (the private link), as JSON. */
 export const GET: APIRoute = ({ params }) => {

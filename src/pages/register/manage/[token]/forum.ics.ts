@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { asLocale } from "../../../../i18n/index.ts";
 import { forumCalendar } from "../../../../lib/registration/calendar.ts";
 import { findByToken } from "../../../../lib/registration/service.ts";
-import { getEdition, getSiteUrl, registrationDeps } from "../../../../lib/server/runtime.ts";
+import { getEdition, getSiteUrl, registrationDeps } from "../../../../web/runtime.ts";
 
 /** The forum in the attendee's calendar, for a confirmed registration's own private link. */
 export const GET: APIRoute = ({ params, url }) => {

@@ -2,7 +2,7 @@ import type { APIRoute } from "astro";
 import { asLocale } from "../../../../i18n/index.ts";
 import { findByToken } from "../../../../lib/registration/service.ts";
 import { ticketDetails, ticketPdf } from "../../../../lib/registration/ticket-document.ts";
-import { getAppKey, getEdition, registrationDeps } from "../../../../lib/server/runtime.ts";
+import { getAppKey, getEdition, registrationDeps } from "../../../../web/runtime.ts";
 
 /** The ticket as a PDF (to print), for a confirmed registration's own private link only; `?lang=` picks its language. */
 export const GET: APIRoute = async ({ params, url }) => {

@@ -1,6 +1,6 @@
 import type { APIRoute } from "astro";
 import { readMailboxAttachment } from "../../../../../lib/email/mailbox.ts";
-import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../../lib/server/mailbox-page.ts";
+import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../../web/mailbox-page.ts";
 
 /** An attachment of a mailbox message (the ticket QR code, the calendar file). */
 export const GET: APIRoute = ({ params, locals, request }) => {

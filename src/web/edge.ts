@@ -9,7 +9,7 @@ import {
   trustsPeer,
   type Edge,
   type TrustPolicy,
-} from "../security/proxy.ts";
+} from "../lib/security/proxy.ts";
 
 /**
  * The server's own listener (scripts/serve.mjs) is the edge: before Astro sees a request it refuses

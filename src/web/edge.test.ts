@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { headerReader, parseTrustProxy, resolveEdge, trustsPeer, type TrustPolicy } from "../security/proxy.ts";
+import { headerReader, parseTrustProxy, resolveEdge, trustsPeer, type TrustPolicy } from "../lib/security/proxy.ts";
 import { originMismatch } from "./edge.ts";
 
 const policy = (value: string): TrustPolicy => (parseTrustProxy(value) as { policy: TrustPolicy }).policy;
@@ -56,6 +56,6 @@ describe("the client's address", () => {
     };
     walk("src");
     // The middleware's fallback for the dev server, where no edge ran, and the edge's own helpers.
-    expect(offenders.sort()).toEqual(["src/env.d.ts", "src/lib/server/edge.ts", "src/middleware.ts"]);
+    expect(offenders.sort()).toEqual(["src/env.d.ts", "src/middleware.ts", "src/web/edge.ts"]);
   });
 });

@@ -1,6 +1,6 @@
 import { getActionContext } from "astro:actions";
 import type { APIContext } from "astro";
-import { asLocale, localizePath, type Locale } from "../../i18n/index.ts";
+import { asLocale, localizePath, type Locale } from "../i18n/index.ts";
 
 /**
  * Form Actions whose success is a POST-redirect-GET answered by the middleware, before any page is

@@ -1,6 +1,6 @@
 import { ActionError, getActionContext } from "astro:actions";
 import type { APIContext } from "astro";
-import { allowed, type Permission } from "../auth/guard.ts";
+import { allowed, type Permission } from "../lib/auth/guard.ts";
 
 /**
  * Body limits of the Actions. Forms are small and get 64 KiB; only the Actions named in

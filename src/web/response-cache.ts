@@ -1,5 +1,5 @@
-import { countCacheLookup } from "../observability/hooks.ts";
-import { unlocalizePath } from "../locale.ts";
+import { countCacheLookup } from "../lib/observability/hooks.ts";
+import { unlocalizePath } from "../lib/locale.ts";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";

@@ -1,8 +1,8 @@
 import type { AstroCookies } from "astro";
-import type { Principal } from "../auth/guard.ts";
-import { SESSION_COOKIE, sessionCookieOptions, validateSessionToken } from "../auth/sessions.ts";
-import { ANONYMOUS, type Viewer } from "../programme/audience.ts";
-import { accountViewer } from "../programme/viewer.ts";
+import type { Principal } from "../lib/auth/guard.ts";
+import { SESSION_COOKIE, sessionCookieOptions, validateSessionToken } from "../lib/auth/sessions.ts";
+import { ANONYMOUS, type Viewer } from "../lib/programme/audience.ts";
+import { accountViewer } from "../lib/programme/viewer.ts";
 import { getDb, getSiteUrl } from "./runtime.ts";
 
 /**

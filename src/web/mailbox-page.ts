@@ -1,5 +1,5 @@
-import { mailboxDir } from "../email/transport.ts";
-import { isLoopbackAddress, type Edge } from "../security/proxy.ts";
+import { mailboxDir } from "../lib/email/transport.ts";
+import { isLoopbackAddress, type Edge } from "../lib/security/proxy.ts";
 
 /**
  * The local mailbox page shows every message the site sent, private links included, so it is

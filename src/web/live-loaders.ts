@@ -1,5 +1,5 @@
 import type { LiveLoader } from "astro/loaders";
-import { ANONYMOUS, type SessionView, type SpeakerView, type Viewer } from "../programme/audience.ts";
+import { ANONYMOUS, type SessionView, type SpeakerView, type Viewer } from "../lib/programme/audience.ts";
 import { programmeFor } from "./runtime.ts";
 
 /** Entry filter: which entry, for which viewer (the audience rule is applied in the loader). */

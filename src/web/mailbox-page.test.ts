@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Edge } from "../security/proxy.ts";
+import type { Edge } from "../lib/security/proxy.ts";
 import { demoMailboxPage, isLocalHost, mailboxPageEnabled, mailboxPageNotice } from "./mailbox-page.ts";
 
 const direct = (peer: string): Edge => ({ client: peer, peer, protocol: "http", host: null, proxied: false });

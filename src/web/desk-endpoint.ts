@@ -1,9 +1,9 @@
 import type { APIContext } from "astro";
-import { decide } from "../auth/guard.ts";
-import { deskCounts, deskRoster, forumDay, scanAtDesk, scanBatchSchema } from "../registration/desk.ts";
+import { decide } from "../lib/auth/guard.ts";
+import { deskCounts, deskRoster, forumDay, scanAtDesk, scanBatchSchema } from "../lib/registration/desk.ts";
 import { readBoundedText } from "./http.ts";
 import { getDb, getEdition, registrationDeps } from "./runtime.ts";
-import deskWorker from "../../components/checkin/desk-sw.js?raw";
+import deskWorker from "../components/checkin/desk-sw.js?raw";
 
 /**
  * The HTTP side of the desks (decision 31): `GET desk.json` gives the day's roster (or what changed

@@ -1,12 +1,12 @@
-import { isDatabaseReachable, openDatabase, type Db } from "../../../db/client.ts";
-import { loadEdition, type Edition } from "../config/edition.ts";
-import { viewProgramme, type ProgrammeView, type Viewer } from "../programme/audience.ts";
-import type { Programme } from "../programme/model.ts";
-import { createProgrammeCache } from "../programme/queries.ts";
-import { createChangelogCache, createReleaseCache, type ChangelogEntry, type Release } from "../programme/releases.ts";
-import type { RegistrationDeps } from "../registration/service.ts";
-import { createRateLimiter, parseLimit, type RateLimiter } from "../security/rate-limit.ts";
-import { loadAppKey } from "../security/secrets.ts";
+import { isDatabaseReachable, openDatabase, type Db } from "../../db/client.ts";
+import { loadEdition, type Edition } from "../lib/config/edition.ts";
+import { viewProgramme, type ProgrammeView, type Viewer } from "../lib/programme/audience.ts";
+import type { Programme } from "../lib/programme/model.ts";
+import { createProgrammeCache } from "../lib/programme/queries.ts";
+import { createChangelogCache, createReleaseCache, type ChangelogEntry, type Release } from "../lib/programme/releases.ts";
+import type { RegistrationDeps } from "../lib/registration/service.ts";
+import { createRateLimiter, parseLimit, type RateLimiter } from "../lib/security/rate-limit.ts";
+import { loadAppKey } from "../lib/security/secrets.ts";
 
 // One database connection and one validated edition per server process.
 let db: Db | undefined;

@@ -1,6 +1,6 @@
 import { isInputError, type ActionError } from "astro:actions";
-import { errorMessage } from "../../i18n/errors.ts";
-import type { Messages } from "../../i18n/index.ts";
+import { errorMessage } from "../i18n/errors.ts";
+import type { Messages } from "../i18n/index.ts";
 
 /**
  * Every text value of a form POST, repeated fields kept in order (files left out), or null: not a
