@@ -392,7 +392,9 @@ async function setUp(root: HTMLElement): Promise<void> {
 
   const scanner = root.querySelector<HTMLElement>("[data-ticket-scanner]");
   if (scanner) startScanner(scanner, handle);
-  input.focus();
+  // Ready for the first scan, unless someone is typing in another field (the desk's label): what
+  // they type goes on going there, not into the ticket field.
+  if (!document.activeElement || document.activeElement === document.body) input.focus();
 }
 
 /** Registers the desk's service worker and keeps the page and its assets for a reload offline. */
