@@ -77,24 +77,59 @@ export function isHeld(row: Pick<OutboxRow, "state" | "nextAttemptAt">): boolean
  */
 export function enqueue(db: DbLike, msg: NewMessage, now: number = Date.now(), { held = false }: { held?: boolean } = {}): string {
   const id = randomUUID();
-  db.insert(outbox)
-    .values({
-      id,
-      template: msg.template,
-      language: msg.language,
-      recipient: msg.recipient,
-      payload: msg.payload,
-      state: "pending",
-      priority: priorityOf(msg.template),
-      attempts: 0,
-      nextAttemptAt: held ? HELD_UNTIL : new Date(now),
-      expiresAt: msg.expiresAt ?? null,
-      groupId: msg.groupId ?? null,
-      registrationId: msg.registrationId ?? null,
-      createdAt: new Date(now),
-    })
-    .run();
+  insertStatement(db).run({
+    id,
+    template: msg.template,
+    language: msg.language,
+    recipient: msg.recipient,
+    payload: JSON.stringify(msg.payload ?? null),
+    priority: priorityOf(msg.template),
+    nextAttemptAt: held ? HELD_UNTIL : new Date(now),
+    expiresAt: msg.expiresAt ? msg.expiresAt.getTime() : null,
+    groupId: msg.groupId ?? null,
+    registrationId: msg.registrationId ?? null,
+    createdAt: new Date(now),
+  });
   return id;
+}
+
+/**
+ * The insert of `enqueue`, built and prepared once per SQLite connection (a registration burst
+ * queues thousands: Drizzle would build the SQL and SQLite prepare it at each one). `db` may be a
+ * transaction: its statement is the connection's, so it runs inside that transaction.
+ */
+const insertStatements = new WeakMap<object, ReturnType<typeof prepareInsert>>();
+
+function insertStatement(db: DbLike) {
+  const client = (db as unknown as { session?: { client?: object } }).session?.client;
+  if (!client) return prepareInsert(db);
+  let statement = insertStatements.get(client);
+  if (!statement) insertStatements.set(client, (statement = prepareInsert(db)));
+  return statement;
+}
+
+function prepareInsert(db: DbLike) {
+  const p = sql.placeholder;
+  return db
+    .insert(outbox)
+    .values({
+      id: p("id"),
+      template: p("template"),
+      language: p("language"),
+      recipient: p("recipient"),
+      // Bound as what the columns hold (JSON text, milliseconds or null): through a placeholder the
+      // column's own encoding would meet a null it cannot read.
+      payload: sql`${p("payload")}`,
+      state: "pending",
+      priority: p("priority"),
+      attempts: 0,
+      nextAttemptAt: p("nextAttemptAt"),
+      expiresAt: sql`${p("expiresAt")}`,
+      groupId: p("groupId"),
+      registrationId: p("registrationId"),
+      createdAt: p("createdAt"),
+    })
+    .prepare();
 }
 
 /** The idempotency key of a batch: derived from its members' ids (in any order), so the same members always get the same key. */
