@@ -1,9 +1,12 @@
 // @ts-check
 import { defineConfig } from "astro/config";
 import node from "@astrojs/node";
+import { frenchTwins } from "./src/web/french-routes.mjs";
 
 export default defineConfig({
   output: "server",
+  // Every page answers in English and, under /fr, in French: one file for both (decision 42).
+  integrations: [frenchTwins()],
   // Middleware mode: scripts/serve.mjs owns the listener and serves the build's files from memory.
   adapter: node({ mode: "middleware" }),
   site: process.env.SITE_URL ?? "http://localhost:4321",

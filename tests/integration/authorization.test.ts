@@ -1,39 +1,24 @@
 // The authorization matrix: every page and export under /admin (found on disk, so a new one is
 // covered without editing this file), requested by each kind of visitor. Only an organizer who has
 // given the second factor gets in; the others are sent to sign in, to the second factor, or refused.
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { frenchRoutes, patternOf, routeFiles } from "../../src/web/french-routes.mjs";
 import { ticketSecretOf } from "../../src/lib/registration/service.ts";
 import { serverDb } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, serverAccounts } from "../helpers/session.ts";
 
-/** URL paths of the route files under src/pages/admin (and /fr), dynamic segments filled with `id`. */
+/** URL paths of the routes under /admin and /fr/admin (from the route files), dynamic segments filled with `id`. */
 function adminRoutes(id: number): { dynamic: boolean; path: string }[] {
-  const routes: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(astro|ts)$/.test(name) && !name.endsWith(".test.ts")) routes.push(relative("src/pages", path));
-    }
-  };
-  walk("src/pages/admin");
-  walk("src/pages/fr/admin");
-  return routes
-    .map((file) => [file.includes("[") && !file.includes("registrations/"), file] as const)
-    .map(([dynamic, file]) => ({
-      dynamic,
-      path: (
-        "/" +
-        file
-          .replace(/\.astro$|\.ts$/, "")
-          .replace(/(^|\/)index$/, "")
-          .replace(/\[[^\]]+\]/g, String(id))
-      ).replace(/\/$/, ""),
-    }));
+  const english = routeFiles()
+    .filter((file) => file.startsWith("admin/"))
+    .map((file) => ({ file, pattern: patternOf(file) }));
+  const french = frenchRoutes().filter((route) => route.file.startsWith("admin/"));
+  return [...english, ...french].map(({ file, pattern }) => ({
+    dynamic: file.includes("[") && !file.includes("registrations/"),
+    path: pattern.replace(/\[[^\]]+\]/g, String(id)).replace(/\/$/, ""),
+  }));
 }
 
 let server: TestServer;

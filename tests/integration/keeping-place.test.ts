@@ -2,9 +2,9 @@
 // second factor (hostile values refused); the language switch of every page, private links
 // included, without the token going anywhere new; the programme's filters from the programme to a
 // session and back.
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { frenchRoutes, hasFrenchTwin, patternOf, routeFiles } from "../../src/web/french-routes.mjs";
 import { invite } from "../../src/lib/cfp/invitations.ts";
 import { grantLateSubmission } from "../../src/lib/cfp/late.ts";
 import { confirmToken, lateToken } from "../../src/lib/cfp/links.ts";
@@ -219,20 +219,11 @@ describe("the e-mailed sign-in link keeps where the person was going", () => {
 });
 
 /** The route files of the site (English), as paths with their dynamic segments. */
+/** The page routes of the site (not its endpoints), English paths, each served in both languages. */
 function pageRoutes(): string[] {
-  const routes: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        if (!["fr", "dev"].includes(relative("src/pages", path))) walk(path);
-      } else if (name.endsWith(".astro") && !["404.astro", "500.astro"].includes(relative("src/pages", path))) {
-        routes.push(relative("src/pages", path));
-      }
-    }
-  };
-  walk("src/pages");
-  return routes.map((file) => ("/" + file.replace(/\.astro$/, "").replace(/(^|\/)index$/, "")).replace(/(.)\/$/, "$1"));
+  return routeFiles()
+    .filter((file) => file.endsWith(".astro") && hasFrenchTwin(file))
+    .map((file) => patternOf(file).replace(/(.)\/$/, "$1"));
 }
 
 describe("the language switch", () => {
@@ -381,21 +372,14 @@ describe("the language switch", () => {
     fill("/admin/programme/speakers/[slug]", admin("/admin/programme/speakers/amelie-dupont-varenne"));
   });
 
-  it("has an example of every page of the site, and every page a French twin", () => {
+  it("has an example of every page of the site, and every page a French twin from the same file", () => {
     const routes = pageRoutes();
     expect(routes.length).toBeGreaterThan(50);
     expect(routes.filter((route) => !examples[route])).toEqual([]);
-    const isFile = (f: string) => {
-      try {
-        return statSync(f).isFile();
-      } catch {
-        return false;
-      }
-    };
-    for (const route of routes) {
-      const base = route === "/" ? "src/pages/fr/index" : `src/pages/fr${route}`;
-      expect(isFile(`${base}.astro`) || isFile(`${base}/index.astro`), `French twin of ${route}`).toBe(true);
-    }
+    const french = new Map(frenchRoutes().map((route) => [route.pattern, route.file]));
+    for (const route of routes) expect(french.get(route === "/" ? "/fr" : `/fr${route}`), `French twin of ${route}`).toBeDefined();
+    // No second copy of a page: the French tree is the English one (decision 42).
+    expect(existsSync("src/pages/fr")).toBe(false);
   });
 
   it("leads every page to the same page in the other language, its query kept, and back", async () => {

@@ -1,2 +1,0 @@
-// The whole programme as iCalendar, in French. The English route reads the language from the path.
-export { GET } from "../schedule.ics.ts";
