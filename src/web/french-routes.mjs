@@ -7,7 +7,8 @@ import { join, relative, sep } from "node:path";
  * path and, through the integration below, the same path under /fr: the page reads its language
  * from the path (`Astro.currentLocale`), so the French twin is the same file and cannot drift.
  *
- * Pages without a language stay single: the error pages (Astro renders them for either language),
+ * Pages without a language stay single: the error pages (Astro renders them for either language,
+ * and so do the loaders, by a rewrite: components/pages/route.ts),
  * the development mailbox, and endpoints whose answer has no words in it (a PDF for a registration
  * is in the registration's language, a CSV for organizers has its own labels, media, webhooks,
  * health, robots, sitemap). An endpoint that speaks is listed in LOCALIZED_ENDPOINTS.
@@ -25,7 +26,7 @@ export const LOCALIZED_ENDPOINTS = [
 ];
 
 /** Pages that have one version for both languages. */
-const SINGLE_PAGES = [/^404\.astro$/, /^500\.astro$/, /^dev\//];
+const SINGLE_PAGES = [/^40[34]\.astro$/, /^500\.astro$/, /^dev\//];
 
 /** The route files under `pagesDir`, as paths relative to it with forward slashes. */
 export function routeFiles(pagesDir = "src/pages") {

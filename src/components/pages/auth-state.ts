@@ -100,16 +100,15 @@ function localizeNext(path: string, locale: Locale): string {
  */
 export function accountState(
   Astro: AstroGlobal,
-):
-  | { redirect: string; clearSiteData?: string }
-  | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
+): { redirect: string } | { props: { locale: Locale; email: string; registration: ReturnType<typeof registrationOfEmail> } } {
   const locale = asLocale(Astro.currentLocale);
   privatePage(Astro);
   const signedOut = Astro.getActionResult(actions.signOut);
   if (signedOut && !signedOut.error) {
     // Whatever this browser kept for the signed-out account goes too: the check-in desk's roster
     // and queue (IndexedDB), its service worker and kept page (decision 31).
-    return { redirect: localizePath("/", locale), clearSiteData: '"cache", "storage"' };
+    Astro.response.headers.set("Clear-Site-Data", '"cache", "storage"');
+    return { redirect: localizePath("/", locale) };
   }
   const opened = Astro.getActionResult(actions.openMyRegistration);
   if (opened && !opened.error) return { redirect: managePath(locale, opened.data.token) };
