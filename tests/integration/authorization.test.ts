@@ -120,6 +120,24 @@ describe("authorization of the organizers' area", () => {
     }
   });
 
+  it("refuses and misses in the language of the path asked for, as privately as the page", async () => {
+    for (const [client, path, status, lang] of [
+      [clients.reviewer, "/admin/mail", 403, "en"],
+      [clients.reviewer, "/fr/admin/mail", 403, "fr"],
+      [clients.organizer, "/admin/mail/999999", 404, "en"],
+      [clients.organizer, "/fr/admin/mail/999999", 404, "fr"],
+    ] as const) {
+      const response = await client.get(path);
+      const html = await response.text();
+      expect(response.status, path).toBe(status);
+      expect(html, path).toContain(`<html lang="${lang}"`);
+      expect(response.headers.get("cache-control"), path).toContain("no-store");
+      // The refusal switches to the same page in the other language; the miss, like every error page, to the other home.
+      const other = status === 403 ? (lang === "en" ? `/fr${path}` : path.slice(3)) : lang === "en" ? "/fr/" : "/";
+      expect(html, path).toMatch(new RegExp(`class="lang-switch" href="${other}"`));
+    }
+  });
+
   it("refuses every organizer Action to everyone else, and changes nothing", async () => {
     const actions = [
       "decideRegistrations",
