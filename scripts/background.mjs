@@ -7,7 +7,7 @@
 // process has left), it delivers the e-mail outbox (unless MAIL_WORKER=off) and runs the
 // housekeeping loop, away from the processes that answer requests, so rendering and sending mail
 // never delays a page or a form. HTTP workers nudge it through the primary when they queue a
-// message. It also reads the database-backed gauges of /metrics when the primary gathers them.
+// message (the webhook worker of decision 40 wakes with it too). It also reads the database-backed gauges of /metrics when the primary gathers them.
 import { setPriority } from "node:os";
 import { MigrationError, openDatabase } from "../db/client.ts";
 import { seedIfEmpty } from "../db/seed.ts";
@@ -18,6 +18,7 @@ import { createLogger, installLogger } from "../src/lib/observability/log.ts";
 import { mailWorkerGauge, processMetrics } from "../src/lib/observability/metrics.ts";
 import { startHousekeeping } from "../src/lib/registration/housekeeping.ts";
 import { loadAppKey } from "../src/lib/security/secrets.ts";
+import { startWebhookWorker, webhookWorkerOptionsFromEnv } from "../src/lib/webhooks/worker.ts";
 
 // The exit codes scripts/supervisor.mjs reads.
 const SETUP_EXIT = { content: 2, migration: 3 };
@@ -27,6 +28,7 @@ installLogger(logger);
 
 let stopping;
 let mailWorker;
+let webhookWorker;
 let housekeeping;
 let db;
 
@@ -34,7 +36,7 @@ let db;
 const stop = () =>
   (stopping ??= (async () => {
     housekeeping?.stop();
-    await mailWorker?.stop();
+    await Promise.all([mailWorker?.stop(), webhookWorker?.stop()]);
     db?.$client.close();
     process.exit(0);
   })());
@@ -43,8 +45,10 @@ let started;
 const go = new Promise((resolve) => (started = resolve));
 process.on("message", (message) => {
   if (message?.type === "forum:start") started();
-  else if (message?.type === "forum:nudge") mailWorker?.nudge();
-  else if (message?.type === "forum:drain") stop();
+  else if (message?.type === "forum:nudge") {
+    mailWorker?.nudge();
+    webhookWorker?.nudge();
+  } else if (message?.type === "forum:drain") stop();
 });
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);
@@ -123,6 +127,15 @@ function startWork() {
     }
   }
   mailWorkerGauge(mailWorker !== undefined);
+
+  // The organizers' webhooks (decision 40), beside the mail, unless WEBHOOK_WORKER=off.
+  if (process.env.WEBHOOK_WORKER !== "off") {
+    try {
+      webhookWorker = startWebhookWorker({ ...webhookWorkerOptionsFromEnv(loadAppKey()), db: getDb, log: (line) => logger.warn(line) });
+    } catch (error) {
+      logger.error({ err: error }, `Webhook worker not started: ${error?.message ?? error}`);
+    }
+  }
 
   // Expiry of unconfirmed registrations, promotion from the waiting list, purges (REGISTRATION_SWEEP_MS).
   try {

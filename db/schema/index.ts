@@ -9,3 +9,4 @@ export * from "./media.ts";
 export * from "./cfp.ts";
 export * from "./security.ts";
 export * from "./checkin.ts";
+export * from "./webhooks.ts";

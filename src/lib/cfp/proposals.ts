@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { emitWebhook } from "../webhooks/events.ts";
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
@@ -281,6 +282,7 @@ export function submitProposal(deps: CfpDeps, account: Account, code: string, ve
         (s) => ({ name: s.name, title: anyText(proposalTitle(proposal), s.language), code }),
         now,
       );
+      emitWebhook(tx, "proposal.submitted", { proposal: code, state: "submitted" }, now);
       recordAudit(
         tx,
         {

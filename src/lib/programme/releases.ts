@@ -1,4 +1,5 @@
 import { desc, eq, sql } from "drizzle-orm";
+import { emitWebhook } from "../webhooks/events.ts";
 import type { Db } from "../../../db/client.ts";
 import { scheduleReleases } from "../../../db/schema/index.ts";
 import { recordAudit } from "../audit.ts";
@@ -137,6 +138,7 @@ function publishWithin(
     comment: words,
     createdBy: actor.email,
   });
+  emitWebhook(tx, "release.published", { release: number, publishedAt: new Date(now).toISOString() }, now);
   if (actor.id !== null) {
     recordAudit(
       tx,

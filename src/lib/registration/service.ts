@@ -12,6 +12,7 @@ import type { Edition } from "../config/edition.ts";
 import { enqueue } from "../email/outbox.ts";
 import type { TemplateName } from "../email/templates.ts";
 import { deriveSecret, hashSecret, randomNonce } from "../security/secrets.ts";
+import { emitWebhook, registrationEventOf } from "../webhooks/events.ts";
 import { VETTED_FIELDS, type EditableField, type RegistrationInput } from "./form.ts";
 
 /**
@@ -90,7 +91,15 @@ function record(tx: Tx, registration: Registration, to: RegistrationState, actor
     .run();
 }
 
-/** Moves `registration` to `to` with `patch`, records the event, and returns the updated row. */
+/** The organizers' webhooks about a registration (decision 40), in the caller's transaction. */
+function tellWebhooks(tx: Tx, registration: Registration, type: Parameters<typeof emitWebhook>[1] | null, now: number): void {
+  if (type) emitWebhook(tx, type, { registration: registration.id, state: registration.status, category: registration.category }, now);
+}
+
+/**
+ * Moves `registration` to `to` with `patch`, records the event, tells the webhooks (a seat given
+ * from the waiting list is `promoted`), and returns the updated row.
+ */
 function transition(
   tx: Tx,
   registration: Registration,
@@ -99,14 +108,17 @@ function transition(
   now: number,
   patch: Partial<Registration> = {},
   note = "",
+  { promoted = false }: { promoted?: boolean } = {},
 ): Registration {
   record(tx, registration, to, actor, now, note);
-  return tx
+  const updated = tx
     .update(registrations)
     .set({ ...patch, status: to, version: sql`${registrations.version} + 1`, updatedAt: new Date(now) })
     .where(eq(registrations.id, registration.id))
     .returning()
     .get()!;
+  tellWebhooks(tx, updated, registrationEventOf(to, promoted), now);
+  return updated;
 }
 
 function mail(
@@ -168,7 +180,9 @@ function giveSeat(
   now: number,
   template: "registration.confirmed" | "registration.promoted",
 ): Registration {
-  const confirmed = transition(tx, registration, "confirmed", actor, now, { seatHeld: true, waitlistedAt: null });
+  const confirmed = transition(tx, registration, "confirmed", actor, now, { seatHeld: true, waitlistedAt: null }, "", {
+    promoted: template === "registration.promoted",
+  });
   mail(tx, confirmed, template, { manageNonce: latestNonce(tx, confirmed.id), ticketNonce: confirmed.ticketNonce }, now);
   return confirmed;
 }
@@ -278,6 +292,7 @@ export function submit(deps: RegistrationDeps, input: RegistrationInput): { outc
       now: new Date(now),
     })!;
     statements.registered.run({ registrationId: created.id, at: new Date(now) });
+    tellWebhooks(tx, created, "registration.created", now);
     const { nonce } = newManageToken(statements, appKey, created.id, now);
     // Worth nothing once the registration expires unconfirmed: never sent late.
     mail(tx, created, "registration.confirm_address", { manageNonce: nonce, name: "" }, now, created.expiresAt);
@@ -556,6 +571,7 @@ export function checkInBy(
       .where(eq(registrations.id, registration.id))
       .returning()
       .get()!;
+    tellWebhooks(tx, updated, "registration.checked_in", now);
     return { registration: updated, alreadyCheckedIn: false };
   });
 }

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
+import { emitWebhook } from "../webhooks/events.ts";
 import type { Db } from "../../../db/client.ts";
 import { cfpTokens, proposals, proposalSpeakers } from "../../../db/schema/cfp.ts";
 import { sessions, speakers } from "../../../db/schema/programme.ts";
@@ -109,6 +110,7 @@ function settle(
     .set({ state, sessionId, updatedAt: new Date(now) })
     .where(and(eq(proposals.id, p.id), eq(proposals.state, "accepted")))
     .run();
+  if (state === "confirmed") emitWebhook(tx, "proposal.confirmed", { proposal: p.code, state, session: sessionSlug }, now);
   // Answered either way (by the link or on the page), the e-mail's link has nothing left to do.
   tx.update(cfpTokens)
     .set({ usedAt: new Date(now) })

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { emitWebhook } from "../webhooks/events.ts";
 import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { users } from "../../../db/schema/auth.ts";
@@ -432,6 +433,7 @@ export function releaseDecisions(
           .where(and(eq(proposals.id, p.id), eq(proposals.state, "submitted")))
           .run();
         if (changed.changes !== 1) throw new Error(`Proposal ${p.code} changed during the release`);
+        emitWebhook(tx, decision === "accepted" ? "proposal.accepted" : "proposal.rejected", { proposal: p.code, state: decision }, now);
         const people = speakersOf(tx, p.id).filter((s) => s.email);
         let confirmNonce: string | undefined;
         if (decision === "accepted") {
