@@ -8,6 +8,7 @@ import { localeOfPath } from "../i18n/index.ts";
 import { mailstaff } from "./mailstaff.ts";
 import { programme } from "./programme.ts";
 import { review } from "./review.ts";
+import { webhooks } from "./webhooks.ts";
 import { recordAudit } from "../lib/audit.ts";
 import { safeNext } from "../lib/auth/guard.ts";
 import {
@@ -107,6 +108,7 @@ export const server = {
   ...programme,
   ...review,
   ...checkin,
+  ...webhooks,
   register: defineAction({
     accept: "form",
     input: registrationSchema(getEdition()),

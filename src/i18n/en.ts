@@ -1,5 +1,6 @@
 import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
+import { webhooksEn } from "./en/webhooks.ts";
 import { agendaEn } from "./en/agenda.ts";
 import { calendarsEn } from "./en/calendars.ts";
 import { ticketEn } from "./en/ticket.ts";
@@ -400,6 +401,7 @@ export const en = {
       mail: "E-mail",
       audit: "Audit log",
       staff: "Staff",
+      webhooks: "Webhooks",
     },
     /** The bulk form's "every registration the filter matches", on every page of the list. */
     allMatching: (n: number) => (n === 1 ? "The 1 registration that matches the filter" : `All ${n} registrations that match the filter`),
@@ -431,6 +433,7 @@ export const en = {
   },
   insights: insightsEn,
   mailstaff: mailstaffEn,
+  webhooks: webhooksEn,
   agenda: agendaEn,
   calendars: calendarsEn,
   ticket: ticketEn,

@@ -9,6 +9,7 @@ const AREAS = {
   cfp: (m: Messages) => m.cfp.errors,
   review: (m: Messages) => m.review.errors,
   mailstaff: (m: Messages) => m.mailstaff.errors,
+  webhooks: (m: Messages) => m.webhooks.errors,
 } as const;
 
 /** Translates an error key of a form schema or Action (`required`, `tooLong:200`, `retryAfter:30`). */

@@ -1,6 +1,7 @@
 import type { en } from "./en.ts";
 import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
+import { webhooksFr } from "./fr/webhooks.ts";
 import { agendaFr } from "./fr/agenda.ts";
 import { calendarsFr } from "./fr/calendars.ts";
 import { ticketFr } from "./fr/ticket.ts";
@@ -405,6 +406,7 @@ export const fr: typeof en = {
       mail: "E-mails",
       audit: "Journal d’audit",
       staff: "Équipe",
+      webhooks: "Webhooks",
     },
     allMatching: (n: number) => (n <= 1 ? `L’inscription qui répond au filtre (${n})` : `Les ${n} inscriptions qui répondent au filtre`),
     allMatchingHint: "Sur toutes les pages de la liste, au lieu des lignes cochées.",
@@ -434,6 +436,7 @@ export const fr: typeof en = {
   },
   insights: insightsFr,
   mailstaff: mailstaffFr,
+  webhooks: webhooksFr,
   agenda: agendaFr,
   calendars: calendarsFr,
   ticket: ticketFr,

@@ -20,6 +20,7 @@ describe("the organizers' areas", () => {
       "mail",
       "audit",
       "staff",
+      "webhooks",
     ]);
     expect(adminAreasOf(principal(["reviewer"])).map((a) => a.key)).toEqual(["reviews"]);
     expect(adminAreasOf(principal(["checkin"])).map((a) => a.key)).toEqual(["checkin"]);

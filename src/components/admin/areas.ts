@@ -11,6 +11,7 @@ export const ADMIN_AREAS = [
   { key: "mail", href: "/admin/mail", permission: "mail.view" },
   { key: "audit", href: "/admin/audit", permission: "audit.view" },
   { key: "staff", href: "/admin/staff", permission: "staff.manage" },
+  { key: "webhooks", href: "/admin/webhooks", permission: "webhooks.manage" },
 ] as const satisfies readonly { key: string; href: string; permission: Permission }[];
 
 export type AdminArea = (typeof ADMIN_AREAS)[number];

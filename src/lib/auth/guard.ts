@@ -35,6 +35,8 @@ export const PERMISSIONS = [
   "proposals.review",
   /** Run the call for papers: criteria, reviewer assignments, decisions and their release, late-submission links. */
   "cfp.manage",
+  /** Register, change and delete the outgoing webhooks, see their deliveries, send one again (organizers only, decision 40). */
+  "webhooks.manage",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

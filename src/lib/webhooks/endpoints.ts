@@ -57,11 +57,11 @@ export function urlProblem(value: string, env: NodeJS.ProcessEnv = process.env):
   return undefined;
 }
 
-/** The event types field: checkboxes of one name, at least one. */
-export const eventsField = z.preprocess(
-  (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]),
-  z.array(z.enum(WEBHOOK_EVENT_TYPES, "invalid"), "invalid").min(1, "webhooks:noEvents").max(WEBHOOK_EVENT_TYPES.length, "invalid"),
-);
+/** The event types field: checkboxes of one name (a plain array, so that Astro reads every value), at least one. */
+export const eventsField = z
+  .array(z.enum(WEBHOOK_EVENT_TYPES, "invalid"), "invalid")
+  .min(1, "webhooks:noEvents")
+  .max(WEBHOOK_EVENT_TYPES.length, "invalid");
 
 /** The endpoint form's fields (create and edit). */
 export function endpointFields(env: NodeJS.ProcessEnv = process.env) {

@@ -1,64 +1,17 @@
 import { fork } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { webhookDeliveries } from "../../../db/schema/index.ts";
 import { registrationWorld } from "../../../tests/fixtures/registration.ts";
 // The receiver checks signatures with the very snippet the documentation gives (docs/webhooks.md).
 import { verifyForumWebhook } from "../../../docs/examples/verify-webhook.mjs";
+import { webhookReceiver } from "../../../tests/helpers/webhook-receiver.ts";
 import { loadAppKey } from "../security/secrets.ts";
 import { createEndpoint, setEndpointEnabled } from "./endpoints.ts";
 import { deliverWebhooksDue, type WebhookWorkerOptions } from "./worker.ts";
 
-/** One request as the receiver saw it. */
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-  verified: boolean;
-}
-
-/**
- * A webhook receiver on 127.0.0.1 (port chosen by the OS): records every request, checks its
- * signature with the documented snippet, and answers with `answer` (which may also never answer).
- */
-async function receiver(secret: () => string, answer: (req: Received, n: number, res: ServerResponse) => void) {
-  const received: Received[] = [];
-  const waiters: (() => void)[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      const got = { path: req.url ?? "", headers: req.headers, body, verified: verifyForumWebhook(secret(), req.headers, body) };
-      received.push(got);
-      answer(got, received.length, res);
-      waiters.splice(0).forEach((w) => w());
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    /** Resolves once `n` requests have arrived. */
-    until: (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => (received.length >= n ? resolve() : waiters.push(check));
-        check();
-      }),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 let world: ReturnType<typeof registrationWorld>;
-let hooks: Awaited<ReturnType<typeof receiver>> | undefined;
+let hooks: Awaited<ReturnType<typeof webhookReceiver>> | undefined;
 afterEach(async () => {
   await hooks?.close();
   hooks = undefined;
@@ -68,10 +21,10 @@ afterEach(async () => {
 const organizer = { id: 1, email: "organizer@example.org" };
 
 /** A world with one endpoint on the receiver, for `events`; returns its secret. */
-async function setUp(answer: Parameters<typeof receiver>[1], path = "/hook") {
+async function setUp(answer: Parameters<typeof webhookReceiver>[1], path = "/hook") {
   world = registrationWorld();
   let secret = "";
-  hooks = await receiver(() => secret, answer);
+  hooks = await webhookReceiver(() => secret, answer);
   secret = createEndpoint(world.db, world.deps.appKey, organizer, {
     url: hooks.url + path,
     description: "Test",
@@ -279,7 +232,7 @@ describe("a worker killed mid-delivery", () => {
     world.deps.appKey = loadAppKey(world.db.$client.name);
     let secret = "";
     const processed = new Set<string>();
-    hooks = await receiver(
+    hooks = await webhookReceiver(
       () => secret,
       (r, _n, res) => {
         processed.add(String(r.headers["webhook-id"]));
