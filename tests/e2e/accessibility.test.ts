@@ -212,6 +212,19 @@ function stopsOf(w: SiteWorld): Stop[] {
     organizer(`/admin/registrations/${w.bouncedRegistrationId}`),
     refused("/admin/mail/compose", "organizer", "group message refused", { "f-subjectEn": "", "f-country": "France" }),
     refused("/admin/staff", "organizer", "staff invitation refused", { "f-email": "" }),
+    organizer("/admin/webhooks"),
+    refused("/admin/webhooks", "organizer", "webhook refused", { "f-url": "ftp://example.org", "f-description": "" }),
+    {
+      path: "/admin/webhooks",
+      as: "organizer",
+      label: "webhook added, its secret shown",
+      act: async (page) => {
+        await page.check("#f-events");
+        await send(page, { "f-url": "https://93.184.216.34/forum-hooks", "f-description": "Press office" });
+      },
+    },
+    organizer(`/admin/webhooks/${w.webhookId}`),
+    refused(`/admin/webhooks/${w.webhookId}`, "organizer", "webhook settings refused", { "e-url": "https://[::1]/hook" }),
     organizer("/admin/programme"),
     // Publishing over the double-booked room's warning asks to confirm it first.
     {

@@ -6,6 +6,7 @@ import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/
 import { submitReview } from "../../src/lib/review/reviewing.ts";
 import { createGroup } from "../../src/lib/email/groups.ts";
 import { enqueue } from "../../src/lib/email/outbox.ts";
+import { createEndpoint, setEndpointEnabled } from "../../src/lib/webhooks/endpoints.ts";
 import { eq } from "drizzle-orm";
 import { outbox } from "../../db/schema/outbox.ts";
 import { registrationFields, postForm, serverDb } from "./forms.ts";
@@ -54,6 +55,8 @@ export interface SiteWorld {
   lateToken: string;
   /** The accepted speaker's e-mail, held for the organizers to send. */
   heldMessageId: string;
+  /** A webhook endpoint (disabled: nothing leaves the machine) with deliveries in every state, long answers among them. */
+  webhookId: number;
   /** A group message still going (one of three sent), in French and English. */
   groupId: string;
   /** The pending attendee, whose address confirmation bounced. */
@@ -266,6 +269,59 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     .prepare("update registrations set email_bounced_at = ?, email_bounce = 'Permanent: no such mailbox' where id = ?")
     .run(Date.now(), bouncedRegistrationId);
 
+  // A webhook endpoint with a long address and deliveries in each state. Disabled, so that the
+  // worker sends nothing anywhere during the walk.
+  const staffMember = { id: userId(LONG.organizerEmail), email: LONG.organizerEmail };
+  const webhook = createEndpoint(db, accounts.appKey, staffMember, {
+    url: "https://integrations.imprimante-de-badges.example.org/api/v2/forum-safer-world/webhooks/inscriptions-et-accueil",
+    description: "Imprimante de badges du centre de congrès (accueil des participants)",
+    events: ["registration.confirmed", "registration.promoted", "registration.cancelled", "registration.checked_in"],
+  });
+  setEndpointEnabled(db, staffMember, webhook.id, false);
+  const hour = 3_600_000;
+  const deliveries: [string, string, number | null, string | null, string | null, number][] = [
+    ["delivered", "registration.confirmed", 200, '{"ok":true}', null, 1],
+    [
+      "failed",
+      "registration.cancelled",
+      410,
+      `{"error":"endpoint_retired","detail":"${"Ce point de réception a été retiré du service. ".repeat(8)}"}`,
+      "answered 410",
+      1,
+    ],
+    ["pending", "registration.checked_in", null, null, "timed out after 10000 ms", 3],
+    [
+      "failed",
+      "registration.promoted",
+      302,
+      "",
+      "redirect not followed (to https://login.imprimante-de-badges.example.org/session/expired?return=/api/v2)",
+      1,
+    ],
+  ];
+  deliveries.forEach(([state, type, status, response, error, attempts], i) => {
+    const eventId = `msg_site${String(i).padStart(28, "0")}`;
+    db.$client
+      .prepare("insert into webhook_events (id, type, body, created_at) values (?, ?, '{}', ?)")
+      .run(eventId, type, Date.now() - (i + 1) * hour);
+    db.$client
+      .prepare(
+        "insert into webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at, last_status, last_response, last_error, last_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        eventId,
+        webhook.id,
+        state,
+        attempts,
+        Date.now() + hour,
+        status,
+        response,
+        error,
+        Date.now() - i * hour,
+        Date.now() - (i + 1) * hour,
+      );
+  });
+
   const cookie = (client: Client) => client.cookies.get("forum_session")!;
   return {
     sessions: {
@@ -291,6 +347,7 @@ export async function seedSite(server: TestServer): Promise<SiteWorld> {
     invitationToken: invitationToken(accounts.appKey, nonceOf(db, LONG.coSpeakerEmail, "cfp.invitation")),
     lateToken: lateToken(accounts.appKey, nonceOf(db, "retardataire@example.org", "cfp.late")),
     heldMessageId: held.id,
+    webhookId: webhook.id,
     groupId,
     bouncedRegistrationId,
     close: () => accounts.close(),

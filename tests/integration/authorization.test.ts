@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { frenchRoutes, patternOf, routeFiles } from "../../src/web/french-routes.mjs";
 import { ticketSecretOf } from "../../src/lib/registration/service.ts";
+import { createEndpoint } from "../../src/lib/webhooks/endpoints.ts";
 import { serverDb } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -187,6 +188,12 @@ describe("authorization of the organizers' area", () => {
       "checkinTicket",
       "checkinRegistration",
       "mailCertificates",
+      "webhookCreate",
+      "webhookUpdate",
+      "webhookSetEnabled",
+      "webhookRotate",
+      "webhookDelete",
+      "webhookResend",
     ];
     // Check-in staff may use the desk's Actions (tests/integration/checkin.test.ts): not refused here.
     const theirs: Record<string, readonly string[]> = { checkin: ["checkinTicket", "checkinRegistration"] };
@@ -194,7 +201,7 @@ describe("authorization of the organizers' area", () => {
     const state = () =>
       data.db
         .prepare(
-          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users, (select count(*) from schedule_releases) as releases, (select count(*) || ':' || sum(version) from sessions) as sessions",
+          "select (select count(*) from audit_log) as audit, (select count(*) from outbox) as outbox, (select group_concat(status) from registrations) as states, (select group_concat(roles || coalesce(revoked_at, '')) from users) as users, (select count(*) from schedule_releases) as releases, (select count(*) || ':' || sum(version) from sessions) as sessions, (select group_concat(url || enabled || secret_sealed || events) from webhook_endpoints) as webhooks, (select group_concat(state || attempts) from webhook_deliveries) as deliveries",
         )
         .get();
     try {
@@ -202,6 +209,23 @@ describe("authorization of the organizers' area", () => {
         nonce: string;
       };
       const ticketOfRegistration = ticketSecretOf(accounts.appKey, { ticketNonce: nonce });
+      // An endpoint with a failed delivery, for the webhook Actions to find (id 1, delivery 1).
+      createEndpoint(
+        accounts.db,
+        accounts.appKey,
+        { id: 1, email: "organizer@example.org" },
+        {
+          url: "https://93.184.216.34/hook",
+          description: "",
+          events: ["registration.cancelled"],
+        },
+      );
+      data.db.prepare("insert into webhook_events (id, type, body, created_at) values ('msg_x', 'registration.cancelled', '{}', 0)").run();
+      data.db
+        .prepare(
+          "insert into webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at) values ('msg_x', 1, 'failed', 0, 0)",
+        )
+        .run();
       const before = state();
       const failures: string[] = [];
       // Plausible input, so that only authorization stands between the request and the change.
@@ -226,6 +250,11 @@ describe("authorization of the organizers' area", () => {
         state: "cancelled",
         ticket: ticketOfRegistration,
         key: "2b7c3f4e-8d2a-4c1b-9e5f-1a2b3c4d5e6f",
+        url: "https://93.184.216.34/hook",
+        events: "release.published",
+        enabled: "on",
+        confirm: "on",
+        delivery: "1",
       };
       for (const action of actions) {
         for (const [who, client] of Object.entries(clients)) {

@@ -46,6 +46,7 @@ export const webhooksFr: typeof webhooksEn = {
   },
   eventCount: (n: number) => (n >= 2 ? `${count(n)} types d’événement` : `${count(n)} type d’événement`),
   status: "État",
+  statusHeading: (state: string) => `État${NBSP}: ${state}`,
   enabled: "Activé",
   disabled: "Désactivé",
   deliveries: "Envois",
@@ -118,10 +119,10 @@ export const webhooksFr: typeof webhooksEn = {
   nextTry: "Prochain essai",
   action: "Action",
   resend: "Renvoyer",
-  resendLabel: (id: string) => `Renvoyer l’événement ${id}`,
+  resendLabel: (id: string) => `Renvoyer${NBSP}: événement ${id}`,
   page: (page: number, pages: number) => `Page ${page} sur ${pages}`,
   errors: {
-    urlInvalid: "Saisissez une adresse complète commençant par https://, comme https://example.org/hooks/forum.",
+    urlInvalid: "Saisissez une adresse complète commençant par https://, comme https://example.org/hooks.",
     urlHttps: "L’adresse doit commencer par https:// (ce serveur n’envoie pas de webhooks en http simple).",
     urlCredentials:
       "Retirez le nom d’utilisateur et le mot de passe de l’adresse : la signature prouve que la requête vient de ce site.".replace(
