@@ -475,3 +475,18 @@ describe("the delivery outbox", () => {
     });
   });
 });
+
+describe("the documentation", () => {
+  it("gives the verification snippet the tests use, and an example request whose signature is right", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync("docs/webhooks.md", "utf8");
+    expect(doc).toContain(readFileSync("docs/examples/verify-webhook.mjs", "utf8"));
+    const id = /webhook-id: (\S+)/.exec(doc)![1]!;
+    const timestamp = Number(/webhook-timestamp: (\d+)/.exec(doc)![1]);
+    const signature = /webhook-signature: (\S+)/.exec(doc)![1]!;
+    const body = /\n\n(\{"id".*\})\n```/.exec(doc)![1]!;
+    expect(signWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id, timestamp, body)).toBe(signature);
+    // Every event type is in the documentation's table.
+    for (const type of WEBHOOK_EVENT_TYPES) expect(doc).toContain(`| \`${type}\``);
+  });
+});
