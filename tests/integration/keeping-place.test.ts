@@ -19,6 +19,7 @@ import { mailboxOf, serverDb, waitForMail } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { Client, enrolmentOf, serverAccounts, totpOf } from "../helpers/session.ts";
+import { createEndpoint } from "../../src/lib/webhooks/endpoints.ts";
 
 let server: TestServer;
 let accounts: ReturnType<typeof serverAccounts>;
@@ -341,6 +342,19 @@ describe("the language switch", () => {
     fill("/admin/audit", admin("/admin/audit"));
     fill("/admin/statistics", admin("/admin/statistics"));
     fill("/admin/staff", admin("/admin/staff"));
+    const webhookId = createEndpoint(
+      accounts.db,
+      accounts.appKey,
+      { id: 1, email: "organizer@example.org" },
+      {
+        url: "https://93.184.216.34/hook",
+        description: "",
+        events: ["release.published"],
+      },
+    ).id;
+    fill("/admin/webhooks", admin("/admin/webhooks"));
+    fill("/admin/webhooks/[id]", admin(`/admin/webhooks/${webhookId}`));
+
     fill("/admin/registrations", admin("/admin/registrations?status=pending_email"));
     fill("/admin/registrations/[id]", admin(`/admin/registrations/${registration}`));
     fill("/admin/checkin", admin("/admin/checkin?q=switch"));

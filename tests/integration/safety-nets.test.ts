@@ -382,6 +382,7 @@ describe("navigation", () => {
       "/admin/mail",
       "/admin/audit",
       "/admin/staff",
+      "/admin/webhooks",
     ]);
     expect(home.links.filter(([, , current]) => current)).toEqual([["/admin", "Overview", "page"]]);
     const within = adminNav(await (await organizer.get("/fr/admin/programme/rooms")).text())!;
