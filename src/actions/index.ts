@@ -19,7 +19,8 @@ import {
   sessionCookieOptions,
   type User,
 } from "../lib/auth/sessions.ts";
-import { DEFAULT_NEXT, requestSignIn, SIGN_IN_MINUTES, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
+import { requestSignIn, verifySignInCode, verifySignInLink } from "../lib/auth/sign-in.ts";
+import { DEFAULT_NEXT, SIGN_IN_MINUTES } from "../lib/auth/sign-in-links.ts";
 import { confirmTotpEnrolment, useRecoveryCode, verifyTotp } from "../lib/auth/totp.ts";
 import { findUserByEmail } from "../lib/auth/users.ts";
 import { editionConflictOptions } from "../lib/programme/conflicts.ts";

@@ -10,7 +10,7 @@ import {
 } from "../../../db/schema/index.ts";
 import type { Edition } from "../config/edition.ts";
 import { enqueue } from "../email/outbox.ts";
-import type { TemplateName } from "../email/templates.ts";
+import type { TemplateName } from "../email/payloads.ts";
 import { deriveSecret, hashSecret, randomNonce } from "../security/secrets.ts";
 import { VETTED_FIELDS, type EditableField, type RegistrationInput } from "./form.ts";
 
