@@ -26,12 +26,12 @@ function target(file: string, from: string): string | undefined {
 }
 
 /** The import cycles among the modules under `dir` (type imports count: they tie the modules as much), each as a path a → … → a. */
-function cyclesUnder(dir: string): string[][] {
+function cyclesUnder(...dirs: string[]): string[][] {
   const graph = new Map<string, string[]>();
-  for (const { file, from } of importsUnder(dir)) {
+  for (const { file, from } of dirs.flatMap((dir) => importsUnder(dir))) {
     const to = target(file, from);
     if (!graph.has(file)) graph.set(file, []);
-    if (to?.startsWith(`${dir}/`)) graph.get(file)!.push(to);
+    if (to && dirs.some((dir) => to.startsWith(`${dir}/`))) graph.get(file)!.push(to);
   }
   const cycles: string[][] = [];
   const done = new Set<string>();
@@ -61,8 +61,8 @@ describe("the layers", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the shared leaves (locale, fields, markup) import nothing of the site", () => {
-    const leaves = ["src/lib/locale.ts", "src/lib/fields.ts", "src/lib/markup.ts"];
+  it("the shared leaves (locale, fields, markup, typography) import nothing of the site", () => {
+    const leaves = ["src/lib/locale.ts", "src/lib/fields.ts", "src/lib/markup.ts", "src/lib/typography.ts"];
     const offenders = importsUnder("src/lib").filter(({ file, from }) => leaves.includes(file) && from.startsWith("."));
     expect(offenders).toEqual([]);
   });
@@ -76,8 +76,24 @@ describe("the layers", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("src/lib has no import cycle", () => {
-    expect(cyclesUnder("src/lib")).toEqual([]);
+  it("src/lib and src/i18n have no import cycle, within or between them", () => {
+    expect(cyclesUnder("src/lib", "src/i18n")).toEqual([]);
+  });
+
+  it("lib takes from src/i18n only the messages (index.ts), never its formats or typography (those are lib leaves: locale.ts, typography.ts)", () => {
+    const offenders = importsUnder("src/lib").filter(({ file, from }) => {
+      const to = target(file, from);
+      return to?.startsWith("src/i18n/") && to !== "src/i18n/index.ts";
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it("the messages (src/i18n but format.ts, the pages' side) take from src/lib only the locale leaf", () => {
+    const offenders = importsUnder("src/i18n").filter(({ file, from }) => {
+      const to = target(file, from);
+      return file !== "src/i18n/format.ts" && to !== undefined && !to.startsWith("src/i18n/") && to !== "src/lib/locale.ts";
+    });
+    expect(offenders).toEqual([]);
   });
 
   it("the cycle check finds a cycle where there is one, and the queue's imports are seen", () => {
@@ -97,9 +113,16 @@ describe("the layers", () => {
     expect(queued).toContain("db/schema/outbox.ts");
   });
 
+  it("the database (db/) knows no rules: nothing but its tests imports src/ (the demo seed is src/lib/demo/seed.ts)", () => {
+    const offenders = importsUnder("db").filter(({ file, from }) => target(file, from)?.startsWith("src/"));
+    expect(offenders).toEqual([]);
+    expect(importsUnder("db").some(({ file, from }) => file === "db/client.ts" && from === "./paths.ts")).toBe(true);
+  });
+
   it("finds the imports it looks at (the walk is not empty)", () => {
     const all = importsUnder("src/lib");
     expect(all.some(({ file, from }) => file === "src/lib/cfp/links.ts" && from === "../locale.ts")).toBe(true);
     expect(importsUnder("src/web").some(({ from }) => from === "astro:actions")).toBe(true);
+    expect(importsUnder("src/i18n").some(({ file, from }) => file === "src/i18n/format.ts" && from === "../lib/locale.ts")).toBe(true);
   });
 });

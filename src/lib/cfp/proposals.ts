@@ -12,7 +12,7 @@ import type { TemplateName, TemplatePayload } from "../email/payloads.ts";
 import { callStatus } from "./call.ts";
 import type { ProposalInput } from "./form.ts";
 import { lateGrantFor } from "./late.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import { anyText, type Localized } from "../programme/texts.ts";
 import { profileOf, type Account } from "./profile.ts";
 

@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import { escapeMarkup } from "../markup.ts";
 import type { Edition } from "../config/edition.ts";
-import { localizePath, type Locale } from "../locale.ts";
-import { formatDateRange, formatDay, formatTime, localDay } from "../../i18n/format.ts";
+import { formatDateRange, formatDay, formatTime, localizePath, type Locale } from "../locale.ts";
+import { localDay } from "../programme/time.ts";
 import { releaseCalendar } from "../programme/exports/ical.ts";
 import { forumCalendar } from "../registration/calendar.ts";
 import { manageUrl } from "../registration/links.ts";

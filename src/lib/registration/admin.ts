@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, users, type RegistrationState } from "../../../db/schema/index.ts";
-import { compareNames } from "../../i18n/format.ts";
+import { compareNames } from "../locale.ts";
 import { type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import {

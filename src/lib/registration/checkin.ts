@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { randomBytes } from "node:crypto";
 import { checkinScans, registrations, type RegistrationState } from "../../../db/schema/index.ts";
-import { sortByName } from "../../i18n/format.ts";
+import { sortByName } from "../locale.ts";
 import { type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import { checkInBy, findForCheckIn, type CheckInKey, type Registration, type RegistrationDeps } from "./service.ts";
