@@ -29,7 +29,7 @@ import { DECISIONS, decideRegistrations, matchingDigest, matchingIds, MAX_BULK, 
 import { deleteCookie, secureCookies } from "../web/principal.ts";
 import { z } from "zod";
 import type { Db } from "../../db/client.ts";
-import { checkbox, email, token } from "../lib/fields.ts";
+import { checkbox, email, token, trimmed, typedCode } from "../lib/fields.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
 import { editSchema, EDITABLE_FIELDS, registrationSchema, type EditableField } from "../lib/registration/form.ts";
 import {
@@ -233,7 +233,7 @@ export const server = {
   signInWithCode: defineAction({
     accept: "form",
     input: z.object({
-      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(20, "invalid")),
+      code: typedCode(20),
       next: nextPath,
     }),
     handler: ({ code, next }, context) => {
@@ -260,7 +260,7 @@ export const server = {
   verifySecondFactor: defineAction({
     accept: "form",
     input: z.object({
-      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(40, "invalid")),
+      code: typedCode(40),
       next: nextPath,
     }),
     handler: ({ code, next }, context) => {
@@ -304,7 +304,7 @@ export const server = {
     accept: "form",
     input: z.object({
       sealedKey: z.string().max(500),
-      code: z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(10, "invalid")),
+      code: typedCode(10),
     }),
     handler: ({ sealedKey, code }, context) => {
       const principal = context.locals.principal;
@@ -351,7 +351,7 @@ export const server = {
       /** matchingDigest of what the page showed as matching: "all" means those, not what matches now. */
       matching: z.preprocess((v) => (typeof v === "string" ? v : ""), z.string().max(64)),
       decision: z.enum(DECISIONS, "invalid"),
-      reason: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(1000, "tooLong:1000")),
+      reason: trimmed(1000, { tooLong: "tooLong:1000" }),
     }),
     handler: ({ ids: ticked, allMatching, matching, decision, reason }, context) => {
       const principal = requirePermission(context, "registrations.decide");
@@ -395,10 +395,10 @@ export const server = {
     accept: "form",
     input: z.object({
       // The changelog shows each reader their language, or else the other one.
-      commentEn: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
-      commentFr: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(500, "tooLong:500")),
+      commentEn: trimmed(500, { tooLong: "tooLong:500" }),
+      commentFr: trimmed(500, { tooLong: "tooLong:500" }),
       /** The fingerprint of the warnings the organizer saw and confirmed (warningsFingerprint); none at first. */
-      acknowledged: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(64)),
+      acknowledged: trimmed(64),
     }),
     handler: ({ commentEn, commentFr, acknowledged }, context) => {
       const principal = requirePermission(context, "programme.edit");

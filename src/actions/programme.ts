@@ -1,7 +1,7 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
-import { checkbox, optionalId, text } from "../lib/fields.ts";
+import { checkbox, optionalId, text, version } from "../lib/fields.ts";
 import { AUDIENCES, LANGUAGES, TLP_LABELS } from "../../db/schema/programme.ts";
 import { editionDays } from "../lib/config/edition.ts";
 import {
@@ -30,7 +30,6 @@ const slug = z
   .string("required")
   .regex(/^[a-z0-9][a-z0-9-]*$/, "invalid")
   .max(120, "invalid");
-const version = z.coerce.number("invalid").int("invalid").positive("invalid");
 /** Speakers in order: one select per position, blanks skipped. */
 const speakerList = z
   .array(z.string("invalid"))
