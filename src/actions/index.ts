@@ -39,7 +39,7 @@ import {
   erase,
   findByToken,
   issueManageLink,
-  RegistrationError,
+  type Refused,
   registrationOfEmail,
   resendManageLink,
   submit,
@@ -89,15 +89,11 @@ function registrationOf(linkToken: string) {
 }
 
 /** Turns a refused domain change into the matching HTTP error. */
-function refused(error: unknown): never {
-  if (error instanceof RegistrationError) {
-    const code = error.code === "not_found" ? "NOT_FOUND" : error.code === "conflict" ? "CONFLICT" : "BAD_REQUEST";
-    throw new ActionError({
-      code,
-      message: error.code === "conflict" ? "conflict" : error.code === "not_found" ? "unknownLink" : "invalidState",
-    });
-  }
-  throw error;
+function refused({ reason }: Refused): never {
+  throw new ActionError({
+    code: reason === "not_found" ? "NOT_FOUND" : reason === "conflict" ? "CONFLICT" : "BAD_REQUEST",
+    message: reason === "conflict" ? "conflict" : reason === "not_found" ? "unknownLink" : "invalidState",
+  });
 }
 
 export const server = {
@@ -154,13 +150,10 @@ export const server = {
     input: z.object({ token }),
     handler: ({ token: linkToken }) => {
       registrationOf(linkToken);
-      try {
-        const { status } = confirmEmail(registrationDeps(), linkToken);
-        nudgeWorker();
-        return { status };
-      } catch (error) {
-        refused(error);
-      }
+      const result = confirmEmail(registrationDeps(), linkToken);
+      if (!result.ok) refused(result);
+      nudgeWorker();
+      return { status: result.registration.status };
     },
   }),
 
@@ -171,13 +164,10 @@ export const server = {
       const registration = registrationOf(input.token);
       if (input.category !== registration.category) throw new ActionError({ code: "BAD_REQUEST", message: "invalidState" });
       const details = Object.fromEntries(EDITABLE_FIELDS.map((field: EditableField) => [field, input[field]])) as DetailsInput;
-      try {
-        const result = updateDetails(registrationDeps(), registration.id, input.version, details, "attendee");
-        nudgeWorker();
-        return { changed: result.changed.length, backToReview: result.backToReview };
-      } catch (error) {
-        refused(error);
-      }
+      const result = updateDetails(registrationDeps(), registration.id, input.version, details, "attendee");
+      if (!result.ok) refused(result);
+      nudgeWorker();
+      return { changed: result.changed.length, backToReview: result.backToReview };
     },
   }),
 
@@ -186,13 +176,10 @@ export const server = {
     input: z.object({ token }),
     handler: ({ token: linkToken }) => {
       const registration = registrationOf(linkToken);
-      try {
-        const { status } = cancel(registrationDeps(), registration.id, "attendee");
-        nudgeWorker();
-        return { status };
-      } catch (error) {
-        refused(error);
-      }
+      const result = cancel(registrationDeps(), registration.id, "attendee");
+      if (!result.ok) refused(result);
+      nudgeWorker();
+      return { status: result.registration.status };
     },
   }),
 
@@ -364,18 +351,14 @@ export const server = {
       }
       if (ids.length === 0) throw new ActionError({ code: "BAD_REQUEST", message: "admin:noneSelected" });
       if (decision === "reject" && !reason) throw new ActionError({ code: "BAD_REQUEST", message: "admin:reasonRequired" });
-      try {
-        const after = decideRegistrations(registrationDeps(), principal.user, decision, ids, reason);
-        nudgeWorker();
-        return { count: after.length };
-      } catch (error) {
-        if (error instanceof RegistrationError) {
-          // Which registration stopped the decision, for the page to name it (its id, never its data, in the message).
-          const which = error.registrationId !== undefined && ids.length > 1 ? `:${error.registrationId}` : "";
-          throw new ActionError({ code: error.code === "not_found" ? "NOT_FOUND" : "CONFLICT", message: `admin:refused${which}` });
-        }
-        throw error;
+      const result = decideRegistrations(registrationDeps(), principal.user, decision, ids, reason);
+      if (!result.ok) {
+        // Which registration stopped the decision, for the page to name it (its id, never its data, in the message).
+        const which = result.registrationId !== undefined && ids.length > 1 ? `:${result.registrationId}` : "";
+        throw new ActionError({ code: result.reason === "not_found" ? "NOT_FOUND" : "CONFLICT", message: `admin:refused${which}` });
       }
+      nudgeWorker();
+      return { count: result.registrations.length };
     },
   }),
 

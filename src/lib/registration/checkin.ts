@@ -100,7 +100,10 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
       if (!found) return { ok: false, reason: "not_found" };
       if (found.status !== "confirmed") return { ok: false, reason: found.status, attendee: deskView(found) };
       const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
-      const { registration, alreadyCheckedIn } = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
+      const checked = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
+      // Found confirmed in this transaction: a refusal here is a bug.
+      if (!checked.ok) throw new Error(`check-in refused: ${checked.detail}`);
+      const { registration, alreadyCheckedIn } = checked;
       if (!alreadyCheckedIn) {
         // The admission row (one per registration, decision 31) says at which desk; the form's own nonce.
         tx.insert(checkinScans)
