@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "./client.ts";
 import { backupDatabase, RestoreError, restoreDatabase } from "./backup.ts";
-import { seedIfEmpty } from "./seed.ts";
+import { seedIfEmpty } from "../src/lib/demo/seed.ts";
 import { loadEdition } from "../src/lib/config/edition.ts";
 import { submit } from "../src/lib/registration/service.ts";
 import { registrationInput } from "../tests/fixtures/registration.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MigrationError, openDatabase } from "./client.ts";
-import { seedIfEmpty } from "./seed.ts";
+import { seedIfEmpty } from "../src/lib/demo/seed.ts";
 
 let dir: string;
 beforeEach(() => {

@@ -8,6 +8,9 @@ import * as schema from "./schema/index.ts";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
+/** The database or a transaction inside it (`db.transaction((tx) => enqueue(tx, ...))`). */
+export type DbLike = Pick<Db, "insert" | "select" | "update">;
+
 export { DEFAULT_DATABASE_PATH, migrationsFolder } from "./paths.ts";
 
 /**

@@ -10,7 +10,7 @@
 // message (the webhook worker of decision 40 wakes with it too). It also reads the database-backed gauges of /metrics when the primary gathers them.
 import { setPriority } from "node:os";
 import { MigrationError, openDatabase } from "../db/client.ts";
-import { seedIfEmpty } from "../db/seed.ts";
+import { seedIfEmpty } from "../src/lib/demo/seed.ts";
 import { loadEdition } from "../src/lib/config/edition.ts";
 import { startWorker, workerOptionsFromEnv } from "../src/lib/email/worker.ts";
 import { databaseGauges } from "../src/lib/observability/database-metrics.ts";

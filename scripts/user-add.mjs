@@ -4,7 +4,8 @@
 import { parseArgs } from "node:util";
 import { openDatabase } from "../db/client.ts";
 import { ROLES } from "../db/schema/auth.ts";
-import { createSignInChallenge, SIGN_IN_MINUTES, signInUrl } from "../src/lib/auth/sign-in.ts";
+import { createSignInChallenge } from "../src/lib/auth/sign-in.ts";
+import { SIGN_IN_MINUTES, signInUrl } from "../src/lib/auth/sign-in-links.ts";
 import { addUser, isRole, isStaff, isValidEmail, normalizeEmail } from "../src/lib/auth/users.ts";
 import { loadAppKey } from "../src/lib/security/secrets.ts";
 

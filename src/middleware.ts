@@ -1,4 +1,4 @@
-import { defineMiddleware } from "astro:middleware";
+import { defineMiddleware, sequence } from "astro:middleware";
 import { ANONYMOUS } from "./lib/programme/audience.ts";
 import { currentEdge, directEdge } from "./web/edge.ts";
 import { principalOf, viewerOf } from "./web/principal.ts";
@@ -36,13 +36,8 @@ function refuseNonFormAction(request: Request, url: URL): Response | undefined {
 
 const PRERENDERED_EDGE = { client: "", peer: "", protocol: "http", host: null, proxied: false } as const;
 
-/**
- * Fills `locals.edge` (who the client is, from the server's own listener), `locals.principal` (the
- * session cookie) and `locals.viewer`, adds the security headers, and gives every successful GET a
- * validator so that conditional requests are answered with 304.
- */
-export const onRequest = defineMiddleware(async (context, next) => {
-  // The request's log line and metrics name the route, never the path (it may hold a token).
+/** Names the route for the request's log line and metrics (never the path: it may hold a token), and fills `locals.edge` (who the client is, from the server's own listener), `locals.principal` (the session cookie) and `locals.viewer`. */
+const identify = defineMiddleware((context, next) => {
   noteRoute(context.routePattern);
   context.locals.principal = null;
   context.locals.viewer = ANONYMOUS;
@@ -52,18 +47,44 @@ export const onRequest = defineMiddleware(async (context, next) => {
     context.locals.principal = principalOf(context.cookies, context.url);
     context.locals.viewer = viewerOf(context.locals.principal);
   }
-  // A refusal of the body, or a registration accepted and answered 303 without rendering the page.
-  const early = refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context)) ?? (await answerFormAction(context));
-  const response = early ?? (await next());
+  return next();
+});
+
+/** Answers before the page when it can: a refused body (not a form, too large), or a registration accepted and answered 303 without rendering the page. */
+const answerEarly = defineMiddleware(
+  async (context, next) =>
+    refuseNonFormAction(context.request, context.url) ?? (await limitActionBody(context)) ?? (await answerFormAction(context)) ?? next(),
+);
+
+/** Adds the security headers (CSP and the rest) to every answer that does not set its own. */
+const secure = defineMiddleware(async (_context, next) => {
+  const response = await next();
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }
-  // Every dynamic answer may depend on who asks (the audience rule, the star buttons, the account
-  // link): caches must key it by the cookie, and never share one made for a signed-in person.
+  return response;
+});
+
+/**
+ * Every dynamic answer may depend on who asks (the audience rule, the star buttons, the account
+ * link): caches must key it by the cookie, and never share one made for a signed-in person.
+ */
+const keyByViewer = defineMiddleware(async (context, next) => {
+  const response = await next();
   if (!context.isPrerendered) {
     if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(response.headers.get("Vary") ?? "")) response.headers.append("Vary", "Cookie");
     if (context.locals.principal && !response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "private, no-cache");
   }
+  return response;
+});
+
+/**
+ * Gives every successful GET a validator so that conditional requests are answered with 304,
+ * stores a public answer to an anonymous visitor in the listener's cache (decision 29), and
+ * compresses text on the fly.
+ */
+const validateAndCache = defineMiddleware(async (context, next) => {
+  const response = await next();
   const method = context.request.method;
   const publicAnswer = !context.isPrerendered && !context.locals.principal && isPublicRoute(context.routePattern);
   if ((method !== "GET" && method !== "HEAD") || response.status !== 200 || response.headers.has("ETag")) return response;
@@ -83,6 +104,13 @@ export const onRequest = defineMiddleware(async (context, next) => {
   }
   return answerCompressed(context.request, response, body, etag);
 });
+
+/**
+ * One function per job. The answer comes back through them in the reverse order: the security
+ * headers and the viewer's Vary and Cache-Control are on it before it is validated, stored and
+ * compressed (the cache keeps the headers it is given).
+ */
+export const onRequest = sequence(identify, validateAndCache, keyByViewer, secure, answerEarly);
 
 /** The answer of a stored entry, as the listener would send it on a hit. */
 function answerFromEntry(entry: Entry, request: Request): Response {

@@ -1,5 +1,6 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { z } from "zod";
+import { trimmed } from "../lib/fields.ts";
 import { feedTokenOf, resetFeedToken, setStar } from "../lib/agenda/agenda.ts";
 import { currentProgramme, getAppKey, getDb } from "../web/runtime.ts";
 
@@ -20,7 +21,7 @@ export const agenda = {
   toggleStar: defineAction({
     accept: "form",
     input: z.object({
-      slug: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "required").max(200, "invalid")),
+      slug: trimmed(200, { blank: "required" }),
       /** "true" to star, "false" to un-star (a hidden field of the button's form). */
       starred: z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean("invalid")),
     }),

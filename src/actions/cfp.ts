@@ -3,7 +3,7 @@ import { ActionError, defineAction, type ActionAPIContext } from "astro:actions"
 import { z } from "zod";
 import { localeOfPath } from "../i18n/index.ts";
 import { profileSchema, proposalSchema, proposalUpdateSchema } from "../lib/cfp/form.ts";
-import { code, email, id, token, version } from "../lib/fields.ts";
+import { code, email, id, token, trimmed, version } from "../lib/fields.ts";
 import { acceptInvitation, declineInvitation, invite, resendInvitation, withdrawInvitation } from "../lib/cfp/invitations.ts";
 import { grantLateSubmission, MAX_LATE_DAYS } from "../lib/cfp/late.ts";
 import type { Account } from "../lib/cfp/profile.ts";
@@ -210,7 +210,7 @@ export const cfp = {
         (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v === "" || v === null ? undefined : v),
         z.number("cfp:invalidDays").int("cfp:invalidDays").min(1, "cfp:invalidDays").max(MAX_LATE_DAYS, "cfp:invalidDays"),
       ),
-      format: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid")),
+      format: trimmed(100),
       language: z.enum(["en", "fr"], "invalidLanguage"),
     }),
     handler: (input, context) => {

@@ -1,5 +1,6 @@
 import { ActionError, defineAction } from "astro:actions";
 import { z } from "zod";
+import { id, trimmed } from "../lib/fields.ts";
 import { checkInAtDesk, type DeskResult } from "../lib/registration/checkin.ts";
 import type { CheckInKey } from "../lib/registration/service.ts";
 import { registrationDeps } from "../web/runtime.ts";
@@ -10,10 +11,9 @@ import { actorOf, requirePermission } from "./guard.ts";
  * name. A refusal is an error key `checkin:<reason>[:<registration id>]` the page words.
  */
 
-const ticket = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "required").max(200, "checkin:not_found"));
+const ticket = trimmed(200, { blank: "required", tooLong: "checkin:not_found" });
 /** The desk's label (optional): "already checked in at desk 2". */
 const desk = z.preprocess((v) => (typeof v === "string" ? v.trim().slice(0, 40) : ""), z.string());
-const id = z.number("invalid").int("invalid").positive("invalid");
 
 /** Checks in at the desk as the signed-in staff member; a refusal becomes an ActionError. */
 function checkInAs(context: Parameters<typeof requirePermission>[0], key: CheckInKey, desk = ""): { id: number; already: boolean } {

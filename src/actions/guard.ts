@@ -11,3 +11,8 @@ export function requirePermission(context: ActionAPIContext, permission: Permiss
 
 /** Who did it, as the audit log and the domain functions name an actor. */
 export const actorOf = (principal: Principal) => ({ id: principal.user.id, email: principal.user.email });
+
+/** The Action stops with 429: the client must wait `retryAfterSeconds` (the page says how long). */
+export function limited(retryAfterSeconds: number): never {
+  throw new ActionError({ code: "TOO_MANY_REQUESTS", message: `retryAfter:${retryAfterSeconds}` });
+}

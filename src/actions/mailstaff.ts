@@ -1,7 +1,7 @@
 import { ActionError, defineAction } from "astro:actions";
 import { requirePermission } from "./guard.ts";
 import { z } from "zod";
-import { email } from "../lib/fields.ts";
+import { email, id } from "../lib/fields.ts";
 import { ROLES } from "../../db/schema/auth.ts";
 import { t } from "../i18n/index.ts";
 import { changeRoles, inviteStaff, resetSecondFactor, restoreStaff, revokeStaff, type StaffResult } from "../lib/auth/staff.ts";
@@ -32,7 +32,7 @@ const uuid = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase() : ""),
   z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "invalid"),
 );
-const userId = z.number("invalid").int("invalid").positive("invalid");
+const userId = id;
 const roles = z.array(z.enum(ROLES, "invalid")).max(ROLES.length, "invalid");
 
 /** A group message's id: an announcement's key (a UUID) or `release-<number>`. */

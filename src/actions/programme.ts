@@ -1,9 +1,11 @@
 import { ActionError, defineAction, type ActionAPIContext } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
-import { checkbox, optionalId, text } from "../lib/fields.ts";
+import { checkbox, optionalId, text, trimmed, version } from "../lib/fields.ts";
 import { AUDIENCES, LANGUAGES, TLP_LABELS } from "../../db/schema/programme.ts";
 import { editionDays } from "../lib/config/edition.ts";
+import { editionConflictOptions } from "../lib/programme/conflicts.ts";
+import { publishCheckedRelease } from "../lib/programme/releases.ts";
 import {
   createSession,
   EDITOR_STATES,
@@ -30,7 +32,6 @@ const slug = z
   .string("required")
   .regex(/^[a-z0-9][a-z0-9-]*$/, "invalid")
   .max(120, "invalid");
-const version = z.coerce.number("invalid").int("invalid").positive("invalid");
 /** Speakers in order: one select per position, blanks skipped. */
 const speakerList = z
   .array(z.string("invalid"))
@@ -156,6 +157,26 @@ export const programme = {
       const result = setSessionState(getDb(), input, actorOf(principal));
       if (!result.ok) refuse(result.error);
       return { slug: input.slug, version: result.version };
+    },
+  }),
+  publishRelease: defineAction({
+    accept: "form",
+    input: z.object({
+      // The changelog shows each reader their language, or else the other one.
+      commentEn: trimmed(500, { tooLong: "tooLong:500" }),
+      commentFr: trimmed(500, { tooLong: "tooLong:500" }),
+      /** The fingerprint of the warnings the organizer saw and confirmed (warningsFingerprint); none at first. */
+      acknowledged: trimmed(64),
+    }),
+    handler: ({ commentEn, commentFr, acknowledged }, context) => {
+      const principal = requirePermission(context, "programme.edit");
+      const options = editionConflictOptions(getEdition());
+      const comment = { en: commentEn, fr: commentFr };
+      const published = publishCheckedRelease(getDb(), actorOf(principal), { comment, acknowledged, options });
+      // With warnings, the page asks first (their list, "publish anyway"); a confirmation of other warnings asks again.
+      if (!published.ok)
+        throw new ActionError({ code: "CONFLICT", message: acknowledged ? "editor:warningsChanged" : "editor:warningsToConfirm" });
+      return { number: published.number };
     },
   }),
 };

@@ -1,7 +1,7 @@
 import { ActionError, defineAction } from "astro:actions";
 import { actorOf, requirePermission } from "./guard.ts";
 import { z } from "zod";
-import { checkbox, id, optionalId, text, token } from "../lib/fields.ts";
+import { checkbox, code as codeField, id, optionalId, text, token, trimmed } from "../lib/fields.ts";
 import { PENDING_DECISIONS } from "../../db/schema/cfp.ts";
 import { cancelHeldMessage, sendHeldMessages } from "../lib/email/admin.ts";
 import { nudgeWorker } from "../lib/email/outbox.ts";
@@ -109,7 +109,7 @@ export const review = {
         userId: id,
         scope: z.enum(["all", "track", "proposal"], "invalid"),
         trackId: optionalId,
-        code: z.preprocess((v) => (typeof v === "string" ? v.trim().toUpperCase() : ""), z.string().max(20, "invalid")),
+        code: codeField(20),
       })
       .superRefine((value, ctx) => {
         if (value.scope === "track" && !value.trackId) ctx.addIssue({ code: "custom", path: ["trackId"], message: "required" });
@@ -200,7 +200,7 @@ export const review = {
     accept: "form",
     // The digest of the pending decisions the organizer confirmed (decisions.ts pendingDigest).
     input: z.object({
-      expected: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().min(1, "invalid").max(100, "invalid")),
+      expected: trimmed(100, { blank: "invalid" }),
     }),
     handler: (input, context) => {
       const principal = requirePermission(context, "cfp.manage");
@@ -226,11 +226,9 @@ export const review = {
   heldMailSend: defineAction({
     accept: "form",
     // With `id` "all", `expected` is the digest of the held messages shown (heldDigest): if others were held since, nothing is sent.
-    input: z
-      .object({ id: uuid, expected: z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid")) })
-      .superRefine((value, ctx) => {
-        if (value.id === "all" && !value.expected) ctx.addIssue({ code: "custom", path: ["expected"], message: "invalid" });
-      }),
+    input: z.object({ id: uuid, expected: trimmed(100) }).superRefine((value, ctx) => {
+      if (value.id === "all" && !value.expected) ctx.addIssue({ code: "custom", path: ["expected"], message: "invalid" });
+    }),
     handler: (input, context) => {
       const principal = requirePermission(context, "mail.send");
       const result = sendHeldMessages(getDb(), actorOf(principal), input.id === "all" ? { all: input.expected } : [input.id]);

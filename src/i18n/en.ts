@@ -1,3 +1,4 @@
+import { INTL } from "../lib/locale.ts";
 import { insightsEn } from "./en/insights.ts";
 import { mailstaffEn } from "./en/mailstaff.ts";
 import { webhooksEn } from "./en/webhooks.ts";
@@ -16,7 +17,7 @@ import type { PluralForms } from "./plural.ts";
 /** English interface text. French in fr.ts has the same keys. */
 export const en = {
   /** BCP 47 locale handed to Intl for dates, numbers, country and language names. */
-  intl: "en-GB",
+  intl: INTL.en,
   /** The colon after a label: French puts a no-break space before it. */
   colon: ":",
   skipToContent: "Skip to content",

@@ -1,3 +1,4 @@
+import { INTL } from "../lib/locale.ts";
 import type { en } from "./en.ts";
 import { insightsFr } from "./fr/insights.ts";
 import { mailstaffFr } from "./fr/mailstaff.ts";
@@ -15,7 +16,7 @@ import { certificateFr } from "./fr/certificate.ts";
 
 /** French interface text. */
 export const fr: typeof en = {
-  intl: "fr-FR",
+  intl: INTL.fr,
   colon: "\u00a0:",
   skipToContent: "Aller au contenu",
   nav: {

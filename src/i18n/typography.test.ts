@@ -5,7 +5,7 @@ import { fr } from "./fr.ts";
 import { en } from "./en.ts";
 import { parse as parseYaml } from "yaml";
 import { WORDING } from "../lib/email/wording.ts";
-import { frenchSpacing, frenchTypographyFaults, NBSP, NNBSP } from "./typography.ts";
+import { frenchSpacing, frenchTypographyFaults, NBSP, NNBSP } from "../lib/typography.ts";
 
 /** Every text of a message tree: strings as they are, functions called with sample arguments. */
 function texts(tree: unknown, path = ""): { path: string; text: string }[] {

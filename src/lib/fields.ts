@@ -38,8 +38,22 @@ export function text(max: number, { multiline = false, required = false }: { mul
 /** An HTML checkbox: present ("on") when ticked, absent otherwise. */
 export const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
 
+/**
+ * A value the site put in the form or a link (a token, a slug, a digest, a reference), trimmed
+ * ("" when absent): refused past `max` characters as `tooLong`, and when blank as `blank` if given.
+ * Text a person types is `text` (it also refuses control characters).
+ */
+export function trimmed(max: number, { tooLong = "invalid", blank }: { tooLong?: string; blank?: string } = {}) {
+  const base = z.string().max(max, tooLong);
+  return z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), blank === undefined ? base : base.min(1, blank));
+}
+
 /** A link's token carried in a form (a signed link's secret part). */
-export const token = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string().max(100, "invalid"));
+export const token = trimmed(100);
+
+/** A code typed by hand (sign-in, second factor), its spaces removed: people copy "123 456". */
+export const typedCode = (max: number) =>
+  z.preprocess((v) => (typeof v === "string" ? v.replace(/\s+/g, "") : ""), z.string().max(max, "invalid"));
 
 /** A row's id in a form. */
 export const id = z.preprocess(

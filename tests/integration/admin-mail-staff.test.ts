@@ -5,7 +5,7 @@ import { loadEdition } from "../../src/lib/config/edition.ts";
 import { enqueue } from "../../src/lib/email/outbox.ts";
 import { confirmEmail, submit } from "../../src/lib/registration/service.ts";
 import { deriveSecret } from "../../src/lib/security/secrets.ts";
-import { registrationInput } from "../fixtures/registration.ts";
+import { ok, registrationInput } from "../fixtures/registration.ts";
 import { postForm } from "../helpers/forms.ts";
 import { people } from "../helpers/people.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -50,7 +50,7 @@ function registration(overrides: Parameters<typeof registrationInput>[0], confir
       "select payload from outbox where recipient = ? order by rowid desc limit 1",
       input.email,
     );
-    confirmEmail(deps, deriveSecret(accounts.appKey, "manage", JSON.parse(payload).manageNonce));
+    ok(confirmEmail(deps, deriveSecret(accounts.appKey, "manage", JSON.parse(payload).manageNonce)));
   }
   return registrationId;
 }

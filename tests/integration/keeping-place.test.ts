@@ -9,7 +9,7 @@ import { invite } from "../../src/lib/cfp/invitations.ts";
 import { grantLateSubmission } from "../../src/lib/cfp/late.ts";
 import { confirmToken, lateToken } from "../../src/lib/cfp/links.ts";
 import { loadEdition } from "../../src/lib/config/edition.ts";
-import { signInCode, signInLinkToken } from "../../src/lib/auth/sign-in.ts";
+import { signInCode, signInLinkToken } from "../../src/lib/auth/sign-in-links.ts";
 import { pendingDigest, releaseDecisions, setPendingDecisions } from "../../src/lib/review/decisions.ts";
 import { deriveSecret } from "../../src/lib/security/secrets.ts";
 import * as cfp from "../fixtures/cfp.ts";

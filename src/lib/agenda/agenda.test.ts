@@ -5,7 +5,7 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { agendaFeeds, agendaStars } from "../../../db/schema/agenda.ts";
 import { users } from "../../../db/schema/auth.ts";
 import { sessions } from "../../../db/schema/programme.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import { findOrCreateUser, revokeUser } from "../auth/users.ts";
 import { loadEdition } from "../config/edition.ts";
 import { ANONYMOUS, viewProgramme, type Viewer } from "../programme/audience.ts";

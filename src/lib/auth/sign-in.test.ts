@@ -14,15 +14,10 @@ import {
   MAX_CODE_FAILURES_PER_DAY,
   purgeSignInChallenges,
   requestSignIn,
-  SIGN_IN_MINUTES,
-  signInCode,
-  signInLinkToken,
-  signInNextOf,
-  signInPath,
-  signInUrl,
   verifySignInCode,
   verifySignInLink,
 } from "./sign-in.ts";
+import { SIGN_IN_MINUTES, signInCode, signInLinkToken, signInNextOf, signInPath, signInUrl } from "./sign-in-links.ts";
 import { addUser, findOrCreateUser, findUserByEmail, revokeUser } from "./users.ts";
 
 const T0 = Date.UTC(2013, 5, 1, 9);

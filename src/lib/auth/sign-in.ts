@@ -1,11 +1,10 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { localizePath } from "../locale.ts";
 import type { Db } from "../../../db/client.ts";
 import { signInChallenges } from "../../../db/schema/auth.ts";
 import { enqueue } from "../email/outbox.ts";
-import { deriveSecret, hashSecret, randomNonce, sameHash } from "../security/secrets.ts";
+import { hashSecret, randomNonce, sameHash } from "../security/secrets.ts";
 import { safeNext } from "./guard.ts";
-import { seal, unseal } from "./sealed.ts";
+import { CODE_DIGITS, DEFAULT_NEXT, sealSignInNext, SIGN_IN_MINUTES, signInSecrets } from "./sign-in-links.ts";
 import { findOrCreateUser, findUserByEmail, isValidEmail, normalizeEmail, type DbOrTx, type User } from "./users.ts";
 
 /**
@@ -17,8 +16,6 @@ import { findOrCreateUser, findUserByEmail, isValidEmail, normalizeEmail, type D
  * so concurrent attempts are counted one after the other.
  */
 
-/** Minutes a link and its code stay valid. */
-export const SIGN_IN_MINUTES = 15;
 /** Wrong codes after which the challenge is burned. */
 export const MAX_CODE_ATTEMPTS = 5;
 /** Sign-in messages sent to one address per SIGN_IN_MINUTES; further requests are ignored (silently, like every answer). */
@@ -29,8 +26,6 @@ export const MAX_CHALLENGES_PER_WINDOW = 5;
  * With MAX_CHALLENGES_PER_WINDOW alone, a guesser would get 25 tries every 15 minutes.
  */
 export const MAX_CODE_FAILURES_PER_DAY = 20;
-/** Digits of the code. */
-export const CODE_DIGITS = 6;
 
 const WINDOW_MS = SIGN_IN_MINUTES * 60_000;
 const DAY_MS = 86_400_000;
@@ -43,58 +38,9 @@ export type SignInFailure = "unknown" | "expired" | "used" | "revoked";
 export type SignInResult = { ok: true; user: User } | { ok: false; reason: SignInFailure };
 export type SignInCodeResult = { ok: true; user: User } | { ok: false; reason: SignInFailure | "too_many_attempts" };
 
-/** The one-time link token of a challenge nonce (43 URL-safe characters). */
-export function signInLinkToken(appKey: Buffer, nonce: string): string {
-  return deriveSecret(appKey, "signin", nonce);
-}
-
-/** The short code of a challenge nonce: 6 uniform decimal digits from HMAC(appKey, "signin-code:" + nonce). */
-export function signInCode(appKey: Buffer, nonce: string): string {
-  const digest = Buffer.from(deriveSecret(appKey, "signin-code", nonce), "base64url");
-  // A 256-bit integer modulo 10^6: the bias is below 2^-236.
-  return (BigInt(`0x${digest.toString("hex")}`) % 10n ** BigInt(CODE_DIGITS)).toString().padStart(CODE_DIGITS, "0");
-}
-
 /** What is stored of a code: SHA-256 of the challenge id and the code. */
 function codeHashOf(challengeId: string, code: string): string {
   return hashSecret(`${challengeId}:${code}`);
-}
-
-/** Where a sign-in goes when nothing else was asked for. */
-export const DEFAULT_NEXT = "/account";
-
-/**
- * Path of the one-time sign-in link in `language`; `next` (a local path, checked again here) is
- * where the person goes once signed in, when it is not the account page.
- */
-export function signInPath(language: Language, token: string, next?: string): string {
-  const back = next ? safeNext(next, DEFAULT_NEXT) : DEFAULT_NEXT;
-  const query = back === DEFAULT_NEXT || back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
-  return localizePath(`/signin/link/${encodeURIComponent(token)}`, language) + query;
-}
-
-/** Absolute URL of the one-time sign-in link (see signInPath). */
-export function signInUrl(siteUrl: string, language: Language, token: string, next?: string): string {
-  return new URL(signInPath(language, token, next), siteUrl).href;
-}
-
-/**
- * `next` as the outbox keeps it: sealed under the application key, bound to the challenge's nonce.
- * The path may hold a private link (a co-speaker's invitation), and payloads hold no secret.
- */
-export function sealSignInNext(appKey: Buffer, nonce: string, next: string): string {
-  return seal(appKey, next, `signin-next:${nonce}`);
-}
-
-/** The local path sealed by sealSignInNext, or undefined when it does not unseal (another key, another challenge). */
-export function signInNextOf(appKey: Buffer, nonce: string, sealed: string | undefined): string | undefined {
-  if (!sealed) return undefined;
-  try {
-    const next = unseal(appKey, sealed, `signin-next:${nonce}`);
-    return safeNext(next, "") || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -109,8 +55,7 @@ export function createSignInChallenge(
 ): { linkToken: string; code: string; nonce: string; expiresAt: Date } {
   if (!isValidEmail(email)) throw new Error(`Invalid e-mail address "${email}"`);
   const nonce = randomNonce();
-  const linkToken = signInLinkToken(appKey, nonce);
-  const code = signInCode(appKey, nonce);
+  const { linkToken, code } = signInSecrets(appKey, nonce);
   const id = hashSecret(linkToken);
   const expiresAt = new Date(now + WINDOW_MS);
   db.insert(signInChallenges)

@@ -13,7 +13,7 @@ import {
   speakers,
   users,
 } from "../../../db/schema/index.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import { findOrCreateUser } from "../auth/users.ts";
 import { editionSchema, loadEdition, type Edition } from "../config/edition.ts";
 import { isHeld } from "../email/outbox.ts";

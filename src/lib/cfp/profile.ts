@@ -8,7 +8,7 @@ import { editionDays, type Edition } from "../config/edition.ts";
 import { slugify } from "../programme/editor.ts";
 import { setSpeakerPhoto, type ProcessedPhoto } from "../programme/photos.ts";
 import { zonedToInstant } from "../programme/time.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import type { ProfileInput } from "./form.ts";
 
 /**

@@ -9,11 +9,11 @@ import { recordAudit } from "../audit.ts";
 import type { DbOrTx } from "../auth/users.ts";
 import type { Edition } from "../config/edition.ts";
 import { enqueue, type DbLike } from "../email/outbox.ts";
-import type { TemplateName, TemplatePayload } from "../email/templates.ts";
+import type { TemplateName, TemplatePayload } from "../email/payloads.ts";
 import { callStatus } from "./call.ts";
 import type { ProposalInput } from "./form.ts";
 import { lateGrantFor } from "./late.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import { anyText, type Localized } from "../programme/texts.ts";
 import { profileOf, type Account } from "./profile.ts";
 

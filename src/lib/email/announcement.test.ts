@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, outbox } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { cancel } from "../registration/service.ts";
 import {
   announcementFields,
@@ -43,7 +43,7 @@ describe("recipients", () => {
     world.register({ email: "c@example.org", category: "law-enforcement" }); // pending review
     world.register({ email: "d@example.org" }, { confirm: false }); // unconfirmed address
     const cancelled = world.register({ email: "e@example.org" });
-    cancel(world.deps, cancelled, "attendee");
+    ok(cancel(world.deps, cancelled, "attendee"));
     const again = world.register({ email: "e@example.org" }); // registered again after cancelling
 
     const emails = (filters: Partial<AnnouncementDraft["filters"]>) =>

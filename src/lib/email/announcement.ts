@@ -10,7 +10,7 @@ import { allRegistrations } from "../registration/admin.ts";
 import type { Actor } from "./admin.ts";
 import { createGroup } from "./groups.ts";
 import { enqueue } from "./outbox.ts";
-import { ANNOUNCEMENT_LIMITS, oneLine, plainText, type TemplatePayload } from "./templates.ts";
+import { ANNOUNCEMENT_LIMITS, oneLine, plainText, type TemplatePayload } from "./payloads.ts";
 
 /**
  * The organizers' message to a group of attendees: chosen with the filters of the registrations

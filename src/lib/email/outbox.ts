@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client.ts";
+import type { Db, DbLike } from "../../../db/client.ts";
 import { mailGroups, outbox } from "../../../db/schema/outbox.ts";
 import { loadPace, observe, paceAllows, savePace, type PaceSettings, type RateInfo } from "./pace.ts";
-import type { TemplateName } from "./templates.ts";
+import type { TemplateName } from "./payloads.ts";
 
 /**
  * The outbox: every e-mail is a row written in the same transaction as the change that causes it,
@@ -19,8 +19,7 @@ import type { TemplateName } from "./templates.ts";
 /** An outbox row. */
 export type OutboxRow = typeof outbox.$inferSelect;
 
-/** The database or a transaction inside it (`db.transaction((tx) => enqueue(tx, ...))`). */
-export type DbLike = Pick<Db, "insert" | "select" | "update">;
+export type { DbLike } from "../../../db/client.ts";
 
 /** A message to queue. */
 export interface NewMessage {

@@ -1,7 +1,6 @@
 import { eq } from "drizzle-orm";
-import type { Db } from "../../../db/client.ts";
+import type { Db, DbLike } from "../../../db/client.ts";
 import { mailPace } from "../../../db/schema/outbox.ts";
-import type { DbLike } from "./outbox.ts";
 
 /**
  * The provider's pace. Resend allows a number of requests per window (2 a second by default, per

@@ -2,18 +2,11 @@ import { describe, expect, it } from "vitest";
 import { escapeMarkup } from "../markup.ts";
 import { unfoldIcs, vevents } from "../../../tests/helpers/schedule.ts";
 import { editionSchema } from "../config/edition.ts";
-import { sealSignInNext, signInCode, signInLinkToken } from "../auth/sign-in.ts";
+import { sealSignInNext, signInCode, signInLinkToken } from "../auth/sign-in-links.ts";
 import { ticketHash, ticketQrPng, ticketQrSvg, ticketSecret } from "../registration/ticket.ts";
 import { deriveSecret, hashSecret } from "../security/secrets.ts";
-import {
-  ANNOUNCEMENT_LIMITS,
-  hasAttachments,
-  plainText,
-  renderEmail,
-  TEMPLATE_NAMES,
-  TICKET_QR_CID,
-  type TemplateName,
-} from "./templates.ts";
+import { ANNOUNCEMENT_LIMITS, plainText, TEMPLATE_NAMES, type TemplateName } from "./payloads.ts";
+import { hasAttachments, renderEmail, TICKET_QR_CID } from "./templates.ts";
 import sharp from "sharp";
 import { TICKET_PNG_WIDTH } from "../registration/ticket-document.ts";
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { mailWebhookEvents, outbox, registrations } from "../../../db/schema/index.ts";
 import { emailEvent, signWebhook, WEBHOOK_SECRET } from "../../../tests/helpers/fake-resend.ts";
-import { registrationInput } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationInput } from "../../../tests/fixtures/registration.ts";
 import { loadEdition } from "../config/edition.ts";
 import { confirmEmail, submit } from "../registration/service.ts";
 import { deriveSecret } from "../security/secrets.ts";
@@ -76,7 +76,7 @@ describe("the Resend webhook", () => {
       emailBouncedAt: new Date("2013-07-01T08:00:05.000Z"),
       emailBounce: detail,
     });
-    confirmEmail(deps, deriveSecret(appKey, "manage", (message.payload as { manageNonce: string }).manageNonce));
+    ok(confirmEmail(deps, deriveSecret(appKey, "manage", (message.payload as { manageNonce: string }).manageNonce)));
     expect(db.select().from(registrations).where(eq(registrations.id, registrationId)).get()).toMatchObject({
       emailBouncedAt: null,
       emailBounce: null,

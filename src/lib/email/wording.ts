@@ -1,4 +1,5 @@
 import { type Locale } from "../locale.ts";
+import type { TemplateName } from "./payloads.ts";
 
 /**
  * The words of every e-mail, English and French. Each template is a subject and a list of blocks;
@@ -108,33 +109,7 @@ export interface Wording {
   hours: (n: number) => string;
   minutes: (n: number) => string;
   ticket: { intro: string; alt: string; htmlNote: string; textNote: string };
-  templates: {
-    "registration.confirm_address": (v: Vars) => Composed;
-    "registration.already_registered": (v: Vars) => Composed;
-    "registration.manage_link": (v: Vars) => Composed;
-    "registration.under_review": (v: Vars) => Composed;
-    "registration.back_to_review": (v: Vars) => Composed;
-    "registration.confirmed": (v: Vars) => Composed;
-    "registration.promoted": (v: Vars) => Composed;
-    "registration.waitlisted": (v: Vars) => Composed;
-    "registration.rejected": (v: Vars) => Composed;
-    "registration.cancelled": (v: Vars) => Composed;
-    "auth.sign_in": (v: Vars) => Composed;
-    announcement: (v: Vars) => Composed;
-    "attendance.certificate": (v: Vars) => Composed;
-    "programme.release": (v: Vars) => Composed;
-    "cfp.submitted": (v: Vars) => Composed;
-    "cfp.invitation": (v: Vars) => Composed;
-    "cfp.late": (v: Vars) => Composed;
-    "cfp.accepted": (v: Vars) => Composed;
-    "cfp.rejected": (v: Vars) => Composed;
-    "cfp.message": (v: Vars) => Composed;
-    "cfp.withdrawn": (v: Vars) => Composed;
-    "cfp.speaker_joined": (v: Vars) => Composed;
-    "cfp.invitation_declined": (v: Vars) => Composed;
-    "cfp.confirmed": (v: Vars) => Composed;
-    "cfp.declined": (v: Vars) => Composed;
-  };
+  templates: Record<TemplateName, (v: Vars) => Composed>;
 }
 
 const p = (text: string): Block => ({ kind: "p", text });

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, formats, proposalSpeakers, rooms, sessions, sessionSpeakers, speakers, tracks } from "../../../db/schema/index.ts";
 import { proposal as makeProposal } from "../../../tests/fixtures/cfp.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import { loadEdition, type Edition } from "../config/edition.ts";
 import {
   availabilityRows,

@@ -8,10 +8,9 @@ import { recordAudit } from "../audit.ts";
 import { editionDays, type Edition } from "../config/edition.ts";
 import { isCountryCode } from "../registration/countries.ts";
 import { slugify, uniqueSlug, type EditorActor } from "./editor.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import { instantToZoned, zonedToInstant } from "./time.ts";
-import { sortByName } from "../../i18n/format.ts";
-import { type Locale } from "../locale.ts";
+import { sortByName, type Locale } from "../locale.ts";
 
 /**
  * The programme's catalogue as organizers edit it: rooms, tracks, formats and speakers. Each form has

@@ -108,7 +108,7 @@ describe("schedule warnings", () => {
 
   it("finds nothing to say about the demo edition's rooms overlapping", async () => {
     const { openDatabase } = await import("../../../db/client.ts");
-    const { seedIfEmpty } = await import("../../../db/seed.ts");
+    const { seedIfEmpty } = await import("../demo/seed.ts");
     const { loadProgramme } = await import("./queries.ts");
     const db = openDatabase(":memory:");
     seedIfEmpty(db);

@@ -5,7 +5,7 @@ import { asc, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, rooms, sessions, sessionSpeakers, speakers } from "../../../db/schema/index.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import { loadEdition, type Edition } from "../config/edition.ts";
 import {
   createSession,

@@ -17,7 +17,7 @@ import {
 } from "../../../db/schema/programme.ts";
 import { recordAudit } from "../audit.ts";
 import type { Edition } from "../config/edition.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import { zonedToInstant } from "./time.ts";
 
 /**

@@ -18,7 +18,7 @@ import {
 } from "../../../db/schema/index.ts";
 import { ContentError, describeIssues, editionDays, parseContent, type Edition } from "../config/edition.ts";
 import { otherLanguage } from "./texts.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 import { zonedToInstant } from "./time.ts";
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "expected a slug like lower-case-words");

@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../../db/client.ts";
 import { auditLog, media, speakers } from "../../../db/schema/index.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import {
   findMedia,
   MAX_PHOTO_BYTES,

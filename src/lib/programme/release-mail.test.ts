@@ -3,7 +3,7 @@ import { openDatabase, type Db } from "../../../db/client.ts";
 import { agendaStars } from "../../../db/schema/agenda.ts";
 import { users } from "../../../db/schema/auth.ts";
 import { registrations } from "../../../db/schema/registration.ts";
-import { seedIfEmpty } from "../../../db/seed.ts";
+import { seedIfEmpty } from "../demo/seed.ts";
 import { loadProgramme } from "./queries.ts";
 import { releaseMails } from "./release-mail.ts";
 import { publishRelease } from "./releases.ts";

@@ -9,7 +9,7 @@ import type { Language, Programme } from "./model.ts";
 import { loadProgramme } from "./queries.ts";
 import { enqueueReleaseMails } from "./release-mail.ts";
 import { inLanguage, type Localized } from "./texts.ts";
-import { frenchSpacing } from "../../i18n/typography.ts";
+import { frenchSpacing } from "../typography.ts";
 
 /**
  * Schedule releases: the public sees the latest published snapshot of the programme, never the

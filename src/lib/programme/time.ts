@@ -52,6 +52,11 @@ export function zonedToInstant(date: string, time: string, zone: string): Date {
   return new Date(naive - offset * 60000);
 }
 
+/** Local date YYYY-MM-DD of `at` in `zone`. */
+export function localDay(at: Date, zone: string): string {
+  return instantToZoned(at, zone).date;
+}
+
 /** Wall-clock date (YYYY-MM-DD) and time (HH:MM) of `at` in `zone`. */
 export function instantToZoned(at: Date, zone: string): { readonly date: string; readonly time: string } {
   const key = `${zone}|${at.getTime()}`;

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, registrations, users } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { searchAudit } from "../audit.ts";
 import {
   allRegistrations,
@@ -13,7 +13,6 @@ import {
   parseQuery,
   staffHistory,
 } from "./admin.ts";
-import { RegistrationError } from "./service.ts";
 
 let world: ReturnType<typeof registrationWorld>;
 afterEach(() => world?.close());
@@ -99,7 +98,7 @@ describe("decisions", () => {
     world = registrationWorld();
     const a = world.register({ category: "law-enforcement" });
     const b = world.register({ category: "law-enforcement" });
-    const after = decideRegistrations(world.deps, staff, "approve", [a, b]);
+    const after = ok(decideRegistrations(world.deps, staff, "approve", [a, b])).registrations;
     expect(after.map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     const { rows } = searchAudit(world.db, { q: "registration.approve" });
     expect(rows.map((r) => [r.actorEmail, r.subjectId, r.before, r.after])).toEqual([
@@ -124,13 +123,13 @@ describe("decisions", () => {
     const a = world.register({ category: "law-enforcement" });
     const confirmed = world.register();
     const mails = world.mail().length;
-    expect(() => decideRegistrations(world.deps, staff, "approve", [a, confirmed])).toThrow(RegistrationError);
     // The refusal names the registration that stopped the decision.
-    try {
-      decideRegistrations(world.deps, staff, "approve", [a, confirmed]);
-    } catch (error) {
-      expect((error as RegistrationError).registrationId).toBe(confirmed);
-    }
+    expect(decideRegistrations(world.deps, staff, "approve", [a, confirmed])).toEqual({
+      ok: false,
+      reason: "invalid_state",
+      detail: `registration ${confirmed} is confirmed, not under review`,
+      registrationId: confirmed,
+    });
     expect(statusOf(a)).toBe("pending_review");
     expect(world.db.select().from(auditLog).all()).toEqual([]);
     expect(world.mail().length).toBe(mails);
@@ -139,8 +138,12 @@ describe("decisions", () => {
   it("requires a reason to reject, and tells it", () => {
     world = registrationWorld();
     const a = world.register({ category: "law-enforcement" });
-    expect(() => decideRegistrations(world.deps, staff, "reject", [a], " ")).toThrow(/reason/);
-    decideRegistrations(world.deps, staff, "reject", [a], "Unverifiable agency");
+    expect(decideRegistrations(world.deps, staff, "reject", [a], " ")).toEqual({
+      ok: false,
+      reason: "invalid_state",
+      detail: "a reason is required",
+    });
+    ok(decideRegistrations(world.deps, staff, "reject", [a], "Unverifiable agency"));
     expect(statusOf(a)).toBe("rejected");
     expect(searchAudit(world.db).rows[0].after).toEqual({ status: "rejected", seatHeld: false, reason: "Unverifiable agency" });
   });
@@ -149,16 +152,16 @@ describe("decisions", () => {
     world = registrationWorld({ byCategory: { "law-enforcement": 1 } });
     const a = world.register({ category: "law-enforcement" });
     const b = world.register({ category: "law-enforcement" });
-    decideRegistrations(world.deps, staff, "approve", [a]);
+    ok(decideRegistrations(world.deps, staff, "approve", [a]));
     decideRegistrations(world.deps, staff, "waitlist", [b]);
     expect(statusOf(b)).toBe("waitlisted");
-    decideRegistrations(world.deps, staff, "cancel", [a]);
+    ok(decideRegistrations(world.deps, staff, "cancel", [a]));
     expect([statusOf(a), statusOf(b)]).toEqual(["cancelled", "confirmed"]);
   });
 
   it("keeps the audit log append-only", () => {
     world = registrationWorld();
-    decideRegistrations(world.deps, staff, "approve", [world.register({ category: "law-enforcement" })]);
+    ok(decideRegistrations(world.deps, staff, "approve", [world.register({ category: "law-enforcement" })]));
     expect(() => world.db.delete(auditLog).run()).toThrow(/append-only/);
     expect(() => world.db.update(auditLog).set({ action: "x" }).run()).toThrow(/append-only/);
   });
@@ -179,9 +182,9 @@ describe("a registration's history for the organizers", () => {
     world = registrationWorld();
     const organizer = world.db.insert(users).values({ email: "vetting@example.org" }).returning({ id: users.id }).get();
     const id = world.register({ category: "law-enforcement", email: "officer@interieur.gouv.fr" });
-    decideRegistrations(world.deps, { id: organizer.id, email: "vetting@example.org" }, "reject", [id], "Not an official address");
+    ok(decideRegistrations(world.deps, { id: organizer.id, email: "vetting@example.org" }, "reject", [id], "Not an official address"));
     // An account deleted since: still an entry, named as such.
-    decideRegistrations(world.deps, { id: 99_999, email: "gone@example.org" }, "cancel", [world.register({ email: "b@example.org" })]);
+    ok(decideRegistrations(world.deps, { id: 99_999, email: "gone@example.org" }, "cancel", [world.register({ email: "b@example.org" })]));
     const history = staffHistory(world.db, id);
     expect(history.map((e) => [e.fromStatus, e.toStatus, e.actor, e.note])).toEqual([
       [null, "pending_email", { kind: "attendee" }, { kind: "registered" }],

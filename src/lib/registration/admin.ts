@@ -2,16 +2,17 @@ import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { REGISTRATION_STATES, registrations, users, type RegistrationState } from "../../../db/schema/index.ts";
-import { compareNames } from "../../i18n/format.ts";
-import { type Locale } from "../locale.ts";
+import { compareNames, type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import {
   approve,
   cancel,
   historyOf,
   moveToWaitlist,
+  refusable,
+  refuse,
   reject,
-  RegistrationError,
+  type Changed,
   type Registration,
   type RegistrationDeps,
 } from "./service.ts";
@@ -180,7 +181,8 @@ export interface Staff {
 
 /**
  * Applies one decision to one or many registrations, each with its audit entry, all in one
- * transaction: either every one is applied, or (one refused) none. Returns the registrations after.
+ * transaction: either every one is applied, or (one refused) none, and the refusal names it.
+ * Returns the registrations after.
  */
 export function decideRegistrations(
   deps: RegistrationDeps,
@@ -188,24 +190,23 @@ export function decideRegistrations(
   kind: DecisionKind,
   ids: readonly number[],
   reason = "",
-): Registration[] {
+): Changed<{ registrations: Registration[] }> {
   const now = deps.now?.() ?? Date.now();
   const actor = `staff:${staff.id}` as const;
-  if (ids.length === 0) throw new RegistrationError("invalid_state", "no registration chosen");
-  if (kind === "reject" && reason.trim() === "") throw new RegistrationError("invalid_state", "a reason is required");
-  return deps.db.transaction(
-    (tx) => {
-      const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
-      return [...new Set(ids)].map((id) => {
-        const before = tx
-          .select({ status: registrations.status, seatHeld: registrations.seatHeld })
-          .from(registrations)
-          .where(eq(registrations.id, id))
-          .get();
-        if (!before) throw Object.assign(new RegistrationError("not_found", `no registration ${id}`), { registrationId: id });
-        let after: Registration;
-        try {
-          after =
+  if (ids.length === 0) return { ok: false, reason: "invalid_state", detail: "no registration chosen" };
+  if (kind === "reject" && reason.trim() === "") return { ok: false, reason: "invalid_state", detail: "a reason is required" };
+  return refusable(() => ({
+    registrations: deps.db.transaction(
+      (tx) => {
+        const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
+        return [...new Set(ids)].map((id) => {
+          const before = tx
+            .select({ status: registrations.status, seatHeld: registrations.seatHeld })
+            .from(registrations)
+            .where(eq(registrations.id, id))
+            .get();
+          if (!before) refuse("not_found", `no registration ${id}`, id);
+          const result =
             kind === "approve"
               ? approve(inner, id, actor)
               : kind === "reject"
@@ -213,28 +214,27 @@ export function decideRegistrations(
                 : kind === "waitlist"
                   ? moveToWaitlist(inner, id, actor)
                   : cancel(inner, id, actor);
-        } catch (error) {
-          // The organizer needs to know which of the ticked rows stopped the whole decision.
-          if (error instanceof RegistrationError) error.registrationId ??= id;
-          throw error;
-        }
-        recordAudit(
-          tx,
-          {
-            actor: staff,
-            action: `registration.${kind}`,
-            subjectType: "registration",
-            subjectId: id,
-            before,
-            after: { status: after.status, seatHeld: after.seatHeld, ...(kind === "reject" ? { reason: reason.trim() } : {}) },
-          },
-          now,
-        );
-        return after;
-      });
-    },
-    { behavior: "immediate" },
-  );
+          // The organizer needs to know which of the ticked rows stopped the whole decision (all of it is rolled back).
+          if (!result.ok) refuse(result.reason, result.detail, result.registrationId ?? id);
+          const after = result.registration;
+          recordAudit(
+            tx,
+            {
+              actor: staff,
+              action: `registration.${kind}`,
+              subjectType: "registration",
+              subjectId: id,
+              before,
+              after: { status: after.status, seatHeld: after.seatHeld, ...(kind === "reject" ? { reason: reason.trim() } : {}) },
+            },
+            now,
+          );
+          return after;
+        });
+      },
+      { behavior: "immediate" },
+    ),
+  }));
 }
 
 /** Who changed a registration, as the organizers see it: the attendee, the system, or a staff account by its address. */

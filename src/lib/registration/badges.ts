@@ -1,8 +1,7 @@
 import { and, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { registrations } from "../../../db/schema/index.ts";
-import { compareNames } from "../../i18n/format.ts";
-import type { Locale } from "../../i18n/index.ts";
+import { compareNames, type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import { editionDays, type Edition } from "../config/edition.ts";
 import { zonedToInstant } from "../programme/time.ts";

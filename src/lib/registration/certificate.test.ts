@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, mailGroups, registrations } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { certificateRecipients, queueCertificates } from "../email/certificates.ts";
 import { attendanceDays, certificateDetails, certificatePdf } from "./certificate.ts";
 import { scanAtDesk } from "./desk.ts";
@@ -43,7 +43,7 @@ describe("attendance days", () => {
     expect(attendanceDays(world.db, id, world.edition.timezone)).toEqual(["2013-07-02", "2013-07-03"]);
     // A refused scan is no attendance.
     const other = world.register({ name: "Bo Refused", category: "industry" });
-    cancel(world.deps, other, "attendee");
+    ok(cancel(world.deps, other, "attendee"));
     expect(scanAt(other, "2013-07-02T08:00:00Z").outcome).toBe("refused");
     expect(attendanceDays(world.db, other, world.edition.timezone)).toEqual([]);
   });

@@ -2,8 +2,8 @@ import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import PDFDocument from "pdfkit";
 import type { Db } from "../../../db/client.ts";
 import { checkinScans, registrations } from "../../../db/schema/index.ts";
-import { formatDateRange, formatDay } from "../../i18n/format.ts";
-import { t, type Locale } from "../../i18n/index.ts";
+import { t } from "../../i18n/index.ts";
+import { formatDateRange, formatDay, INTL, type Locale } from "../locale.ts";
 import type { Edition } from "../config/edition.ts";
 import { forumDay } from "./desk.ts";
 import { loadFonts, printableName } from "./ticket-document.ts";
@@ -60,7 +60,7 @@ export function certificateDetails(
   return {
     language,
     event: edition.name[language],
-    hosts: new Intl.ListFormat(t(language).intl, { type: "conjunction" }).format(hosts),
+    hosts: new Intl.ListFormat(INTL[language], { type: "conjunction" }).format(hosts),
     venue: `${edition.venue.name}, ${edition.venue.address}`,
     dates: formatDateRange(edition.startDate, edition.endDate, language),
     name: registration.name,

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, registrationEvents, registrations } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { checkInAtDesk, deskAttendee, searchDesk } from "./checkin.ts";
 import { ticketCode } from "./ticket-document.ts";
 import { cancel, reject, ticketSecretOf } from "./service.ts";
@@ -110,9 +110,9 @@ describe("checking in at the desk", () => {
     const pendingReview = world.register({ category: "law-enforcement" });
     const waitlisted = world.register({ category: "researcher" });
     const cancelled = world.register();
-    cancel(world.deps, cancelled, "attendee");
+    ok(cancel(world.deps, cancelled, "attendee"));
     const rejected = world.register({ category: "law-enforcement" });
-    reject(world.deps, rejected, "Not eligible", "staff:1");
+    ok(reject(world.deps, rejected, "Not eligible", "staff:1"));
     const expected = {
       [pendingEmail]: "pending_email",
       [pendingReview]: "pending_review",

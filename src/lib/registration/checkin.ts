@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { fold, type Db, escapeLike } from "../../../db/client.ts";
 import { randomBytes } from "node:crypto";
 import { checkinScans, registrations, type RegistrationState } from "../../../db/schema/index.ts";
-import { sortByName } from "../../i18n/format.ts";
+import { sortByName } from "../locale.ts";
 import { type Locale } from "../locale.ts";
 import { recordAudit } from "../audit.ts";
 import { checkInBy, findForCheckIn, type CheckInKey, type Registration, type RegistrationDeps } from "./service.ts";
@@ -100,7 +100,10 @@ export function checkInAtDesk(deps: RegistrationDeps, staff: { id: number; email
       if (!found) return { ok: false, reason: "not_found" };
       if (found.status !== "confirmed") return { ok: false, reason: found.status, attendee: deskView(found) };
       const inner: RegistrationDeps = { ...deps, db: tx as unknown as Db, now: () => now };
-      const { registration, alreadyCheckedIn } = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
+      const checked = checkInBy(inner, { id: found.id }, `staff:${staff.id}`);
+      // Found confirmed in this transaction: a refusal here is a bug.
+      if (!checked.ok) throw new Error(`check-in refused: ${checked.detail}`);
+      const { registration, alreadyCheckedIn } = checked;
       if (!alreadyCheckedIn) {
         // The admission row (one per registration, decision 31) says at which desk; the form's own nonce.
         tx.insert(checkinScans)

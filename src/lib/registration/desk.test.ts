@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { auditLog, checkinScans, registrations } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { deskCounts, deskRoster, forumDay, scanAtDesk, scanSchema } from "./desk.ts";
 import { cancel, ticketSecretOf } from "./service.ts";
 import { ticketCode } from "./ticket-document.ts";
@@ -64,7 +64,7 @@ describe("a scan at the desk", () => {
   it("refuses with the reason, changes nothing, and writes an audit entry without the code read", () => {
     world = registrationWorld();
     const cancelled = world.register({ name: "Carl Cancelled", email: "carl@example.org" });
-    cancel(world.deps, cancelled, "attendee");
+    ok(cancel(world.deps, cancelled, "attendee"));
     const pending = world.register({ name: "Pat Pending", email: "pat@example.org" }, { confirm: false });
     const unknown = "A".repeat(43);
     expect(scan(secret(cancelled))).toMatchObject({ outcome: "refused", reason: "cancelled", attendee: { name: "Carl Cancelled" } });

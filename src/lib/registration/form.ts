@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { blank, checkbox, email as emailField, text as textField } from "../fields.ts";
+import { blank, checkbox, email as emailField, text as textField, token } from "../fields.ts";
 import type { Edition } from "../config/edition.ts";
 import { isCountryCode } from "./countries.ts";
 
@@ -131,7 +131,7 @@ export function editSchema(edition: Pick<Edition, "registration">) {
   const categories = edition.registration.categories.map((c) => c.id);
   return z
     .object({
-      token: z.preprocess(blank, z.string("invalid").max(100, "invalid")),
+      token,
       category: z.preprocess(blank, z.string("invalid")),
       version: z.preprocess((v) => Number(blank(v) || NaN), z.number("invalid").int("invalid")),
       ...details,

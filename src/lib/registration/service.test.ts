@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { registrationEvents, registrations, registrationTokens } from "../../../db/schema/index.ts";
-import { registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationInput, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { hashSecret } from "../security/secrets.ts";
 import {
   approve,
@@ -17,7 +17,6 @@ import {
   purgeAfterEvent,
   purgeDate,
   reject,
-  RegistrationError,
   submit,
   ticketSecretOf,
   updateDetails,
@@ -32,7 +31,7 @@ function registerConfirmed(overrides: Parameters<typeof registrationInput>[0] = 
   const input = registrationInput(overrides);
   submit(world.deps, input);
   const token = world.tokenOf(world.mailTo(input.email).at(-1)!);
-  return { registration: confirmEmail(world.deps, token), token, email: input.email };
+  return { registration: ok(confirmEmail(world.deps, token)).registration, token, email: input.email };
 }
 
 const row = (id: number): Registration => world.db.select().from(registrations).where(eq(registrations.id, id)).get()!;
@@ -81,7 +80,7 @@ describe("submitting the form", () => {
   it("allows a new registration once the previous one is cancelled", () => {
     world = registrationWorld();
     const { registration, email } = registerConfirmed();
-    cancel(world.deps, registration.id, "attendee");
+    ok(cancel(world.deps, registration.id, "attendee"));
     expect(submit(world.deps, registrationInput({ email })).outcome).toBe("created");
   });
 
@@ -95,7 +94,7 @@ describe("submitting the form", () => {
     expect(row(official.registrationId)).toMatchObject({ domainVerified: true, status: "pending_email" });
     expect(row(other.registrationId).domainVerified).toBe(false);
     const token = world.tokenOf(world.mailTo("j.martin@interieur.gouv.fr")[0]);
-    expect(confirmEmail(world.deps, token).status).toBe("pending_review");
+    expect(ok(confirmEmail(world.deps, token)).registration.status).toBe("pending_review");
   });
 });
 
@@ -126,7 +125,11 @@ describe("confirming the address", () => {
   it("is idempotent", () => {
     world = registrationWorld();
     const { registration, token, email } = registerConfirmed();
-    expect(confirmEmail(world.deps, token)).toMatchObject({ id: registration.id, status: "confirmed", version: registration.version });
+    expect(ok(confirmEmail(world.deps, token)).registration).toMatchObject({
+      id: registration.id,
+      status: "confirmed",
+      version: registration.version,
+    });
     expect(templates(email)).toEqual(["registration.confirm_address", "registration.confirmed"]);
   });
 
@@ -139,8 +142,8 @@ describe("confirming the address", () => {
 
   it("refuses an unknown link", () => {
     world = registrationWorld();
-    expect(() => confirmEmail(world.deps, "x".repeat(43))).toThrow(RegistrationError);
-    expect(() => confirmEmail(world.deps, "short")).toThrow(RegistrationError);
+    expect(confirmEmail(world.deps, "x".repeat(43))).toEqual({ ok: false, reason: "not_found", detail: "unknown link" });
+    expect(confirmEmail(world.deps, "short")).toEqual({ ok: false, reason: "not_found", detail: "unknown link" });
   });
 
   it("finds an expired registration expired, holding nothing", () => {
@@ -148,7 +151,7 @@ describe("confirming the address", () => {
     const input = registrationInput();
     const { registrationId } = submit(world.deps, input);
     world.clock.now += 49 * 3_600_000;
-    const registration = confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email)[0]));
+    const { registration } = ok(confirmEmail(world.deps, world.tokenOf(world.mailTo(input.email)[0])));
     expect(registration).toMatchObject({ id: registrationId, status: "cancelled", seatHeld: false });
     expect(availability(world.db, world.edition).find((a) => a.category === "industry")!.taken).toBe(0);
   });
@@ -183,7 +186,7 @@ describe("seats and the waiting list", () => {
     const b = registerConfirmed();
     world.clock.now += 1000;
     const c = registerConfirmed();
-    cancel(world.deps, a.registration.id, "attendee");
+    ok(cancel(world.deps, a.registration.id, "attendee"));
     expect(row(a.registration.id)).toMatchObject({ status: "cancelled", seatHeld: false });
     expect(row(b.registration.id)).toMatchObject({ status: "confirmed", seatHeld: true, waitlistedAt: null });
     expect(row(c.registration.id).status).toBe("waitlisted");
@@ -203,7 +206,7 @@ describe("seats and the waiting list", () => {
     const a = registerConfirmed();
     world.clock.now += 1000;
     const b = registerConfirmed({ category: "researcher" });
-    cancel(world.deps, a.registration.id, "attendee");
+    ok(cancel(world.deps, a.registration.id, "attendee"));
     expect(row(b.registration.id).status).toBe("confirmed");
   });
 
@@ -225,9 +228,9 @@ describe("vetting", () => {
     const a = registerConfirmed({ category: "law-enforcement" });
     const b = registerConfirmed({ category: "law-enforcement" });
     const c = registerConfirmed({ category: "law-enforcement" });
-    expect(approve(world.deps, a.registration.id, "staff:1").status).toBe("confirmed");
-    expect(approve(world.deps, b.registration.id, "staff:1").status).toBe("waitlisted");
-    const rejected = reject(world.deps, c.registration.id, "Not a law-enforcement officer", "staff:1");
+    expect(ok(approve(world.deps, a.registration.id, "staff:1")).registration.status).toBe("confirmed");
+    expect(ok(approve(world.deps, b.registration.id, "staff:1")).registration.status).toBe("waitlisted");
+    const rejected = ok(reject(world.deps, c.registration.id, "Not a law-enforcement officer", "staff:1")).registration;
     expect(rejected).toMatchObject({ status: "rejected", rejectionReason: "Not a law-enforcement officer" });
     const mail = world.mailTo(c.email).at(-1)!;
     expect(mail).toMatchObject({ template: "registration.rejected" });
@@ -239,7 +242,7 @@ describe("vetting", () => {
       toStatus: "confirmed",
     });
     // Rejecting the confirmed one frees its seat for the waiting one.
-    reject(world.deps, a.registration.id, "Duplicate", "staff:1");
+    ok(reject(world.deps, a.registration.id, "Duplicate", "staff:1"));
     expect(row(b.registration.id).status).toBe("confirmed");
   });
 
@@ -247,11 +250,19 @@ describe("vetting", () => {
     world = registrationWorld();
     const { registration, email } = registerConfirmed();
     const before = world.mail().length;
-    expect(() => approve(world.deps, registration.id, "staff:1")).toThrow(/not under review/);
-    expect(() => reject(world.deps, registration.id, "  ", "staff:1")).toThrow(/reason/);
-    cancel(world.deps, registration.id, "attendee");
-    expect(() => cancel(world.deps, registration.id, "attendee")).toThrow(RegistrationError);
-    expect(() => approve(world.deps, 9999, "staff:1")).toThrow(RegistrationError);
+    expect(approve(world.deps, registration.id, "staff:1")).toEqual({
+      ok: false,
+      reason: "invalid_state",
+      detail: `registration ${registration.id} is confirmed, not under review`,
+    });
+    expect(reject(world.deps, registration.id, "  ", "staff:1")).toEqual({
+      ok: false,
+      reason: "invalid_state",
+      detail: "a reason is required",
+    });
+    ok(cancel(world.deps, registration.id, "attendee"));
+    expect(cancel(world.deps, registration.id, "attendee")).toMatchObject({ ok: false, reason: "invalid_state" });
+    expect(approve(world.deps, 9999, "staff:1")).toEqual({ ok: false, reason: "not_found", detail: "no registration 9999" });
     expect(world.mail().length).toBe(before + 1);
     expect(templates(email).at(-1)).toBe("registration.cancelled");
   });
@@ -278,34 +289,32 @@ describe("editing", () => {
   it("changing a vetted field of a confirmed vetted registration sends it back to review, keeping its seat", () => {
     world = registrationWorld({ byCategory: { "law-enforcement": 1 } });
     const a = registerConfirmed({ category: "law-enforcement" });
-    const confirmed = approve(world.deps, a.registration.id, "staff:1");
-    const result = updateDetails(
-      world.deps,
-      confirmed.id,
-      confirmed.version,
-      { ...details(confirmed), agency: "Another unit" },
-      "attendee",
+    const confirmed = ok(approve(world.deps, a.registration.id, "staff:1")).registration;
+    const result = ok(
+      updateDetails(world.deps, confirmed.id, confirmed.version, { ...details(confirmed), agency: "Another unit" }, "attendee"),
     );
     expect(result).toMatchObject({ backToReview: true, changed: ["agency"] });
     expect(row(confirmed.id)).toMatchObject({ status: "pending_review", seatHeld: true, agency: "Another unit" });
     expect(templates(a.email).at(-1)).toBe("registration.back_to_review");
     // The seat is still counted: another officer waits.
     const b = registerConfirmed({ category: "law-enforcement" });
-    expect(approve(world.deps, b.registration.id, "staff:1").status).toBe("waitlisted");
+    expect(ok(approve(world.deps, b.registration.id, "staff:1")).registration.status).toBe("waitlisted");
     // Approval again keeps the same seat.
-    expect(approve(world.deps, confirmed.id, "staff:1")).toMatchObject({ status: "confirmed", seatHeld: true });
+    expect(ok(approve(world.deps, confirmed.id, "staff:1")).registration).toMatchObject({ status: "confirmed", seatHeld: true });
   });
 
   it("other changes keep the state and are recorded", () => {
     world = registrationWorld();
     const { registration } = registerConfirmed({ category: "law-enforcement" });
-    const confirmed = approve(world.deps, registration.id, "staff:1");
-    const result = updateDetails(
-      world.deps,
-      confirmed.id,
-      confirmed.version,
-      { ...details(confirmed), dietary: "Vegetarian", language: "fr" },
-      "attendee",
+    const confirmed = ok(approve(world.deps, registration.id, "staff:1")).registration;
+    const result = ok(
+      updateDetails(
+        world.deps,
+        confirmed.id,
+        confirmed.version,
+        { ...details(confirmed), dietary: "Vegetarian", language: "fr" },
+        "attendee",
+      ),
     );
     expect(result.backToReview).toBe(false);
     expect(row(confirmed.id)).toMatchObject({ status: "confirmed", dietary: "Vegetarian", language: "fr" });
@@ -321,10 +330,10 @@ describe("editing", () => {
   it("refuses an edit based on a stale version", () => {
     world = registrationWorld();
     const { registration } = registerConfirmed();
-    updateDetails(world.deps, registration.id, registration.version, { ...details(registration), dietary: "Vegan" }, "attendee");
-    expect(() =>
+    ok(updateDetails(world.deps, registration.id, registration.version, { ...details(registration), dietary: "Vegan" }, "attendee"));
+    expect(
       updateDetails(world.deps, registration.id, registration.version, { ...details(registration), dietary: "None" }, "attendee"),
-    ).toThrow(expect.objectContaining({ code: "conflict" }));
+    ).toMatchObject({ ok: false, reason: "conflict" });
     expect(row(registration.id).dietary).toBe("Vegan");
   });
 });
@@ -350,10 +359,10 @@ describe("check-in and personal data", () => {
     world = registrationWorld();
     const { registration } = registerConfirmed();
     const secret = ticketSecretOf(world.deps.appKey, registration);
-    expect(checkIn(world.deps, secret, "staff:2").alreadyCheckedIn).toBe(false);
-    expect(checkIn(world.deps, secret, "staff:2").alreadyCheckedIn).toBe(true);
+    expect(ok(checkIn(world.deps, secret, "staff:2")).alreadyCheckedIn).toBe(false);
+    expect(ok(checkIn(world.deps, secret, "staff:2")).alreadyCheckedIn).toBe(true);
     expect(row(registration.id).checkedInAt).not.toBeNull();
-    expect(() => checkIn(world.deps, "forged", "staff:2")).toThrow(/unknown ticket/);
+    expect(checkIn(world.deps, "forged", "staff:2")).toEqual({ ok: false, reason: "not_found", detail: "unknown ticket" });
   });
 
   it("exports the attendee's data without secrets", () => {

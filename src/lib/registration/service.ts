@@ -10,7 +10,7 @@ import {
 } from "../../../db/schema/index.ts";
 import type { Edition } from "../config/edition.ts";
 import { enqueue } from "../email/outbox.ts";
-import type { TemplateName } from "../email/templates.ts";
+import type { TemplateName } from "../email/payloads.ts";
 import { deriveSecret, hashSecret, randomNonce } from "../security/secrets.ts";
 import { emitWebhook, registrationEventOf } from "../webhooks/events.ts";
 import { VETTED_FIELDS, type EditableField, type RegistrationInput } from "./form.ts";
@@ -34,17 +34,42 @@ export interface RegistrationDeps {
   now?: () => number;
 }
 
-export type RegistrationErrorCode = "not_found" | "invalid_state" | "conflict";
+/** Why a change of a registration was refused. */
+export type RegistrationRefusal = "not_found" | "invalid_state" | "conflict";
 
-/** A refused change; nothing was written. */
-export class RegistrationError extends Error {
-  override name = "RegistrationError";
-  readonly code: RegistrationErrorCode;
+/** A refused change: nothing was written. `detail` says why, for logs and tests (pages word `reason`). */
+export interface Refused {
+  ok: false;
+  reason: RegistrationRefusal;
+  detail: string;
   /** In a change of many registrations, the one that was refused. */
   registrationId?: number;
-  constructor(code: RegistrationErrorCode, message: string) {
-    super(message);
-    this.code = code;
+}
+
+/** What a change of registrations gives: its result, or why it was refused. */
+export type Changed<T extends object> = ({ ok: true } & T) | Refused;
+
+/** Carries a refusal out of a transaction (which it rolls back) to `refusable`, which returns it as a value. */
+class Refusal extends Error {
+  readonly refused: Refused;
+  constructor(refused: Refused) {
+    super(refused.detail);
+    this.refused = refused;
+  }
+}
+
+/** Refuses the change under way (inside `refusable`): the transaction is rolled back, nothing is written. */
+export function refuse(reason: RegistrationRefusal, detail: string, registrationId?: number): never {
+  throw new Refusal({ ok: false, reason, detail, ...(registrationId === undefined ? {} : { registrationId }) });
+}
+
+/** Runs a change, turning a refusal (`refuse`) into its value; any other error is a bug and goes on. */
+export function refusable<T extends object>(change: () => T): Changed<T> {
+  try {
+    return { ok: true, ...change() };
+  } catch (error) {
+    if (error instanceof Refusal) return error.refused;
+    throw error;
   }
 }
 
@@ -66,7 +91,7 @@ export function isOfficialAddress(email: string, patterns: readonly string[]): b
 
 function categoryOf(edition: Edition, id: string) {
   const category = edition.registration.categories.find((c) => c.id === id);
-  if (!category) throw new RegistrationError("invalid_state", `unknown category ${id}`);
+  if (!category) refuse("invalid_state", `unknown category ${id}`);
   return category;
 }
 
@@ -152,7 +177,7 @@ function latestNonce(tx: Tx, registrationId: number): string {
     .orderBy(sql`${registrationTokens.createdAt} desc`)
     .limit(1)
     .get();
-  if (!row) throw new RegistrationError("invalid_state", `registration ${registrationId} has no manage link`);
+  if (!row) refuse("invalid_state", `registration ${registrationId} has no manage link`);
   return row.nonce;
 }
 
@@ -229,7 +254,7 @@ function immediate<T>(db: Db, fn: (tx: Tx) => T): T {
 
 function byId(tx: Tx, id: number): Registration {
   const registration = tx.select().from(registrations).where(eq(registrations.id, id)).get();
-  if (!registration) throw new RegistrationError("not_found", `no registration ${id}`);
+  if (!registration) refuse("not_found", `no registration ${id}`);
   return registration;
 }
 
@@ -386,87 +411,94 @@ const ADDRESS_WORKS = { emailBouncedAt: null, emailBounce: null } as const;
  * review; the others get a seat or a place on the waiting list. Confirming twice changes nothing;
  * a link followed after the deadline finds the registration expired.
  */
-export function confirmEmail(deps: RegistrationDeps, token: string): Registration {
+export function confirmEmail(deps: RegistrationDeps, token: string): Changed<{ registration: Registration }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = byToken(tx, token);
-    if (!registration) throw new RegistrationError("not_found", "unknown link");
-    if (registration.status !== "pending_email") return registration;
-    if (registration.expiresAt && registration.expiresAt.getTime() <= now) {
-      return transition(tx, registration, "cancelled", "system", now, { expiresAt: null }, "expired: address not confirmed in time");
-    }
-    if (categoryOf(deps.edition, registration.category).vetting) {
-      // The address took our message after all: an earlier bounce no longer says anything.
-      const reviewed = transition(
-        tx,
-        registration,
-        "pending_review",
-        "attendee",
-        now,
-        { expiresAt: null, ...ADDRESS_WORKS },
-        "address confirmed",
-      );
-      mail(tx, reviewed, "registration.under_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
-      return reviewed;
-    }
-    const confirmedAddress = { ...registration, expiresAt: null, ...ADDRESS_WORKS };
-    tx.update(registrations)
-      .set({ expiresAt: null, ...ADDRESS_WORKS })
-      .where(eq(registrations.id, registration.id))
-      .run();
-    return allocate(tx, deps.edition, confirmedAddress, "attendee", now);
-  });
+  return refusable(() => ({
+    registration: immediate(deps.db, (tx) => {
+      const registration = byToken(tx, token);
+      if (!registration) refuse("not_found", "unknown link");
+      if (registration.status !== "pending_email") return registration;
+      if (registration.expiresAt && registration.expiresAt.getTime() <= now) {
+        return transition(tx, registration, "cancelled", "system", now, { expiresAt: null }, "expired: address not confirmed in time");
+      }
+      if (categoryOf(deps.edition, registration.category).vetting) {
+        // The address took our message after all: an earlier bounce no longer says anything.
+        const reviewed = transition(
+          tx,
+          registration,
+          "pending_review",
+          "attendee",
+          now,
+          { expiresAt: null, ...ADDRESS_WORKS },
+          "address confirmed",
+        );
+        mail(tx, reviewed, "registration.under_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
+        return reviewed;
+      }
+      const confirmedAddress = { ...registration, expiresAt: null, ...ADDRESS_WORKS };
+      tx.update(registrations)
+        .set({ expiresAt: null, ...ADDRESS_WORKS })
+        .where(eq(registrations.id, registration.id))
+        .run();
+      return allocate(tx, deps.edition, confirmedAddress, "attendee", now);
+    }),
+  }));
 }
 
 /** Vetting: an organizer approves a registration under review. It keeps a seat it held, else gets one or waits. */
-export function approve(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+export function approve(deps: RegistrationDeps, id: number, actor: Actor): Changed<{ registration: Registration }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = byId(tx, id);
-    if (registration.status !== "pending_review")
-      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}, not under review`);
-    if (registration.seatHeld) return giveSeat(tx, registration, actor, now, "registration.confirmed");
-    return allocate(tx, deps.edition, registration, actor, now);
-  });
+  return refusable(() => ({
+    registration: immediate(deps.db, (tx) => {
+      const registration = byId(tx, id);
+      if (registration.status !== "pending_review")
+        refuse("invalid_state", `registration ${id} is ${registration.status}, not under review`);
+      if (registration.seatHeld) return giveSeat(tx, registration, actor, now, "registration.confirmed");
+      return allocate(tx, deps.edition, registration, actor, now);
+    }),
+  }));
 }
 
 /** Vetting: an organizer rejects a registration, with a reason the attendee reads. A seat it held goes to the next in line. */
-export function reject(deps: RegistrationDeps, id: number, reason: string, actor: Actor): Registration {
+export function reject(deps: RegistrationDeps, id: number, reason: string, actor: Actor): Changed<{ registration: Registration }> {
   const now = deps.now?.() ?? Date.now();
   const trimmed = reason.trim();
-  if (trimmed === "") throw new RegistrationError("invalid_state", "a reason is required");
-  return immediate(deps.db, (tx) => {
-    const registration = byId(tx, id);
-    if (!["pending_review", "waitlisted", "confirmed"].includes(registration.status)) {
-      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status} and cannot be rejected`);
-    }
-    const rejected = transition(
-      tx,
-      registration,
-      "rejected",
-      actor,
-      now,
-      { seatHeld: false, waitlistedAt: null, rejectionReason: trimmed },
-      trimmed,
-    );
-    mail(tx, rejected, "registration.rejected", { reason: trimmed }, now);
-    if (registration.seatHeld) fillSeats(tx, deps.edition, now);
-    return rejected;
-  });
+  if (trimmed === "") return { ok: false, reason: "invalid_state", detail: "a reason is required" };
+  return refusable(() => ({
+    registration: immediate(deps.db, (tx) => {
+      const registration = byId(tx, id);
+      if (!["pending_review", "waitlisted", "confirmed"].includes(registration.status)) {
+        refuse("invalid_state", `registration ${id} is ${registration.status} and cannot be rejected`);
+      }
+      const rejected = transition(
+        tx,
+        registration,
+        "rejected",
+        actor,
+        now,
+        { seatHeld: false, waitlistedAt: null, rejectionReason: trimmed },
+        trimmed,
+      );
+      mail(tx, rejected, "registration.rejected", { reason: trimmed }, now);
+      if (registration.seatHeld) fillSeats(tx, deps.edition, now);
+      return rejected;
+    }),
+  }));
 }
 
 /** The attendee (or an organizer) cancels. A held seat goes to the next in line, who is told. */
-export function cancel(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+export function cancel(deps: RegistrationDeps, id: number, actor: Actor): Changed<{ registration: Registration }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = byId(tx, id);
-    if (!ACTIVE.includes(registration.status))
-      throw new RegistrationError("invalid_state", `registration ${id} is already ${registration.status}`);
-    const cancelled = transition(tx, registration, "cancelled", actor, now, { seatHeld: false, waitlistedAt: null, expiresAt: null });
-    mail(tx, cancelled, "registration.cancelled", {}, now);
-    if (registration.seatHeld) fillSeats(tx, deps.edition, now);
-    return cancelled;
-  });
+  return refusable(() => ({
+    registration: immediate(deps.db, (tx) => {
+      const registration = byId(tx, id);
+      if (!ACTIVE.includes(registration.status)) refuse("invalid_state", `registration ${id} is already ${registration.status}`);
+      const cancelled = transition(tx, registration, "cancelled", actor, now, { seatHeld: false, waitlistedAt: null, expiresAt: null });
+      mail(tx, cancelled, "registration.cancelled", {}, now);
+      if (registration.seatHeld) fillSeats(tx, deps.edition, now);
+      return cancelled;
+    }),
+  }));
 }
 
 export type DetailsInput = Pick<Registration, EditableField>;
@@ -482,35 +514,37 @@ export function updateDetails(
   version: number,
   details: DetailsInput,
   actor: Actor,
-): { registration: Registration; changed: EditableField[]; backToReview: boolean } {
+): Changed<{ registration: Registration; changed: EditableField[]; backToReview: boolean }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = byId(tx, id);
-    if (!ACTIVE.includes(registration.status)) throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}`);
-    if (registration.version !== version) throw new RegistrationError("conflict", "the registration changed since it was loaded");
-    const changed = (Object.keys(details) as EditableField[]).filter((field) => details[field] !== registration[field]);
-    if (changed.length === 0) return { registration, changed, backToReview: false };
-    const vetting = categoryOf(deps.edition, registration.category).vetting;
-    const backToReview =
-      vetting &&
-      (registration.status === "confirmed" || registration.status === "waitlisted") &&
-      changed.some((f) => (VETTED_FIELDS as readonly string[]).includes(f));
-    const patch = Object.fromEntries(changed.map((field) => [field, details[field]])) as Partial<Registration>;
-    const note = `edited: ${changed.join(", ")}`;
-    if (backToReview) {
-      const reviewed = transition(tx, registration, "pending_review", actor, now, patch, note);
-      mail(tx, reviewed, "registration.back_to_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
-      return { registration: reviewed, changed, backToReview };
-    }
-    record(tx, registration, registration.status, actor, now, note);
-    const updated = tx
-      .update(registrations)
-      .set({ ...patch, version: sql`${registrations.version} + 1`, updatedAt: new Date(now) })
-      .where(eq(registrations.id, id))
-      .returning()
-      .get()!;
-    return { registration: updated, changed, backToReview };
-  });
+  return refusable(() =>
+    immediate(deps.db, (tx) => {
+      const registration = byId(tx, id);
+      if (!ACTIVE.includes(registration.status)) refuse("invalid_state", `registration ${id} is ${registration.status}`);
+      if (registration.version !== version) refuse("conflict", "the registration changed since it was loaded");
+      const changed = (Object.keys(details) as EditableField[]).filter((field) => details[field] !== registration[field]);
+      if (changed.length === 0) return { registration, changed, backToReview: false };
+      const vetting = categoryOf(deps.edition, registration.category).vetting;
+      const backToReview =
+        vetting &&
+        (registration.status === "confirmed" || registration.status === "waitlisted") &&
+        changed.some((f) => (VETTED_FIELDS as readonly string[]).includes(f));
+      const patch = Object.fromEntries(changed.map((field) => [field, details[field]])) as Partial<Registration>;
+      const note = `edited: ${changed.join(", ")}`;
+      if (backToReview) {
+        const reviewed = transition(tx, registration, "pending_review", actor, now, patch, note);
+        mail(tx, reviewed, "registration.back_to_review", { manageNonce: latestNonce(tx, reviewed.id) }, now);
+        return { registration: reviewed, changed, backToReview };
+      }
+      record(tx, registration, registration.status, actor, now, note);
+      const updated = tx
+        .update(registrations)
+        .set({ ...patch, version: sql`${registrations.version} + 1`, updatedAt: new Date(now) })
+        .where(eq(registrations.id, id))
+        .returning()
+        .get()!;
+      return { registration: updated, changed, backToReview };
+    }),
+  );
 }
 
 /** Unconfirmed registrations past their deadline are cancelled (they never held anything). Returns how many. */
@@ -548,7 +582,7 @@ export function checkIn(
   deps: RegistrationDeps,
   ticketSecret: string,
   actor: Actor,
-): { registration: Registration; alreadyCheckedIn: boolean } {
+): Changed<{ registration: Registration; alreadyCheckedIn: boolean }> {
   return checkInBy(deps, { ticketSecret }, actor);
 }
 
@@ -557,23 +591,25 @@ export function checkInBy(
   deps: RegistrationDeps,
   key: CheckInKey,
   actor: Actor,
-): { registration: Registration; alreadyCheckedIn: boolean } {
+): Changed<{ registration: Registration; alreadyCheckedIn: boolean }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = findForCheckIn(tx, key);
-    if (!registration) throw new RegistrationError("not_found", "id" in key ? `no registration ${key.id}` : "unknown ticket");
-    if (registration.status !== "confirmed") throw new RegistrationError("invalid_state", `registration is ${registration.status}`);
-    if (registration.checkedInAt) return { registration, alreadyCheckedIn: true };
-    record(tx, registration, "confirmed", actor, now, "checked in");
-    const updated = tx
-      .update(registrations)
-      .set({ checkedInAt: new Date(now), updatedAt: new Date(now) })
-      .where(eq(registrations.id, registration.id))
-      .returning()
-      .get()!;
-    tellWebhooks(tx, updated, "registration.checked_in", now);
-    return { registration: updated, alreadyCheckedIn: false };
-  });
+  return refusable(() =>
+    immediate(deps.db, (tx) => {
+      const registration = findForCheckIn(tx, key);
+      if (!registration) refuse("not_found", "id" in key ? `no registration ${key.id}` : "unknown ticket");
+      if (registration.status !== "confirmed") refuse("invalid_state", `registration is ${registration.status}`);
+      if (registration.checkedInAt) return { registration, alreadyCheckedIn: true };
+      record(tx, registration, "confirmed", actor, now, "checked in");
+      const updated = tx
+        .update(registrations)
+        .set({ checkedInAt: new Date(now), updatedAt: new Date(now) })
+        .where(eq(registrations.id, registration.id))
+        .returning()
+        .get()!;
+      tellWebhooks(tx, updated, "registration.checked_in", now);
+      return { registration: updated, alreadyCheckedIn: false };
+    }),
+  );
 }
 
 /** Seats, waiting list and reviews per category, for the form and (later) the organizers. */
@@ -669,21 +705,23 @@ export function purgeAfterEvent(deps: RegistrationDeps): number {
  * already waiting). A seat it held (a confirmed registration back in review) is released; if seats
  * are free the longest-waiting get them at once, as always.
  */
-export function moveToWaitlist(deps: RegistrationDeps, id: number, actor: Actor): Registration {
+export function moveToWaitlist(deps: RegistrationDeps, id: number, actor: Actor): Changed<{ registration: Registration }> {
   const now = deps.now?.() ?? Date.now();
-  return immediate(deps.db, (tx) => {
-    const registration = byId(tx, id);
-    if (registration.status !== "pending_review") {
-      throw new RegistrationError("invalid_state", `registration ${id} is ${registration.status}, not under review`);
-    }
-    const waitlisted = transition(tx, registration, "waitlisted", actor, now, {
-      seatHeld: false,
-      waitlistedAt: registration.waitlistedAt ?? new Date(now),
-    });
-    mail(tx, waitlisted, "registration.waitlisted", { manageNonce: latestNonce(tx, waitlisted.id) }, now);
-    fillSeats(tx, deps.edition, now);
-    return tx.select().from(registrations).where(eq(registrations.id, id)).get()!;
-  });
+  return refusable(() => ({
+    registration: immediate(deps.db, (tx) => {
+      const registration = byId(tx, id);
+      if (registration.status !== "pending_review") {
+        refuse("invalid_state", `registration ${id} is ${registration.status}, not under review`);
+      }
+      const waitlisted = transition(tx, registration, "waitlisted", actor, now, {
+        seatHeld: false,
+        waitlistedAt: registration.waitlistedAt ?? new Date(now),
+      });
+      mail(tx, waitlisted, "registration.waitlisted", { manageNonce: latestNonce(tx, waitlisted.id) }, now);
+      fillSeats(tx, deps.edition, now);
+      return tx.select().from(registrations).where(eq(registrations.id, id)).get()!;
+    }),
+  }));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { registrations } from "../../../db/schema/index.ts";
-import { registrationWorld } from "../../../tests/fixtures/registration.ts";
+import { ok, registrationWorld } from "../../../tests/fixtures/registration.ts";
 import { cancel, checkIn, ticketSecretOf } from "./service.ts";
 import { byCategory, byCountry, byDay, byState, registrationStatistics, totals } from "./statistics.ts";
 
@@ -39,9 +39,9 @@ describe("statistics of registrations", () => {
     world.register({ category: "industry" }); // no seat left: waiting list
     world.register({ category: "law-enforcement" }); // under review
     world.register({ category: "researcher" }, { confirm: false }); // address not confirmed
-    cancel(world.deps, world.register({ category: "policy-maker" }), "attendee");
+    ok(cancel(world.deps, world.register({ category: "policy-maker" }), "attendee"));
     const ticket = world.db.select().from(registrations).where(eq(registrations.id, first)).get()!;
-    checkIn(world.deps, ticketSecretOf(world.deps.appKey, ticket), "staff:1");
+    ok(checkIn(world.deps, ticketSecretOf(world.deps.appKey, ticket), "staff:1"));
 
     expect(byCategory(world.db, world.edition)).toEqual([
       { category: "law-enforcement", registrations: 1, taken: 0, capacity: 250, waiting: 0 },

@@ -1,6 +1,6 @@
 // `npm run db:seed`: applies migrations and loads the demo edition into an empty database.
-import { openDatabase } from "./client.ts";
-import { seedIfEmpty } from "./seed.ts";
+import { openDatabase } from "../db/client.ts";
+import { seedIfEmpty } from "../src/lib/demo/seed.ts";
 
 const db = openDatabase();
 const result = seedIfEmpty(db);

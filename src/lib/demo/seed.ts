@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { Db } from "./client.ts";
-import { contentDir, loadEdition } from "../src/lib/config/edition.ts";
-import { importProgramme, isProgrammeEmpty, type ImportResult } from "../src/lib/programme/import.ts";
-import { publishRelease } from "../src/lib/programme/releases.ts";
+import type { Db } from "../../../db/client.ts";
+import { contentDir, loadEdition } from "../config/edition.ts";
+import { importProgramme, isProgrammeEmpty, type ImportResult } from "../programme/import.ts";
+import { publishRelease } from "../programme/releases.ts";
 
 /** Loads the demo edition's programme from `content/` into an empty database; does nothing otherwise. */
 export function seedIfEmpty(db: Db, dir: string = contentDir()): ImportResult | null {
