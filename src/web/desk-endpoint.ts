@@ -1,6 +1,7 @@
 import type { APIContext } from "astro";
 import { decide } from "../lib/auth/guard.ts";
 import { deskCounts, deskRoster, forumDay, scanAtDesk, scanBatchSchema } from "../lib/registration/desk.ts";
+import { entryExitMode, presenceDays } from "../lib/registration/presence.ts";
 import { readBoundedText } from "./http.ts";
 import { getDb, getEdition, registrationDeps } from "./runtime.ts";
 import deskWorker from "../components/checkin/desk-sw.js?raw";
@@ -8,7 +9,8 @@ import deskWorker from "../components/checkin/desk-sw.js?raw";
 /**
  * The HTTP side of the desks (decision 31): `GET desk.json` gives the day's roster (or what changed
  * since `?since=`) with the counts; `POST desk.json` takes a batch of scans as JSON and answers each;
- * `desk-sw.js` is the service worker that keeps the desk page through a network cut.
+ * `desk-sw.js` is the service worker that keeps the desk page through a network cut;
+ * `presence.json` gives the counts of people inside (decision 38).
  */
 
 /** Never stored by a cache, never indexed. */
@@ -44,15 +46,30 @@ export function rosterResponse(context: APIContext): Response {
   const now = Date.now();
   const edition = getEdition();
   const db = getDb();
+  const day = forumDay(now, edition.timezone);
+  // One read of the setting for the roster and its counts: a desk sees one mode at a time.
+  const entryExit = entryExitMode(db);
   return json(200, {
     now,
-    day: forumDay(now, edition.timezone),
+    day,
     expires: endOfForumDay(now, edition.timezone),
     staff: context.locals.principal!.user.id,
     full: !(since > 0),
-    attendees: deskRoster(db, since > 0 ? since - 1 : undefined),
-    counts: deskCounts(db),
+    entryExit,
+    attendees: deskRoster(db, since > 0 ? since - 1 : undefined, entryExit ? day : undefined),
+    counts: deskCounts(db, entryExit ? day : undefined),
   });
+}
+
+/** The counts of people inside today and each day's entries and exits (decision 38), for the overview page. */
+export function presenceResponse(context: APIContext): Response {
+  const stop = refused(context, true);
+  if (stop) return stop;
+  const now = Date.now();
+  const db = getDb();
+  const day = forumDay(now, getEdition().timezone);
+  const entryExit = entryExitMode(db);
+  return json(200, { now, day, entryExit, counts: deskCounts(db, entryExit ? day : undefined), days: presenceDays(db) });
 }
 
 export async function scanResponse(context: APIContext): Promise<Response> {
@@ -76,7 +93,12 @@ export async function scanResponse(context: APIContext): Promise<Response> {
   const { user } = context.locals.principal!;
   const deps = registrationDeps();
   const answers = parsed.data.scans.map((scan) => scanAtDesk(deps, { id: user.id, email: user.email }, scan));
-  return json(200, { answers, counts: deskCounts(deps.db) });
+  const entryExit = entryExitMode(deps.db);
+  return json(200, {
+    answers,
+    entryExit,
+    counts: deskCounts(deps.db, entryExit ? forumDay(Date.now(), deps.edition.timezone) : undefined),
+  });
 }
 
 /** The service worker of the desk at `scope` (`/admin/checkin` or `/fr/admin/checkin`). */

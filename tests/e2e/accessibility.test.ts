@@ -166,6 +166,8 @@ function stopsOf(w: SiteWorld): Stop[] {
     { path: `/admin/checkin/${w.attendeeId}/badge`, as: "checkin" },
     { path: "/admin/checkin/badges", as: "checkin" },
     { path: "/admin/checkin/badges?layout=a4", as: "checkin" },
+    // People inside (decision 38): counting off here; on, walked with axe by tests/e2e/checkin-doors.test.ts.
+    { path: "/admin/checkin/presence", as: "checkin" },
     // The organizers.
     organizer("/admin"),
     refused("/admin/registrations", "organizer", "bulk decision refused", { "f-decision": "reject" }),
@@ -186,6 +188,8 @@ function stopsOf(w: SiteWorld): Stop[] {
     refused(`/admin/registrations/${w.attendeeId}`, "organizer", "decision refused", { "f-decision": "reject", "f-reason": "" }),
     organizer("/admin/statistics"),
     organizer("/admin/audit"),
+    // The setting of entry and exit (decision 38), off.
+    organizer("/admin/checkin/presence"),
     organizer("/admin/mail"),
     organizer("/admin/mail?state=held"),
     // A held message as it will go out.

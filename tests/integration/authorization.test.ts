@@ -75,7 +75,8 @@ describe("authorization of the organizers' area", () => {
         const reviewerRoute = /^(\/fr)?\/admin(\/reviews(\/[^/]+)?)?$/.test(path);
         // Check-in staff may enter the admin home and the desk, its roster, service worker and badge runs (this
         // registration is not checked in: no badge, 404).
-        const checkinRoute = /^(\/fr)?\/admin(\/checkin(\/[^/]+\/badge|\/badges|\/desk\.json|\/desk-sw\.js)?)?$/.test(path);
+        const checkinRoute =
+          /^(\/fr)?\/admin(\/checkin(\/[^/]+\/badge|\/badges|\/desk\.json|\/desk-sw\.js|\/presence|\/presence\.json)?)?$/.test(path);
         const ok =
           who === "organizer" || (who === "reviewer" && reviewerRoute) || (who === "checkin" && checkinRoute)
             ? // A dynamic route other than a registration's (a mail preview) has nothing under this id.

@@ -360,6 +360,7 @@ describe("the language switch", () => {
     fill("/admin/checkin", admin("/admin/checkin?q=switch"));
     fill("/admin/checkin/[id]/badge", admin(`/admin/checkin/${confirmed}/badge`));
     fill("/admin/checkin/badges", admin("/admin/checkin/badges?layout=a4&category=industry"));
+    fill("/admin/checkin/presence", admin("/admin/checkin/presence"));
     fill("/admin/mail", admin("/admin/mail?state=held"));
     fill("/admin/mail/compose", admin("/admin/mail/compose"));
     fill("/admin/mail/certificates", admin("/admin/mail/certificates"));

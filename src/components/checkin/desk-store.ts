@@ -1,6 +1,7 @@
 /**
  * What a desk keeps on its device (decision 31): the day's roster (ticket hashes, name, organisation,
- * category, state, check-in), the scans waiting to be sent and the conflicts to show. In memory while
+ * category, state, check-in; where entry and exit are counted, whether inside today, decision 38),
+ * the scans waiting to be sent and the conflicts to show. In memory while
  * the page is open; at rest only in IndexedDB, encrypted with an AES-GCM key that scripts cannot read
  * out (non-extractable). Erased at sign-out, when another account opens the desk, and at the end of
  * the forum's day.
@@ -15,21 +16,30 @@ export interface Entry {
   state: string;
   checkedInAt: number | null;
   desk: string | null;
+  /** While entry and exit are counted (decision 38): inside today, and when and where that last changed. */
+  inside?: boolean;
+  presenceAt?: number | null;
+  presenceDesk?: string | null;
 }
+
+/** What a desk answers (decision 31; the door's four answers, decision 38). */
+export type Outcome = "admitted" | "already" | "refused" | "entered" | "exited" | "already_inside" | "not_inside";
 
 export interface QueuedScan {
   nonce: string;
   code: string;
   at: number;
   desk: string;
+  /** The way the desk scanned, while entry and exit are counted. */
+  direction?: "entry" | "exit";
   /** What the desk answered offline, to compare with the server's answer. */
-  provisional: "admitted" | "already" | "refused";
+  provisional: Outcome;
 }
 
 export interface Conflict {
   nonce: string;
   name: string;
-  outcome: "already" | "refused";
+  outcome: Outcome;
   reason?: string;
   checkedInAt?: number | null;
   desk?: string | null;
@@ -42,6 +52,8 @@ export interface DeskState {
   expires: number;
   /** The server's time of the last roster look (for `?since=`). */
   seen: number;
+  /** Whether the roster was drawn with who is inside (entry and exit counted). */
+  entryExit?: boolean;
   roster: Entry[];
   queue: QueuedScan[];
   conflicts: Conflict[];

@@ -3,9 +3,20 @@
  * with it, each scan (typed, from a keyboard-wedge scanner, or read by the camera) is sent with a
  * nonce and answered in a full-width panel, the field is ready again at once, the counts stay live,
  * and a network cut is bridged: scans are answered from the day's roster and queued, then sent when
- * the network is back, with the server's different answers listed for staff.
+ * the network is back, with the server's different answers listed for staff. Where organizers count
+ * entry and exit (decision 38), the desk scans one way, chosen on it and kept on the device.
  */
-import { eraseAll, hashOf, loadState, saveState, type Conflict, type DeskState, type Entry, type QueuedScan } from "./desk-store.ts";
+import {
+  eraseAll,
+  hashOf,
+  loadState,
+  saveState,
+  type Conflict,
+  type DeskState,
+  type Entry,
+  type Outcome,
+  type QueuedScan,
+} from "./desk-store.ts";
 import { startScanner } from "./scanner.ts";
 
 interface Words {
@@ -27,6 +38,18 @@ interface Words {
   badgeHref: string;
   conflictRefused: string;
   networkError: string;
+  entered: string;
+  exited: string;
+  alreadyInside: string;
+  notInside: string;
+  insideSince: string;
+  insideSinceTime: string;
+  leftAt: string;
+  leftAtTime: string;
+  noEntryToday: string;
+  exitedNotConfirmed: string;
+  conflictAlreadyInside: string;
+  conflictNotInside: string;
   errors: Record<string, string>;
   categories: Record<string, string>;
   intl: string;
@@ -35,17 +58,21 @@ interface Words {
 
 interface Answer {
   nonce: string;
-  outcome: "admitted" | "already" | "refused";
+  outcome: Outcome;
   reason?: string;
   attendee?: Entry;
   replayed: boolean;
 }
 
 interface Counts {
-  byCategory: Record<string, { in: number; expected: number }>;
+  byCategory: Record<string, { in: number; expected: number; inside?: { inside: number } }>;
   in: number;
   expected: number;
+  inside?: { inside: number };
 }
+
+/** Answers that let someone in: the same to staff, whether a first admission or a re-entry. */
+const admits = (outcome: Outcome) => outcome === "admitted" || outcome === "entered";
 
 const PRINTED_CODE = /^[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}$/i;
 const POLL_MS = 10_000;
@@ -73,6 +100,8 @@ async function setUp(root: HTMLElement): Promise<void> {
   const conflictsBox = root.querySelector<HTMLElement>("[data-desk-conflicts]")!;
   const conflictsList = conflictsBox.querySelector<HTMLElement>("ul")!;
   const sound = root.querySelector<HTMLInputElement>("[data-desk-sound]")!;
+  const ways = [...root.querySelectorAll<HTMLInputElement>('input[name="direction"]')];
+  let entryExit = root.dataset.entryExit === "on";
   // The field takes scans from the first instant (a scanner does not wait for the script): those
   // read before the desk is ready are answered once it is, never by a form post that offline would lose.
   const early: string[] = [];
@@ -93,6 +122,24 @@ async function setUp(root: HTMLElement): Promise<void> {
   deskInput.addEventListener("change", () => localStorage.setItem("forum-desk-label", deskInput.value.trim()));
   sound.checked = localStorage.getItem("forum-desk-sound") === "on";
   sound.addEventListener("change", () => localStorage.setItem("forum-desk-sound", sound.checked ? "on" : "off"));
+  // The way this desk scans is the desk's own (a door), kept on the device; back to the field after switching.
+  const keptWay = localStorage.getItem("forum-desk-direction");
+  for (const way of ways) {
+    if (keptWay && !new URL(location.href).searchParams.has("way")) way.checked = way.value === keptWay;
+    way.addEventListener("change", () => {
+      localStorage.setItem("forum-desk-direction", way.value);
+      showDoors();
+      input.focus();
+    });
+  }
+  const direction = (): "entry" | "exit" => (ways.find((w) => w.checked)?.value === "exit" ? "exit" : "entry");
+  /** Shows the way and the people inside while entry and exit are counted, hides them when not. */
+  const submit = form.querySelector<HTMLButtonElement>("[data-submit-entry]");
+  const showDoors = () => {
+    root.dataset.entryExit = entryExit ? "on" : "off";
+    for (const part of root.querySelectorAll<HTMLElement>("[data-desk-doors], [data-inside-column]")) part.hidden = !entryExit;
+    if (submit) submit.textContent = (entryExit && direction() === "exit" ? submit.dataset.submitExit : submit.dataset.submitEntry) ?? "";
+  };
 
   let state: DeskState | undefined = await loadState();
   let byHash = new Map<string, Entry>();
@@ -119,6 +166,11 @@ async function setUp(root: HTMLElement): Promise<void> {
       const c = id === "" ? counts : (counts.byCategory[id] ?? { in: 0, expected: 0 });
       cell.textContent = fill(words.countsOf, { in: c.in, expected: c.expected });
     }
+    for (const cell of root.querySelectorAll<HTMLElement>("[data-inside]")) {
+      const id = cell.dataset.inside!;
+      const c = id === "" ? counts : counts.byCategory[id];
+      cell.textContent = String(c?.inside?.inside ?? 0);
+    }
   };
 
   const showConflicts = () => {
@@ -134,7 +186,11 @@ async function setUp(root: HTMLElement): Promise<void> {
                 time: at(c.checkedInAt),
                 desk: c.desk ?? "",
               })
-            : fill(words.conflictRefused, { name: c.name, reason: words.errors[c.reason ?? ""] ?? c.reason ?? "" });
+            : c.outcome === "already_inside"
+              ? fill(words.conflictAlreadyInside, { name: c.name })
+              : c.outcome === "not_inside"
+                ? fill(words.conflictNotInside, { name: c.name })
+                : fill(words.conflictRefused, { name: c.name, reason: words.errors[c.reason ?? ""] ?? c.reason ?? "" });
         return li;
       }),
     );
@@ -144,7 +200,7 @@ async function setUp(root: HTMLElement): Promise<void> {
     if (!sound.checked) return;
     try {
       const audio = new AudioContext();
-      const tones = outcome === "admitted" ? [880] : outcome === "already" ? [660, 660] : [220];
+      const tones = admits(outcome) || outcome === "exited" ? [880] : outcome === "refused" ? [220] : [660, 660];
       tones.forEach((frequency, i) => {
         const osc = audio.createOscillator();
         const gain = audio.createGain();
@@ -165,16 +221,45 @@ async function setUp(root: HTMLElement): Promise<void> {
   /** The full-width answer: the word, who, and the detail, in the outcome's colour. */
   const show = (answer: Answer, note = "") => {
     const who = answer.attendee;
+    /** Where they stand today: inside since, left at, or not through a door today. */
+    const presence = (entry: Entry) =>
+      !entry.presenceAt
+        ? words.noEntryToday
+        : fill(
+            entry.inside
+              ? entry.presenceDesk
+                ? words.insideSince
+                : words.insideSinceTime
+              : entry.presenceDesk
+                ? words.leftAt
+                : words.leftAtTime,
+            {
+              time: at(entry.presenceAt),
+              desk: entry.presenceDesk ?? "",
+            },
+          );
     const detail =
       answer.outcome === "already" && who
         ? fill(who.desk ? words.alreadyAt : words.alreadyAtTime, { time: at(who.checkedInAt), desk: who.desk ?? "" })
         : answer.outcome === "refused"
           ? (words.errors[answer.reason ?? ""] ?? "")
-          : "";
+          : (answer.outcome === "already_inside" || answer.outcome === "not_inside") && who
+            ? presence(who)
+            : answer.outcome === "exited" && who && who.state !== "confirmed"
+              ? words.exitedNotConfirmed
+              : "";
+    const word: Record<Outcome, string> = {
+      admitted: words.admitted,
+      already: words.alreadyIn,
+      refused: words.refused,
+      entered: words.entered,
+      exited: words.exited,
+      already_inside: words.alreadyInside,
+      not_inside: words.notInside,
+    };
     panel.className = `desk-answer desk-answer--${answer.outcome}`;
     panel.hidden = false;
-    panel.querySelector("[data-answer-word]")!.textContent =
-      answer.outcome === "admitted" ? words.admitted : answer.outcome === "already" ? words.alreadyIn : words.refused;
+    panel.querySelector("[data-answer-word]")!.textContent = word[answer.outcome];
     panel.querySelector("[data-answer-name]")!.textContent = who?.name ?? "";
     panel.querySelector("[data-answer-organisation]")!.textContent = who?.organisation ?? "";
     panel.querySelector("[data-answer-category]")!.textContent = who ? category(who.category) : "";
@@ -204,7 +289,9 @@ async function setUp(root: HTMLElement): Promise<void> {
     const response = await fetch(endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ scans: scans.map(({ nonce, code, at, desk }) => ({ nonce, code, at, desk })) }),
+      body: JSON.stringify({
+        scans: scans.map(({ nonce, code, at, desk, direction }) => ({ nonce, code, at, desk, ...(direction ? { direction } : {}) })),
+      }),
       credentials: "same-origin",
       signal: AbortSignal.timeout(8000),
     });
@@ -214,7 +301,14 @@ async function setUp(root: HTMLElement): Promise<void> {
       location.reload();
     }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return response.json();
+    const data = (await response.json()) as { answers: Answer[]; counts: Counts; entryExit?: boolean };
+    if (data.entryExit !== undefined && data.entryExit !== entryExit) {
+      // Organizers switched entry and exit: the next look asks for the whole roster, drawn the new way.
+      entryExit = data.entryExit;
+      if (state) state.entryExit = undefined;
+      showDoors();
+    }
+    return data;
   };
 
   /** Answers a scan from the roster, as the server would, and queues it. */
@@ -225,14 +319,34 @@ async function setUp(root: HTMLElement): Promise<void> {
       const prefix = code.replace(/-/g, "").toLowerCase();
       entry = state?.roster.find((e) => e.hash.startsWith(prefix));
     } else entry = byHash.get(await hashOf(code));
+    const doors = scan.direction !== undefined;
+    const moved = (inside: boolean): Entry => ({ ...entry!, inside, presenceAt: scan.at, presenceDesk: scan.desk });
+    const reply = (outcome: Outcome, attendee?: Entry, reason?: string): Answer => ({
+      nonce: scan.nonce,
+      outcome,
+      ...(reason ? { reason } : {}),
+      ...(attendee ? { attendee } : {}),
+      replayed: false,
+    });
+    // As the server would answer (src/lib/registration/desk.ts), from what this desk holds.
     const answer: Answer = !entry
-      ? { nonce: scan.nonce, outcome: "refused", reason: "offline_unknown", replayed: false }
-      : entry.state !== "confirmed"
-        ? { nonce: scan.nonce, outcome: "refused", reason: entry.state, attendee: entry, replayed: false }
-        : entry.checkedInAt
-          ? { nonce: scan.nonce, outcome: "already", attendee: entry, replayed: false }
-          : { nonce: scan.nonce, outcome: "admitted", attendee: { ...entry, checkedInAt: scan.at, desk: scan.desk }, replayed: false };
-    if (answer.outcome === "admitted") remember(answer.attendee);
+      ? reply("refused", undefined, "offline_unknown")
+      : scan.direction === "exit"
+        ? entry.inside
+          ? reply("exited", moved(false))
+          : entry.state !== "confirmed"
+            ? reply("refused", entry, entry.state)
+            : reply("not_inside", entry)
+        : entry.state !== "confirmed"
+          ? reply("refused", entry, entry.state)
+          : !entry.checkedInAt
+            ? reply("admitted", { ...(doors ? moved(true) : entry), checkedInAt: scan.at, desk: scan.desk })
+            : !doors
+              ? reply("already", entry)
+              : entry.inside
+                ? reply("already_inside", entry)
+                : reply("entered", moved(true));
+    if (admits(answer.outcome) || answer.outcome === "exited") remember(answer.attendee);
     // Only what would change something needs the server; a refusal offline is queued too, for its audit entry.
     state?.queue.push({ ...scan, provisional: answer.outcome });
     // Kept on the device before the answer shows: a reload right after it loses nothing.
@@ -254,7 +368,9 @@ async function setUp(root: HTMLElement): Promise<void> {
         for (const answer of answers) {
           const queued = batch.find((q) => q.nonce === answer.nonce);
           remember(answer.attendee);
-          if (queued && answer.outcome !== queued.provisional && answer.outcome !== "admitted") {
+          // A first admission where the desk thought of a re-entry (or the reverse) lets them in all the same.
+          const same = answer.outcome === queued?.provisional || (admits(answer.outcome) && admits(queued?.provisional ?? "refused"));
+          if (queued && !same && !admits(answer.outcome)) {
             const conflict: Conflict = {
               nonce: answer.nonce,
               name: answer.attendee?.name ?? queued.code.slice(0, 12),
@@ -297,9 +413,12 @@ async function setUp(root: HTMLElement): Promise<void> {
         expires: number;
         staff: number;
         full: boolean;
+        entryExit?: boolean;
         attendees: Entry[];
         counts: Counts;
       };
+      entryExit = data.entryExit === true;
+      showDoors();
       if (!state || state.staff !== data.staff || state.day !== data.day) {
         // Another account, or another day: nothing of before is kept (a queue of another account is theirs).
         if (state && state.staff !== data.staff) await eraseAll();
@@ -308,6 +427,13 @@ async function setUp(root: HTMLElement): Promise<void> {
         // What changed since yesterday's look is not the roster of today: ask for all of it.
         if (!data.full) return refresh();
       }
+      if ((state.entryExit ?? false) !== entryExit && !data.full) {
+        // Drawn the other way (entry and exit switched since): ask for all of it again.
+        state.seen = 0;
+        state.entryExit = entryExit;
+        return refresh();
+      }
+      state.entryExit = entryExit;
       if (data.full) state.roster = data.attendees;
       else for (const entry of data.attendees) remember(entry);
       if (data.full) index();
@@ -328,7 +454,13 @@ async function setUp(root: HTMLElement): Promise<void> {
     const code = raw.trim();
     if (code === "") return;
     busy = busy.then(async () => {
-      const scan = { nonce: nonce(), code: code.slice(0, 10_000), at: Date.now(), desk: deskInput.value.trim() };
+      const scan = {
+        nonce: nonce(),
+        code: code.slice(0, 10_000),
+        at: Date.now(),
+        desk: deskInput.value.trim(),
+        ...(entryExit ? { direction: direction() } : {}),
+      };
       if (online && navigator.onLine) {
         try {
           const { answers, counts } = await send([scan]);
@@ -383,6 +515,7 @@ async function setUp(root: HTMLElement): Promise<void> {
 
   showNetwork();
   showConflicts();
+  showDoors();
   take = handle;
   early.splice(0).forEach(handle);
   await refresh();

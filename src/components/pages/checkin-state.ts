@@ -5,7 +5,10 @@ import { registrations } from "../../../db/schema/index.ts";
 import { errorMessage } from "../../i18n/errors.ts";
 import { t, type Locale, type Messages } from "../../i18n/index.ts";
 import { deskAttendee, DESK_RESULTS, searchDesk, type DeskAttendee } from "../../lib/registration/checkin.ts";
-import { deskCounts } from "../../lib/registration/desk.ts";
+import { deskCounts, forumDay, type DeskCounts } from "../../lib/registration/desk.ts";
+import { entryExitMode, presenceDays, presenceOf, type Presence, type PresenceCount } from "../../lib/registration/presence.ts";
+import { allowed } from "../../lib/auth/guard.ts";
+import type { ScanDirection } from "../../../db/schema/index.ts";
 import { badgeRun, parseBadgeFilter, recordBadgeRun, type BadgeEntry, type BadgeFilter } from "../../lib/registration/badges.ts";
 import { ticketSecretOf } from "../../lib/registration/service.ts";
 import { ticketQrSvg } from "../../lib/registration/ticket.ts";
@@ -17,7 +20,16 @@ import { pageUrl } from "./mailstaff-state.ts";
 
 /** Request handling of the check-in desk and the badge page: guard, Action results, redirect after a check-in. */
 
-const NOTICES = ["done", "already"] as const;
+const NOTICES = ["done", "already", "entered", "exited", "inside", "outside"] as const;
+/** The notice after a form's answer, by its outcome (entry and exit, decision 38). */
+const NOTICE_OF = {
+  admitted: "done",
+  already: "already",
+  entered: "entered",
+  exited: "exited",
+  already_inside: "inside",
+  not_inside: "outside",
+} as const;
 
 /** A time of day at the forum (its time zone), for "checked in at 09:41". */
 export function deskTime(locale: Locale, at: Date): string {
@@ -62,7 +74,12 @@ export interface DeskProps {
   /** The refusal of the ticket just submitted (without JavaScript), worded. */
   refusal?: string;
   desk: string;
-  counts: ReturnType<typeof deskCounts>;
+  counts: DeskCounts;
+  /** Whether the desks count entry and exit (decision 38); then the way this desk scans. */
+  entryExit: boolean;
+  direction: ScanDirection;
+  /** After a door's answer without JavaScript: the outcome, who, and their presence today. */
+  door?: { notice: "entered" | "exited" | "inside" | "outside"; who: DeskAttendee; presence?: Presence };
 }
 
 /** The desk (`checkin.scan`): a check-in comes back to the same search with a notice (`?done=` or `?already=`). */
@@ -75,7 +92,15 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
   const byTicket = Astro.getActionResult(actions.checkinTicket);
   const byRow = Astro.getActionResult(actions.checkinRegistration);
   const success = (byTicket && !byTicket.error && byTicket.data) || (byRow && !byRow.error && byRow.data);
-  if (success) return { redirect: pageUrl(Astro.url, { [success.already ? "already" : "done"]: success.id }, NOTICES) };
+  if (success) {
+    const way = success.outcome === "exited" || success.outcome === "not_inside" ? "exit" : undefined;
+    return { redirect: pageUrl(Astro.url, { [NOTICE_OF[success.outcome]]: success.id, way }, NOTICES) };
+  }
+  const db = getDb();
+  const entryExit = entryExitMode(db);
+  const today = forumDay(Date.now(), getEdition().timezone);
+  // The way this desk scans, kept across its form posts by the address (the script keeps it on the device).
+  const direction: ScanDirection = entryExit && Astro.url.searchParams.get("way") === "exit" ? "exit" : "entry";
   const notice = (name: string) => {
     const id = Number(Astro.url.searchParams.get(name) ?? NaN);
     return Number.isInteger(id) && id > 0 ? deskAttendee(getDb(), id) : undefined;
@@ -98,7 +123,60 @@ export async function deskState(Astro: AstroGlobal): Promise<Guarded<DeskProps>>
       rowAction: pageUrl(Astro.url, { _action: "checkinRegistration" }, NOTICES),
       refusal: byTicket?.error?.message.startsWith("checkin:") ? checkinMessage(m, byTicket.error.message) : undefined,
       desk: submitted?.desk ?? "",
-      counts: deskCounts(getDb()),
+      counts: deskCounts(db, entryExit ? today : undefined),
+      entryExit,
+      direction: (submitted?.direction === "exit" || submitted?.direction === "entry" ? submitted.direction : undefined) ?? direction,
+      door: doorNotice(),
+    },
+  };
+
+  function doorNotice(): DeskProps["door"] {
+    for (const name of ["entered", "exited", "inside", "outside"] as const) {
+      const who = notice(name);
+      if (who) return { notice: name, who, presence: presenceOf(db, who.id, today) };
+    }
+    return undefined;
+  }
+}
+
+export interface PresenceProps {
+  locale: Locale;
+  entryExit: boolean;
+  /** Whether the viewer may turn counting on or off (`checkin.manage`). */
+  mayManage: boolean;
+  saved: boolean;
+  errors: FormErrors;
+  action: string;
+  day: string;
+  now: number;
+  counts: DeskCounts;
+  days: ({ day: string } & PresenceCount)[];
+}
+
+/** The overview of people inside (`checkin.scan`; the setting for `checkin.manage`), decision 38. */
+export async function presenceState(Astro: AstroGlobal): Promise<Guarded<PresenceProps>> {
+  const guard = guardPage(Astro, "checkin.scan");
+  if (!("ok" in guard)) return guard;
+  const { locale } = guard;
+  const m = t(locale);
+  const result = Astro.getActionResult(actions.checkinEntryExit);
+  if (result && !result.error) return { redirect: pageUrl(Astro.url, { saved: 1 }) };
+  const db = getDb();
+  const now = Date.now();
+  const day = forumDay(now, getEdition().timezone);
+  const entryExit = entryExitMode(db);
+  return {
+    props: {
+      locale,
+      entryExit,
+      mayManage: allowed(Astro.locals.principal, "checkin.manage"),
+      saved: Astro.url.searchParams.get("saved") === "1",
+      errors: formErrors(result?.error, m, ["entryExit"]),
+      action: pageUrl(Astro.url, { _action: "checkinEntryExit" }, ["saved"]),
+      day,
+      now,
+      counts: deskCounts(db, entryExit ? day : undefined),
+      days: presenceDays(db),
     },
   };
 }

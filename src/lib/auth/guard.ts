@@ -31,6 +31,8 @@ export const PERMISSIONS = [
   "programme.viewAll",
   /** Scan tickets at the venue. */
   "checkin.scan",
+  /** Choose how the desks work: whether they count entry and exit (decision 38). */
+  "checkin.manage",
   /** Review proposals of the call for papers. */
   "proposals.review",
   /** Run the call for papers: criteria, reviewer assignments, decisions and their release, late-submission links. */

@@ -1,7 +1,7 @@
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, eq, gt, inArray, isNotNull } from "drizzle-orm";
 import PDFDocument from "pdfkit";
 import type { Db } from "../../../db/client.ts";
-import { checkinScans, registrations } from "../../../db/schema/index.ts";
+import { checkinPresence, checkinScans, registrations } from "../../../db/schema/index.ts";
 import { t } from "../../i18n/index.ts";
 import { formatDateRange, formatDay, INTL, type Locale } from "../locale.ts";
 import type { Edition } from "../config/edition.ts";
@@ -18,7 +18,8 @@ import { loadFonts, printableName } from "./ticket-document.ts";
 /**
  * The forum days (YYYY-MM-DD, in its time zone) on which a registration was seen at a desk: each
  * scan that admitted it or found it already in (a second day's scan), each re-entry, and its first
- * check-in (also the no-JavaScript desk's); in order.
+ * check-in (also the no-JavaScript desk's), and each day with an entry where entry and exit are
+ * counted; in order.
  */
 export function attendanceDays(db: Db, registrationId: number, timezone: string): string[] {
   const scans = db
@@ -32,6 +33,13 @@ export function attendanceDays(db: Db, registrationId: number, timezone: string)
     .where(and(eq(registrations.id, registrationId), isNotNull(registrations.checkedInAt)))
     .get();
   const days = new Set([...scans, ...(first ? [first] : [])].map((s) => forumDay(s.at!.getTime(), timezone)));
+  // Where entry and exit are counted (decision 38), every day they came through a door.
+  for (const { day } of db
+    .select({ day: checkinPresence.day })
+    .from(checkinPresence)
+    .where(and(eq(checkinPresence.registrationId, registrationId), gt(checkinPresence.entries, 0)))
+    .all())
+    days.add(day);
   return [...days].sort();
 }
 

@@ -3,6 +3,7 @@ import type { Db } from "../../../db/client.ts";
 import {
   ACTIVE_STATES,
   activeRegistration,
+  checkinPresence,
   registrationEvents,
   registrations,
   registrationTokens,
@@ -658,7 +659,16 @@ export function personalData(db: Db, registration: Registration) {
       toStatus,
       note,
     })),
+    // Where entry and exit were counted (decision 38): each day's entries and exits at the doors.
+    ...doorsOf(db, registration.id),
   };
+}
+
+function doorsOf(db: Db, id: number): { doors?: { day: string; entries: number; exits: number; inside: boolean; lastAt: Date }[] } {
+  const rows = db.select().from(checkinPresence).where(eq(checkinPresence.registrationId, id)).orderBy(asc(checkinPresence.day)).all();
+  return rows.length === 0
+    ? {}
+    : { doors: rows.map((r) => ({ day: r.day, entries: r.entries, exits: r.exits, inside: r.inside, lastAt: r.since })) };
 }
 
 /**
