@@ -11,6 +11,7 @@ import { cfpEn } from "./en/cfp.ts";
 import { catalogueEn } from "./en/catalogue.ts";
 import { editorEn } from "./en/editor.ts";
 import { checkinEn } from "./en/checkin.ts";
+import { embedEn } from "./en/embed.ts";
 import { certificateEn } from "./en/certificate.ts";
 import type { PluralForms } from "./plural.ts";
 
@@ -444,6 +445,7 @@ export const en = {
   catalogue: catalogueEn,
   editor: editorEn,
   checkin: checkinEn,
+  embed: embedEn,
   certificate: certificateEn,
   releases: {
     previewNote: "Preview: the work in progress as the public will see it once published. Nothing here is public yet.",

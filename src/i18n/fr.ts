@@ -12,6 +12,7 @@ import { cfpFr } from "./fr/cfp.ts";
 import { catalogueFr } from "./fr/catalogue.ts";
 import { editorFr } from "./fr/editor.ts";
 import { checkinFr } from "./fr/checkin.ts";
+import { embedFr } from "./fr/embed.ts";
 import { certificateFr } from "./fr/certificate.ts";
 
 /** French interface text. */
@@ -447,6 +448,7 @@ export const fr: typeof en = {
   catalogue: catalogueFr,
   editor: editorFr,
   checkin: checkinFr,
+  embed: embedFr,
   certificate: certificateFr,
   releases: {
     previewNote: "Aperçu : le travail en cours tel que le public le verra une fois publié. Rien de ceci n’est encore public.",

@@ -19,6 +19,7 @@ export const LOCALIZED_ENDPOINTS = [
   "schedule.ics.ts",
   "schedule.json.ts",
   "schedule.xml.ts",
+  "embed/schedule.json.ts",
   "changelog.rss.ts",
   "sessions/[slug].ics.ts",
   "speakers/[slug].ics.ts",

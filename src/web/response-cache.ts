@@ -63,6 +63,8 @@ export const PUBLIC_ROUTES = new Set([
   "/schedule.ics",
   "/schedule.json",
   "/schedule.xml",
+  "/embed/schedule.js",
+  "/embed/schedule.json",
   "/sitemap.xml",
   "/robots.txt",
   "/theme.css",
@@ -183,6 +185,9 @@ export function buildEntry(key: string, offer: Offer): Entry | null {
     const headers: Record<string, string> = { ...base, Vary: vary, ETag: etag, "Content-Length": String(body.byteLength) };
     if (encoding) headers["Content-Encoding"] = encoding;
     const notModified: Record<string, string> = { ETag: etag, Vary: vary, "Cache-Control": base["Cache-Control"] };
+    // A revalidation from another site's page (the embedded schedule, decision 43) is read under CORS too.
+    const cors = base["access-control-allow-origin"];
+    if (cors) notModified["Access-Control-Allow-Origin"] = cors;
     return { headers, notModified, body };
   };
   const entry: Entry = { key, etag: offer.etag, identity: variant(identity, null), bytes: identity.byteLength + key.length + 512 };

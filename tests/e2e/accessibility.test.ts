@@ -248,6 +248,8 @@ function stopsOf(w: SiteWorld): Stop[] {
     refused("/admin/programme/rooms", "organizer", "new room refused", { "f-name": "", "f-capacity": "-3" }),
     organizer("/admin/programme/tracks"),
     organizer("/admin/programme/formats"),
+    // The embeddable schedule's snippet and its live preview (decision 43); the widget on another site: tests/e2e/embed.test.ts.
+    organizer("/admin/programme/embed"),
     organizer("/admin/programme/speakers"),
     refused("/admin/programme/speakers/new", "organizer", "new speaker refused", { "f-name": "", "f-email": "not-an-address" }),
     organizer(`/admin/programme/speakers/${w.longSpeakerSlug}`),

@@ -375,6 +375,7 @@ describe("the language switch", () => {
     fill("/admin/reviews/[code]", admin(`/admin/reviews/${other.code}`));
     fill("/admin/programme", admin("/admin/programme"));
     fill("/admin/programme/preview", admin("/admin/programme/preview?view=list"));
+    fill("/admin/programme/embed", admin("/admin/programme/embed"));
     fill("/admin/programme/rooms", admin("/admin/programme/rooms"));
     fill("/admin/programme/tracks", admin("/admin/programme/tracks"));
     fill("/admin/programme/formats", admin("/admin/programme/formats"));
