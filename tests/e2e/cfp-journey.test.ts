@@ -180,7 +180,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
       state: "accepted",
       pending: null,
     });
-    expect(readMailbox(mailboxOf(server)).filter((m) => m.template === "cfp.accepted")).toEqual([]);
+    expect((await readMailbox(mailboxOf(server))).filter((m) => m.template === "cfp.accepted")).toEqual([]);
     await speaker.goto(proposalUrl);
     expect(await speaker.locator(".status-badge").first().textContent()).toBe("Accepted: please confirm");
 
@@ -205,7 +205,7 @@ describe.skipIf(skipBrowser)(browserSuite("a proposal travels from the call to t
     expect(thanks.text).toContain(`the proposal “${TITLE}” is confirmed`);
     expect(thanks.text).toContain("Your session will be scheduled; you will be told when and where.");
     expect(
-      readMailbox(mailboxOf(server))
+      (await readMailbox(mailboxOf(server)))
         .filter((m) => m.to.includes(SPEAKER) && m.template.startsWith("cfp."))
         .map((m) => m.template)
         .sort(),

@@ -95,7 +95,7 @@ describe.skipIf(skipBrowser)(browserSuite("an attendee registers in Chromium"), 
     const { context, page } = await newPage(browser, { javaScriptEnabled: false });
     try {
       await journey(page, "fr", "grace.fr@example.org");
-      const mails = readMailbox(mailboxOf(server)).filter((m) => m.to.includes("grace.fr@example.org"));
+      const mails = (await readMailbox(mailboxOf(server))).filter((m) => m.to.includes("grace.fr@example.org"));
       expect(mails.every((m) => /[éèàç]/.test(m.text))).toBe(true);
     } finally {
       await context.close();

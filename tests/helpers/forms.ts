@@ -72,7 +72,7 @@ export const mailboxOf = (server: TestServer) => join(server.dataDir, "mailbox")
 export async function waitForMail(server: TestServer, email: string, template: string) {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const message = readMailbox(mailboxOf(server)).find((m) => m.to.includes(email) && m.template === template);
+    const message = (await readMailbox(mailboxOf(server))).find((m) => m.to.includes(email) && m.template === template);
     if (message) return message;
     if (Date.now() > deadline) throw new Error(`no ${template} message to ${email} in the mailbox`);
     await new Promise((r) => setTimeout(r, 100));

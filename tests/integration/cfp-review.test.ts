@@ -376,7 +376,7 @@ describe("decisions", () => {
 
     // Held: the worker (polling every 100 ms) delivers nothing meanwhile.
     await new Promise((r) => setTimeout(r, 600));
-    expect(readMailbox(mailboxOf(server)).filter((m) => m.template.startsWith("cfp."))).toEqual([]);
+    expect((await readMailbox(mailboxOf(server))).filter((m) => m.template.startsWith("cfp."))).toEqual([]);
     const outbox = await (await organizer.get("/admin/mail?state=held")).text();
     expect(outbox).toContain("Held for review (4)");
     expect(outbox).toContain("Send the held message to ada@example.org");
@@ -402,7 +402,7 @@ describe("decisions", () => {
     expect(accepted.text).toContain("/cfp/confirm/");
     await waitForMail(server, "bob@example.org", "cfp.accepted");
     await new Promise((r) => setTimeout(r, 300));
-    expect(readMailbox(mailboxOf(server)).filter((m) => m.template === "cfp.rejected")).toEqual([]);
+    expect((await readMailbox(mailboxOf(server))).filter((m) => m.template === "cfp.rejected")).toEqual([]);
     expect(sql.get("select state, last_error as e from outbox where id = ?", wrong)).toEqual({
       state: "cancelled",
       e: "Cancelled before sending by organizer@example.org",

@@ -120,7 +120,7 @@ const toldOf = (template: string, code: string) =>
 async function mailAbout(email: string, template: string, code: string) {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const found = readMailbox(mailboxOf(server)).find(
+    const found = (await readMailbox(mailboxOf(server))).find(
       (m) => m.to.includes(email) && m.template === template && m.text.includes(`/cfp/proposals/${code}`),
     );
     if (found) return found;

@@ -377,7 +377,7 @@ describe("delivery to the local mailbox", () => {
     expect(await deliverDue(db, options)).toBe(2);
     expect(await deliverDue(db, options)).toBe(0);
 
-    const messages = readMailbox(mailbox);
+    const messages = await readMailbox(mailbox);
     expect(messages.map((m) => m.id).sort()).toEqual([confirmed, cancelled].sort());
     expect(readdirSync(mailbox).filter((f) => f.endsWith(".eml"))).toHaveLength(2);
     const zoe = messages.find((m) => m.id === confirmed)!;
@@ -403,7 +403,7 @@ describe("delivery to the local mailbox", () => {
       { idempotencyKey: cancelled },
     );
     expect(again).toEqual({ ok: true, id: messages.find((m) => m.id === cancelled)!.file });
-    expect(readMailbox(mailbox)).toHaveLength(2);
+    expect(await readMailbox(mailbox)).toHaveLength(2);
   });
 
   it("`mail-work.mjs --once` delivers what is due to MAILBOX_DIR and exits", async () => {
@@ -418,7 +418,7 @@ describe("delivery to the local mailbox", () => {
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toContain("Mail worker: delivering through mailbox (once).");
     expect(worker.output()).toContain("Mail worker: 1 sent, 0 to retry, 0 failed.");
-    expect(readMailbox(mailbox).map((m) => [m.id, m.to, m.subject])).toEqual([
+    expect((await readMailbox(mailbox)).map((m) => [m.id, m.to, m.subject])).toEqual([
       [id, "grace@example.org", "You are on the waiting list – Safer World Forum"],
     ]);
   });

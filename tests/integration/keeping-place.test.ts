@@ -51,7 +51,7 @@ async function mailedLink(email: string): Promise<URL> {
   const deadline = Date.now() + 15_000;
   await waitForMail(server, email, "auth.sign_in");
   for (;;) {
-    const mails = readMailbox(mailboxOf(server)).filter((m) => m.to.includes(email) && m.template === "auth.sign_in");
+    const mails = (await readMailbox(mailboxOf(server))).filter((m) => m.to.includes(email) && m.template === "auth.sign_in");
     const links = mails.flatMap((mail) => [...mail.text.matchAll(/https?:\/\/\S+\/signin\/link\/\S+/g)].map((m) => m[0]));
     const nonce = latestNonce(email);
     const wanted = links.find((l) => new URL(l).pathname.endsWith(signInLinkToken(accounts.appKey, nonce)));

@@ -87,7 +87,7 @@ afterAll(async () => {
 async function mailTo(email: string, template: string) {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const message = readMailbox(mailboxOf(server)).find((m) => m.to.includes(email) && m.template === template);
+    const message = (await readMailbox(mailboxOf(server))).find((m) => m.to.includes(email) && m.template === template);
     if (message) return message;
     if (Date.now() > deadline) throw new Error(`no ${template} message to ${email}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -27,23 +27,26 @@ const email = (over: Partial<MailboxEmail> = {}): MailboxEmail => ({
 });
 
 describe("mailbox", () => {
-  it("writes a MIME message that stays readable, and reads it back", () => {
+  it("writes a MIME message that stays readable, and reads it back", async () => {
     const at = new Date("2013-07-01T08:00:00.123Z");
-    const file = writeMailboxMessage(dir, email(), "0b4c-key", at);
+    const file = await writeMailboxMessage(dir, email(), "0b4c-key", at);
     expect(file).toBe("0b4c-key.eml");
     const source = readFileSync(join(dir, file), "utf8");
-    // Headers are ASCII; the bodies are plain UTF-8 a developer can read in an editor.
+    // Headers are ASCII, the French subject as encoded words; the text is quoted-printable, still legible.
     expect(source.slice(0, source.indexOf("\r\n\r\n"))).toMatch(/^[\x20-\x7e\r\n\t]*$/);
-    expect(source).toContain("Subject: =?UTF-8?B?");
+    expect(source).toMatch(/Subject: =\?UTF-8\?[BQ]\?/);
     expect(source).toContain("Date: Mon, 01 Jul 2013 08:00:00 +0000\r\n");
     expect(source).toContain("Message-ID: <0b4c-key@forum.example>\r\n");
     expect(source).toContain("Reply-To: Les organisateurs <contact@forum.example>\r\n");
     expect(source).toContain("X-Forum-Template: registration.confirmed\r\n");
-    expect(source).toContain("Content-Transfer-Encoding: 8bit\r\n\r\nBonjour Zoé,\r\n\r\nVotre billet est joint.\r\n");
+    expect(source).toContain("Content-Transfer-Encoding: quoted-printable\r\n\r\nBonjour Zo=C3=A9,\r\n\r\nVotre billet est joint.\r\n");
     expect(source).toContain("Content-ID: <ticket-qr>");
-    expect(source).toMatch(/Content-Type: multipart\/mixed;[^]*Content-Type: multipart\/related;[^]*Content-Type: multipart\/alternative;/);
+    // Files attached around the alternatives; the QR image related to the HTML that shows it.
+    expect(source).toMatch(
+      /Content-Type: multipart\/mixed;[^]*Content-Type: multipart\/alternative;[^]*Content-Type: text\/plain;[^]*Content-Type: multipart\/related;[^]*Content-Type: text\/html;[^]*Content-ID: <ticket-qr>/,
+    );
 
-    expect(readMailbox(dir)).toEqual([
+    expect(await readMailbox(dir)).toEqual([
       {
         id: "0b4c-key",
         file,
@@ -61,22 +64,27 @@ describe("mailbox", () => {
         ],
       },
     ]);
-    expect(readMailboxAttachment(dir, file, "ticket-qr.png")).toEqual({ contentType: "image/png", content: png });
-    expect(readMailboxAttachment(dir, "../etc/passwd.eml", "x")).toBeUndefined();
+    expect(await readMailboxAttachment(dir, file, "ticket-qr.png")).toEqual({ contentType: "image/png", content: png });
+    // The calendar comes back byte for byte, CRLF line ends included (RFC 5545).
+    expect(await readMailboxAttachment(dir, file, "forum.ics")).toEqual({
+      contentType: "text/calendar",
+      content: email().attachments[1]!.content,
+    });
+    expect(await readMailboxAttachment(dir, "../etc/passwd.eml", "x")).toBeUndefined();
   });
 
-  it("writes one file per key however often it is sent, and lists the newest first", () => {
-    const first = writeMailboxMessage(dir, email({ subject: "One" }), "key-1", new Date("2013-07-01T08:00:00Z"));
-    expect(writeMailboxMessage(dir, email({ subject: "One again" }), "key-1", new Date("2013-07-01T09:00:00Z"))).toBe(first);
-    writeMailboxMessage(dir, email({ subject: "Two" }), "key-2", new Date("2013-07-01T10:00:00Z"));
+  it("writes one file per key however often it is sent, and lists the newest first", async () => {
+    const first = await writeMailboxMessage(dir, email({ subject: "One" }), "key-1", new Date("2013-07-01T08:00:00Z"));
+    expect(await writeMailboxMessage(dir, email({ subject: "One again" }), "key-1", new Date("2013-07-01T09:00:00Z"))).toBe(first);
+    await writeMailboxMessage(dir, email({ subject: "Two" }), "key-2", new Date("2013-07-01T10:00:00Z"));
     expect(readdirSync(dir).sort()).toEqual(["key-1.eml", "key-2.eml"]);
-    expect(readMailbox(dir).map((m) => m.subject)).toEqual(["Two", "One"]);
+    expect((await readMailbox(dir)).map((m) => m.subject)).toEqual(["Two", "One"]);
   });
 
-  it("goes quoted-printable for a part with a line too long for 8bit, and back", () => {
+  it("keeps every line of a long part within 998 octets, and reads it back", async () => {
     const long = "é".repeat(700);
-    writeMailboxMessage(dir, email({ html: `<p>${long}</p>`, attachments: [] }), "key-qp");
-    const [message] = readMailbox(dir);
+    await writeMailboxMessage(dir, email({ html: `<p>${long}</p>`, attachments: [] }), "key-qp");
+    const [message] = await readMailbox(dir);
     expect(readFileSync(join(dir, message!.file), "utf8")).toContain("Content-Transfer-Encoding: quoted-printable");
     expect(
       readFileSync(join(dir, message!.file), "utf8")
@@ -88,19 +96,23 @@ describe("mailbox", () => {
     expect(message!.attachments).toEqual([]);
   });
 
-  it("quotes a sender name only when it must, and reads it back plain", () => {
-    const file = writeMailboxMessage(dir, email({ from: "Forum, Lyon <no-reply@forum.example>", to: "Ada <ada@example.org>" }), "key-from");
+  it("quotes a sender name only when it must, and reads it back plain", async () => {
+    const file = await writeMailboxMessage(
+      dir,
+      email({ from: "Forum, Lyon <no-reply@forum.example>", to: "Ada <ada@example.org>" }),
+      "key-from",
+    );
     const source = readFileSync(join(dir, file), "utf8");
     expect(source).toContain('From: "Forum, Lyon" <no-reply@forum.example>\r\n');
     expect(source).toContain("To: Ada <ada@example.org>\r\n");
-    expect(readMailbox(dir)[0]).toMatchObject({ from: "Forum, Lyon <no-reply@forum.example>", to: "Ada <ada@example.org>" });
+    expect((await readMailbox(dir))[0]).toMatchObject({ from: "Forum, Lyon <no-reply@forum.example>", to: "Ada <ada@example.org>" });
   });
 
-  it("refuses a key that is not safe in a file name", () => {
-    expect(() => writeMailboxMessage(dir, email(), "../x")).toThrow("Unsafe mailbox message key");
+  it("refuses a key that is not safe in a file name", async () => {
+    await expect(writeMailboxMessage(dir, email(), "../x")).rejects.toThrow("Unsafe mailbox message key");
   });
 
-  it("reads what another tool wrote (LF line ends, Q encoding, no template), skips the unreadable, and is empty when missing", () => {
+  it("reads what another tool wrote (LF line ends, Q encoding, no template), skips the unreadable, and is empty when missing", async () => {
     writeFileSync(
       join(dir, "2013-07-01T07-00-00-000Z-other.eml"),
       [
@@ -117,7 +129,7 @@ describe("mailbox", () => {
       ].join("\n"),
     );
     writeFileSync(join(dir, ".tmp-partial.tmp"), "half");
-    const [message] = readMailbox(dir);
+    const [message] = await readMailbox(dir);
     expect(message).toMatchObject({
       id: "2013-07-01T07-00-00-000Z-other",
       subject: "Café crème!",
@@ -125,7 +137,7 @@ describe("mailbox", () => {
       text: "Bonjour à tous !",
       html: "",
     });
-    expect(readMailbox(join(dir, "missing"))).toEqual([]);
+    expect(await readMailbox(join(dir, "missing"))).toEqual([]);
     expect(decodeWords("=?UTF-8?B?w6k=?= =?UTF-8?B?w6k=?= x")).toBe("éé x");
   });
 });

@@ -199,7 +199,7 @@ export function mailboxTransport({ dir }: { dir: string }): Transport {
     paced: false,
     async send(email, { idempotencyKey }) {
       try {
-        return { ok: true, id: write(email, idempotencyKey) };
+        return { ok: true, id: await write(email, idempotencyKey) };
       } catch (error) {
         return { ok: false, retryable: true, error: `Mailbox ${dir}: ${(error as Error).message}` };
       }
@@ -207,7 +207,9 @@ export function mailboxTransport({ dir }: { dir: string }): Transport {
     // A file per member under its own outbox id, which keeps each once; the batch's key is not needed.
     async sendBatch(emails) {
       try {
-        return { ok: true, results: emails.map((email) => ({ ok: true, id: write(email, email.messageId ?? "") }) as MemberResult) };
+        const results: MemberResult[] = [];
+        for (const email of emails) results.push({ ok: true, id: await write(email, email.messageId ?? "") });
+        return { ok: true, results };
       } catch (error) {
         return { ok: false, retryable: true, error: `Mailbox ${dir}: ${(error as Error).message}` };
       }

@@ -293,11 +293,7 @@ describe("the local mailbox", () => {
     );
     expect(report).toEqual({ claimed: 250, requests: 3, sent: 250, retried: 0, failed: 0 });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(
-      readMailbox(mailbox)
-        .map((m) => m.id)
-        .sort(),
-    ).toEqual([...ids].sort());
+    expect((await readMailbox(mailbox)).map((m) => m.id).sort()).toEqual([...ids].sort());
     expect(loadPace(db).recent).toEqual([]);
   });
 });

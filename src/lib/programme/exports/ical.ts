@@ -1,12 +1,6 @@
 import { getVtimezoneComponent } from "@touch4it/ical-timezones";
-import ical, {
-  ICalEventStatus,
-  escape,
-  type ICalEventData,
-  type ICalTemporalInstantStub,
-  type ICalTemporalPlainDateTimeStub,
-  type ICalTemporalZonedDateTimeStub,
-} from "ical-generator";
+import ical, { ICalEventStatus, escape, type ICalEventData } from "ical-generator";
+import { Temporal } from "temporal-polyfill";
 import type { Edition } from "../../config/edition.ts";
 import { calendarText } from "../../icalendar.ts";
 import { localizePath } from "../../locale.ts";
@@ -14,7 +8,6 @@ import type { ProgrammeView, SessionView } from "../audience.ts";
 import type { Language } from "../model.ts";
 import { anyText } from "../texts.ts";
 import { markdownToPlainText } from "../markdown.ts";
-import { toZonedIso, zoneOffsetMinutes, zonedToInstant } from "../time.ts";
 import { frabAcronym, isBreak } from "./frab.ts";
 
 /**
@@ -61,49 +54,12 @@ export function sessionUid(slug: string, context: CalendarContext): string {
 }
 
 /**
- * `at` on the wall clock of `zone`, shaped as the Temporal.ZonedDateTime that ical-generator
- * formats: given a native Date and a TZID it would write the server's own local time instead.
+ * `at` on the wall clock of `zone`, as the Temporal.ZonedDateTime that ical-generator formats with
+ * the TZID (given a native Date it would write the server's own local time instead). The polyfill
+ * stands in until Node ships Temporal.
  */
-function zoned(at: Date, zone: string): ICalTemporalZonedDateTimeStub {
-  const wall = new Date(at.getTime() + zoneOffsetMinutes(zone, at) * 60000);
-  const fields = {
-    year: wall.getUTCFullYear(),
-    month: wall.getUTCMonth() + 1,
-    day: wall.getUTCDate(),
-    hour: wall.getUTCHours(),
-    minute: wall.getUTCMinutes(),
-    second: wall.getUTCSeconds(),
-  };
-  const iso = toZonedIso(at, zone);
-  const plain: ICalTemporalPlainDateTimeStub = {
-    ...fields,
-    toPlainDate: () => ({
-      year: fields.year,
-      month: fields.month,
-      day: fields.day,
-      toString: () => iso.slice(0, 10),
-      toJSON: () => iso.slice(0, 10),
-    }),
-    toZonedDateTime: (other) =>
-      zoned(new Date(zonedToInstant(iso.slice(0, 10), iso.slice(11, 16), other).getTime() + fields.second * 1000), other),
-    toString: () => iso.slice(0, 19),
-    toJSON: () => iso.slice(0, 19),
-  };
-  const instant: ICalTemporalInstantStub = {
-    epochMilliseconds: at.getTime(),
-    toZonedDateTimeISO: (other) => zoned(at, other),
-    toString: () => at.toISOString(),
-    toJSON: () => at.toISOString(),
-  };
-  return {
-    ...fields,
-    timeZoneId: zone,
-    toInstant: () => instant,
-    toPlainDateTime: () => plain,
-    withTimeZone: (other) => zoned(at, other),
-    toString: () => `${iso}[${zone}]`,
-    toJSON: () => `${iso}[${zone}]`,
-  };
+function zoned(at: Date, zone: string): Temporal.ZonedDateTime {
+  return Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(zone);
 }
 
 /** Where a session takes place: its room (if any) at the venue. */

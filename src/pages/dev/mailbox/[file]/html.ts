@@ -3,9 +3,9 @@ import { readMailboxMessage } from "../../../../lib/email/mailbox.ts";
 import { mailboxFolder, mailboxPageEnabled, notFound } from "../../../../web/mailbox-page.ts";
 
 /** The HTML version of a mailbox message, sandboxed: its inline images point at the attachments. */
-export const GET: APIRoute = ({ params, locals, request }) => {
+export const GET: APIRoute = async ({ params, locals, request }) => {
   if (!mailboxPageEnabled(locals.edge, request.headers)) return notFound();
-  const message = readMailboxMessage(mailboxFolder(), params.file ?? "");
+  const message = await readMailboxMessage(mailboxFolder(), params.file ?? "");
   if (!message) return notFound();
   const base = `/dev/mailbox/${encodeURIComponent(message.file)}/attachments/`;
   let html = message.html;
