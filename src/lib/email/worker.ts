@@ -15,6 +15,7 @@ import {
   type OutboxRow,
   type RequestOutcome,
 } from "./outbox.ts";
+import { envNumber, startPolling } from "../polling.ts";
 import { acquirePace, DEFAULT_PACE, PACE_MARGIN_MS, type PaceSettings } from "./pace.ts";
 import { hasAttachments, renderEmail, type RenderContext, type RenderedEmail } from "./templates.ts";
 import {
@@ -255,68 +256,32 @@ export interface WorkerOptions extends Omit<DeliverOptions, "now" | "shouldStop"
  */
 export function startWorker(options: WorkerOptions): Worker {
   const { pollMs = envNumber(process.env.MAIL_POLL_MS, 1_000), limit = 1_000, log = console.error } = options;
-  let stopped = false;
-  let nudged = false;
   let pausedUntil = 0;
-  let wake: (() => void) | undefined;
-  let lastError = "";
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
+  const polling = startPolling({
+    name: "mail worker",
+    pollMs,
+    log,
+    // While the provider asked to pause, a nudge waits for the pause to end.
+    mayWake: () => Date.now() >= pausedUntil,
+    async pass(shouldStop) {
+      const db = typeof options.db === "function" ? options.db() : options.db;
+      const report = await deliverPass(db, { ...options, shouldStop });
+      if (report.pausedUntil !== undefined) {
+        pausedUntil = report.pausedUntil;
+        return Math.max(0, pausedUntil - Date.now());
       }
-      wake = done;
-    });
-
-  const loop = (async () => {
-    while (!stopped) {
-      nudged = false;
-      let wait = pollMs;
-      try {
-        const db = typeof options.db === "function" ? options.db() : options.db;
-        const report = await deliverPass(db, { ...options, shouldStop: () => stopped });
-        lastError = "";
-        if (report.pausedUntil !== undefined) {
-          pausedUntil = report.pausedUntil;
-          wait = Math.max(0, pausedUntil - Date.now());
-        } else if (report.claimed >= limit) {
-          wait = 0; // more are due
-        }
-      } catch (error) {
-        const message = messageOf(error);
-        if (message !== lastError) log(`mail worker: ${message}`);
-        lastError = message;
-      }
-      if (stopped) break;
-      if (nudged && Date.now() >= pausedUntil) continue;
-      if (wait > 0) await sleep(wait);
-    }
-  })();
-
+      return report.claimed >= limit ? 0 : pollMs; // more are due: at once
+    },
+  });
   const worker: Worker = {
     async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
+      await polling.stop();
       registerWorker(worker, false);
     },
-    nudge() {
-      nudged = true;
-      if (Date.now() >= pausedUntil) wake?.();
-    },
+    nudge: () => polling.nudge(),
   };
   registerWorker(worker, true);
   return worker;
-}
-
-/** A positive number from an environment variable, else `fallback`. */
-function envNumber(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
 /**

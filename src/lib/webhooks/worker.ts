@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { Db } from "../../../db/client.ts";
+import { envNumber, startPolling } from "../polling.ts";
 import { addressAllowed, classifyAddress, privateTargetsAllowed } from "./addresses.ts";
 import {
   claimDelivery,
@@ -253,53 +254,16 @@ export interface RunningWebhookWorker {
 /** Runs passes until stop(): a pass, then `pollMs` (or until a nudge). Never throws; errors are logged once while they repeat. */
 export function startWebhookWorker(options: WebhookWorkerOptions & { db: Db | (() => Db); pollMs?: number }): RunningWebhookWorker {
   const { pollMs = 1_000, log = console.error } = options;
-  let stopped = false;
-  let nudged = false;
-  let wake: (() => void) | undefined;
-  let lastError = "";
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-  const loop = (async () => {
-    while (!stopped) {
-      nudged = false;
-      try {
-        const db = typeof options.db === "function" ? options.db() : options.db;
-        await deliverWebhooksDue(db, { ...options, log, shouldStop: () => stopped });
-        lastError = "";
-      } catch (error) {
-        const message = (error as Error)?.message ?? String(error);
-        if (message !== lastError) log(`webhook worker: ${message}`);
-        lastError = message;
-      }
-      if (stopped) break;
-      if (!nudged) await sleep(pollMs);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
+  return startPolling({
+    name: "webhook worker",
+    pollMs,
+    log,
+    async pass(shouldStop) {
+      const db = typeof options.db === "function" ? options.db() : options.db;
+      await deliverWebhooksDue(db, { ...options, log, shouldStop });
+      return pollMs;
     },
-    nudge() {
-      nudged = true;
-      wake?.();
-    },
-  };
-}
-
-/** A positive number from an environment variable, else `fallback`. */
-function envNumber(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isFinite(n) && n > 0 ? n : fallback;
+  });
 }
 
 /**
