@@ -16,8 +16,10 @@ import type { Registration } from "../../lib/registration/service.ts";
 import { formErrors, submittedFields, submittedForm, type FormErrors } from "../../web/forms.ts";
 import { getDb } from "../../web/runtime.ts";
 import { privatePage } from "./auth-state.ts";
+import type { Loaded } from "./route.ts";
 
-export type Guarded<T> = { redirect: string } | { forbidden: true; locale: Locale } | { props: T };
+/** What a guarded loader gives before it looks anything up: a page of a known thing cannot be missing. */
+export type Guarded<T> = Exclude<Loaded<T>, { notFound: true }>;
 
 /** Asks the guard for `permission` on this request: go on, sign in first, or 403. */
 export function guardPage(
@@ -109,7 +111,7 @@ export interface RegistrationProps {
   decisionValues?: Record<string, string>;
 }
 
-export async function registrationState(Astro: AstroGlobal): Promise<Guarded<RegistrationProps> | { notFound: true }> {
+export async function registrationState(Astro: AstroGlobal): Promise<Loaded<RegistrationProps>> {
   const guard = guardPage(Astro, "registrations.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;

@@ -16,6 +16,7 @@ import { formErrors, submittedFields, type FormErrors } from "../../web/forms.ts
 import { getDb, getEdition } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
+import type { Loaded } from "./route.ts";
 
 /** Request handling of the catalogue pages: guard, Action results, redirect after success, values kept after an error. */
 
@@ -231,7 +232,7 @@ function typedSpeaker(form: URLSearchParams, days: string[]): SpeakerFormValues 
 }
 
 /** The speaker form, new (`slug` undefined) or existing (`/admin/programme/speakers/<slug>`). */
-export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<Guarded<SpeakerProps> | { notFound: true }> {
+export async function speakerState(Astro: AstroGlobal, slug?: string): Promise<Loaded<SpeakerProps>> {
   const guard = guardPage(Astro, "programme.edit");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;

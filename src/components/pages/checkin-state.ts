@@ -17,6 +17,7 @@ import { formErrors, submittedForm, type FormErrors } from "../../web/forms.ts";
 import { getAppKey, getDb, getEdition } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
+import type { Loaded } from "./route.ts";
 
 /** Request handling of the check-in desk and the badge page: guard, Action results, redirect after a check-in. */
 
@@ -188,7 +189,7 @@ export interface BadgeProps {
 }
 
 /** The badge of a registration that is checked in (`checkin.scan`); any other id is not found. */
-export async function badgeState(Astro: AstroGlobal): Promise<Guarded<BadgeProps> | { notFound: true }> {
+export async function badgeState(Astro: AstroGlobal): Promise<Loaded<BadgeProps>> {
   const guard = guardPage(Astro, "checkin.scan");
   if (!("ok" in guard)) return guard;
   const id = Number(Astro.params.id);

@@ -13,6 +13,7 @@ import { instantToZoned } from "../../lib/programme/time.ts";
 import { formErrors, submittedFields, type FormErrors } from "../../web/forms.ts";
 import { getDb, getEdition, workInProgress } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
+import type { Loaded } from "./route.ts";
 
 /**
  * Page logic of the sessions editor and the schedule grid (organizers, `programme.edit`). The pages
@@ -179,7 +180,7 @@ export interface SessionEditProps {
 }
 
 /** The page of one session (`slug`), or the new-session page (null). */
-export async function sessionEditState(Astro: AstroGlobal, slug: string | null): Promise<Guarded<SessionEditProps> | { notFound: true }> {
+export async function sessionEditState(Astro: AstroGlobal, slug: string | null): Promise<Loaded<SessionEditProps>> {
   const guard = guardPage(Astro, "programme.edit");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;

@@ -22,6 +22,7 @@ import { formErrors, submittedFields, submittedForm, type FormErrors } from "../
 import { getAppKey, getDb, getEdition, getSiteUrl } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
 import { reviewErrors } from "./review-errors.ts";
+import type { Loaded } from "./route.ts";
 
 /** Request handling of the organizers' e-mail and staff pages: guard, Action results, redirect after success. */
 
@@ -188,7 +189,7 @@ export interface MailMessageProps {
  * One outbox message (`mail.view`) as its recipient will read it: subject, both versions, attachments.
  * A held one can be sent or cancelled from here; then the next held one is shown (or the list).
  */
-export async function mailMessageState(Astro: AstroGlobal): Promise<Guarded<MailMessageProps> | { notFound: true }> {
+export async function mailMessageState(Astro: AstroGlobal): Promise<Loaded<MailMessageProps>> {
   const guard = guardPage(Astro, "mail.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
@@ -266,7 +267,7 @@ export interface MailGroupProps {
 }
 
 /** One group message with its text (`mail.view`); 404 for an unknown id. */
-export function mailGroupState(Astro: AstroGlobal, id: string | undefined): Guarded<MailGroupProps> | { notFound: true } {
+export function mailGroupState(Astro: AstroGlobal, id: string | undefined): Loaded<MailGroupProps> {
   const guard = guardPage(Astro, "mail.view");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;

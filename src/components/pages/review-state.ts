@@ -30,6 +30,7 @@ import { privatePage } from "./auth-state.ts";
 import { lateGrantForm, type LateGrantForm } from "./cfp-state.ts";
 import { pageUrl } from "./mailstaff-state.ts";
 import { reviewErrors } from "./review-errors.ts";
+import type { Loaded } from "./route.ts";
 
 export { reviewErrors };
 
@@ -115,7 +116,7 @@ export interface CfpDetailProps {
 }
 
 /** /admin/cfp/[code]: a proposal, its speakers and reviews, the decision and messages. */
-export async function cfpDetailState(Astro: AstroGlobal): Promise<Guarded<CfpDetailProps> | { notFound: true }> {
+export async function cfpDetailState(Astro: AstroGlobal): Promise<Loaded<CfpDetailProps>> {
   const guard = guardPage(Astro, "cfp.manage");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
@@ -261,7 +262,7 @@ export interface ReviewFormProps {
 }
 
 /** /admin/reviews/[code]: the proposal as the reviewer may see it, and the review form. */
-export async function reviewFormState(Astro: AstroGlobal): Promise<Guarded<ReviewFormProps> | { notFound: true }> {
+export async function reviewFormState(Astro: AstroGlobal): Promise<Loaded<ReviewFormProps>> {
   const guard = guardPage(Astro, "proposals.review");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;

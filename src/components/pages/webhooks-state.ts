@@ -8,6 +8,7 @@ import type { WebhookEventType } from "../../lib/webhooks/events.ts";
 import { formErrors, submittedFields, type FormErrors } from "../../web/forms.ts";
 import { getDb } from "../../web/runtime.ts";
 import { guardPage, type Guarded } from "./admin-state.ts";
+import type { Loaded } from "./route.ts";
 
 /** Request handling of the organizers' webhook pages (`webhooks.manage`, decision 40). */
 
@@ -90,7 +91,7 @@ export interface WebhookProps {
 }
 
 /** One endpoint: its settings and its deliveries; successes come back here (a deletion to the list). */
-export async function webhookState(Astro: AstroGlobal): Promise<Guarded<WebhookProps> | { notFound: true }> {
+export async function webhookState(Astro: AstroGlobal): Promise<Loaded<WebhookProps>> {
   const guard = guardPage(Astro, "webhooks.manage");
   if (!("ok" in guard)) return guard;
   const { locale } = guard;
